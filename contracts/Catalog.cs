@@ -1,0 +1,79 @@
+namespace AiMoviez.Contracts;
+
+/// <summary>What an edge needs of the catalog, served by core at <see cref="CatalogRoutes.Snapshot"/>.</summary>
+public sealed record CatalogSnapshot
+{
+    /// <summary>Grows with every catalog change; edges keep the newest they have seen.</summary>
+    public required long Version { get; init; }
+    public required DateTimeOffset GeneratedAt { get; init; }
+    public required FeatureFlagSet Flags { get; init; }
+    /// <summary>Active seasons, newest activation first.</summary>
+    public required IReadOnlyList<SeasonSnapshot> Seasons { get; init; }
+    public required IReadOnlyList<string> BannedUserIds { get; init; }
+    public required IReadOnlyList<string> BannedVoterKeys { get; init; }
+}
+
+public sealed record FeatureFlagSet
+{
+    public bool VotingEnabled { get; init; } = true;
+    public bool MultiVoteEnabled { get; init; }
+    public bool RequireAuthVoting { get; init; }
+    public bool RequireCaptchaVoting { get; init; }
+}
+
+public sealed record SeasonSnapshot
+{
+    public required Guid Id { get; init; }
+    public required int Number { get; init; }
+    public required string Label { get; init; }
+    public required string Genre { get; init; }
+    public required int TotalSlots { get; init; }
+    public DateTimeOffset? ActivatedAt { get; init; }
+    /// <summary>The slot that is voting or waiting for clips; null when none is.</summary>
+    public SlotSnapshot? CurrentSlot { get; init; }
+    /// <summary>Clips active in <see cref="CurrentSlot"/>.</summary>
+    public required IReadOnlyList<ClipSnapshot> Clips { get; init; }
+}
+
+public sealed record SlotSnapshot
+{
+    public required int Position { get; init; }
+    /// <summary>voting or waiting_for_clips.</summary>
+    public required string Status { get; init; }
+    public DateTimeOffset? VotingEndsAt { get; init; }
+}
+
+public sealed record ClipSnapshot
+{
+    public required Guid Id { get; init; }
+    public required Guid CreatorId { get; init; }
+    public required string Title { get; init; }
+    public required string Genre { get; init; }
+    public required string VideoUrl { get; init; }
+    public string? ThumbnailUrl { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? ApprovedAt { get; init; }
+}
+
+public static class CatalogRoutes
+{
+    public const string Snapshot = "/internal/catalog";
+}
+
+public static class SlotStatuses
+{
+    public const string Upcoming = "upcoming";
+    public const string Voting = "voting";
+    public const string WaitingForClips = "waiting_for_clips";
+    public const string Locked = "locked";
+}
+
+public static class FeatureFlagKeys
+{
+    public const string VotingEnabled = "voting_enabled";
+    public const string MultiVoteEnabled = "multi_vote_enabled";
+    public const string RequireAuthVoting = "require_auth_voting";
+    public const string RequireCaptchaVoting = "require_captcha_voting";
+
+    public static readonly IReadOnlyList<string> All = [VotingEnabled, MultiVoteEnabled, RequireAuthVoting, RequireCaptchaVoting];
+}

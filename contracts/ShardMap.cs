@@ -1,0 +1,39 @@
+namespace AiMoviez.Contracts;
+
+/// <summary>Maps season numbers to vote shards using the topology's append-only ranges.</summary>
+public sealed class ShardMap
+{
+    private readonly IReadOnlyList<SeasonShardRange> _ranges;
+
+    public ShardMap(Topology topology)
+    {
+        foreach (var range in topology.SeasonShards)
+        {
+            if (range.FromSeason < 1 || range.ToSeason < range.FromSeason || range.Shards.Count == 0)
+            {
+                throw new ArgumentException($"Invalid season shard range {range.FromSeason}-{range.ToSeason}.");
+            }
+
+            foreach (var shard in range.Shards)
+            {
+                _ = topology.Shard(shard);
+            }
+        }
+
+        _ranges = topology.SeasonShards;
+    }
+
+    /// <summary>The shard name holding the season, or null when no range covers it.</summary>
+    public string? ShardFor(int seasonNumber)
+    {
+        foreach (var range in _ranges)
+        {
+            if (seasonNumber >= range.FromSeason && seasonNumber <= range.ToSeason)
+            {
+                return range.Shards[(seasonNumber - range.FromSeason) % range.Shards.Count];
+            }
+        }
+
+        return null;
+    }
+}

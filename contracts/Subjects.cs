@@ -1,0 +1,41 @@
+namespace AiMoviez.Contracts;
+
+/// <summary>NATS subjects. Every region has its own NATS; the subjects are the same in each.</summary>
+public static class Subjects
+{
+    /// <summary>JetStream: a vote an edge accepted. Nats-Msg-Id is the vote id.</summary>
+    public static string VoteCast(string region) => $"votes.{region}.cast";
+
+    /// <summary>JetStream: a vote its voter took back.</summary>
+    public static string VoteRevoked(string region) => $"votes.{region}.revoke";
+
+    /// <summary>JetStream: batched ballot views.</summary>
+    public static string ClipViews(string region) => $"votes.{region}.views";
+
+    public static string VoteStreamSubjects(string region) => $"votes.{region}.>";
+
+    /// <summary>JetStream: aggregator decisions (counted / rejected / revoked) for the region's receipts.</summary>
+    public static string Receipts(string region) => $"receipts.{region}";
+
+    /// <summary>Core NATS: a season's current tally, republished by the aggregator on every region.</summary>
+    public static string Tally(Guid seasonId) => $"tallies.{seasonId:D}";
+
+    public const string AllTallies = "tallies.>";
+
+    /// <summary>Core NATS: core changed seasons, slots, clips, flags or bans; edges refetch the catalog.</summary>
+    public const string CatalogChanged = "catalog.changed";
+
+    /// <summary>JetStream dead letters of the aggregator (one stream per region NATS).</summary>
+    public static string DeadLetter(string region) => $"deadletter.{region}";
+}
+
+public static class StreamNames
+{
+    public static string Votes(string region) => "VOTES_" + Normalize(region);
+
+    public static string Receipts(string region) => "RECEIPTS_" + Normalize(region);
+
+    public static string DeadLetters(string region) => "DEADLETTER_" + Normalize(region);
+
+    private static string Normalize(string region) => region.ToUpperInvariant().Replace('-', '_');
+}

@@ -1,0 +1,56 @@
+namespace AiMoviez.Contracts;
+
+/// <summary>The region and shard topology from regions/ (the single source of truth for every service).</summary>
+public sealed record Topology
+{
+    public required ServiceEndpoint Core { get; init; }
+    public required ServiceEndpoint Aggregator { get; init; }
+    public required string CatalogDatabase { get; init; }
+    public required IReadOnlyList<RegionTopology> Regions { get; init; }
+    public required IReadOnlyList<ShardTopology> Shards { get; init; }
+    public required IReadOnlyList<SeasonShardRange> SeasonShards { get; init; }
+
+    public RegionTopology Region(string name) =>
+        Regions.FirstOrDefault(r => r.Name == name)
+        ?? throw new KeyNotFoundException($"Region '{name}' is not defined in the topology.");
+
+    public ShardTopology Shard(string name) =>
+        Shards.FirstOrDefault(s => s.Name == name)
+        ?? throw new KeyNotFoundException($"Shard '{name}' is not defined in the topology.");
+}
+
+public sealed record ServiceEndpoint
+{
+    public required string Url { get; init; }
+}
+
+public sealed record RegionTopology
+{
+    public required string Name { get; init; }
+    public required string EdgeUrl { get; init; }
+    public required string Nats { get; init; }
+    public required string Redis { get; init; }
+
+    /// <summary>The region's JetStream stream of votes, revokes and views.</summary>
+    public string VoteStream => StreamNames.Votes(Name);
+
+    /// <summary>The region's JetStream stream of aggregator decisions for its edges' receipts.</summary>
+    public string ReceiptStream => StreamNames.Receipts(Name);
+}
+
+public sealed record ShardTopology
+{
+    public required string Name { get; init; }
+    public required string ConnectionString { get; init; }
+}
+
+/// <summary>
+/// Seasons <see cref="FromSeason"/>..<see cref="ToSeason"/> (season numbers, inclusive) are spread over
+/// <see cref="Shards"/> round-robin. Ranges are append-only, so an existing season never moves shard.
+/// </summary>
+public sealed record SeasonShardRange
+{
+    public required int FromSeason { get; init; }
+    public required int ToSeason { get; init; }
+    public required IReadOnlyList<string> Shards { get; init; }
+}

@@ -1,0 +1,99 @@
+namespace AiMoviez.Contracts;
+
+/// <summary>Vote types and their weights (standard 1, super 3, mega 10).</summary>
+public static class VoteTypes
+{
+    public const string Standard = "standard";
+    public const string Super = "super";
+    public const string Mega = "mega";
+
+    public static bool IsKnown(string voteType) => voteType is Standard or Super or Mega;
+
+    public static int Weight(string voteType) => voteType switch
+    {
+        Standard => 1,
+        Super => 3,
+        Mega => 10,
+        _ => throw new ArgumentOutOfRangeException(nameof(voteType), voteType, "Unknown vote type."),
+    };
+}
+
+/// <summary>Why a vote looked suspicious; suspicious votes are counted but flagged.</summary>
+[Flags]
+public enum VoteFlags
+{
+    None = 0,
+    HeadlessClient = 1,
+    AtRateLimit = 2,
+    ManyVoterKeysFromIp = 4,
+}
+
+/// <summary>Version of the vote events below; the aggregator dead-letters versions it does not know.</summary>
+public static class EventSchema
+{
+    public const int Version = 1;
+}
+
+/// <summary>An accepted vote, published by an edge to its region's stream (subject <see cref="Subjects.VoteCast"/>).</summary>
+public sealed record VoteCast
+{
+    public int SchemaVersion { get; init; } = EventSchema.Version;
+    public required Guid VoteId { get; init; }
+    public required Guid SeasonId { get; init; }
+    public required int SeasonNumber { get; init; }
+    public required int SlotPosition { get; init; }
+    public required Guid ClipId { get; init; }
+    public required Guid CreatorId { get; init; }
+    public required string VoterKey { get; init; }
+    public required string VoteType { get; init; }
+    public required int Weight { get; init; }
+    public required string Region { get; init; }
+    public required DateTimeOffset AcceptedAt { get; init; }
+    public required DateTimeOffset VotingEndsAt { get; init; }
+    public bool MultiVote { get; init; }
+    public VoteFlags Flags { get; init; }
+}
+
+/// <summary>A vote taken back by its voter (subject <see cref="Subjects.VoteRevoked"/>).</summary>
+public sealed record VoteRevoked
+{
+    public int SchemaVersion { get; init; } = EventSchema.Version;
+    public required Guid VoteId { get; init; }
+    public required Guid SeasonId { get; init; }
+    public required int SeasonNumber { get; init; }
+    public required int SlotPosition { get; init; }
+    public required Guid ClipId { get; init; }
+    public required string VoterKey { get; init; }
+    public required string Region { get; init; }
+    public required DateTimeOffset RevokedAt { get; init; }
+}
+
+/// <summary>Ballot views batched by an edge (subject <see cref="Subjects.ClipViews"/>).</summary>
+public sealed record ClipViewsReported
+{
+    public int SchemaVersion { get; init; } = EventSchema.Version;
+    public required Guid BatchId { get; init; }
+    public required Guid SeasonId { get; init; }
+    public required int SeasonNumber { get; init; }
+    public required string Region { get; init; }
+    public required DateTimeOffset At { get; init; }
+    public required IReadOnlyList<ClipViewCount> Views { get; init; }
+}
+
+public sealed record ClipViewCount(Guid ClipId, int Views);
+
+public static class VoteStatuses
+{
+    public const string Accepted = "accepted";
+    public const string Counted = "counted";
+    public const string Rejected = "rejected";
+    public const string Revoked = "revoked";
+}
+
+/// <summary>The aggregator's final word on votes, published to the region they came from.</summary>
+public sealed record VoteDecisions
+{
+    public required IReadOnlyList<VoteDecision> Decisions { get; init; }
+}
+
+public sealed record VoteDecision(Guid VoteId, string Status, string? Reason);

@@ -1,0 +1,78 @@
+using System.Globalization;
+
+namespace AiMoviez.Testing;
+
+/// <summary>
+/// A real PostgreSQL 15 cluster in a temp dir on a free loopback port, user `aimoviez`, trust auth.
+/// PostgreSQL refuses to run as root, so as root the cluster belongs to and runs as the `postgres` user.
+/// </summary>
+public sealed class PostgresServer : IAsyncDisposable
+{
+    public const string BinDir = "/usr/lib/postgresql/15/bin";
+    private readonly string _dataDir;
+    private readonly string _logPath;
+
+    private PostgresServer(string dataDir, int port)
+    {
+        _dataDir = dataDir;
+        _logPath = System.IO.Path.Combine(dataDir, "..", System.IO.Path.GetFileName(dataDir) + ".log");
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string ConnectionString(string database) =>
+        $"Host=127.0.0.1;Port={Port};Username=aimoviez;Database={database};Pooling=true;Timeout=5;Command Timeout=30";
+
+    public static async Task<PostgresServer> StartAsync(string dir, params string[] databases)
+    {
+        var dataDir = System.IO.Path.Combine(dir, "pg-" + Guid.NewGuid().ToString("N")[..8]);
+        var server = new PostgresServer(dataDir, FreePort.Next());
+        Directory.CreateDirectory(dataDir);
+        File.WriteAllText(server._logPath, "");
+        await AsPostgresAsync("chown", ["-R", "postgres:postgres", dir], asRoot: true);
+        await AsPostgresAsync(System.IO.Path.Combine(BinDir, "initdb"),
+            ["-D", dataDir, "-U", "aimoviez", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"]);
+        await server.StartAsync();
+        foreach (var database in databases)
+        {
+            await AsPostgresAsync(System.IO.Path.Combine(BinDir, "createdb"),
+                ["-h", "127.0.0.1", "-p", server.Port.ToString(CultureInfo.InvariantCulture), "-U", "aimoviez", database]);
+        }
+
+        return server;
+    }
+
+    public Task StartAsync() => AsPostgresAsync(System.IO.Path.Combine(BinDir, "pg_ctl"),
+        ["-D", _dataDir, "-l", _logPath, "-w", "-t", "60", "-o",
+         $"-p {Port} -c listen_addresses=127.0.0.1 -k {_dataDir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+         "start"]);
+
+    /// <summary>Immediate shutdown: like a crash, no checkpoint.</summary>
+    public Task StopAsync() => AsPostgresAsync(System.IO.Path.Combine(BinDir, "pg_ctl"),
+        ["-D", _dataDir, "-m", "immediate", "-w", "stop"]);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already stopped.
+        }
+    }
+
+    private static Task<string> AsPostgresAsync(string command, IEnumerable<string> arguments, bool asRoot = false)
+    {
+        if (Environment.UserName != "root" || asRoot)
+        {
+            return Environment.UserName == "root" || !asRoot
+                ? ExternalProcess.RunAsync(command, arguments, TimeSpan.FromSeconds(90))
+                : Task.FromResult("");
+        }
+
+        return ExternalProcess.RunAsync("runuser", ["-u", "postgres", "--", command, .. arguments], TimeSpan.FromSeconds(90));
+    }
+}

@@ -1,0 +1,173 @@
+using System.Text.Json;
+using AiMoviez.Contracts;
+
+namespace AiMoviez.Testing;
+
+/// <summary>
+/// The whole system on free loopback ports in a temp dir: per region a nats-server and a redis-server, a catalog
+/// PostgreSQL and vote-shard PostgreSQL clusters, a topology file describing them, and on demand our own services.
+/// </summary>
+public sealed class TestStack : IAsyncDisposable
+{
+    public static readonly IReadOnlyList<string> DefaultRegions = ["us-east", "eu-west", "ap-south"];
+
+    private readonly List<ServiceProcess> _services = [];
+
+    private TestStack(TempDirectory dir)
+    {
+        Dir = dir;
+    }
+
+    public TempDirectory Dir { get; }
+
+    public Topology Topology { get; private set; } = null!;
+
+    public string TopologyPath => Dir.FilePath("topology.json");
+
+    public string SigningKey { get; } = DevTokens.NewSigningKey();
+
+    public Dictionary<string, NatsServer> Nats { get; } = [];
+
+    public Dictionary<string, RedisServer> Redis { get; } = [];
+
+    public PostgresServer Catalog { get; private set; } = null!;
+
+    public Dictionary<string, PostgresServer> Shards { get; } = [];
+
+    /// <summary>Starts the servers (not our services).</summary>
+    public static async Task<TestStack> StartAsync(IReadOnlyList<string>? regions = null, int shardCount = 2)
+    {
+        var stack = new TestStack(new TempDirectory("stack"));
+        try
+        {
+            await stack.StartServersAsync(regions ?? DefaultRegions, shardCount);
+            return stack;
+        }
+        catch
+        {
+            await stack.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartServersAsync(IReadOnlyList<string> regions, int shardCount)
+    {
+        var regionTopologies = new List<RegionTopology>();
+        foreach (var region in regions)
+        {
+            var nats = await NatsServer.StartAsync(Dir.Sub("nats-" + region));
+            var redis = await RedisServer.StartAsync(Dir.Sub("redis-" + region));
+            Nats[region] = nats;
+            Redis[region] = redis;
+            regionTopologies.Add(new RegionTopology
+            {
+                Name = region,
+                EdgeUrl = $"http://127.0.0.1:{FreePort.Next()}",
+                Nats = nats.Url,
+                Redis = redis.Endpoint,
+            });
+        }
+
+        var pgDir = Dir.Sub("pg");
+        var catalog = PostgresServer.StartAsync(pgDir, "catalog");
+        var shardNames = Enumerable.Range(1, shardCount).Select(i => $"shard-{i}").ToList();
+        var shards = shardNames.Select(_ => PostgresServer.StartAsync(pgDir, "votes")).ToList();
+        Catalog = await catalog;
+        for (var i = 0; i < shardCount; i++)
+        {
+            Shards[shardNames[i]] = await shards[i];
+        }
+
+        Topology = new Topology
+        {
+            Core = new ServiceEndpoint { Url = $"http://127.0.0.1:{FreePort.Next()}" },
+            Aggregator = new ServiceEndpoint { Url = $"http://127.0.0.1:{FreePort.Next()}" },
+            CatalogDatabase = Catalog.ConnectionString("catalog"),
+            Regions = regionTopologies,
+            Shards = shardNames.Select(n => new ShardTopology { Name = n, ConnectionString = Shards[n].ConnectionString("votes") }).ToList(),
+            SeasonShards = [new SeasonShardRange { FromSeason = 1, ToSeason = 100_000, Shards = shardNames }],
+        };
+        await File.WriteAllTextAsync(TopologyPath, JsonSerializer.Serialize(Topology, ContractsJson.Default.Topology));
+    }
+
+    /// <summary>Environment every service gets: topology and dev JWT settings.</summary>
+    public Dictionary<string, string?> ServiceEnvironment(IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["Topology__Path"] = TopologyPath,
+            ["Auth__SigningKey"] = SigningKey,
+            ["Auth__Issuer"] = DevTokens.Issuer,
+            ["Auth__Audience"] = DevTokens.Audience,
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            environment[key] = value;
+        }
+
+        return environment;
+    }
+
+    public async Task<ServiceProcess> StartCoreAsync(IReadOnlyDictionary<string, string?>? extra = null, string name = "core", string? url = null)
+    {
+        var env = ServiceEnvironment(extra);
+        if (url is not null)
+        {
+            env["ASPNETCORE_URLS"] = url;
+        }
+
+        return await StartServiceAsync(name, "core", "AiMoviez.Core", url ?? Topology.Core.Url, env);
+    }
+
+    public Task<ServiceProcess> StartAggregatorAsync(IReadOnlyDictionary<string, string?>? extra = null) =>
+        StartServiceAsync("aggregator", "aggregator", "AiMoviez.Aggregator", Topology.Aggregator.Url, ServiceEnvironment(extra));
+
+    public Task<ServiceProcess> StartEdgeAsync(string region, IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var env = ServiceEnvironment(extra);
+        env["Edge__Region"] = region;
+        return StartServiceAsync("edge-" + region, "edge", "AiMoviez.Edge", Topology.Region(region).EdgeUrl, env);
+    }
+
+    public string AdminToken() => DevTokens.Create(SigningKey, "admin-1", admin: true);
+
+    public string UserToken(string userId) => DevTokens.Create(SigningKey, userId);
+
+    private async Task<ServiceProcess> StartServiceAsync(string name, string folder, string assembly, string url, Dictionary<string, string?> env)
+    {
+        var service = new ServiceProcess(name, RepoPaths.ServiceDll(folder, assembly), url, Dir.Path, env);
+        _services.Add(service);
+        await service.StartAsync();
+        return service;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var service in _services)
+        {
+            await service.DisposeAsync();
+        }
+
+        foreach (var server in Nats.Values)
+        {
+            await server.DisposeAsync();
+        }
+
+        foreach (var server in Redis.Values)
+        {
+            await server.DisposeAsync();
+        }
+
+        if (Catalog is not null)
+        {
+            await Catalog.DisposeAsync();
+        }
+
+        foreach (var server in Shards.Values)
+        {
+            await server.DisposeAsync();
+        }
+
+        Dir.Dispose();
+    }
+}
