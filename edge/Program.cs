@@ -1,4 +1,11 @@
+using AiMoviez.Edge;
+
 var builder = WebApplication.CreateSlimBuilder(args);
+
+builder.AddEdgeServices();
+
 var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
+
+app.MapEdgeEndpoints();
+
 app.Run();

@@ -1,0 +1,116 @@
+using AiMoviez.Contracts;
+using AiMoviez.Edge.Ballot;
+using AiMoviez.Edge.Catalog;
+using AiMoviez.Edge.Identity;
+using AiMoviez.Edge.Infrastructure;
+using AiMoviez.Edge.Tallies;
+using AiMoviez.Edge.Votes;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace AiMoviez.Edge;
+
+public static class Extensions
+{
+    public static WebApplicationBuilder AddEdgeServices(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddOptions<EdgeOptions>().Bind(configuration.GetSection(EdgeOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
+        var topology = EdgeTopology.Load(configuration);
+        var regionName = configuration[$"{EdgeOptions.Section}:{nameof(EdgeOptions.Region)}"];
+        var region = string.IsNullOrEmpty(regionName)
+            ? throw new InvalidOperationException("Edge:Region is not set; it must name a region of the topology.")
+            : topology.Regions.FirstOrDefault(r => r.Name == regionName)
+              ?? throw new InvalidOperationException($"Edge:Region '{regionName}' is not a region of the topology.");
+        services.AddSingleton(topology);
+        services.AddSingleton(region);
+        services.AddSingleton(TimeProvider.System);
+
+        if (string.IsNullOrEmpty(configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(region.EdgeUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = context.Configuration.GetValue($"{EdgeOptions.Section}:{nameof(EdgeOptions.MaxRequestBodyBytes)}", 1024);
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.MaxRequestHeaderCount = 64;
+            kestrel.Limits.MaxRequestLineSize = 4096;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
+        });
+
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, EdgeJson.Default));
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Complete);
+        services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
+            .SetIsOriginAllowed(origin => CorsOrigins.IsAllowed(configuration.GetSection($"{EdgeOptions.Section}:{nameof(EdgeOptions.CorsOrigins)}").Get<string[]>() ?? new EdgeOptions().CorsOrigins, origin))
+            .AllowAnyHeader()
+            .AllowAnyMethod()
+            .WithExposedHeaders("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "Location")));
+        services.AddVoterIdentity(configuration);
+        services.AddRegionConnections();
+        services.AddReadinessChecks();
+
+        services.AddHttpClient<CatalogClient>(http => http.BaseAddress = new Uri(topology.Core.Url))
+            .AddStandardResilienceHandler(resilience =>
+            {
+                // Short: a slow core must not hold back the 2 s refresh; the last snapshot keeps serving meanwhile.
+                resilience.AttemptTimeout.Timeout = TimeSpan.FromSeconds(2);
+                resilience.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(5);
+                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(10);
+                resilience.Retry.MaxRetryAttempts = 2;
+                resilience.Retry.Delay = TimeSpan.FromMilliseconds(200);
+            });
+        services.AddSingleton<CatalogStore>();
+        services.AddHostedService<CatalogSync>();
+
+        services.AddSingleton<VoteLedger>();
+        services.AddSingleton<VotePublisher>();
+        services.AddSingleton<VoteCaster>();
+        services.AddHostedService<ReceiptWriter>();
+
+        services.AddSingleton<TallyBoard>();
+        services.AddSingleton<TallyFeeds>();
+        services.AddHostedService<TallyListener>();
+        services.AddHostedService<TallyFeedPump>();
+
+        services.AddSingleton<ViewCounter>();
+        services.AddHostedService<ViewReporter>();
+
+        if (!string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            services.AddOpenTelemetry()
+                .ConfigureResource(resource => resource.AddService("aimoviez-edge-" + region.Name))
+                .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation())
+                .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation())
+                .UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    public static WebApplication MapEdgeEndpoints(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = _ => StatusCodes.Status503ServiceUnavailable });
+        app.UseStatusCodePages();
+        app.UseCors();
+        app.UseAuthentication();
+
+        app.MapGet("/healthz", () => TypedResults.Ok("ok"));
+        app.MapHealthChecks("/readyz", Readiness.Options);
+        app.MapVotesApi();
+        app.MapBallotApi();
+        app.MapTalliesApi();
+        return app;
+    }
+}

@@ -1,0 +1,48 @@
+using AiMoviez.Contracts;
+using Microsoft.Extensions.Options;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using StackExchange.Redis;
+
+namespace AiMoviez.Edge.Infrastructure;
+
+/// <summary>Connections to the region's Redis and NATS, built so an outage fails requests fast instead of hanging.</summary>
+public static class RegionConnections
+{
+    public static IServiceCollection AddRegionConnections(this IServiceCollection services)
+    {
+        services.AddSingleton<IConnectionMultiplexer>(sp =>
+        {
+            var region = sp.GetRequiredService<RegionTopology>();
+            var timeout = sp.GetRequiredService<IOptions<EdgeOptions>>().Value.RedisTimeoutMs;
+            var options = ConfigurationOptions.Parse(region.Redis);
+            // Fail closed but heal: never give up connecting, and never wait long for an answer.
+            options.AbortOnConnectFail = false;
+            options.ConnectTimeout = Math.Max(timeout, 1000);
+            options.SyncTimeout = timeout;
+            options.AsyncTimeout = timeout;
+            options.ConnectRetry = 1;
+            options.ReconnectRetryPolicy = new LinearRetry(250);
+            options.ClientName = "edge-" + region.Name;
+            return ConnectionMultiplexer.Connect(options);
+        });
+        services.AddSingleton<IDatabase>(sp => sp.GetRequiredService<IConnectionMultiplexer>().GetDatabase());
+
+        services.AddSingleton<INatsConnection>(sp =>
+        {
+            var region = sp.GetRequiredService<RegionTopology>();
+            return new NatsConnection(new NatsOpts
+            {
+                Url = region.Nats,
+                Name = "edge-" + region.Name,
+                SerializerRegistry = new NatsJsonContextSerializerRegistry(ContractsJson.Default),
+                LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
+                MaxReconnectRetry = -1,
+            });
+        });
+        services.AddSingleton<INatsJSContext>(sp => new NatsJSContext((NatsConnection)sp.GetRequiredService<INatsConnection>()));
+        services.AddSingleton<JetStreamSetup>();
+        services.AddHostedService(sp => sp.GetRequiredService<JetStreamSetup>());
+        return services;
+    }
+}

@@ -1,0 +1,44 @@
+using AiMoviez.Contracts;
+using AiMoviez.Edge.Catalog;
+using AiMoviez.Edge.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AiMoviez.Edge.Tallies;
+
+public static class TalliesApi
+{
+    public static IEndpointRouteBuilder MapTalliesApi(this IEndpointRouteBuilder app)
+    {
+        var tallies = app.MapGroup("/v1/tallies");
+        tallies.MapGet("", GetTallies);
+        tallies.MapGet("/stream", Stream);
+        return app;
+    }
+
+    public static Results<Ok<TalliesResponse>, ProblemHttpResult> GetTallies(string? seasonId, CatalogStore catalog, TallyBoard board)
+    {
+        var (season, problem) = SeasonSelection.Resolve(catalog.Current, seasonId);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        return board.Current(season!, catalog.Current!.Snapshot.GeneratedAt) is { } tallies
+            ? TypedResults.Ok(tallies)
+            : Problems.For(ErrorCodes.NotFound, "The season has no voting slot now.");
+    }
+
+    public static Results<ServerSentEventsResult<string>, ProblemHttpResult> Stream(
+        string? seasonId, CatalogStore catalog, TallyBoard board, TallyFeeds feeds, HttpContext context)
+    {
+        var (season, problem) = SeasonSelection.Resolve(catalog.Current, seasonId);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var feed = feeds.For(season!.Id);
+        var initial = board.Current(season, catalog.Current!.Snapshot.GeneratedAt);
+        return TypedResults.ServerSentEvents(TallyFeeds.SubscribeAsync(feed, initial, context.RequestAborted));
+    }
+}

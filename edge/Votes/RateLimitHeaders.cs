@@ -1,0 +1,23 @@
+using System.Globalization;
+
+namespace AiMoviez.Edge.Votes;
+
+/// <summary>The X-RateLimit-* values of the voter's sliding window (Reset in seconds from now), and Retry-After for 429.</summary>
+public sealed record RateLimitHeaders(int Limit, int Remaining, long ResetSeconds, long? RetryAfterSeconds = null)
+{
+    public static RateLimitHeaders FromWindow(int limit, int used, long resetMs, long? retryMs = null) =>
+        new(limit, Math.Max(0, limit - used), CeilSeconds(resetMs), retryMs is > 0 ? Math.Max(1, CeilSeconds(retryMs.Value)) : null);
+
+    public void WriteTo(HttpResponse response)
+    {
+        response.Headers["X-RateLimit-Limit"] = Limit.ToString(CultureInfo.InvariantCulture);
+        response.Headers["X-RateLimit-Remaining"] = Remaining.ToString(CultureInfo.InvariantCulture);
+        response.Headers["X-RateLimit-Reset"] = ResetSeconds.ToString(CultureInfo.InvariantCulture);
+        if (RetryAfterSeconds is { } retry)
+        {
+            response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
+        }
+    }
+
+    private static long CeilSeconds(long ms) => (ms + 999) / 1000;
+}

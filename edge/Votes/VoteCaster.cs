@@ -1,0 +1,225 @@
+using AiMoviez.Contracts;
+using AiMoviez.Edge.Catalog;
+using AiMoviez.Edge.Identity;
+using AiMoviez.Edge.Infrastructure;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace AiMoviez.Edge.Votes;
+
+/// <summary>The outcome of a vote request: the 202 body or an error code, plus the rate-limit headers to send.</summary>
+public sealed record CastOutcome(VoteAccepted? Accepted, string? Code, string Detail, RateLimitHeaders RateLimit);
+
+/// <summary>
+/// Casts and revokes votes: catalog rules in memory, every Redis rule in one script call, then the JetStream publish;
+/// a publish that fails undoes the reservation so nothing is half done.
+/// </summary>
+public sealed partial class VoteCaster(
+    CatalogStore catalog,
+    VoteLedger ledger,
+    VotePublisher publisher,
+    RegionTopology region,
+    IOptions<EdgeOptions> options,
+    TimeProvider time,
+    ILogger<VoteCaster> logger)
+{
+    private readonly EdgeOptions _options = options.Value;
+
+    public async Task<CastOutcome> CastAsync(Voter voter, VoteRequest? request, string? invalidDetail, string? idempotencyKey,
+        CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var view = catalog.Current;
+        var voteType = request?.VoteType ?? VoteTypes.Standard;
+        var (verdict, detail, season, clip) = Judge(voter, request, invalidDetail, view, now);
+        var attempt = new VoteAttempt(voter.Key, voter.ClientIp, Guid.NewGuid(), VoteTypes.IsKnown(voteType) ? voteType : VoteTypes.Standard,
+            season, season?.CurrentSlot?.Position ?? 0, clip?.Id, idempotencyKey, view?.Flags.MultiVoteEnabled == true,
+            voter.LooksHeadless ? VoteFlags.HeadlessClient : VoteFlags.None, now, season?.CurrentSlot?.VotingEndsAt, verdict);
+
+        CastDecision decision;
+        try
+        {
+            decision = await ledger.CastAsync(attempt);
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            LogRedisFailed(logger, e.Message);
+            return Unavailable("The vote store is not answering; no vote was recorded.");
+        }
+
+        var headers = RateLimitHeaders.FromWindow(_options.VotesPerVoterPerWindow, decision.VoterCount, decision.ResetMs, decision.RetryMs);
+        switch (decision.Code)
+        {
+            case "REPLAY":
+                return new CastOutcome(decision.Replay, null, "", headers);
+            case "OK":
+                break;
+            case var code when code == verdict:
+                return new CastOutcome(null, code, detail, headers);
+            default:
+                return new CastOutcome(null, decision.Code, DetailFor(decision.Code), headers);
+        }
+
+        var weight = VoteTypes.Weight(attempt.VoteType);
+        try
+        {
+            await publisher.PublishAsync(new VoteCast
+            {
+                VoteId = attempt.VoteId,
+                SeasonId = season!.Id,
+                SeasonNumber = season.Number,
+                SlotPosition = attempt.SlotPosition,
+                ClipId = clip!.Id,
+                CreatorId = clip.CreatorId,
+                VoterKey = voter.Key,
+                VoteType = attempt.VoteType,
+                Weight = weight,
+                Region = region.Name,
+                AcceptedAt = now,
+                VotingEndsAt = attempt.VotingEndsAt!.Value,
+                MultiVote = attempt.MultiVote,
+                Flags = decision.Flags,
+            }, cancellationToken);
+        }
+        catch (PublishFailedException e)
+        {
+            LogPublishFailed(logger, e.InnerException?.Message ?? e.Message);
+            await UndoAsync(attempt);
+            return Unavailable("The vote stream did not acknowledge the vote; no vote was recorded.");
+        }
+
+        var accepted = new VoteAccepted(attempt.VoteId, clip.Id, season.Id, attempt.SlotPosition, attempt.VoteType, weight,
+            region.Name, VoteStatuses.Accepted, decision.DayTotal,
+            new RemainingVotes(_options.DailyWeightLimit - decision.DayTotal, decision.SuperUsed ? 0 : 1, decision.MegaUsed ? 0 : 1));
+        return new CastOutcome(accepted, null, "", headers);
+    }
+
+    public async Task<CastOutcome> RevokeAsync(Voter voter, Guid clipId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var view = catalog.Current;
+        if (view is null || !view.TryGetClip(clipId, out var season, out _) || season.CurrentSlot is not { } slot)
+        {
+            return new CastOutcome(null, ErrorCodes.NotFound, "You have no vote on this clip.", NoWindow());
+        }
+
+        if (slot.VotingEndsAt is { } endsAt && now >= endsAt)
+        {
+            return new CastOutcome(null, ErrorCodes.VotingClosed, "Voting for this slot has closed; its votes are final.", NoWindow());
+        }
+
+        try
+        {
+            var found = await ledger.FindAsync(voter.Key, season.Id, slot.Position, clipId, now);
+            var headers = RateLimitHeaders.FromWindow(_options.VotesPerVoterPerWindow, found.VoterCount, found.ResetMs);
+            if (found.VoteId is not { } voteId)
+            {
+                return new CastOutcome(null, ErrorCodes.NotFound, "You have no vote on this clip.", headers);
+            }
+
+            await publisher.PublishAsync(new VoteRevoked
+            {
+                VoteId = voteId,
+                SeasonId = season.Id,
+                SeasonNumber = season.Number,
+                SlotPosition = slot.Position,
+                ClipId = clipId,
+                VoterKey = voter.Key,
+                Region = region.Name,
+                RevokedAt = now,
+            }, cancellationToken);
+            await ledger.RevokeAsync(voter.Key, season.Id, slot.Position, clipId, found);
+            return new CastOutcome(null, null, "", headers);
+        }
+        catch (Exception e) when (IsRedisFailure(e) || e is PublishFailedException)
+        {
+            LogRevokeFailed(logger, e.Message);
+            return Unavailable("The revoke could not be recorded; try again.");
+        }
+    }
+
+    /// <summary>The first rule the request breaks that needs no Redis, or null when only Redis can tell.</summary>
+    private static (string? Code, string Detail, SeasonSnapshot? Season, ClipSnapshot? Clip) Judge(
+        Voter voter, VoteRequest? request, string? invalidDetail, CatalogView? view, DateTimeOffset now)
+    {
+        if (invalidDetail is not null || request is null)
+        {
+            return (ErrorCodes.InvalidRequest, invalidDetail ?? "A JSON body is required.", null, null);
+        }
+
+        if (view is null)
+        {
+            return (ErrorCodes.DependencyUnavailable, "The catalog has not been loaded yet.", null, null);
+        }
+
+        if (!view.Flags.VotingEnabled)
+        {
+            return (ErrorCodes.VotingDisabled, "Voting is switched off for now.", null, null);
+        }
+
+        if (view.Flags.RequireAuthVoting && voter.UserId is null)
+        {
+            return (ErrorCodes.AuthRequired, "Sign in to vote.", null, null);
+        }
+
+        if (view.IsBanned(voter.Key, voter.UserId))
+        {
+            return (ErrorCodes.VoterBanned, "This voter may not vote.", null, null);
+        }
+
+        if (!view.TryGetClip(Guid.Parse(request.ClipId!), out var season, out var clip))
+        {
+            return (ErrorCodes.ClipNotFound, "No votable clip has this id.", null, null);
+        }
+
+        if (season.CurrentSlot is not { Status: SlotStatuses.Voting, VotingEndsAt: { } endsAt })
+        {
+            return (ErrorCodes.ClipNotVotable, "The clip's slot is not open for voting.", season, clip);
+        }
+
+        return now >= endsAt
+            ? (ErrorCodes.VotingClosed, "Voting for this slot has closed.", season, clip)
+            : (null, "", season, clip);
+    }
+
+    private async Task UndoAsync(VoteAttempt attempt)
+    {
+        try
+        {
+            await ledger.UndoAsync(attempt);
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            // The reservation then only blocks this voter until its keys expire; the vote was never published.
+            LogUndoFailed(logger, attempt.VoteId, e.Message);
+        }
+    }
+
+    private CastOutcome Unavailable(string detail) => new(null, ErrorCodes.DependencyUnavailable, detail, NoWindow());
+
+    /// <summary>Headers when the window is unknown: the full limit, nothing promised.</summary>
+    private RateLimitHeaders NoWindow() => new(_options.VotesPerVoterPerWindow, 0, _options.RateWindowSeconds);
+
+    private static bool IsRedisFailure(Exception e) => e is RedisException or TimeoutException;
+
+    private static string DetailFor(string code) => code switch
+    {
+        ErrorCodes.RateLimited => "Too many votes in a short time; slow down.",
+        ErrorCodes.AlreadyVoted => "You already voted for this clip.",
+        ErrorCodes.SlotLimit => "You already used this vote type in this slot.",
+        ErrorCodes.DailyLimit => "You reached today's vote limit.",
+        _ => code,
+    };
+
+    [LoggerMessage(LogLevel.Warning, "Vote refused, Redis failed: {Reason}")]
+    private static partial void LogRedisFailed(ILogger logger, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "Vote refused, publish failed: {Reason}")]
+    private static partial void LogPublishFailed(ILogger logger, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "Revoke refused: {Reason}")]
+    private static partial void LogRevokeFailed(ILogger logger, string reason);
+
+    [LoggerMessage(LogLevel.Error, "Undo of unpublished vote {VoteId} failed: {Reason}")]
+    private static partial void LogUndoFailed(ILogger logger, Guid voteId, string reason);
+}

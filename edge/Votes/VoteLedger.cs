@@ -1,0 +1,183 @@
+using System.Globalization;
+using AiMoviez.Contracts;
+using AiMoviez.Edge.Infrastructure;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace AiMoviez.Edge.Votes;
+
+/// <summary>A vote's place in Redis: what identifies it and the limits it is checked against.</summary>
+public sealed record VoteAttempt(
+    string VoterKey,
+    string ClientIp,
+    Guid VoteId,
+    string VoteType,
+    SeasonSnapshot? Season,
+    int SlotPosition,
+    Guid? ClipId,
+    string? IdempotencyKey,
+    bool MultiVote,
+    VoteFlags BaseFlags,
+    DateTimeOffset Now,
+    DateTimeOffset? VotingEndsAt,
+    string? Verdict);
+
+/// <summary>What the cast script decided, with what the 202 body and the X-RateLimit headers need.</summary>
+public sealed record CastDecision(
+    string Code,
+    int VoterCount,
+    long ResetMs,
+    int DayTotal,
+    bool SuperUsed,
+    bool MegaUsed,
+    VoteFlags Flags,
+    long RetryMs,
+    Guid? VoteId,
+    VoteAccepted? Replay);
+
+public sealed record FoundVote(int VoterCount, long ResetMs, Guid? VoteId, string VoteType, int Weight, string DayKey, string IdempotencyKey);
+
+public sealed record BallotVoterState(int DayTotal, bool SuperUsed, bool MegaUsed, IReadOnlyList<Guid> VotedClipIds);
+
+/// <summary>The region's Redis state of votes: one script call per operation, each bounded by the Redis timeout.</summary>
+public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, RegionTopology region)
+{
+    private readonly EdgeOptions _options = options.Value;
+
+    public async Task<CastDecision> CastAsync(VoteAttempt attempt)
+    {
+        var weight = VoteTypes.Weight(attempt.VoteType);
+        var stateTtl = StateTtlSeconds(attempt.Now, attempt.VotingEndsAt);
+        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.Cast, CastKeys(attempt),
+        [
+            attempt.Now.ToUnixTimeMilliseconds(), _options.RateWindowSeconds * 1000L, _options.VotesPerVoterPerWindow,
+            _options.VotesPerIpPerWindow, attempt.Verdict ?? "", attempt.VoteId.ToString(), attempt.VoteType, weight,
+            attempt.MultiVote ? 1 : 0, _options.DailyWeightLimit, attempt.IdempotencyKey is null ? 0 : 1,
+            _options.IdempotencyHours * 3600, stateTtl, _options.ReceiptHours * 3600, attempt.VoterKey,
+            _options.FlagVoterKeysPerIpHour, _options.FlagWhenRemainingAtMost, attempt.ClipId?.ToString() ?? "",
+            (int)attempt.BaseFlags, MsToUtcMidnight(attempt.Now), attempt.Season?.Id.ToString() ?? "",
+            attempt.SlotPosition, region.Name,
+        ]))!;
+
+        var code = (string)result[0]!;
+        var voteId = (string?)result[8];
+        return new CastDecision(
+            code, (int)result[1], (long)result[2], (int)result[3], (int)result[4] == 1, (int)result[5] == 1,
+            (VoteFlags)(int)result[6], (long)result[7], string.IsNullOrEmpty(voteId) ? null : Guid.Parse(voteId),
+            code == "REPLAY" ? ReadReplay(result, Guid.Parse(voteId!), region.Name) : null);
+    }
+
+    public Task UndoAsync(VoteAttempt attempt) =>
+        EvaluateAsync(VoteScripts.Undo, CastKeys(attempt),
+            [attempt.VoteId.ToString(), attempt.ClipId?.ToString() ?? "", VoteTypes.Weight(attempt.VoteType)]);
+
+    public async Task<FoundVote> FindAsync(string voterKey, Guid seasonId, int slot, Guid clipId, DateTimeOffset now)
+    {
+        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.Find,
+            [VoteKey(voterKey, seasonId.ToString(), slot, clipId.ToString()), "rl:v:" + voterKey],
+            [now.ToUnixTimeMilliseconds(), _options.RateWindowSeconds * 1000L]))!;
+        var voteId = (string?)result[2];
+        return string.IsNullOrEmpty(voteId)
+            ? new FoundVote((int)result[0], (long)result[1], null, VoteTypes.Standard, 0, "", "")
+            : new FoundVote((int)result[0], (long)result[1], Guid.Parse(voteId), (string)result[3]!,
+                int.Parse((string)result[4]!, CultureInfo.InvariantCulture), (string)result[5]!, (string)result[6]!);
+    }
+
+    public async Task<bool> RevokeAsync(string voterKey, Guid seasonId, int slot, Guid clipId, FoundVote vote)
+    {
+        var season = seasonId.ToString();
+        var voteId = vote.VoteId!.Value.ToString();
+        var result = await EvaluateAsync(VoteScripts.Revoke,
+        [
+            VoteKey(voterKey, season, slot, clipId.ToString()), VotedKey(voterKey, season, slot),
+            vote.DayKey.Length > 0 ? vote.DayKey : "day:none", MarkerKey(voterKey, season, slot, vote.VoteType),
+            "receipt:" + voteId, vote.IdempotencyKey.Length > 0 ? vote.IdempotencyKey : "idem:none",
+        ], [voteId, clipId.ToString(), vote.Weight]);
+        return (int)result == 1;
+    }
+
+    public async Task<BallotVoterState> BallotStateAsync(string voterKey, Guid seasonId, int slot, DateTimeOffset now)
+    {
+        var season = seasonId.ToString();
+        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.BallotState,
+        [
+            VotedKey(voterKey, season, slot), DayKey(voterKey, now),
+            MarkerKey(voterKey, season, slot, VoteTypes.Super), MarkerKey(voterKey, season, slot, VoteTypes.Mega),
+        ], []))!;
+        return new BallotVoterState((int)result[0], (int)result[1] == 1, (int)result[2] == 1,
+            [.. result.Skip(3).Select(r => Guid.Parse((string)r!))]);
+    }
+
+    /// <summary>The receipt's status and reason, or null when there is no such vote (or it expired).</summary>
+    public async Task<(string Status, string? Reason)?> ReceiptAsync(Guid voteId)
+    {
+        var values = await redis.HashGetAsync("receipt:" + voteId, ["status", "reason"])
+            .WaitAsync(TimeSpan.FromMilliseconds(_options.RedisTimeoutMs));
+        if (values[0].IsNull)
+        {
+            return null;
+        }
+
+        var reason = (string?)values[1];
+        return ((string)values[0]!, string.IsNullOrEmpty(reason) ? null : reason);
+    }
+
+    /// <summary>Writes the aggregator's decisions into the receipts, in one batch.</summary>
+    public async Task RecordDecisionsAsync(IReadOnlyList<VoteDecision> decisions)
+    {
+        var batch = redis.CreateBatch();
+        var ttl = TimeSpan.FromHours(_options.ReceiptHours);
+        var writes = new List<Task>(decisions.Count * 2);
+        foreach (var decision in decisions)
+        {
+            var key = "receipt:" + decision.VoteId;
+            writes.Add(batch.HashSetAsync(key, [new("status", decision.Status), new("reason", decision.Reason ?? "")]));
+            writes.Add(batch.KeyExpireAsync(key, ttl));
+        }
+
+        batch.Execute();
+        await Task.WhenAll(writes).WaitAsync(TimeSpan.FromMilliseconds(_options.RedisTimeoutMs * 4L));
+    }
+
+    private Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values) =>
+        redis.ScriptEvaluateAsync(script, keys, values).WaitAsync(TimeSpan.FromMilliseconds(_options.RedisTimeoutMs));
+
+    private static RedisKey[] CastKeys(VoteAttempt a)
+    {
+        var season = a.Season?.Id.ToString() ?? "-";
+        var clip = a.ClipId?.ToString() ?? "-";
+        return
+        [
+            "rl:v:" + a.VoterKey, "rl:ip:" + a.ClientIp, VoteKey(a.VoterKey, season, a.SlotPosition, clip),
+            DayKey(a.VoterKey, a.Now), MarkerKey(a.VoterKey, season, a.SlotPosition, VoteTypes.Super),
+            MarkerKey(a.VoterKey, season, a.SlotPosition, VoteTypes.Mega),
+            "idem:" + a.VoterKey + ":" + (a.IdempotencyKey ?? "-"),
+            "ipk:" + a.ClientIp + ":" + a.Now.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture),
+            VotedKey(a.VoterKey, season, a.SlotPosition), "receipt:" + a.VoteId,
+        ];
+    }
+
+    private static string VoteKey(string voter, string season, int slot, string clip) => $"vote:{voter}:{season}:{slot}:{clip}";
+
+    private static string VotedKey(string voter, string season, int slot) => $"voted:{voter}:{season}:{slot}";
+
+    private static string MarkerKey(string voter, string season, int slot, string type) => $"sm:{voter}:{season}:{slot}:{type}";
+
+    private static string DayKey(string voter, DateTimeOffset now) =>
+        "day:" + voter + ":" + now.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+
+    private static long MsToUtcMidnight(DateTimeOffset now) =>
+        (long)(now.UtcDateTime.Date.AddDays(1) - now.UtcDateTime).TotalMilliseconds;
+
+    /// <summary>Dedup state lives until a day after the slot closes; the aggregator enforces the rules for good.</summary>
+    private static long StateTtlSeconds(DateTimeOffset now, DateTimeOffset? votingEndsAt) =>
+        Math.Max(3600, (long)((votingEndsAt ?? now) - now).TotalSeconds + 86_400);
+
+    private static VoteAccepted ReadReplay(RedisResult[] result, Guid voteId, string regionName)
+    {
+        string Text(int i) => (string?)result[i] ?? "";
+        int Number(int i) => int.TryParse(Text(i), CultureInfo.InvariantCulture, out var n) ? n : 0;
+        return new VoteAccepted(voteId, Guid.Parse(Text(9)), Guid.Parse(Text(10)), Number(11), Text(12), Number(13), regionName,
+            VoteStatuses.Accepted, Number(14), new RemainingVotes(Number(15), Number(16), Number(17)));
+    }
+}

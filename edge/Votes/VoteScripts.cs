@@ -1,0 +1,154 @@
+namespace AiMoviez.Edge.Votes;
+
+/// <summary>
+/// The Lua run in the region's Redis. StackExchange.Redis sends each by EVALSHA after loading it once and reloads it
+/// on NOSCRIPT (e.g. after a Redis restart), so every vote costs one round trip.
+/// </summary>
+internal static class VoteScripts
+{
+    /// <summary>
+    /// KEYS: 1 rl:v:voter, 2 rl:ip:ip, 3 vote:voter:season:slot:clip, 4 day:voter:yyyymmdd, 5 sm:..:super, 6 sm:..:mega,
+    /// 7 idem:voter:key, 8 ipk:ip:hour (HyperLogLog of voter keys), 9 voted:voter:season:slot, 10 receipt:voteId.
+    /// ARGV: 1 now ms, 2 window ms, 3 voter limit, 4 ip limit, 5 verdict ('' = go on, else an error code to answer
+    /// with limits only), 6 vote id, 7 type, 8 weight, 9 multi-vote 1/0, 10 daily limit, 11 has idempotency key 1/0,
+    /// 12 idempotency ttl s, 13 slot state ttl s, 14 receipt ttl s, 15 voter key, 16 voter keys per ip hour,
+    /// 17 flag when remaining at most, 18 clip id, 19 base flags, 20 ms to UTC midnight, 21 season id, 22 slot,
+    /// 23 region.
+    /// Returns: code, voter count, voter reset ms, day total, super used, mega used, flags, retry ms, vote id, then for
+    /// a replay the original receipt: clip, season, slot, type, weight, total, remaining standard/super/mega.
+    /// </summary>
+    public const string Cast = """
+        local now = tonumber(ARGV[1])
+        local window = tonumber(ARGV[2])
+        local voterLimit = tonumber(ARGV[3])
+        local ipLimit = tonumber(ARGV[4])
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+        local voterCount = redis.call('ZCARD', KEYS[1])
+        local ipCount = redis.call('ZCARD', KEYS[2])
+        local function resetMs(key)
+          local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+          if oldest[2] then return tonumber(oldest[2]) + window - now end
+          return window
+        end
+        local dayTotal = tonumber(redis.call('GET', KEYS[4]) or '0')
+        local superUsed = redis.call('EXISTS', KEYS[5])
+        local megaUsed = redis.call('EXISTS', KEYS[6])
+        local function answer(code, flags, retry, voteId)
+          return {code, voterCount, resetMs(KEYS[1]), dayTotal, superUsed, megaUsed, flags, retry, voteId}
+        end
+
+        if ARGV[11] == '1' then
+          local previous = redis.call('GET', KEYS[7])
+          if previous then
+            local r = redis.call('HMGET', 'receipt:' .. previous,
+              'clip', 'season', 'slot', 'type', 'weight', 'total', 'rstd', 'rsup', 'rmeg')
+            local reply = answer('REPLAY', 0, 0, previous)
+            for i = 1, 9 do reply[#reply + 1] = r[i] or '' end
+            return reply
+          end
+        end
+        if ARGV[5] ~= '' then return answer(ARGV[5], 0, 0, '') end
+        if voterCount >= voterLimit then return answer('RATE_LIMITED', 0, resetMs(KEYS[1]), '') end
+        if ipCount >= ipLimit then return answer('RATE_LIMITED', 0, resetMs(KEYS[2]), '') end
+        if ARGV[9] ~= '1' and redis.call('EXISTS', KEYS[3]) == 1 then return answer('ALREADY_VOTED', 0, 0, '') end
+        local voteType = ARGV[7]
+        if (voteType == 'super' and superUsed == 1) or (voteType == 'mega' and megaUsed == 1) then
+          return answer('SLOT_LIMIT', 0, 0, '')
+        end
+        local weight = tonumber(ARGV[8])
+        if dayTotal + weight > tonumber(ARGV[10]) then return answer('DAILY_LIMIT', 0, tonumber(ARGV[20]), '') end
+
+        local voteId = ARGV[6]
+        local stateTtl = tonumber(ARGV[13])
+        local flags = tonumber(ARGV[19])
+        redis.call('PFADD', KEYS[8], ARGV[15])
+        redis.call('EXPIRE', KEYS[8], 7200)
+        if redis.call('PFCOUNT', KEYS[8]) > tonumber(ARGV[16]) then flags = bit.bor(flags, 4) end
+        voterCount = voterCount + 1
+        ipCount = ipCount + 1
+        local atMost = tonumber(ARGV[17])
+        if voterLimit - voterCount <= atMost or ipLimit - ipCount <= atMost then flags = bit.bor(flags, 2) end
+
+        redis.call('ZADD', KEYS[1], now, voteId)
+        redis.call('PEXPIRE', KEYS[1], window)
+        redis.call('ZADD', KEYS[2], now, voteId)
+        redis.call('PEXPIRE', KEYS[2], window)
+        redis.call('SET', KEYS[3], voteId, 'EX', stateTtl)
+        dayTotal = redis.call('INCRBY', KEYS[4], weight)
+        redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[20]) + 3600000)
+        if voteType == 'super' then redis.call('SET', KEYS[5], voteId, 'EX', stateTtl); superUsed = 1 end
+        if voteType == 'mega' then redis.call('SET', KEYS[6], voteId, 'EX', stateTtl); megaUsed = 1 end
+        redis.call('SADD', KEYS[9], ARGV[18])
+        redis.call('EXPIRE', KEYS[9], stateTtl)
+        local dailyLimit = tonumber(ARGV[10])
+        redis.call('HSET', KEYS[10], 'status', 'accepted', 'reason', '', 'voter', ARGV[15], 'clip', ARGV[18],
+          'season', ARGV[21], 'slot', ARGV[22], 'type', voteType, 'weight', weight, 'day', KEYS[4],
+          'idem', ARGV[11] == '1' and KEYS[7] or '', 'total', dayTotal, 'rstd', dailyLimit - dayTotal,
+          'rsup', 1 - superUsed, 'rmeg', 1 - megaUsed, 'region', ARGV[23])
+        redis.call('EXPIRE', KEYS[10], tonumber(ARGV[14]))
+        if ARGV[11] == '1' then redis.call('SET', KEYS[7], voteId, 'EX', tonumber(ARGV[12])) end
+        return answer('OK', flags, 0, voteId)
+        """;
+
+    /// <summary>Takes back what <see cref="Cast"/> reserved when the vote could not be published. Same KEYS; ARGV: vote id, clip id, weight.</summary>
+    public const string Undo = """
+        local voteId = ARGV[1]
+        redis.call('ZREM', KEYS[1], voteId)
+        redis.call('ZREM', KEYS[2], voteId)
+        if redis.call('GET', KEYS[3]) == voteId then
+          redis.call('DEL', KEYS[3])
+          redis.call('SREM', KEYS[9], ARGV[2])
+        end
+        redis.call('DECRBY', KEYS[4], tonumber(ARGV[3]))
+        if redis.call('GET', KEYS[5]) == voteId then redis.call('DEL', KEYS[5]) end
+        if redis.call('GET', KEYS[6]) == voteId then redis.call('DEL', KEYS[6]) end
+        if redis.call('GET', KEYS[7]) == voteId then redis.call('DEL', KEYS[7]) end
+        redis.call('DEL', KEYS[10])
+        return 1
+        """;
+
+    /// <summary>
+    /// The caller's vote on a clip, for a revoke. KEYS: 1 vote:voter:season:slot:clip, 2 rl:v:voter. ARGV: now ms, window ms.
+    /// Returns: voter count, voter reset ms, vote id or '', then the receipt's type, weight, day key, idempotency key.
+    /// </summary>
+    public const string Find = """
+        local now = tonumber(ARGV[1])
+        local window = tonumber(ARGV[2])
+        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+        local count = redis.call('ZCARD', KEYS[2])
+        local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+        local reset = window
+        if oldest[2] then reset = tonumber(oldest[2]) + window - now end
+        local voteId = redis.call('GET', KEYS[1])
+        if not voteId then return {count, reset, ''} end
+        local r = redis.call('HMGET', 'receipt:' .. voteId, 'type', 'weight', 'day', 'idem')
+        return {count, reset, voteId, r[1] or 'standard', r[2] or '0', r[3] or '', r[4] or ''}
+        """;
+
+    /// <summary>
+    /// Undoes a published revoke's vote so the voter may vote again. KEYS: 1 vote key, 2 voted set, 3 day key,
+    /// 4 super/mega marker of its type, 5 receipt, 6 idempotency key. ARGV: vote id, clip id, weight.
+    /// </summary>
+    public const string Revoke = """
+        local voteId = ARGV[1]
+        if redis.call('GET', KEYS[1]) ~= voteId then return 0 end
+        redis.call('DEL', KEYS[1])
+        redis.call('SREM', KEYS[2], ARGV[2])
+        if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('DECRBY', KEYS[3], tonumber(ARGV[3])) end
+        if redis.call('GET', KEYS[4]) == voteId then redis.call('DEL', KEYS[4]) end
+        if redis.call('GET', KEYS[6]) == voteId then redis.call('DEL', KEYS[6]) end
+        redis.call('HSET', KEYS[5], 'status', 'revoked', 'reason', '')
+        return 1
+        """;
+
+    /// <summary>
+    /// What a ballot shows of the voter. KEYS: 1 voted set, 2 day key, 3 super marker, 4 mega marker.
+    /// Returns: day total, super used, mega used, voted clip ids...
+    /// </summary>
+    public const string BallotState = """
+        local reply = {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('EXISTS', KEYS[3]), redis.call('EXISTS', KEYS[4])}
+        for _, clip in ipairs(redis.call('SMEMBERS', KEYS[1])) do reply[#reply + 1] = clip end
+        return reply
+        """;
+}

@@ -1,0 +1,100 @@
+using AiMoviez.Contracts;
+using AiMoviez.Edge.Identity;
+using AiMoviez.Edge.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AiMoviez.Edge.Votes;
+
+public static class VotesApi
+{
+    private const int MaxIdempotencyKeyLength = 128;
+
+    public static IEndpointRouteBuilder MapVotesApi(this IEndpointRouteBuilder app)
+    {
+        var votes = app.MapGroup("/v1/votes");
+        votes.MapPost("", CastAsync);
+        votes.MapDelete("/{clipId}", RevokeAsync);
+        votes.MapGet("/{voteId}", GetReceiptAsync);
+        return app;
+    }
+
+    public static async Task<Results<Accepted<VoteAccepted>, ProblemHttpResult>> CastAsync(
+        HttpContext context, VoteCaster caster, CancellationToken cancellationToken)
+    {
+        if (Voter.From(context) is not { } voter)
+        {
+            return Problems.For(ErrorCodes.AuthRequired, "The bearer token is not valid.");
+        }
+
+        var body = await JsonBody.ReadAsync(context.Request, EdgeJson.Default.VoteRequest, cancellationToken);
+        if (body.Code == ErrorCodes.PayloadTooLarge)
+        {
+            return Problems.For(body.Code, body.Detail!);
+        }
+
+        var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
+        var invalid = body.Detail ?? Validate(body.Value!, idempotencyKey);
+        var outcome = await caster.CastAsync(voter, body.Value, invalid,
+            idempotencyKey.Length > 0 ? idempotencyKey : null, cancellationToken);
+        outcome.RateLimit.WriteTo(context.Response);
+        return outcome.Accepted is { } accepted
+            ? TypedResults.Accepted($"/v1/votes/{accepted.VoteId}", accepted)
+            : Problems.For(outcome.Code!, outcome.Detail);
+    }
+
+    public static async Task<Results<Accepted<VoteRevokeAccepted>, ProblemHttpResult>> RevokeAsync(
+        string clipId, HttpContext context, VoteCaster caster, CancellationToken cancellationToken)
+    {
+        if (Voter.From(context) is not { } voter)
+        {
+            return Problems.For(ErrorCodes.AuthRequired, "The bearer token is not valid.");
+        }
+
+        if (!Guid.TryParse(clipId, out var clip))
+        {
+            return Problems.For(ErrorCodes.InvalidRequest, "clipId must be a UUID.");
+        }
+
+        var outcome = await caster.RevokeAsync(voter, clip, cancellationToken);
+        outcome.RateLimit.WriteTo(context.Response);
+        return outcome.Code is null
+            ? TypedResults.Accepted((string?)null, new VoteRevokeAccepted(clip, VoteStatuses.Revoked))
+            : Problems.For(outcome.Code, outcome.Detail);
+    }
+
+    public static async Task<Results<Ok<VoteReceipt>, ProblemHttpResult>> GetReceiptAsync(string voteId, VoteLedger ledger)
+    {
+        if (!Guid.TryParse(voteId, out var id))
+        {
+            return Problems.For(ErrorCodes.InvalidRequest, "voteId must be a UUID.");
+        }
+
+        try
+        {
+            return await ledger.ReceiptAsync(id) is { } receipt
+                ? TypedResults.Ok(new VoteReceipt(id, receipt.Status, receipt.Reason))
+                : Problems.For(ErrorCodes.NotFound, "No vote has this id.");
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            return Problems.For(ErrorCodes.DependencyUnavailable, "The vote store is not answering.");
+        }
+    }
+
+    private static string? Validate(VoteRequest request, string idempotencyKey)
+    {
+        if (request.ClipId is null || !Guid.TryParse(request.ClipId, out _))
+        {
+            return "clipId must be a UUID.";
+        }
+
+        if (request.VoteType is not null && !VoteTypes.IsKnown(request.VoteType))
+        {
+            return "voteType must be standard, super or mega.";
+        }
+
+        return idempotencyKey.Length > MaxIdempotencyKeyLength
+            ? $"Idempotency-Key may be at most {MaxIdempotencyKeyLength} characters."
+            : null;
+    }
+}
