@@ -1,4 +1,8 @@
-var builder = WebApplication.CreateBuilder(args);
+using AiMoviez.Aggregator;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.AddAggregator();
+
 var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
+app.MapAggregatorApi();
 app.Run();

@@ -1,0 +1,159 @@
+using AiMoviez.Aggregator.Barrier;
+using AiMoviez.Aggregator.Ingest;
+using AiMoviez.Aggregator.Shards;
+using AiMoviez.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+using NATS.Client.JetStream;
+
+namespace AiMoviez.Aggregator;
+
+/// <summary>Health and the internal endpoints core calls (loopback, no auth).</summary>
+public static class AggregatorApi
+{
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+
+    public static void MapAggregatorApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", () => TypedResults.Ok("ok"));
+        app.MapGet("/readyz", GetReadiness);
+        app.MapGet(BarrierRoutes.Barrier, GetBarrier);
+        app.MapGet(BarrierRoutes.Pipeline, GetPipeline);
+        app.MapPost("/internal/reset", ResetSlot);
+    }
+
+    public static async Task<Results<Ok<Readiness>, JsonHttpResult<Readiness>>> GetReadiness(RegionLinks regions, ShardWriters writers)
+    {
+        var failing = new List<string>();
+        foreach (var region in regions.All)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(ProbeTimeout);
+                await region.Connection.PingAsync(timeout.Token);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                failing.Add("nats:" + region.Name);
+            }
+        }
+
+        foreach (var writer in writers.ByShard.Values)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(ProbeTimeout);
+                await using var command = writer.DataSource.CreateCommand("select 1");
+                await command.ExecuteScalarAsync(timeout.Token);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                failing.Add("shard:" + writer.Shard);
+            }
+        }
+
+        return failing.Count == 0
+            ? TypedResults.Ok(new Readiness("ready", failing))
+            : TypedResults.Json(new Readiness("unready", failing), statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>
+    /// Drained when, in every region, the shard has applied everything through the stream's last sequence. The last
+    /// sequence is read before the watermark, so a message stored after the question cannot make a false "drained".
+    /// </summary>
+    public static async Task<Results<Ok<BarrierStatus>, ProblemHttpResult>> GetBarrier(Guid seasonId, int seasonNumber,
+        ShardMap shardMap, RegionLinks regions, AppliedWatermarks watermarks, CancellationToken cancellationToken)
+    {
+        if (shardMap.ShardFor(seasonNumber) is not { } shard)
+        {
+            return NotFound($"No shard holds season number {seasonNumber}.");
+        }
+
+        var marks = new List<RegionWatermark>();
+        foreach (var region in regions.All)
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(ProbeTimeout);
+                var stream = await region.JetStream.GetStreamAsync(StreamNames.Votes(region.Name), cancellationToken: timeout.Token);
+                var last = stream.Info.State.LastSeq;
+                var applied = watermarks.AppliedThrough(region.Name, shard);
+                marks.Add(new RegionWatermark(region.Name, last, applied ?? 0, applied is not null));
+            }
+            catch (Exception e) when (e is NatsJSException or NATS.Client.Core.NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                marks.Add(new RegionWatermark(region.Name, 0, watermarks.AppliedThrough(region.Name, shard) ?? 0, false));
+            }
+        }
+
+        return TypedResults.Ok(new BarrierStatus
+        {
+            SeasonId = seasonId,
+            Shard = shard,
+            Drained = marks.All(m => m.Reachable && m.AppliedThrough >= m.StreamLastSequence),
+            CheckedAt = DateTimeOffset.UtcNow,
+            Regions = marks,
+        });
+    }
+
+    public static async Task<Ok<PipelineStatus>> GetPipeline(RegionLinks regions, ShardWriters writers, AppliedWatermarks watermarks,
+        CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var regionStates = new List<RegionPipeline>();
+        foreach (var region in regions.All)
+        {
+            var oldest = watermarks.OldestUnapplied(region.Name);
+            var age = oldest is { } at ? Math.Max(0, (now - at).TotalSeconds) : (double?)null;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(ProbeTimeout);
+                var stream = await region.JetStream.GetStreamAsync(StreamNames.Votes(region.Name), cancellationToken: timeout.Token);
+                var consumer = await region.JetStream.GetConsumerAsync(StreamNames.Votes(region.Name), RegionConsumers.ConsumerName, timeout.Token);
+                var deadLetters = await region.JetStream.GetStreamAsync(StreamNames.DeadLetters(region.Name), cancellationToken: timeout.Token);
+                regionStates.Add(new RegionPipeline(region.Name, true, (ulong)stream.Info.State.Messages, consumer.Info.NumPending,
+                    (ulong)consumer.Info.NumAckPending, age, (long)deadLetters.Info.State.Messages));
+            }
+            catch (Exception e) when (e is NatsJSException or NATS.Client.Core.NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                regionStates.Add(new RegionPipeline(region.Name, false, 0, 0, 0, age, 0));
+            }
+        }
+
+        return TypedResults.Ok(new PipelineStatus
+        {
+            CheckedAt = now,
+            Regions = regionStates,
+            Shards = writers.ByShard.Values.Select(w => new ShardPipeline(w.Shard, w.Healthy, w.LastAppliedAt, w.VotesApplied)).ToList(),
+        });
+    }
+
+    /// <summary>Admin reset-votes: serialized with the shard's writer, then the zeroed tally is republished.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> ResetSlot(Guid seasonId, int seasonNumber, int slotPosition,
+        ShardMap shardMap, ShardWriters writers, CancellationToken cancellationToken)
+    {
+        if (shardMap.ShardFor(seasonNumber) is not { } shard)
+        {
+            return NotFound($"No shard holds season number {seasonNumber}.");
+        }
+
+        try
+        {
+            await writers.ByShard[shard].ResetSlotAsync(seasonId, slotPosition, cancellationToken);
+            return TypedResults.NoContent();
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            return TypedResults.Problem(title: "Shard unavailable", detail: $"Shard {shard} did not answer.",
+                statusCode: StatusCodes.Status503ServiceUnavailable, extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.DependencyUnavailable });
+        }
+    }
+
+    private static ProblemHttpResult NotFound(string detail) =>
+        TypedResults.Problem(title: "Not found", detail: detail, statusCode: StatusCodes.Status404NotFound,
+            extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.NotFound });
+}
+
+/// <summary>The /readyz body: the dependencies that did not answer.</summary>
+public sealed record Readiness(string Status, IReadOnlyList<string> Failing);

@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AiMoviez.Aggregator;
+
+/// <summary>Aggregator tuning, bound from configuration section <see cref="Section"/> and validated at start.</summary>
+public sealed record AggregatorOptions
+{
+    public const string Section = "Aggregator";
+
+    /// <summary>A shard batch is cut when it holds this many messages...</summary>
+    [Range(1, 50_000)]
+    public int MaxBatchSize { get; init; } = 2_000;
+
+    /// <summary>...or when its first message has waited this long.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
+    public TimeSpan MaxBatchAge { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Messages each region pull asks for at once.</summary>
+    [Range(1, 10_000)]
+    public int PullBatchSize { get; init; } = 1_000;
+
+    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
+    public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Bounds the messages held in memory per region, including those of a shard that is down.</summary>
+    [Range(100, 1_000_000)]
+    public int MaxAckPending { get; init; } = 100_000;
+
+    /// <summary>The longest wait between retries of a shard that is down.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan ShardRetryMax { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Weighted votes a voter may have counted per UTC day, over all seasons.</summary>
+    [Range(1, 1_000_000)]
+    public int DailyWeightLimit { get; init; } = 200;
+
+    /// <summary>Every known season slot's tally is republished this often, so edges converge after any loss.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan RepublishInterval { get; init; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,24 @@
+using NATS.Client.JetStream;
+
+namespace AiMoviez.Aggregator.Ingest;
+
+/// <summary>A decoded event from a region's vote stream, routed to its season's shard.</summary>
+/// <param name="Event">A VoteCast, VoteRevoked or ClipViewsReported.</param>
+public sealed record InboundMessage(string Region, ulong Sequence, string Shard, object Event, IDelivery Delivery);
+
+/// <summary>How a delivered message is settled with its stream.</summary>
+public interface IDelivery
+{
+    ValueTask AckAsync(CancellationToken cancellationToken);
+
+    /// <summary>Asks for redelivery after <paramref name="delay"/>.</summary>
+    ValueTask NakAsync(TimeSpan delay, CancellationToken cancellationToken);
+}
+
+public sealed class JetStreamDelivery(INatsJSMsg<byte[]> message) : IDelivery
+{
+    public ValueTask AckAsync(CancellationToken cancellationToken) => message.AckAsync(cancellationToken: cancellationToken);
+
+    public ValueTask NakAsync(TimeSpan delay, CancellationToken cancellationToken) =>
+        message.NakAsync(new AckOpts { NakDelay = delay }, cancellationToken);
+}

@@ -1,0 +1,122 @@
+using AiMoviez.Aggregator.Barrier;
+using AiMoviez.Aggregator.Shards;
+using AiMoviez.Contracts;
+using Microsoft.Extensions.Options;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace AiMoviez.Aggregator.Ingest;
+
+/// <summary>
+/// Pulls every region's vote stream concurrently through the durable consumer <see cref="ConsumerName"/>, decodes and
+/// routes each message to its shard's writer, and moves poison to the region's dead-letter stream.
+/// </summary>
+public sealed class RegionConsumers(
+    RegionLinks regions,
+    ShardMap shardMap,
+    ShardWriters writers,
+    AppliedWatermarks watermarks,
+    AggregatorMetrics metrics,
+    IOptions<AggregatorOptions> options,
+    ILogger<RegionConsumers> logger) : BackgroundService
+{
+    public const string ConsumerName = "aggregator";
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(regions.All.Select(r => Task.Run(() => ConsumeAsync(r, stoppingToken), stoppingToken)));
+
+    private async Task ConsumeAsync(RegionLink region, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await region.EnsureStreamsAsync(cancellationToken);
+                var (consumer, ackFloor) = await RestartConsumerAsync(region, cancellationToken);
+                watermarks.Start(region.Name, ackFloor);
+                var pull = new NatsJSConsumeOpts { MaxMsgs = options.Value.PullBatchSize };
+                await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: pull, cancellationToken: cancellationToken))
+                {
+                    await HandleAsync(region, message, cancellationToken);
+                }
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Consumer of region {Region} stopped ({Error}); restarting", region.Name, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Recreates the durable consumer from its ack floor, so what the last process left unacked is redelivered now rather
+    /// than after AckWait. Acked messages beyond the floor come again too; applying them is idempotent.
+    /// </summary>
+    private async Task<(INatsJSConsumer Consumer, ulong AckFloor)> RestartConsumerAsync(RegionLink region, CancellationToken cancellationToken)
+    {
+        var stream = StreamNames.Votes(region.Name);
+        ulong ackFloor = 0;
+        try
+        {
+            var existing = await region.JetStream.GetConsumerAsync(stream, ConsumerName, cancellationToken);
+            ackFloor = existing.Info.AckFloor.StreamSeq;
+            await region.JetStream.DeleteConsumerAsync(stream, ConsumerName, cancellationToken);
+        }
+        catch (NatsJSApiException e) when (e.Error.Code == 404)
+        {
+            // First start.
+        }
+
+        var settings = options.Value;
+        var config = new ConsumerConfig(ConsumerName)
+        {
+            AckPolicy = ConsumerConfigAckPolicy.Explicit,
+            AckWait = settings.AckWait,
+            MaxAckPending = settings.MaxAckPending,
+            MaxDeliver = -1,
+            DeliverPolicy = ackFloor == 0 ? ConsumerConfigDeliverPolicy.All : ConsumerConfigDeliverPolicy.ByStartSequence,
+        };
+        if (ackFloor > 0)
+        {
+            config.OptStartSeq = ackFloor + 1;
+        }
+
+        var consumer = await region.JetStream.CreateOrUpdateConsumerAsync(stream, config, cancellationToken);
+        return (consumer, ackFloor);
+    }
+
+    private async Task HandleAsync(RegionLink region, INatsJSMsg<byte[]> message, CancellationToken cancellationToken)
+    {
+        var metadata = message.Metadata!.Value;
+        var sequence = metadata.Sequence.Stream;
+        var decoded = MessageDecoder.Decode(message.Subject, message.Data ?? [], shardMap);
+        if (decoded.PoisonReason is { } reason)
+        {
+            watermarks.Delivered(region.Name, null, sequence, metadata.Timestamp);
+            await DeadLetterAsync(region, message, reason, cancellationToken);
+            return;
+        }
+
+        watermarks.Delivered(region.Name, decoded.Shard, sequence, metadata.Timestamp);
+        writers.ByShard[decoded.Shard!].Enqueue(new InboundMessage(region.Name, sequence, decoded.Shard!, decoded.Event!, new JetStreamDelivery(message)));
+    }
+
+    /// <summary>Poison never blocks its stream: stored in the dead-letter stream with its reason, then acked.</summary>
+    private async Task DeadLetterAsync(RegionLink region, INatsJSMsg<byte[]> message, string reason, CancellationToken cancellationToken)
+    {
+        logger.LogWarning("Dead letter from {Region} seq {Sequence}: {Reason}", region.Name, message.Metadata!.Value.Sequence.Stream, reason);
+        var headers = new NatsHeaders
+        {
+            ["AiMoviez-Reason"] = reason,
+            ["AiMoviez-Subject"] = message.Subject,
+            ["AiMoviez-Sequence"] = message.Metadata!.Value.Sequence.Stream.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var ack = await region.JetStream.PublishAsync(Subjects.DeadLetter(region.Name), message.Data ?? [], headers: headers,
+            opts: new NatsJSPubOpts { MsgId = $"{StreamNames.Votes(region.Name)}-{message.Metadata!.Value.Sequence.Stream}" },
+            cancellationToken: cancellationToken);
+        ack.EnsureSuccess();
+        metrics.DeadLettered(region.Name);
+        await message.AckAsync(cancellationToken: cancellationToken);
+    }
+}

@@ -1,0 +1,85 @@
+using AiMoviez.Contracts;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace AiMoviez.Aggregator.Ingest;
+
+/// <summary>One region's NATS: its vote stream (read), receipts and dead letters (written), tallies (published).</summary>
+public sealed class RegionLink : IAsyncDisposable
+{
+    public RegionLink(RegionTopology region)
+    {
+        Region = region;
+        Connection = new NatsConnection(new NatsOpts { Url = region.Nats, Name = "aggregator" });
+        JetStream = new NatsJSContext(Connection);
+    }
+
+    public RegionTopology Region { get; }
+
+    public string Name => Region.Name;
+
+    public NatsConnection Connection { get; }
+
+    public NatsJSContext JetStream { get; }
+
+    public bool Connected => Connection.ConnectionState == NatsConnectionState.Open;
+
+    /// <summary>Creates the region's streams that are missing; an existing stream (e.g. made by the edge) is left as is.</summary>
+    public async Task EnsureStreamsAsync(CancellationToken cancellationToken)
+    {
+        await EnsureStreamAsync(new StreamConfig(StreamNames.Votes(Name), [Subjects.VoteStreamSubjects(Name)])
+        {
+            Storage = StreamConfigStorage.File,
+            Retention = StreamConfigRetention.Limits,
+            DuplicateWindow = TimeSpan.FromMinutes(2),
+            MaxAge = TimeSpan.FromDays(7),
+        }, cancellationToken);
+        await EnsureStreamAsync(new StreamConfig(StreamNames.Receipts(Name), [Subjects.Receipts(Name)])
+        {
+            Storage = StreamConfigStorage.File,
+            MaxAge = TimeSpan.FromDays(2),
+        }, cancellationToken);
+        await EnsureStreamAsync(new StreamConfig(StreamNames.DeadLetters(Name), [Subjects.DeadLetter(Name)])
+        {
+            Storage = StreamConfigStorage.File,
+        }, cancellationToken);
+    }
+
+    private async Task EnsureStreamAsync(StreamConfig config, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await JetStream.GetStreamAsync(config.Name!, cancellationToken: cancellationToken);
+        }
+        catch (NatsJSApiException e) when (e.Error.Code == 404)
+        {
+            try
+            {
+                await JetStream.CreateStreamAsync(config, cancellationToken);
+            }
+            catch (NatsJSApiException raced) when (raced.Error.ErrCode == 10058)
+            {
+                // The edge created it in the meantime.
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => Connection.DisposeAsync();
+}
+
+/// <summary>All regions of the topology.</summary>
+public sealed class RegionLinks(IEnumerable<RegionLink> links) : IAsyncDisposable
+{
+    public IReadOnlyList<RegionLink> All { get; } = links.ToList();
+
+    public RegionLink this[string region] => All.First(l => l.Name == region);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var link in All)
+        {
+            await link.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using AiMoviez.Aggregator.Rules;
+using AiMoviez.Aggregator.Shards;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace AiMoviez.Aggregator.Republish;
+
+/// <summary>
+/// Every few seconds republishes the latest slot of every known season from its shard, so an edge that missed a
+/// per-commit tally (core NATS does not store) converges anyway.
+/// </summary>
+public sealed class TallyRepublisher(ShardWriters writers, KnownSlots knownSlots, OutcomePublisher publisher, DailyLedger ledger,
+    IOptions<AggregatorOptions> options, ILogger<TallyRepublisher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.RepublishInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            ledger.Prune(DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-2));
+            foreach (var writer in writers.ByShard.Values.Where(w => w.Healthy))
+            {
+                try
+                {
+                    await RepublishAsync(writer, stoppingToken);
+                }
+                catch (Exception e) when (e is NpgsqlException or TimeoutException)
+                {
+                    logger.LogDebug(e, "Republish from {Shard} skipped", writer.Shard);
+                }
+            }
+        }
+    }
+
+    private async Task RepublishAsync(ShardWriter writer, CancellationToken cancellationToken)
+    {
+        var slots = knownSlots.OfShard(writer.Shard).ToList();
+        if (slots.Count == 0)
+        {
+            return;
+        }
+
+        var asOf = DateTimeOffset.UtcNow;
+        await using var command = writer.DataSource.CreateCommand(ShardBatchApplier.ReadTallies);
+        command.Parameters.Add(new NpgsqlParameter { Value = slots.Select(s => s.SeasonId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = slots.Select(s => s.SlotPosition).ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var tallies = await ShardBatchApplier.ReadSlotTalliesAsync(reader, slots, asOf, cancellationToken);
+        await publisher.PublishTalliesAsync(tallies, cancellationToken);
+    }
+}

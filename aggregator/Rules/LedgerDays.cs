@@ -1,0 +1,63 @@
+using AiMoviez.Aggregator.Shards;
+using Npgsql;
+
+namespace AiMoviez.Aggregator.Rules;
+
+/// <summary>Loads a day into the <see cref="DailyLedger"/> from every shard's voter_days, once per day.</summary>
+public sealed class LedgerDays(DailyLedger ledger, ShardDataSources shards)
+{
+    private readonly Dictionary<DateOnly, Task> _loading = [];
+
+    /// <summary>Fails while any shard does not answer: a day total is exact only with every shard's share.</summary>
+    public async Task EnsureLoadedAsync(IEnumerable<DateOnly> days, CancellationToken cancellationToken)
+    {
+        foreach (var day in days.Distinct())
+        {
+            if (ledger.IsLoaded(day))
+            {
+                continue;
+            }
+
+            Task load;
+            lock (_loading)
+            {
+                if (!_loading.TryGetValue(day, out load!) || load.IsFaulted || load.IsCanceled)
+                {
+                    load = LoadAsync(day, cancellationToken);
+                    _loading[day] = load;
+                }
+            }
+
+            await load;
+        }
+    }
+
+    /// <summary>Reads one shard's day totals of every day from <paramref name="fromDay"/> on.</summary>
+    public static async Task<List<(string VoterKey, DateOnly Day, long Weight)>> ReadAsync(NpgsqlDataSource dataSource,
+        DateOnly fromDay, DateOnly toDay, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select voter_key, utc_day, sum(weight)::bigint from voter_days where utc_day between $1 and $2 group by 1, 2");
+        command.Parameters.Add(new NpgsqlParameter { Value = fromDay });
+        command.Parameters.Add(new NpgsqlParameter { Value = toDay });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<(string, DateOnly, long)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetInt64(2)));
+        }
+
+        return rows;
+    }
+
+    private async Task LoadAsync(DateOnly day, CancellationToken cancellationToken)
+    {
+        var perShard = await Task.WhenAll(shards.ByShard.Values.Select(d => ReadAsync(d, day, day, cancellationToken)));
+        foreach (var rows in perShard)
+        {
+            ledger.Load(rows);
+        }
+
+        ledger.MarkLoaded(day);
+    }
+}

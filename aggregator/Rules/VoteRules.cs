@@ -1,0 +1,205 @@
+using AiMoviez.Contracts;
+
+namespace AiMoviez.Aggregator.Rules;
+
+/// <summary>A vote as the shard stores it, as far as the rules need it.</summary>
+public sealed record StoredVote(Guid VoteId, Guid SeasonId, int SlotPosition, Guid ClipId, string VoterKey, string VoteType,
+    int Weight, DateOnly UtcDay, string Status, string? Reason);
+
+/// <summary>What a batch's rules read from its shard (inside the batch's transaction).</summary>
+public sealed record ShardState(
+    IReadOnlyDictionary<Guid, StoredVote> VotesById,
+    IReadOnlySet<Guid> Tombstones,
+    IReadOnlyList<StoredVote> CountedVotesOfBatchVoters);
+
+/// <summary>A vote new to the shard with the status the rules gave it.</summary>
+public sealed record NewVote(VoteCast Cast, DateOnly UtcDay, string Status, string? Reason)
+{
+    public string Status { get; set; } = Status;
+}
+
+/// <summary>Everything one batch changes, decided before it is written.</summary>
+public sealed class BatchPlan
+{
+    public List<NewVote> NewVotes { get; } = [];
+
+    /// <summary>Counted votes already stored that this batch revokes.</summary>
+    public List<StoredVote> Revoked { get; } = [];
+
+    public List<VoteRevoked> Tombstones { get; } = [];
+
+    public List<ClipViewsReported> Views { get; } = [];
+
+    /// <summary>Per origin region, the final word on each vote the batch touched.</summary>
+    public List<(string Region, VoteDecision Decision)> Decisions { get; } = [];
+
+    public HashSet<(Guid SeasonId, int SlotPosition)> TouchedSlots { get; } = [];
+
+    public HashSet<Guid> SeasonsWithViews { get; } = [];
+
+    /// <summary>Day-total changes made while deciding, to undo if the batch does not commit.</summary>
+    public List<(string VoterKey, DateOnly Day, long Weight)> DailyChanges { get; } = [];
+
+    public int CountedVotes => NewVotes.Count(v => v.Status == VoteStatuses.Counted);
+}
+
+/// <summary>
+/// The rules only the aggregator can enforce exactly, decided for a batch in delivery order as if its messages were
+/// applied one by one: one counted vote per (voter, clip, slot) unless the vote is a multi-vote, one super and one mega
+/// per (voter, season, slot), the daily weight cap over all seasons, and votingEndsAt. A revoke that arrives before
+/// its vote leaves a tombstone, so the vote is stored revoked when it comes.
+/// </summary>
+public static class VoteRules
+{
+    public static BatchPlan Decide(IEnumerable<(string Region, object Event)> batch, ShardState state, IDailyTotals totals, int dailyWeightLimit)
+    {
+        var plan = new BatchPlan();
+        var counted = new CountedVotes(state.CountedVotesOfBatchVoters);
+        var stored = new Dictionary<Guid, StoredVote>(state.VotesById);
+        var fresh = new Dictionary<Guid, NewVote>();
+        var tombstones = new HashSet<Guid>(state.Tombstones);
+
+        foreach (var (region, evt) in batch)
+        {
+            switch (evt)
+            {
+                case VoteCast cast:
+                    Cast(cast, region);
+                    break;
+                case VoteRevoked revoke:
+                    Revoke(revoke, region);
+                    break;
+                case ClipViewsReported views:
+                    plan.Views.Add(views);
+                    plan.SeasonsWithViews.Add(views.SeasonId);
+                    break;
+            }
+        }
+
+        return plan;
+
+        void Cast(VoteCast cast, string region)
+        {
+            if (stored.TryGetValue(cast.VoteId, out var known))
+            {
+                plan.Decisions.Add((region, new VoteDecision(cast.VoteId, known.Status, known.Reason)));
+                return;
+            }
+
+            if (fresh.TryGetValue(cast.VoteId, out var again))
+            {
+                plan.Decisions.Add((region, new VoteDecision(cast.VoteId, again.Status, again.Reason)));
+                return;
+            }
+
+            var day = DateOnly.FromDateTime(cast.AcceptedAt.UtcDateTime);
+            var reason = tombstones.Contains(cast.VoteId) ? null
+                : cast.AcceptedAt > cast.VotingEndsAt ? ErrorCodes.VotingClosed
+                : !cast.MultiVote && counted.HasClipVote(cast) ? ErrorCodes.AlreadyVoted
+                : cast.VoteType != VoteTypes.Standard && counted.HasTypeVote(cast) ? ErrorCodes.SlotLimit
+                : totals.Get(cast.VoterKey, day) + cast.Weight > dailyWeightLimit ? ErrorCodes.DailyLimit
+                : null;
+            var status = tombstones.Contains(cast.VoteId) ? VoteStatuses.Revoked
+                : reason is null ? VoteStatuses.Counted
+                : VoteStatuses.Rejected;
+            var vote = new NewVote(cast, day, status, reason);
+            fresh[cast.VoteId] = vote;
+            plan.NewVotes.Add(vote);
+            if (status == VoteStatuses.Counted)
+            {
+                counted.Add(cast.VoteId, cast.VoterKey, cast.SeasonId, cast.SlotPosition, cast.ClipId, cast.VoteType);
+                ChangeDay(cast.VoterKey, day, cast.Weight);
+                plan.TouchedSlots.Add((cast.SeasonId, cast.SlotPosition));
+            }
+
+            plan.Decisions.Add((region, new VoteDecision(cast.VoteId, status, reason)));
+        }
+
+        void Revoke(VoteRevoked revoke, string region)
+        {
+            if (tombstones.Add(revoke.VoteId))
+            {
+                plan.Tombstones.Add(revoke);
+            }
+
+            var status = VoteStatuses.Revoked;
+            string? reason = null;
+            if (fresh.TryGetValue(revoke.VoteId, out var vote))
+            {
+                if (vote.Status == VoteStatuses.Counted)
+                {
+                    vote.Status = VoteStatuses.Revoked;
+                    counted.Remove(revoke.VoteId, vote.Cast.VoterKey, vote.Cast.SeasonId, vote.Cast.SlotPosition);
+                    ChangeDay(vote.Cast.VoterKey, vote.UtcDay, -vote.Cast.Weight);
+                    plan.TouchedSlots.Add((vote.Cast.SeasonId, vote.Cast.SlotPosition));
+                }
+
+                (status, reason) = (vote.Status, vote.Status == VoteStatuses.Rejected ? vote.Reason : null);
+            }
+            else if (stored.TryGetValue(revoke.VoteId, out var known))
+            {
+                if (known.Status == VoteStatuses.Counted)
+                {
+                    plan.Revoked.Add(known);
+                    stored[known.VoteId] = known with { Status = VoteStatuses.Revoked };
+                    counted.Remove(known.VoteId, known.VoterKey, known.SeasonId, known.SlotPosition);
+                    ChangeDay(known.VoterKey, known.UtcDay, -known.Weight);
+                    plan.TouchedSlots.Add((known.SeasonId, known.SlotPosition));
+                }
+                else
+                {
+                    (status, reason) = (known.Status, known.Reason);
+                }
+            }
+
+            plan.Decisions.Add((region, new VoteDecision(revoke.VoteId, status, reason)));
+        }
+
+        void ChangeDay(string voterKey, DateOnly day, long weight)
+        {
+            totals.Add(voterKey, day, weight);
+            plan.DailyChanges.Add((voterKey, day, weight));
+        }
+    }
+
+    /// <summary>Counted votes per (voter, season, slot): the scope of the per-clip and super/mega rules.</summary>
+    private sealed class CountedVotes
+    {
+        private readonly Dictionary<(string, Guid, int), List<(Guid VoteId, Guid ClipId, string VoteType)>> _byVoterSlot = [];
+
+        public CountedVotes(IEnumerable<StoredVote> votes)
+        {
+            foreach (var v in votes)
+            {
+                Add(v.VoteId, v.VoterKey, v.SeasonId, v.SlotPosition, v.ClipId, v.VoteType);
+            }
+        }
+
+        public bool HasClipVote(VoteCast cast) => Of(cast).Any(v => v.ClipId == cast.ClipId);
+
+        public bool HasTypeVote(VoteCast cast) => Of(cast).Any(v => v.VoteType == cast.VoteType);
+
+        public void Add(Guid voteId, string voterKey, Guid seasonId, int slot, Guid clipId, string voteType)
+        {
+            var key = (voterKey, seasonId, slot);
+            if (!_byVoterSlot.TryGetValue(key, out var list))
+            {
+                list = [];
+                _byVoterSlot[key] = list;
+            }
+
+            list.Add((voteId, clipId, voteType));
+        }
+
+        public void Remove(Guid voteId, string voterKey, Guid seasonId, int slot)
+        {
+            if (_byVoterSlot.TryGetValue((voterKey, seasonId, slot), out var list))
+            {
+                list.RemoveAll(v => v.VoteId == voteId);
+            }
+        }
+
+        private List<(Guid VoteId, Guid ClipId, string VoteType)> Of(VoteCast cast) =>
+            _byVoterSlot.GetValueOrDefault((cast.VoterKey, cast.SeasonId, cast.SlotPosition)) ?? [];
+    }
+}

@@ -1,0 +1,339 @@
+using AiMoviez.Aggregator.Rules;
+using AiMoviez.Contracts;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AiMoviez.Aggregator.Shards;
+
+/// <summary>What a committed batch changed: its plan and the fresh tallies of the slots it touched.</summary>
+public sealed record AppliedBatch(BatchPlan Plan, IReadOnlyList<SlotTally> Tallies, DateTimeOffset CommittedAt);
+
+/// <summary>
+/// Applies one batch to one shard in ONE transaction: read the rules' state for the batch's votes and voters, decide in
+/// delivery order, binary COPY the new votes into a temp staging table, insert them with ON CONFLICT (vote_id) DO
+/// NOTHING, and update tallies and the day tables with one set-based statement. Only inserted rows feed the counts,
+/// so a redelivered batch changes nothing. Owned by the shard's single writer, which keeps its connection.
+/// </summary>
+public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource, DailyLedger ledger, LedgerDays ledgerDays, int dailyWeightLimit)
+    : IAsyncDisposable
+{
+    private const string Columns =
+        "vote_id, season_id, slot_position, clip_id, creator_id, voter_key, vote_type, weight, region, flags, multi_vote, accepted_at, utc_day, status, reason";
+
+    private const string LoadVotesById = """
+        select vote_id, season_id, slot_position, clip_id, voter_key, vote_type, weight, utc_day, status, reason
+        from votes where vote_id = any($1)
+        """;
+
+    private const string LoadTombstones = "select vote_id from vote_tombstones where vote_id = any($1)";
+
+    private const string LoadCountedVotesOfVoters = """
+        select v.vote_id, v.season_id, v.slot_position, v.clip_id, v.voter_key, v.vote_type, v.weight, v.utc_day, v.status, v.reason
+        from votes v
+        join (select distinct * from unnest($1::text[], $2::uuid[], $3::int[]) as k(voter_key, season_id, slot_position)) k
+          on v.voter_key = k.voter_key and v.season_id = k.season_id and v.slot_position = k.slot_position
+        where v.status = 'counted'
+        """;
+
+    // One set-based statement: inserted counted votes add, revoked votes subtract, grouped per row of each table,
+    // so a hot clip is one tally row per batch however many votes it took.
+    private const string ApplyVotes = $"""
+        with ins as (
+            insert into votes ({Columns}, applied_at)
+            select {Columns}, now() from staging_votes
+            on conflict (vote_id) do nothing
+            returning season_id, slot_position, clip_id, creator_id, voter_key, utc_day, weight, status),
+        rev as (
+            update votes v set status = 'revoked', reason = null, applied_at = now()
+            where v.vote_id = any($1) and v.status = 'counted'
+            returning season_id, slot_position, clip_id, creator_id, voter_key, utc_day, weight),
+        delta as (
+            select season_id, slot_position, clip_id, creator_id, voter_key, utc_day, 1::bigint as n, weight::bigint as w
+            from ins where status = 'counted'
+            union all
+            select season_id, slot_position, clip_id, creator_id, voter_key, utc_day, -1::bigint, -weight::bigint from rev),
+        t as (
+            insert into tallies as x (season_id, slot_position, clip_id, votes, weighted_score, updated_at)
+            select season_id, slot_position, clip_id, sum(n), sum(w), now() from delta group by 1, 2, 3
+            on conflict (season_id, slot_position, clip_id) do update
+            set votes = x.votes + excluded.votes, weighted_score = x.weighted_score + excluded.weighted_score, updated_at = excluded.updated_at),
+        vd as (
+            insert into voter_days as x (voter_key, season_id, utc_day, votes, weight, updated_at)
+            select voter_key, season_id, utc_day, sum(n), sum(w), now() from delta group by 1, 2, 3
+            on conflict (voter_key, season_id, utc_day) do update
+            set votes = x.votes + excluded.votes, weight = x.weight + excluded.weight, updated_at = excluded.updated_at),
+        cd as (
+            insert into creator_days as x (creator_id, season_id, utc_day, votes, weight, updated_at)
+            select creator_id, season_id, utc_day, sum(n), sum(w), now() from delta group by 1, 2, 3
+            on conflict (creator_id, season_id, utc_day) do update
+            set votes = x.votes + excluded.votes, weight = x.weight + excluded.weight, updated_at = excluded.updated_at),
+        kd as (
+            insert into clip_days as x (clip_id, season_id, utc_day, votes, weight, updated_at)
+            select clip_id, season_id, utc_day, sum(n), sum(w), now() from delta group by 1, 2, 3
+            on conflict (clip_id, season_id, utc_day) do update
+            set votes = x.votes + excluded.votes, weight = x.weight + excluded.weight, updated_at = excluded.updated_at)
+        select count(*) filter (where status = 'counted') from ins
+        """;
+
+    private const string AddTombstones = """
+        insert into vote_tombstones (vote_id, season_id, slot_position, revoked_at)
+        select * from unnest($1::uuid[], $2::uuid[], $3::int[], $4::timestamptz[]) on conflict (vote_id) do nothing
+        """;
+
+    private const string AddViews = """
+        with fresh as (
+            insert into view_batches (batch_id, season_id, applied_at)
+            select distinct b, s, now() from unnest($1::uuid[], $2::uuid[]) as u(b, s)
+            on conflict (batch_id) do nothing returning batch_id)
+        insert into clip_views as x (season_id, clip_id, views)
+        select v.season_id, v.clip_id, sum(v.views) from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[]) as v(batch_id, season_id, clip_id, views)
+        join fresh using (batch_id) group by 1, 2
+        on conflict (season_id, clip_id) do update set views = x.views + excluded.views
+        """;
+
+    private const string MarkApplied = """
+        insert into shard_status as x (shard, last_applied_at, votes_applied) values ($1, now(), $2)
+        on conflict (shard) do update set last_applied_at = now(), votes_applied = x.votes_applied + excluded.votes_applied
+        """;
+
+    public const string ReadTallies = """
+        select t.season_id, t.slot_position, t.clip_id, t.votes, t.weighted_score, coalesce(cv.views, 0)
+        from tallies t
+        join unnest($1::uuid[], $2::int[]) as k(season_id, slot_position) on t.season_id = k.season_id and t.slot_position = k.slot_position
+        left join clip_views cv on cv.season_id = t.season_id and cv.clip_id = t.clip_id
+        order by t.season_id, t.slot_position, t.weighted_score desc, t.votes desc, t.clip_id
+        """;
+
+    private NpgsqlConnection? _connection;
+
+    public async Task<AppliedBatch> ApplyAsync(IReadOnlyList<(string Region, object Event)> batch,
+        Func<Guid, int?> latestSlotOf, CancellationToken cancellationToken)
+    {
+        await ledgerDays.EnsureLoadedAsync(batch.Select(m => m.Event).OfType<VoteCast>()
+            .Select(c => DateOnly.FromDateTime(c.AcceptedAt.UtcDateTime)), cancellationToken);
+        var connection = await ConnectionAsync(cancellationToken);
+        BatchPlan? plan = null;
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var state = await LoadStateAsync(connection, batch, cancellationToken);
+            lock (ledger.Sync)
+            {
+                plan = VoteRules.Decide(batch, state, ledger, dailyWeightLimit);
+            }
+
+            await CopyToStagingAsync(connection, plan.NewVotes, cancellationToken);
+            var slots = plan.TouchedSlots.ToHashSet();
+            foreach (var season in plan.SeasonsWithViews)
+            {
+                if (latestSlotOf(season) is { } slot)
+                {
+                    slots.Add((season, slot));
+                }
+            }
+
+            var tallies = await WriteAsync(connection, plan, slots, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            var committedAt = DateTimeOffset.UtcNow;
+            return new AppliedBatch(plan, tallies.Select(t => t with { AsOf = committedAt }).ToList(), committedAt);
+        }
+        catch
+        {
+            if (plan is not null)
+            {
+                lock (ledger.Sync)
+                {
+                    foreach (var (voterKey, day, weight) in plan.DailyChanges)
+                    {
+                        ledger.Add(voterKey, day, -weight);
+                    }
+                }
+            }
+
+            await DropConnectionAsync();
+            throw;
+        }
+    }
+
+    private static async Task<ShardState> LoadStateAsync(NpgsqlConnection connection, IReadOnlyList<(string Region, object Event)> batch,
+        CancellationToken cancellationToken)
+    {
+        var casts = batch.Select(m => m.Event).OfType<VoteCast>().ToList();
+        var ids = casts.Select(c => c.VoteId).Concat(batch.Select(m => m.Event).OfType<VoteRevoked>().Select(r => r.VoteId)).Distinct().ToArray();
+        await using var command = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand(LoadVotesById) { Parameters = { new() { Value = ids } } },
+                new NpgsqlBatchCommand(LoadTombstones) { Parameters = { new() { Value = ids } } },
+                new NpgsqlBatchCommand(LoadCountedVotesOfVoters)
+                {
+                    Parameters =
+                    {
+                        new() { Value = casts.Select(c => c.VoterKey).ToArray() },
+                        new() { Value = casts.Select(c => c.SeasonId).ToArray() },
+                        new() { Value = casts.Select(c => c.SlotPosition).ToArray() },
+                    },
+                },
+            },
+        };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var byId = new Dictionary<Guid, StoredVote>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var vote = ReadVote(reader);
+            byId[vote.VoteId] = vote;
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var tombstones = new HashSet<Guid>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            tombstones.Add(reader.GetGuid(0));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var counted = new List<StoredVote>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counted.Add(ReadVote(reader));
+        }
+
+        return new ShardState(byId, tombstones, counted);
+    }
+
+    private static StoredVote ReadVote(NpgsqlDataReader reader) => new(
+        reader.GetGuid(0), reader.GetGuid(1), reader.GetInt32(2), reader.GetGuid(3), reader.GetString(4), reader.GetString(5),
+        reader.GetInt32(6), reader.GetFieldValue<DateOnly>(7), reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9));
+
+    private static async Task CopyToStagingAsync(NpgsqlConnection connection, List<NewVote> votes, CancellationToken cancellationToken)
+    {
+        if (votes.Count == 0)
+        {
+            return;
+        }
+
+        await using var importer = await connection.BeginBinaryImportAsync(
+            $"copy staging_votes ({Columns}) from stdin (format binary)", cancellationToken);
+        foreach (var vote in votes)
+        {
+            var c = vote.Cast;
+            await importer.StartRowAsync(cancellationToken);
+            await importer.WriteAsync(c.VoteId, NpgsqlDbType.Uuid, cancellationToken);
+            await importer.WriteAsync(c.SeasonId, NpgsqlDbType.Uuid, cancellationToken);
+            await importer.WriteAsync(c.SlotPosition, NpgsqlDbType.Integer, cancellationToken);
+            await importer.WriteAsync(c.ClipId, NpgsqlDbType.Uuid, cancellationToken);
+            await importer.WriteAsync(c.CreatorId, NpgsqlDbType.Uuid, cancellationToken);
+            await importer.WriteAsync(c.VoterKey, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(c.VoteType, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(c.Weight, NpgsqlDbType.Integer, cancellationToken);
+            await importer.WriteAsync(c.Region, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync((int)c.Flags, NpgsqlDbType.Integer, cancellationToken);
+            await importer.WriteAsync(c.MultiVote, NpgsqlDbType.Boolean, cancellationToken);
+            await importer.WriteAsync(c.AcceptedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken);
+            await importer.WriteAsync(vote.UtcDay, NpgsqlDbType.Date, cancellationToken);
+            await importer.WriteAsync(vote.Status, NpgsqlDbType.Text, cancellationToken);
+            if (vote.Reason is null)
+            {
+                await importer.WriteNullAsync(cancellationToken);
+            }
+            else
+            {
+                await importer.WriteAsync(vote.Reason, NpgsqlDbType.Text, cancellationToken);
+            }
+        }
+
+        await importer.CompleteAsync(cancellationToken);
+    }
+
+    private async Task<List<SlotTally>> WriteAsync(NpgsqlConnection connection, BatchPlan plan,
+        IReadOnlyCollection<(Guid SeasonId, int SlotPosition)> slots, CancellationToken cancellationToken)
+    {
+        var views = plan.Views.SelectMany(b => b.Views.Select(v => (b.BatchId, b.SeasonId, v.ClipId, (long)v.Views))).ToList();
+        await using var command = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand(ApplyVotes) { Parameters = { new() { Value = plan.Revoked.Select(v => v.VoteId).ToArray() } } },
+                new NpgsqlBatchCommand(AddTombstones)
+                {
+                    Parameters =
+                    {
+                        new() { Value = plan.Tombstones.Select(t => t.VoteId).ToArray() },
+                        new() { Value = plan.Tombstones.Select(t => t.SeasonId).ToArray() },
+                        new() { Value = plan.Tombstones.Select(t => t.SlotPosition).ToArray() },
+                        new() { Value = plan.Tombstones.Select(t => t.RevokedAt.ToUniversalTime()).ToArray() },
+                    },
+                },
+                new NpgsqlBatchCommand(AddViews)
+                {
+                    Parameters =
+                    {
+                        new() { Value = views.Select(v => v.BatchId).ToArray() },
+                        new() { Value = views.Select(v => v.SeasonId).ToArray() },
+                        new() { Value = views.Select(v => v.ClipId).ToArray() },
+                        new() { Value = views.Select(v => v.Item4).ToArray() },
+                    },
+                },
+                new NpgsqlBatchCommand(MarkApplied) { Parameters = { new() { Value = shard }, new() { Value = (long)plan.CountedVotes } } },
+                new NpgsqlBatchCommand(ReadTallies)
+                {
+                    Parameters =
+                    {
+                        new() { Value = slots.Select(s => s.SeasonId).ToArray() },
+                        new() { Value = slots.Select(s => s.SlotPosition).ToArray() },
+                    },
+                },
+            },
+        };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        return await ReadSlotTalliesAsync(reader, slots, DateTimeOffset.UtcNow, cancellationToken);
+    }
+
+    /// <summary>Reads rows of <see cref="ReadTallies"/> into one tally per asked slot (empty when it has no counts).</summary>
+    /// <param name="asOf">Taken before the read, so the tally is never newer than it says.</param>
+    public static async Task<List<SlotTally>> ReadSlotTalliesAsync(NpgsqlDataReader reader,
+        IEnumerable<(Guid SeasonId, int SlotPosition)> slots, DateTimeOffset asOf, CancellationToken cancellationToken)
+    {
+        var clips = slots.ToDictionary(s => s, _ => new List<ClipTally>());
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            clips[(reader.GetGuid(0), reader.GetInt32(1))].Add(
+                new ClipTally(reader.GetGuid(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)));
+        }
+
+        return clips.Select(c => new SlotTally { SeasonId = c.Key.SeasonId, SlotPosition = c.Key.SlotPosition, AsOf = asOf, Clips = c.Value }).ToList();
+    }
+
+    private async Task<NpgsqlConnection> ConnectionAsync(CancellationToken cancellationToken)
+    {
+        if (_connection is { State: System.Data.ConnectionState.Open })
+        {
+            return _connection;
+        }
+
+        await DropConnectionAsync();
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var command = new NpgsqlCommand(
+            $"create temp table if not exists staging_votes on commit delete rows as select {Columns} from votes with no data",
+            connection))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        _connection = connection;
+        return connection;
+    }
+
+    private async Task DropConnectionAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+            _connection = null;
+        }
+    }
+
+    public ValueTask DisposeAsync() => _connection?.DisposeAsync() ?? ValueTask.CompletedTask;
+}

@@ -1,0 +1,76 @@
+using Npgsql;
+
+namespace AiMoviez.Aggregator.Shards;
+
+/// <summary>The shard schema of docs/DESIGN.md, created at start; core reads it, only the aggregator writes it.</summary>
+public static class ShardSchema
+{
+    public const int Version = 1;
+
+    private const string CreateV1 = """
+        create table if not exists votes (
+            vote_id uuid primary key, season_id uuid not null, slot_position int not null, clip_id uuid not null,
+            creator_id uuid not null, voter_key text not null, vote_type text not null, weight int not null,
+            region text not null, flags int not null, multi_vote bool not null, accepted_at timestamptz not null,
+            utc_day date not null, status text not null, reason text null, applied_at timestamptz not null);
+        -- the rules read a batch's voters' counted votes in the batch's slots; reset and core read a slot's votes
+        create index if not exists votes_counted_by_voter_slot on votes (voter_key, season_id, slot_position) where status = 'counted';
+        create index if not exists votes_by_slot on votes (season_id, slot_position);
+        create table if not exists tallies (
+            season_id uuid not null, slot_position int not null, clip_id uuid not null, votes bigint not null,
+            weighted_score bigint not null, updated_at timestamptz not null,
+            primary key (season_id, slot_position, clip_id));
+        create table if not exists clip_views (
+            season_id uuid not null, clip_id uuid not null, views bigint not null, primary key (season_id, clip_id));
+        create table if not exists voter_days (
+            voter_key text not null, season_id uuid not null, utc_day date not null, votes bigint not null,
+            weight bigint not null, updated_at timestamptz not null, primary key (voter_key, season_id, utc_day));
+        create table if not exists creator_days (
+            creator_id uuid not null, season_id uuid not null, utc_day date not null, votes bigint not null,
+            weight bigint not null, updated_at timestamptz not null, primary key (creator_id, season_id, utc_day));
+        create table if not exists clip_days (
+            clip_id uuid not null, season_id uuid not null, utc_day date not null, votes bigint not null,
+            weight bigint not null, updated_at timestamptz not null, primary key (clip_id, season_id, utc_day));
+        -- keyset pages of leaderboards: (season, day) ordered by votes desc, then the id
+        create index if not exists voter_days_leaderboard on voter_days (season_id, utc_day, votes desc, voter_key);
+        create index if not exists creator_days_leaderboard on creator_days (season_id, utc_day, votes desc, creator_id);
+        create index if not exists clip_days_leaderboard on clip_days (season_id, utc_day, votes desc, clip_id);
+        create table if not exists shard_status (
+            shard text primary key, last_applied_at timestamptz, votes_applied bigint not null);
+        -- a revoke that arrived before its vote
+        create table if not exists vote_tombstones (
+            vote_id uuid primary key, season_id uuid not null, slot_position int not null, revoked_at timestamptz not null);
+        -- views batches already added, so a redelivered batch adds nothing
+        create table if not exists view_batches (
+            batch_id uuid primary key, season_id uuid not null, applied_at timestamptz not null);
+        """;
+
+    public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var command = new NpgsqlCommand("""
+            select pg_advisory_xact_lock(7340032);
+            create table if not exists schema_migrations (version int primary key, applied_at timestamptz not null default now());
+            """, connection, transaction))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var command = new NpgsqlCommand("select coalesce(max(version), 0) from schema_migrations", connection, transaction))
+        {
+            if ((int)(await command.ExecuteScalarAsync(cancellationToken))! >= Version)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return;
+            }
+        }
+
+        await using (var command = new NpgsqlCommand(CreateV1 + "insert into schema_migrations (version) values (1);", connection, transaction))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+}

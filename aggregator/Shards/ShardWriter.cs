@@ -1,0 +1,208 @@
+using System.Threading.Channels;
+using AiMoviez.Aggregator.Barrier;
+using AiMoviez.Aggregator.Ingest;
+using AiMoviez.Aggregator.Republish;
+using AiMoviez.Aggregator.Rules;
+using AiMoviez.Contracts;
+using Npgsql;
+
+namespace AiMoviez.Aggregator.Shards;
+
+/// <summary>
+/// The single writer of one shard, fed by every region: cross-region rules are decided without races because only
+/// this writer changes the shard. A failed batch (shard down) is NAKed with a growing delay and only this shard's
+/// seasons wait; while the shard is down, messages are NAKed without a try until the next probe is due.
+/// </summary>
+public sealed class ShardWriter(
+    string shard,
+    NpgsqlDataSource dataSource,
+    ShardBatchApplier applier,
+    DailyLedger ledger,
+    AppliedWatermarks watermarks,
+    KnownSlots knownSlots,
+    OutcomePublisher publisher,
+    AggregatorMetrics metrics,
+    AggregatorOptions options,
+    ILogger logger)
+{
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
+    private readonly Channel<InboundMessage> _inbox = Channel.CreateUnbounded<InboundMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _turn = new(1, 1);
+    private TimeSpan _retryDelay = FirstRetry;
+    private DateTimeOffset _nextAttemptAt;
+
+    public string Shard => shard;
+
+    public NpgsqlDataSource DataSource => dataSource;
+
+    public bool Healthy { get; private set; }
+
+    public DateTimeOffset? LastAppliedAt { get; private set; }
+
+    public long VotesApplied { get; private set; }
+
+    /// <summary>Never blocks the region consumer: the consumer's MaxAckPending bounds what waits here.</summary>
+    public void Enqueue(InboundMessage message) => _inbox.Writer.TryWrite(message);
+
+    /// <summary>Creates the schema and loads what the writer and the ledger need, retrying until the shard answers.</summary>
+    public async Task InitializeAsync(DateOnly ledgerFrom, DateOnly ledgerTo, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await ShardSchema.EnsureAsync(dataSource, cancellationToken);
+                await using (var command = dataSource.CreateCommand("select last_applied_at, votes_applied from shard_status where shard = $1"))
+                {
+                    command.Parameters.Add(new NpgsqlParameter { Value = shard });
+                    await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                    if (await reader.ReadAsync(cancellationToken))
+                    {
+                        LastAppliedAt = reader.IsDBNull(0) ? null : reader.GetFieldValue<DateTimeOffset>(0);
+                        VotesApplied = reader.GetInt64(1);
+                    }
+                }
+
+                await using (var command = dataSource.CreateCommand(
+                    "select distinct on (season_id) season_id, slot_position from tallies order by season_id, slot_position desc"))
+                {
+                    await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        knownSlots.Observe(shard, reader.GetGuid(0), reader.GetInt32(1));
+                    }
+                }
+
+                ledger.Load(await LedgerDays.ReadAsync(dataSource, ledgerFrom, ledgerTo, cancellationToken));
+                Healthy = true;
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning("Shard {Shard} not ready at start ({Error}); retrying", shard, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var batch = await BatchCollector.ReadAsync(_inbox.Reader, options.MaxBatchSize, options.MaxBatchAge, cancellationToken);
+            if (batch.Count > 0)
+            {
+                await ApplyAsync(batch, cancellationToken);
+            }
+        }
+    }
+
+    private async Task ApplyAsync(List<InboundMessage> batch, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (!Healthy && now < _nextAttemptAt)
+        {
+            await NakAsync(batch, _nextAttemptAt - now, cancellationToken);
+            return;
+        }
+
+        AppliedBatch applied;
+        await _turn.WaitAsync(cancellationToken);
+        try
+        {
+            applied = await applier.ApplyAsync(batch.Select(m => (m.Region, m.Event)).ToList(), knownSlots.LatestSlot, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Healthy = false;
+            _nextAttemptAt = DateTimeOffset.UtcNow + _retryDelay;
+            logger.LogWarning("Shard {Shard} batch of {Count} failed ({Error}); retrying in {Delay}", shard, batch.Count, e.Message, _retryDelay);
+            await NakAsync(batch, _retryDelay, cancellationToken);
+            _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, options.ShardRetryMax.Ticks));
+            return;
+        }
+        finally
+        {
+            _turn.Release();
+        }
+
+        Healthy = true;
+        _retryDelay = FirstRetry;
+        LastAppliedAt = applied.CommittedAt;
+        VotesApplied += applied.Plan.CountedVotes;
+        metrics.BatchApplied(shard, batch.Count, applied.Plan.CountedVotes);
+        foreach (var message in batch)
+        {
+            watermarks.Applied(message.Region, shard, message.Sequence);
+        }
+
+        knownSlots.Observe(shard, applied.Tallies);
+        await publisher.PublishTalliesAsync(applied.Tallies, cancellationToken);
+        var undecided = await publisher.PublishDecisionsAsync(applied.Plan.Decisions, cancellationToken);
+        foreach (var message in batch)
+        {
+            await SettleAsync(message, undecided.Contains(message.Region), cancellationToken);
+        }
+    }
+
+    /// <summary>Removes a slot's votes and counts, between two batches of this writer; returns the zeroed tally.</summary>
+    public async Task<SlotTally> ResetSlotAsync(Guid seasonId, int slotPosition, CancellationToken cancellationToken)
+    {
+        await _turn.WaitAsync(cancellationToken);
+        try
+        {
+            var removed = await SlotReset.ExecuteAsync(dataSource, seasonId, slotPosition, cancellationToken);
+            lock (ledger.Sync)
+            {
+                foreach (var (voterKey, day, weight) in removed)
+                {
+                    ledger.Add(voterKey, day, -weight);
+                }
+            }
+        }
+        finally
+        {
+            _turn.Release();
+        }
+
+        knownSlots.Observe(shard, seasonId, slotPosition);
+        var zeroed = new SlotTally { SeasonId = seasonId, SlotPosition = slotPosition, AsOf = DateTimeOffset.UtcNow, Clips = [] };
+        await publisher.PublishTalliesAsync([zeroed], cancellationToken);
+        return zeroed;
+    }
+
+    private static async Task SettleAsync(InboundMessage message, bool redeliver, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // A vote whose decision did not reach its region's receipts comes back and is decided again (idempotently).
+            if (redeliver)
+            {
+                await message.Delivery.NakAsync(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+            else
+            {
+                await message.Delivery.AckAsync(cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Unacked after commit: the redelivery is applied idempotently.
+        }
+    }
+
+    private static async Task NakAsync(List<InboundMessage> batch, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        foreach (var message in batch)
+        {
+            try
+            {
+                await message.Delivery.NakAsync(delay, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Not NAKed: AckWait redelivers it.
+            }
+        }
+    }
+}

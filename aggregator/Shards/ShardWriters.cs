@@ -1,0 +1,37 @@
+using AiMoviez.Aggregator.Barrier;
+using AiMoviez.Aggregator.Republish;
+using AiMoviez.Aggregator.Rules;
+using Microsoft.Extensions.Options;
+
+namespace AiMoviez.Aggregator.Shards;
+
+/// <summary>Starts one writer per shard once every shard has given its share of the daily ledger.</summary>
+public sealed class ShardWriters : BackgroundService
+{
+    private readonly DailyLedger _ledger;
+
+    public ShardWriters(ShardDataSources shards, DailyLedger ledger, LedgerDays ledgerDays, AppliedWatermarks watermarks,
+        KnownSlots knownSlots, OutcomePublisher publisher, AggregatorMetrics metrics, IOptions<AggregatorOptions> options,
+        ILoggerFactory loggerFactory)
+    {
+        _ledger = ledger;
+        var settings = options.Value;
+        ByShard = shards.ByShard.ToDictionary(s => s.Key, s => new ShardWriter(
+            s.Key, s.Value, new ShardBatchApplier(s.Key, s.Value, ledger, ledgerDays, settings.DailyWeightLimit), ledger, watermarks,
+            knownSlots, publisher, metrics, settings, loggerFactory.CreateLogger("AiMoviez.Aggregator.Shards." + s.Key)));
+    }
+
+    public IReadOnlyDictionary<string, ShardWriter> ByShard { get; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Yesterday and today are loaded now (a late vote may still count for yesterday); later days start empty because
+        // no vote for them was applied before this process started; older days load on first use.
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        _ledger.StartFresh(today.AddDays(1));
+        await Task.WhenAll(ByShard.Values.Select(w => w.InitializeAsync(today.AddDays(-1), today, stoppingToken)));
+        _ledger.MarkLoaded(today.AddDays(-1));
+        _ledger.MarkLoaded(today);
+        await Task.WhenAll(ByShard.Values.Select(w => w.RunAsync(stoppingToken)));
+    }
+}

@@ -1,0 +1,45 @@
+using Npgsql;
+
+namespace AiMoviez.Aggregator.Shards;
+
+/// <summary>Admin reset-votes: every vote and count of one slot goes, with its share of the day tables.</summary>
+public static class SlotReset
+{
+    private const string Sql = """
+        with gone as (
+            delete from votes where season_id = $1 and slot_position = $2
+            returning clip_id, creator_id, voter_key, utc_day, weight, status),
+        counted as (select * from gone where status = 'counted'),
+        t as (delete from tallies where season_id = $1 and slot_position = $2),
+        vd as (
+            update voter_days x set votes = x.votes - c.n, weight = x.weight - c.w, updated_at = now()
+            from (select voter_key, utc_day, count(*) n, sum(weight) w from counted group by 1, 2) c
+            where x.voter_key = c.voter_key and x.season_id = $1 and x.utc_day = c.utc_day),
+        cd as (
+            update creator_days x set votes = x.votes - c.n, weight = x.weight - c.w, updated_at = now()
+            from (select creator_id, utc_day, count(*) n, sum(weight) w from counted group by 1, 2) c
+            where x.creator_id = c.creator_id and x.season_id = $1 and x.utc_day = c.utc_day),
+        kd as (
+            update clip_days x set votes = x.votes - c.n, weight = x.weight - c.w, updated_at = now()
+            from (select clip_id, utc_day, count(*) n, sum(weight) w from counted group by 1, 2) c
+            where x.clip_id = c.clip_id and x.season_id = $1 and x.utc_day = c.utc_day)
+        select voter_key, utc_day, sum(weight)::bigint from counted group by 1, 2
+        """;
+
+    /// <summary>Returns the removed counted weight per (voter, day), for the daily ledger.</summary>
+    public static async Task<List<(string VoterKey, DateOnly Day, long Weight)>> ExecuteAsync(NpgsqlDataSource dataSource,
+        Guid seasonId, int slotPosition, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(Sql);
+        command.Parameters.Add(new NpgsqlParameter { Value = seasonId });
+        command.Parameters.Add(new NpgsqlParameter { Value = slotPosition });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var removed = new List<(string, DateOnly, long)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            removed.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetInt64(2)));
+        }
+
+        return removed;
+    }
+}
