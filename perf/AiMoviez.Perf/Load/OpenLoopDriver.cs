@@ -1,0 +1,117 @@
+using System.Diagnostics;
+
+namespace AiMoviez.Perf.Load;
+
+public sealed record OpenLoopSettings
+{
+    public required double RatePerSecond { get; init; }
+    public required TimeSpan Duration { get; init; }
+    /// <summary>Requests in flight at most; beyond it requests queue, and their queueing counts as latency.</summary>
+    public required int MaxInFlight { get; init; }
+    /// <summary>How long after the last intended send the stragglers may still finish before they are cancelled.</summary>
+    public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+public sealed record DriverResult(long Issued, long Abandoned, TimeSpan Elapsed);
+
+/// <summary>
+/// An open-model load: request i is due at start + i / rate whether or not earlier ones have answered, and is handed
+/// its intended send time so latency is measured from it (no coordinated omission). Bounded by count and by time.
+/// </summary>
+public static class OpenLoopDriver
+{
+    public static async Task<DriverResult> RunAsync(
+        OpenLoopSettings settings, Func<long, CancellationToken, Task<bool>> sendAsync, CancellationToken cancellationToken)
+    {
+        var total = (long)(settings.RatePerSecond * settings.Duration.TotalSeconds);
+        var ticksPerRequest = Stopwatch.Frequency / settings.RatePerSecond;
+        using var inFlight = new SemaphoreSlim(settings.MaxInFlight);
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var tracker = new PendingTracker();
+        var start = Stopwatch.GetTimestamp();
+        var stopIssuingAt = start + (long)((settings.Duration + settings.Grace).TotalSeconds * Stopwatch.Frequency);
+        long issued = 0;
+        var exhausted = false;
+
+        while (issued < total && !exhausted && !cancellationToken.IsCancellationRequested && Stopwatch.GetTimestamp() < stopIssuingAt)
+        {
+            var due = Math.Min(total, (long)(Stopwatch.GetElapsedTime(start).TotalSeconds * settings.RatePerSecond) + 1);
+            for (; issued < due; issued++)
+            {
+                var intended = start + (long)(issued * ticksPerRequest);
+                tracker.Add(SendOneAsync(intended));
+            }
+
+            await Task.Delay(1, CancellationToken.None);
+        }
+
+        // Stragglers get the grace period, counted from the end of the schedule, then are cancelled.
+        var scheduleEnd = start + (long)(settings.Duration.TotalSeconds * Stopwatch.Frequency);
+        var graceLeft = TimeSpan.FromSeconds(Math.Max(0, (scheduleEnd - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency)) + settings.Grace;
+        var finished = await tracker.WaitAllAsync(graceLeft);
+        var abandoned = finished ? 0 : tracker.Pending;
+        await abandon.CancelAsync();
+        await tracker.WaitAllAsync(TimeSpan.FromSeconds(15));
+        return new DriverResult(issued, abandoned, Stopwatch.GetElapsedTime(start));
+
+        async Task SendOneAsync(long intended)
+        {
+            try
+            {
+                await inFlight.WaitAsync(abandon.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                if (!await sendAsync(intended, abandon.Token))
+                {
+                    exhausted = true;
+                }
+            }
+            finally
+            {
+                inFlight.Release();
+            }
+        }
+    }
+}
+
+/// <summary>Counts unfinished requests without keeping every Task alive (a long run issues hundreds of thousands).</summary>
+internal sealed class PendingTracker
+{
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _pending = 1; // The issuer's own reference, released by WaitAllAsync.
+    private int _closed;
+
+    public long Pending => Interlocked.Read(ref _pending) - (Volatile.Read(ref _closed) == 0 ? 1 : 0);
+
+    public void Add(Task task)
+    {
+        Interlocked.Increment(ref _pending);
+        task.ContinueWith(static (_, state) => ((PendingTracker)state!).Done(), this, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    public async Task<bool> WaitAllAsync(TimeSpan timeout)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            Done();
+        }
+
+        var finished = await Task.WhenAny(_drained.Task, Task.Delay(timeout));
+        return finished == _drained.Task;
+    }
+
+    private void Done()
+    {
+        if (Interlocked.Decrement(ref _pending) == 0)
+        {
+            _drained.TrySetResult();
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using AiMoviez.Perf.Stack;
+
+namespace AiMoviez.Perf.Load;
+
+/// <summary>What one call ended in: "202", "409 ALREADY_VOTED", "timeout", "connection_error".</summary>
+public readonly record struct CallOutcome(string Outcome, bool Succeeded);
+
+public readonly record struct VoteAttempt(CallOutcome Call, VoteAcceptedBody? Accepted);
+
+/// <summary>The edge API of CONTRACT section 4, as a simulated voter calls it.</summary>
+public sealed class PublicApiClient(HttpClient http)
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private readonly ConcurrentDictionary<(Guid, string), byte[]> _voteBodies = new();
+
+    public async Task<VoteAttempt> CastAsync(EdgeEndpoint edge, Voter voter, Guid clipId, string voteType, CancellationToken cancellationToken)
+    {
+        var body = _voteBodies.GetOrAdd((clipId, voteType), static key =>
+            JsonSerializer.SerializeToUtf8Bytes(new VoteRequestBody(key.Item1, key.Item2), ApiJson.Default.VoteRequestBody));
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(edge.BaseUri, "/v1/votes"))
+        {
+            Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
+        };
+        voter.ApplyTo(request);
+        var (call, accepted) = await SendAsync(request, HttpStatusCode.Accepted,
+            static bytes => JsonSerializer.Deserialize(bytes, ApiJson.Default.VoteAcceptedBody), cancellationToken);
+        return new VoteAttempt(call, accepted);
+    }
+
+    public async Task<CallOutcome> RevokeAsync(EdgeEndpoint edge, Voter voter, Guid clipId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(edge.BaseUri, $"/v1/votes/{clipId}"));
+        voter.ApplyTo(request);
+        return (await SendAsync<object>(request, HttpStatusCode.Accepted, null, cancellationToken)).Call;
+    }
+
+    public async Task<CallOutcome> BallotAsync(EdgeEndpoint edge, Voter voter, Guid seasonId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(edge.BaseUri, $"/v1/ballot?seasonId={seasonId}&limit=8"));
+        voter.ApplyTo(request);
+        return (await SendAsync<object>(request, HttpStatusCode.OK, null, cancellationToken)).Call;
+    }
+
+    public async Task<(CallOutcome Call, TallyBody? Tally)> TalliesAsync(EdgeEndpoint edge, Guid seasonId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(edge.BaseUri, $"/v1/tallies?seasonId={seasonId}"));
+        return await SendAsync(request, HttpStatusCode.OK, static bytes => JsonSerializer.Deserialize(bytes, ApiJson.Default.TallyBody), cancellationToken);
+    }
+
+    public async Task<(CallOutcome Call, ReceiptBody? Receipt)> ReceiptAsync(EdgeEndpoint edge, Guid voteId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(edge.BaseUri, $"/v1/votes/{voteId}"));
+        return await SendAsync(request, HttpStatusCode.OK, static bytes => JsonSerializer.Deserialize(bytes, ApiJson.Default.ReceiptBody), cancellationToken);
+    }
+
+    public async Task<CallOutcome> HealthzAsync(EdgeEndpoint edge, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(edge.BaseUri, "/healthz"));
+        return (await SendAsync<object>(request, HttpStatusCode.OK, null, cancellationToken)).Call;
+    }
+
+    private async Task<(CallOutcome Call, T? Body)> SendAsync<T>(
+        HttpRequestMessage request, HttpStatusCode expected, Func<byte[], T?>? parse, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            if (response.StatusCode == expected)
+            {
+                return (new CallOutcome(((int)expected).ToString(System.Globalization.CultureInfo.InvariantCulture), true),
+                    parse is null ? null : parse(bytes));
+            }
+
+            return (new CallOutcome(FailureName(response.StatusCode, bytes), false), null);
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (new CallOutcome("timeout", false), null);
+        }
+        catch (OperationCanceledException)
+        {
+            return (new CallOutcome("cancelled", false), null);
+        }
+        catch (HttpRequestException)
+        {
+            return (new CallOutcome("connection_error", false), null);
+        }
+        catch (JsonException)
+        {
+            return (new CallOutcome("bad_json", false), null);
+        }
+    }
+
+    private static string FailureName(HttpStatusCode status, byte[] body)
+    {
+        string? code = null;
+        try
+        {
+            code = body.Length > 0 ? JsonSerializer.Deserialize(body, ApiJson.Default.ProblemBody)?.Code : null;
+        }
+        catch (JsonException)
+        {
+            // Not problem+json: the status alone names it, which is itself a contract finding in the report.
+        }
+
+        return $"{(int)status} {code ?? "(no code)"}";
+    }
+}

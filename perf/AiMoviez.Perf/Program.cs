@@ -1,0 +1,3 @@
+using AiMoviez.Perf;
+
+return await PerfProgram.RunAsync(args);

@@ -1,0 +1,56 @@
+using AiMoviez.Perf.Load;
+using AiMoviez.Perf.Stack;
+using AiMoviez.Perf.Verification;
+
+namespace AiMoviez.Perf.Report;
+
+/// <summary>One scenario's outcome. <see cref="Metrics"/> holds its headline numbers under stable names the ratios use.</summary>
+public sealed record ScenarioResult
+{
+    public required string Name { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required double Seconds { get; init; }
+    public required IReadOnlyDictionary<string, string> Settings { get; init; }
+    public required IReadOnlyDictionary<string, double> Metrics { get; init; }
+    public IReadOnlyList<OperationSummary> Operations { get; init; } = [];
+    public IReadOnlyList<TimelinePoint> Timeline { get; init; } = [];
+    public VerificationResult? Verification { get; init; }
+    public IReadOnlyList<ProcessUsage> Processes { get; init; } = [];
+    public IReadOnlyList<string> Notes { get; init; } = [];
+    /// <summary>Set when the scenario could not run at all (stack down, database unreachable).</summary>
+    public string? Error { get; init; }
+
+    public bool Passed => Error is null && (Verification?.Passed ?? true);
+}
+
+public sealed record Ratio(string Name, double Value, string Meaning);
+
+public sealed record MachineInfo(string Host, int Cores, string CpuModel, double MemoryGb, string Os, string Runtime)
+{
+    public static MachineInfo Current()
+    {
+        var model = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        var memKb = File.Exists("/proc/meminfo")
+            ? File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal))?
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]
+            : null;
+        return new MachineInfo(Environment.MachineName, Environment.ProcessorCount, model ?? "unknown",
+            memKb is null ? 0 : Math.Round(long.Parse(memKb, System.Globalization.CultureInfo.InvariantCulture) / 1024.0 / 1024.0, 1),
+            System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+            System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription);
+    }
+}
+
+public sealed record RunReport
+{
+    public required string RunId { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required string Command { get; init; }
+    public required MachineInfo Machine { get; init; }
+    public required IReadOnlyList<ScenarioResult> Scenarios { get; init; }
+    public required IReadOnlyList<Ratio> Ratios { get; init; }
+
+    public bool Passed => Scenarios.All(s => s.Passed);
+}

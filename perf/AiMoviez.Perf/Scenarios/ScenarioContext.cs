@@ -1,0 +1,44 @@
+using AiMoviez.Contracts;
+using AiMoviez.Perf.Load;
+using AiMoviez.Perf.Stack;
+
+namespace AiMoviez.Perf.Scenarios;
+
+/// <summary>What every scenario of one run shares: options, the run's voter tag, the stack's addresses, the HTTP client.</summary>
+public sealed class ScenarioContext : IDisposable
+{
+    public const int DefaultConcurrency = 128;
+    private SeasonTarget? _season;
+
+    public ScenarioContext(PerfOptions options, string runTag, string? adminToken)
+    {
+        Options = options;
+        RunTag = runTag;
+        Stack = StackAddresses.FromTopology(TopologyFile.Load(options.TopologyPath), options.Regions);
+        Http = LoopbackHttp.Create(Math.Max(options.ConcurrencyOr(DefaultConcurrency), 8), TimeSpan.FromSeconds(10));
+        Api = new PublicApiClient(Http);
+        Pipeline = new PipelineProbe(Http, Stack.CoreUri, adminToken);
+    }
+
+    public PerfOptions Options { get; }
+
+    /// <summary>Random per run; part of every simulated voter's identity so each run has fresh voters.</summary>
+    public string RunTag { get; }
+
+    public StackAddresses Stack { get; }
+
+    public HttpClient Http { get; }
+
+    public PublicApiClient Api { get; }
+
+    public PipelineProbe Pipeline { get; }
+
+    public int Concurrency => Options.ConcurrencyOr(DefaultConcurrency);
+
+    public async Task<SeasonTarget> SeasonAsync(CancellationToken cancellationToken) =>
+        _season ??= await new SeasonDiscovery(Http, Stack).DiscoverAsync(Options.SeasonId, Options.Clips, cancellationToken);
+
+    public Voter VoterAt(int index) => new(index, RunTag);
+
+    public void Dispose() => Http.Dispose();
+}

@@ -1,0 +1,161 @@
+using System.Globalization;
+using AiMoviez.Contracts;
+using AiMoviez.Perf.Load;
+using AiMoviez.Perf.Report;
+using AiMoviez.Perf.Stack;
+using AiMoviez.Perf.Verification;
+
+namespace AiMoviez.Perf.Scenarios;
+
+/// <summary>The pieces a vote scenario's load loop uses, and the one thing they all do: cast the next planned vote.</summary>
+public sealed class VoteLoadSession(ScenarioContext context, SeasonTarget season, VotePlan plan, LoadRecorder recorder, VoteLedger ledger)
+{
+    public const string VoteOperation = "vote";
+
+    public ScenarioContext Context => context;
+    public SeasonTarget Season => season;
+    public VotePlan Plan => plan;
+    public LoadRecorder Recorder => recorder;
+    public VoteLedger Ledger => ledger;
+    public IReadOnlyList<EdgeEndpoint> Edges => context.Stack.Edges;
+
+    /// <summary>Casts the next vote of the plan; false when the plan has no (voter, clip) pair left.</summary>
+    public async Task<bool> CastNextAsync(long intendedTimestamp, CancellationToken cancellationToken)
+    {
+        if (!plan.TryNext(out var planned))
+        {
+            return false;
+        }
+
+        var voter = context.VoterAt(planned.VoterIndex);
+        var attempt = await context.Api.CastAsync(Edges[voter.HomeEdge(Edges.Count)], voter, season.Clips[planned.ClipIndex], VoteTypes.Standard, cancellationToken);
+        recorder.Record(VoteOperation, intendedTimestamp, attempt.Call.Outcome, attempt.Call.Succeeded);
+        if (attempt.Accepted is { } accepted)
+        {
+            ledger.Accepted(new AcceptedVote(accepted.VoteId, season.Clips[planned.ClipIndex], accepted.Weight, accepted.Region, planned.VoterIndex));
+        }
+
+        return true;
+    }
+}
+
+/// <summary>
+/// Runs one vote scenario end to end: find the season, settle and snapshot the tallies, drive the load with live
+/// progress, tally-staleness and process sampling, then verify exactly-once and measure the drain.
+/// </summary>
+public sealed class VoteLoadRun(ScenarioContext context)
+{
+    public async Task<ScenarioResult> RunAsync(
+        string name, long maxVotes, int voters, TimeSpan expectedDuration,
+        IReadOnlyDictionary<string, string> settings,
+        Func<VoteLoadSession, CancellationToken, Task<DriverResult>> driveAsync,
+        CancellationToken cancellationToken)
+    {
+        var startedAt = DateTimeOffset.UtcNow;
+        var season = await context.SeasonAsync(cancellationToken);
+        if (season.VotingEndsAt is { } endsAt && endsAt < DateTimeOffset.UtcNow + expectedDuration + TimeSpan.FromMinutes(1))
+        {
+            throw new InvalidOperationException($"Slot {season.SlotPosition} of {season.SeasonLabel} closes at {endsAt:u}, before this load would end.");
+        }
+
+        await using var shard = new ShardReader(season.ShardConnectionString);
+        var verifier = new VoteVerifier(context.Api, context.Stack.Edges, season, shard, context.Options);
+        Console.WriteLine($"[{name}] season {season.SeasonLabel} (#{season.SeasonNumber}, {season.ShardName}) slot {season.SlotPosition}, {season.Clips.Count} clips; settling tallies...");
+        var baseline = await verifier.PrepareAsync(cancellationToken);
+
+        var plan = new VotePlan(new ClipDistribution(season.Clips.Count, context.Options.HotShare), voters, maxVotes, seed: 42);
+        var recorder = new LoadRecorder(VoteLoadSession.VoteOperation);
+        var ledger = new VoteLedger();
+        var session = new VoteLoadSession(context, season, plan, recorder, ledger);
+        var sampler = ProcessSampler.ForStack(context.Options.RepoRoot);
+
+        using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watchLimit = expectedDuration + TimeSpan.FromMinutes(2);
+        recorder.Start();
+        var watchers = new[]
+        {
+            sampler.RunAsync(watchLimit, background.Token),
+            new TallyWatcher(context.Api, context.Stack.Edges, season.SeasonId, baseline.Shard.TotalVotes, ledger, recorder).RunAsync(watchLimit, background.Token),
+            ProgressDisplay.RunAsync(name, () => Status(recorder, ledger), watchLimit, background.Token),
+        };
+        var driven = await driveAsync(session, cancellationToken);
+        recorder.Stop();
+        var pipelineAtLoadEnd = await context.Pipeline.ReadAsync(cancellationToken);
+        await background.CancelAsync();
+        await Task.WhenAll(watchers);
+
+        Console.WriteLine($"[{name}] load done: {driven.Issued} sent in {driven.Elapsed.TotalSeconds:0.0} s; verifying and waiting for the drain...");
+        var verification = await verifier.VerifyAsync(baseline, ledger, cancellationToken);
+        var result = Result(name, startedAt, settings, driven, recorder, plan, verification, sampler);
+        if (pipelineAtLoadEnd is null)
+        {
+            return result;
+        }
+
+        var metrics = new Dictionary<string, double>(result.Metrics)
+        {
+            ["streamDepthAtLoadEnd"] = pipelineAtLoadEnd.Regions.Sum(r => (double)r.StreamDepth),
+            ["consumerLagAtLoadEnd"] = pipelineAtLoadEnd.Regions.Sum(r => (double)r.ConsumerLag),
+        };
+        return result with { Metrics = metrics };
+    }
+
+    private static ScenarioResult Result(string name, DateTimeOffset startedAt, IReadOnlyDictionary<string, string> settings, DriverResult driven,
+        LoadRecorder recorder, VotePlan plan, VerificationResult verification, ProcessSampler sampler)
+    {
+        var operations = recorder.Summarize();
+        var timeline = recorder.Timeline();
+        var votes = operations.FirstOrDefault(o => o.Operation == VoteLoadSession.VoteOperation);
+        var staleness = timeline.Where(p => p.TallyStalenessMs is not null).Select(p => p.TallyStalenessMs!.Value).ToList();
+        var behind = timeline.Where(p => p.TallyBehindVotes is not null).Select(p => p.TallyBehindVotes!.Value).ToList();
+        var planned = plan.PlannedPerClip;
+        var metrics = new Dictionary<string, double>
+        {
+            [MetricNames.AcceptedPerSecond] = votes?.SucceededPerSecond ?? 0,
+            [MetricNames.P50Ms] = votes?.P50Ms ?? 0,
+            [MetricNames.P90Ms] = votes?.P90Ms ?? 0,
+            [MetricNames.P99Ms] = votes?.P99Ms ?? 0,
+            [MetricNames.P999Ms] = votes?.P999Ms ?? 0,
+            [MetricNames.EffectiveHotShare] = Math.Round(planned.Sum() == 0 ? 0 : planned[0] / (double)planned.Sum(), 4),
+        };
+        if (verification.DrainSeconds is { } drain)
+        {
+            metrics[MetricNames.DrainSeconds] = drain;
+        }
+
+        if (staleness.Count > 0)
+        {
+            metrics[MetricNames.MaxTallyStalenessMs] = Math.Round(staleness.Max(), 1);
+            metrics[MetricNames.MeanTallyStalenessMs] = Math.Round(staleness.Average(), 1);
+            metrics[MetricNames.MaxTallyBehindVotes] = behind.Max();
+        }
+
+        var notes = new List<string>();
+        if (driven.Abandoned > 0)
+        {
+            notes.Add($"{driven.Abandoned} requests were still unanswered when the grace period ended and were cancelled.");
+        }
+
+        return new ScenarioResult
+        {
+            Name = name,
+            StartedAt = startedAt,
+            Seconds = Math.Round(recorder.Elapsed.TotalSeconds, 2),
+            Settings = settings,
+            Metrics = metrics,
+            Operations = operations,
+            Timeline = timeline,
+            Verification = verification,
+            Processes = sampler.Summarize(),
+            Notes = notes,
+        };
+    }
+
+    private static string Status(LoadRecorder recorder, VoteLedger ledger)
+    {
+        var (succeeded, failed, p99) = recorder.Snapshot();
+        var seconds = Math.Max(recorder.Elapsed.TotalSeconds, 0.001);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{seconds,5:0}s  ok {succeeded,9:N0} ({succeeded / seconds,7:0}/s)  errors {failed,7:N0}  accepted {ledger.AcceptedCount,9:N0}  p99 {p99,8:0.0} ms");
+    }
+}

@@ -1,0 +1,250 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace AiMoviez.Perf.Stack;
+
+public sealed record ProcessUsage(string Name, int Pid, double AverageCpuPercent, double PeakCpuPercent, double PeakRssMb, int Samples);
+
+/// <summary>
+/// Samples CPU and RSS of the stack's processes (and their children, which is where PostgreSQL backends live) once a
+/// second from /proc. 100 % CPU is one full core. Pids come from `.aimoviez/pids/*.pid`; without them, by name.
+/// </summary>
+public sealed class ProcessSampler
+{
+    private const double ClockTicksPerSecond = 100; // USER_HZ on every Linux the stack targets.
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    private static readonly string[] KnownNames = ["AiMoviez.Edge", "AiMoviez.Core", "AiMoviez.Aggregator", "nats-server", "redis-server", "postgres"];
+
+    private readonly IReadOnlyDictionary<string, int> _roots;
+    private readonly Dictionary<string, List<(long Ticks, double RssMb, long Timestamp)>> _samples = [];
+
+    private ProcessSampler(IReadOnlyDictionary<string, int> roots) => _roots = roots;
+
+    public static ProcessSampler ForStack(string repoRoot)
+    {
+        var roots = FromPidFiles(Path.Combine(repoRoot, ".aimoviez", "pids"));
+        if (roots.Count == 0)
+        {
+            roots = FromProcNames();
+        }
+
+        roots["perf"] = Environment.ProcessId;
+        return new ProcessSampler(roots);
+    }
+
+    /// <summary>Samples until cancelled or until the bound, whichever comes first.</summary>
+    public async Task RunAsync(TimeSpan maxDuration, CancellationToken cancellationToken)
+    {
+        var maxSamples = (int)(maxDuration / Interval) + 1;
+        using var timer = new PeriodicTimer(Interval);
+        Sample();
+        try
+        {
+            for (var i = 0; i < maxSamples && await timer.WaitForNextTickAsync(cancellationToken); i++)
+            {
+                Sample();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Sample();
+        }
+    }
+
+    public IReadOnlyList<ProcessUsage> Summarize()
+    {
+        var result = new List<ProcessUsage>();
+        foreach (var (name, samples) in _samples.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            if (samples.Count < 2)
+            {
+                continue;
+            }
+
+            var peakCpu = 0.0;
+            for (var i = 1; i < samples.Count; i++)
+            {
+                peakCpu = Math.Max(peakCpu, CpuPercent(samples[i - 1], samples[i]));
+            }
+
+            result.Add(new ProcessUsage(name, _roots[name], Math.Round(CpuPercent(samples[0], samples[^1]), 1),
+                Math.Round(peakCpu, 1), Math.Round(samples.Max(s => s.RssMb), 1), samples.Count));
+        }
+
+        return result;
+    }
+
+    private static double CpuPercent((long Ticks, double RssMb, long Timestamp) from, (long Ticks, double RssMb, long Timestamp) to)
+    {
+        var seconds = Stopwatch.GetElapsedTime(from.Timestamp, to.Timestamp).TotalSeconds;
+        return seconds <= 0 ? 0 : Math.Max(0, to.Ticks - from.Ticks) / ClockTicksPerSecond / seconds * 100;
+    }
+
+    private void Sample()
+    {
+        var now = Stopwatch.GetTimestamp();
+        var children = ChildrenByParent();
+        foreach (var (name, root) in _roots)
+        {
+            long ticks = 0;
+            double rssMb = 0;
+            var alive = false;
+            foreach (var pid in WithDescendants(root, children))
+            {
+                if (ReadTicks(pid) is { } t)
+                {
+                    alive = true;
+                    ticks += t;
+                    rssMb += ReadRssMb(pid);
+                }
+            }
+
+            if (alive)
+            {
+                if (!_samples.TryGetValue(name, out var list))
+                {
+                    _samples[name] = list = [];
+                }
+
+                list.Add((ticks, rssMb, now));
+            }
+        }
+    }
+
+    private static IEnumerable<int> WithDescendants(int root, Dictionary<int, List<int>> children)
+    {
+        var pending = new Stack<int>([root]);
+        var seen = new HashSet<int>();
+        while (pending.Count > 0 && seen.Count < 10_000)
+        {
+            var pid = pending.Pop();
+            if (!seen.Add(pid))
+            {
+                continue;
+            }
+
+            yield return pid;
+            foreach (var child in children.GetValueOrDefault(pid) ?? [])
+            {
+                pending.Push(child);
+            }
+        }
+    }
+
+    private static Dictionary<int, List<int>> ChildrenByParent()
+    {
+        var map = new Dictionary<int, List<int>>();
+        foreach (var pid in AllPids())
+        {
+            if (ReadStatFields(pid) is { } fields && int.TryParse(fields[1], out var parent))
+            {
+                if (!map.TryGetValue(parent, out var list))
+                {
+                    map[parent] = list = [];
+                }
+
+                list.Add(pid);
+            }
+        }
+
+        return map;
+    }
+
+    private static long? ReadTicks(int pid) =>
+        ReadStatFields(pid) is { } fields
+            ? long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)
+            : null;
+
+    /// <summary>/proc/pid/stat fields after the parenthesised command name (which may contain spaces): [0] is state.</summary>
+    private static string[]? ReadStatFields(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static double ReadRssMb(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            var kb = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+            return kb is null ? 0 : long.Parse(kb, CultureInfo.InvariantCulture) / 1024.0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static IEnumerable<int> AllPids() =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(Path.GetFileName)
+            .Where(n => n is { Length: > 0 } && char.IsAsciiDigit(n[0]))
+            .Select(n => int.Parse(n!, CultureInfo.InvariantCulture));
+
+    private static Dictionary<string, int> FromPidFiles(string directory)
+    {
+        var roots = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (!Directory.Exists(directory))
+        {
+            return roots;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(directory, "*.pid"))
+        {
+            if (int.TryParse(File.ReadAllText(file).Trim(), out var pid) && Directory.Exists($"/proc/{pid}"))
+            {
+                roots[Path.GetFileNameWithoutExtension(file)] = pid;
+            }
+        }
+
+        return roots;
+    }
+
+    /// <summary>Without pid files: every process whose command line names one of ours, top-most of its kind only.</summary>
+    private static Dictionary<string, int> FromProcNames()
+    {
+        var found = new Dictionary<int, string>();
+        foreach (var pid in AllPids())
+        {
+            string cmdline;
+            try
+            {
+                cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            var known = KnownNames.FirstOrDefault(k => cmdline.Contains(k, StringComparison.Ordinal));
+            if (known is not null)
+            {
+                found[pid] = known;
+            }
+        }
+
+        var roots = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (pid, name) in found)
+        {
+            var parent = ReadStatFields(pid) is { } f && int.TryParse(f[1], out var p) ? p : 0;
+            if (found.GetValueOrDefault(parent) != name)
+            {
+                roots[$"{name}-{pid}"] = pid;
+            }
+        }
+
+        return roots;
+    }
+}

@@ -1,0 +1,67 @@
+using Npgsql;
+using AiMoviez.Perf.Stack;
+
+namespace AiMoviez.Perf.Verification;
+
+public sealed record ShardVote(Guid VoteId, Guid ClipId, string Status, string? Reason, int Weight);
+
+/// <summary>
+/// Read-only access to the season's vote shard (tables of docs/DESIGN.md): every session is forced read-only, so a
+/// bug here can never change the data it checks.
+/// </summary>
+public sealed class ShardReader : IAsyncDisposable
+{
+    private const int IdsPerQuery = 20_000;
+    private readonly NpgsqlDataSource _dataSource;
+
+    public ShardReader(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(LoopbackGuard.CheckConnectionString(connectionString))
+        {
+            Options = "-c default_transaction_read_only=on",
+            Timeout = 5,
+            CommandTimeout = 60,
+            MaxPoolSize = 4,
+        };
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+    }
+
+    public async Task<TallyCounts> ReadTalliesAsync(Guid seasonId, int slotPosition, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            "select clip_id, votes, weighted_score from tallies where season_id = $1 and slot_position = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = seasonId });
+        command.Parameters.Add(new NpgsqlParameter { Value = slotPosition });
+        var clips = new List<KeyValuePair<Guid, ClipCount>>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            clips.Add(KeyValuePair.Create(reader.GetGuid(0), new ClipCount(reader.GetInt64(1), reader.GetInt64(2))));
+        }
+
+        return new TallyCounts(clips);
+    }
+
+    /// <summary>The shard rows of the given votes, in chunks; ids the shard does not have are simply absent.</summary>
+    public async Task<IReadOnlyDictionary<Guid, ShardVote>> ReadVotesAsync(IReadOnlyList<Guid> voteIds, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<Guid, ShardVote>(voteIds.Count);
+        foreach (var chunk in voteIds.Chunk(IdsPerQuery))
+        {
+            await using var command = _dataSource.CreateCommand(
+                "select vote_id, clip_id, status, reason, weight from votes where vote_id = any($1)");
+            command.Parameters.Add(new NpgsqlParameter { Value = chunk });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var vote = new ShardVote(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt32(4));
+                found[vote.VoteId] = vote;
+            }
+        }
+
+        return found;
+    }
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+}

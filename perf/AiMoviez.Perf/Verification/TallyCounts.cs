@@ -1,0 +1,41 @@
+using AiMoviez.Perf.Stack;
+
+namespace AiMoviez.Perf.Verification;
+
+public readonly record struct ClipCount(long Votes, long Weighted);
+
+/// <summary>Votes and weighted score per clip of one slot; missing clips count zero.</summary>
+public sealed class TallyCounts
+{
+    private readonly Dictionary<Guid, ClipCount> _clips;
+
+    public TallyCounts(IEnumerable<KeyValuePair<Guid, ClipCount>> clips) => _clips = new Dictionary<Guid, ClipCount>(clips);
+
+    public static TallyCounts Empty { get; } = new([]);
+
+    public static TallyCounts From(TallyBody tally) =>
+        new(tally.Clips.Select(c => KeyValuePair.Create(c.ClipId, new ClipCount(c.Votes, c.WeightedScore))));
+
+    public long TotalVotes => _clips.Values.Sum(c => c.Votes);
+
+    public long TotalWeighted => _clips.Values.Sum(c => c.Weighted);
+
+    public ClipCount this[Guid clip] => _clips.GetValueOrDefault(clip);
+
+    public TallyCounts Plus(TallyCounts other) => Combine(other, +1);
+
+    public TallyCounts Minus(TallyCounts other) => Combine(other, -1);
+
+    /// <summary>Clips whose counts differ, as human-readable lines (empty when equal).</summary>
+    public IReadOnlyList<string> DifferencesFrom(TallyCounts expected) =>
+        _clips.Keys.Union(expected._clips.Keys)
+            .Where(clip => this[clip] != expected[clip])
+            .Select(clip => $"clip {clip}: votes {this[clip].Votes} (expected {expected[clip].Votes}), weighted {this[clip].Weighted} (expected {expected[clip].Weighted})")
+            .ToList();
+
+    public bool SameAs(TallyCounts other) => DifferencesFrom(other).Count == 0;
+
+    private TallyCounts Combine(TallyCounts other, int sign) =>
+        new(_clips.Keys.Union(other._clips.Keys).Select(clip => KeyValuePair.Create(clip,
+            new ClipCount(this[clip].Votes + sign * other[clip].Votes, this[clip].Weighted + sign * other[clip].Weighted))));
+}

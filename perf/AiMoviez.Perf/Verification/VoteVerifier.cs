@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Globalization;
+using AiMoviez.Contracts;
+using AiMoviez.Perf.Load;
+using AiMoviez.Perf.Stack;
+
+namespace AiMoviez.Perf.Verification;
+
+public sealed record VerificationResult
+{
+    public required bool Passed { get; init; }
+    public required long Accepted { get; init; }
+    public required long Counted { get; init; }
+    public required long Rejected { get; init; }
+    public required long Revoked { get; init; }
+    public required long RevokesAnswered202 { get; init; }
+    public required long MissingInShard { get; init; }
+    public required long DuplicateVoteIds { get; init; }
+    public required IReadOnlyDictionary<string, long> RejectReasons { get; init; }
+    public required int ReceiptsChecked { get; init; }
+    public required int ReceiptsFinal { get; init; }
+    public required int ReceiptMismatches { get; init; }
+    public required IReadOnlyDictionary<string, long> ReceiptsUnanswered { get; init; }
+    /// <summary>From the last 202 until the public tallies equalled the accepted set; null when they never did.</summary>
+    public double? DrainSeconds { get; init; }
+    /// <summary>From the last 202 until the shard's tally table equalled the accepted set.</summary>
+    public double? ShardDrainSeconds { get; init; }
+    public required IReadOnlyList<string> Problems { get; init; }
+    public required IReadOnlyList<string> Notes { get; init; }
+}
+
+/// <summary>What the tallies were before the load, once the pipeline had settled.</summary>
+public sealed record VerificationBaseline(TallyCounts Shard, IReadOnlyList<string> Notes);
+
+/// <summary>
+/// Checks exactly-once after a vote scenario, through the public API and the shard (read-only):
+/// every 202 ends counted, rejected (with a reason) or revoked; the shard's tallies grew by exactly the counted
+/// votes; the public tallies converge to the shard's; and how long that took from the last 202 (the drain).
+/// Assumes nothing else votes in the season meanwhile.
+/// </summary>
+public sealed class VoteVerifier(PublicApiClient api, IReadOnlyList<EdgeEndpoint> edges, SeasonTarget season, ShardReader shard, PerfOptions options)
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(15);
+
+    public async Task<VerificationBaseline> PrepareAsync(CancellationToken cancellationToken)
+    {
+        // Leftovers of an earlier run may still be draining: wait until the shard stops changing and the public
+        // tallies show it, so this run's delta is measured from a settled state.
+        var started = Stopwatch.GetTimestamp();
+        var previous = await shard.ReadTalliesAsync(season.SeasonId, season.SlotPosition, cancellationToken);
+        while (Stopwatch.GetElapsedTime(started) < SettleTimeout)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            var current = await shard.ReadTalliesAsync(season.SeasonId, season.SlotPosition, cancellationToken);
+            var publicCounts = await PublicCountsAsync(edges[0], cancellationToken);
+            if (current.SameAs(previous) && publicCounts is not null && publicCounts.SameAs(current))
+            {
+                return new VerificationBaseline(current, []);
+            }
+
+            previous = current;
+        }
+
+        return new VerificationBaseline(previous,
+            [$"The tallies had not settled after {SettleTimeout.TotalSeconds:0} s before the load (an earlier run still draining, or public tallies lag); the checks may include its votes."]);
+    }
+
+    public async Task<VerificationResult> VerifyAsync(VerificationBaseline baseline, VoteLedger ledger, CancellationToken cancellationToken)
+    {
+        var (accepted, revokedByUs) = ledger.Snapshot();
+        var problems = new List<string>();
+        var notes = new List<string>(baseline.Notes);
+        if (ledger.DuplicateVoteIds > 0)
+        {
+            problems.Add($"{ledger.DuplicateVoteIds} 202 answers reused a voteId of another request.");
+        }
+
+        if (accepted.Count == 0)
+        {
+            problems.Add("No vote was answered 202; there is nothing the stack could have counted.");
+        }
+
+        var expectedDelta = CountsOf(accepted.Where(v => !revokedByUs.Contains(v.VoteId)).Select(v => (v.ClipId, v.Weight)));
+        var drain = await WaitForDrainAsync(baseline.Shard.Plus(expectedDelta), ledger.LastAcceptedTimestamp, cancellationToken);
+
+        var shardVotes = await shard.ReadVotesAsync(accepted.Select(v => v.VoteId).ToList(), cancellationToken);
+        var missing = accepted.Count(v => !shardVotes.ContainsKey(v.VoteId));
+        if (missing > 0)
+        {
+            problems.Add($"{missing} votes answered 202 are not in the shard's votes table (lost).");
+        }
+
+        var byStatus = shardVotes.Values.GroupBy(v => v.Status, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var counted = byStatus.GetValueOrDefault(VoteStatuses.Counted) ?? [];
+        var rejected = byStatus.GetValueOrDefault(VoteStatuses.Rejected) ?? [];
+        var revoked = byStatus.GetValueOrDefault(VoteStatuses.Revoked) ?? [];
+        var unknownStatus = shardVotes.Count - counted.Count - rejected.Count - revoked.Count;
+        if (unknownStatus > 0)
+        {
+            problems.Add($"{unknownStatus} shard votes have a status other than counted, rejected or revoked.");
+        }
+
+        var rejectedWithoutReason = rejected.Count(v => string.IsNullOrEmpty(v.Reason));
+        if (rejectedWithoutReason > 0)
+        {
+            problems.Add($"{rejectedWithoutReason} rejected votes have no reason.");
+        }
+
+        var revokedButCounted = counted.Count(v => revokedByUs.Contains(v.VoteId));
+        if (revokedButCounted > 0)
+        {
+            problems.Add($"{revokedButCounted} votes whose revoke was answered 202 are still counted.");
+        }
+
+        if (counted.Count != accepted.Count - rejected.Count - revoked.Count - missing)
+        {
+            problems.Add($"counted {counted.Count} != accepted {accepted.Count} - rejected {rejected.Count} - revoked {revoked.Count} - missing {missing}.");
+        }
+
+        // Exactly-once in the counts: the shard's tallies must have grown by exactly the counted votes.
+        var countedDelta = CountsOf(counted.Select(v => (v.ClipId, v.Weight)));
+        var shardAfter = await shard.ReadTalliesAsync(season.SeasonId, season.SlotPosition, cancellationToken);
+        var tallyDifferences = shardAfter.Minus(baseline.Shard).DifferencesFrom(countedDelta);
+        problems.AddRange(tallyDifferences.Take(12).Select(d => "shard tally delta vs counted votes: " + d));
+
+        foreach (var edge in edges)
+        {
+            var publicCounts = await PublicCountsAsync(edge, cancellationToken);
+            if (publicCounts is null || !publicCounts.SameAs(shardAfter))
+            {
+                problems.Add($"public tallies at {edge.Region} do not equal the shard's tally after the drain.");
+            }
+        }
+
+        if (drain.PublicExactAt is null && tallyDifferences.Count == 0 && rejected.Count + revoked.Count > 0)
+        {
+            notes.Add("Tallies never equalled accepted-minus-our-revokes because the aggregator rejected or revoked some; the counts match the shard's decisions.");
+        }
+        else if (drain.PublicExactAt is null)
+        {
+            problems.Add($"public tallies did not equal the accepted set within {options.DrainTimeoutSeconds:0} s of the last 202.");
+        }
+
+        var receipts = await CheckReceiptsAsync(accepted, cancellationToken);
+        var mismatches = receipts.Final.Values.Count(r => shardVotes.TryGetValue(r.VoteId, out var row) && row.Status != r.Status);
+        if (mismatches > 0)
+        {
+            problems.Add($"{mismatches} receipts disagree with the shard's status.");
+        }
+
+        var rejectedReceiptsWithoutReason = receipts.Final.Values.Count(r => r.Status == VoteStatuses.Rejected && string.IsNullOrEmpty(r.Reason));
+        if (rejectedReceiptsWithoutReason > 0)
+        {
+            problems.Add($"{rejectedReceiptsWithoutReason} rejected receipts have no reason.");
+        }
+
+        var notFinal = receipts.Unanswered.Values.Sum();
+        if (notFinal > 0)
+        {
+            problems.Add($"{notFinal} of {receipts.Checked} sampled receipts never left 'accepted' or could not be read: "
+                + string.Join(", ", receipts.Unanswered.Select(u => $"{u.Key} x{u.Value}")));
+        }
+
+        if (receipts.Checked < accepted.Count)
+        {
+            notes.Add($"Receipts checked for a random sample of {receipts.Checked} of {accepted.Count} votes; the shard check covers all.");
+        }
+
+        return new VerificationResult
+        {
+            Passed = problems.Count == 0,
+            Accepted = accepted.Count,
+            Counted = counted.Count,
+            Rejected = rejected.Count,
+            Revoked = revoked.Count,
+            RevokesAnswered202 = revokedByUs.Count,
+            MissingInShard = missing,
+            DuplicateVoteIds = ledger.DuplicateVoteIds,
+            RejectReasons = rejected.GroupBy(v => v.Reason ?? "(none)", StringComparer.Ordinal).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal),
+            ReceiptsChecked = receipts.Checked,
+            ReceiptsFinal = receipts.Final.Count,
+            ReceiptMismatches = mismatches,
+            ReceiptsUnanswered = receipts.Unanswered,
+            DrainSeconds = SecondsAfter(ledger.LastAcceptedTimestamp, drain.PublicExactAt),
+            ShardDrainSeconds = SecondsAfter(ledger.LastAcceptedTimestamp, drain.ShardExactAt),
+            Problems = problems,
+            Notes = notes,
+        };
+    }
+
+    private async Task<(long? PublicExactAt, long? ShardExactAt)> WaitForDrainAsync(TallyCounts expected, long lastAccepted, CancellationToken cancellationToken)
+    {
+        if (lastAccepted == 0)
+        {
+            return (null, null);
+        }
+
+        var deadline = Stopwatch.GetTimestamp() + (long)(options.DrainTimeoutSeconds * Stopwatch.Frequency);
+        long? publicExactAt = null;
+        long? shardExactAt = null;
+        var lastShard = TallyCounts.Empty;
+        var lastShardChange = Math.Max(lastAccepted, Stopwatch.GetTimestamp());
+        while (Stopwatch.GetTimestamp() < deadline && (publicExactAt is null || shardExactAt is null))
+        {
+            if (shardExactAt is null)
+            {
+                var current = await shard.ReadTalliesAsync(season.SeasonId, season.SlotPosition, cancellationToken);
+                if (current.SameAs(expected))
+                {
+                    shardExactAt = Stopwatch.GetTimestamp();
+                }
+                else if (!current.SameAs(lastShard))
+                {
+                    lastShard = current;
+                    lastShardChange = Stopwatch.GetTimestamp();
+                }
+                else if (Stopwatch.GetElapsedTime(lastShardChange) > StallLimit)
+                {
+                    // The shard stopped moving short of the expectation (rejections, or lost votes): the checks
+                    // that follow say which; waiting longer would not change it.
+                    break;
+                }
+            }
+
+            if (publicExactAt is null && await PublicCountsAsync(edges[0], cancellationToken) is { } publicCounts && publicCounts.SameAs(expected))
+            {
+                publicExactAt = Stopwatch.GetTimestamp();
+            }
+
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+
+        return (publicExactAt, shardExactAt);
+    }
+
+    private async Task<ReceiptCheck> CheckReceiptsAsync(IReadOnlyList<AcceptedVote> accepted, CancellationToken cancellationToken)
+    {
+        var sample = accepted.Count <= options.ReceiptSample
+            ? accepted
+            : accepted.OrderBy(_ => Random.Shared.Next()).Take(options.ReceiptSample).ToList();
+        return await new ReceiptChecker(api, edges).CheckAsync(sample, TimeSpan.FromSeconds(60), cancellationToken);
+    }
+
+    private async Task<TallyCounts?> PublicCountsAsync(EdgeEndpoint edge, CancellationToken cancellationToken)
+    {
+        var (_, tally) = await api.TalliesAsync(edge, season.SeasonId, cancellationToken);
+        return tally is not null && tally.SlotPosition == season.SlotPosition ? TallyCounts.From(tally) : null;
+    }
+
+    private static TallyCounts CountsOf(IEnumerable<(Guid ClipId, int Weight)> votes) =>
+        new(votes.GroupBy(v => v.ClipId).Select(g => KeyValuePair.Create(g.Key, new ClipCount(g.Count(), g.Sum(v => (long)v.Weight)))));
+
+    private static double? SecondsAfter(long from, long? to) =>
+        to is { } t ? Math.Round(Math.Max(0, Stopwatch.GetElapsedTime(from, t).TotalSeconds), 3) : null;
+
+    public static string Describe(VerificationResult result) => string.Create(CultureInfo.InvariantCulture,
+        $"{(result.Passed ? "PASSED" : "FAILED")}: accepted {result.Accepted}, counted {result.Counted}, rejected {result.Rejected}, revoked {result.Revoked}, missing {result.MissingInShard}; drain {result.DrainSeconds?.ToString("0.000", CultureInfo.InvariantCulture) ?? "never"} s (shard {result.ShardDrainSeconds?.ToString("0.000", CultureInfo.InvariantCulture) ?? "never"} s)");
+}
