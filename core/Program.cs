@@ -1,4 +1,11 @@
+using AiMoviez.Core;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddCoreServices();
+
 var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
+await app.MigrateCatalogAsync();
+app.MapCoreEndpoints();
+
 app.Run();
+

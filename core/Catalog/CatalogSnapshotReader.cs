@@ -1,0 +1,131 @@
+using AiMoviez.Contracts;
+using AiMoviez.Core.Data;
+using Npgsql;
+
+namespace AiMoviez.Core.Catalog;
+
+/// <summary>Builds the snapshot edges poll, from one consistent read of the catalog.</summary>
+public sealed class CatalogSnapshotReader(CatalogDatabase catalog)
+{
+    public async Task<long> VersionAsync(CancellationToken ct)
+    {
+        await using var command = catalog.DataSource.CreateCommand("select version from catalog_state where id = 1");
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    public async Task<CatalogSnapshot> ReadAsync(CancellationToken ct)
+    {
+        await using var connection = await catalog.DataSource.OpenConnectionAsync(ct);
+        // One snapshot of the database so the version matches the content.
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+
+        long version;
+        await using (var command = new NpgsqlCommand("select version from catalog_state where id = 1", connection, transaction))
+        {
+            version = (long)(await command.ExecuteScalarAsync(ct))!;
+        }
+
+        var flags = new Dictionary<string, bool>();
+        await using (var command = new NpgsqlCommand("select key, enabled from feature_flags", connection, transaction))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                flags[reader.GetString(0)] = reader.GetBoolean(1);
+            }
+        }
+
+        var bannedUsers = new List<string>();
+        var bannedVoters = new List<string>();
+        await using (var command = new NpgsqlCommand("select kind, subject from bans order by subject", connection, transaction))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                (reader.GetString(0) == "user" ? bannedUsers : bannedVoters).Add(reader.GetString(1));
+            }
+        }
+
+        var seasons = new List<(SeasonSnapshot Season, int? Position)>();
+        await using (var command = new NpgsqlCommand("""
+            select se.id, se.number, se.label, se.genre, se.total_slots, se.activated_at, sl.position, sl.status, sl.voting_ends_at
+            from seasons se
+            left join slots sl on sl.season_id = se.id and sl.status in ('voting', 'waiting_for_clips')
+            where se.status = 'active'
+            order by se.activated_at desc, se.id
+            """, connection, transaction))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var position = reader.GetNullableInt32(6);
+                seasons.Add((new SeasonSnapshot
+                {
+                    Id = reader.GetGuid(0),
+                    Number = reader.GetInt32(1),
+                    Label = reader.GetString(2),
+                    Genre = reader.GetString(3),
+                    TotalSlots = reader.GetInt32(4),
+                    ActivatedAt = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+                    CurrentSlot = position is null ? null : new SlotSnapshot
+                    {
+                        Position = position.Value,
+                        Status = reader.GetString(7),
+                        VotingEndsAt = reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8),
+                    },
+                    Clips = [],
+                }, position));
+            }
+        }
+
+        var clips = new Dictionary<Guid, List<ClipSnapshot>>();
+        await using (var command = new NpgsqlCommand("""
+            select c.season_id, c.id, c.creator_id, c.title, c.genre, c.video_url, c.thumbnail_url, c.created_at, c.approved_at
+            from clips c
+            join seasons se on se.id = c.season_id and se.status = 'active'
+            join slots sl on sl.season_id = c.season_id and sl.position = c.slot_position and sl.status in ('voting', 'waiting_for_clips')
+            where c.status = 'active'
+            order by c.approved_at, c.id
+            """, connection, transaction))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var seasonId = reader.GetGuid(0);
+                if (!clips.TryGetValue(seasonId, out var list))
+                {
+                    clips[seasonId] = list = [];
+                }
+
+                list.Add(new ClipSnapshot
+                {
+                    Id = reader.GetGuid(1),
+                    CreatorId = reader.GetGuid(2),
+                    Title = reader.GetString(3),
+                    Genre = reader.GetString(4),
+                    VideoUrl = reader.GetString(5),
+                    ThumbnailUrl = reader.GetNullableString(6),
+                    CreatedAt = reader.GetFieldValue<DateTimeOffset>(7),
+                    ApprovedAt = reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8),
+                });
+            }
+        }
+
+        await transaction.CommitAsync(ct);
+        return new CatalogSnapshot
+        {
+            Version = version,
+            GeneratedAt = DateTimeOffset.UtcNow,
+            Flags = new FeatureFlagSet
+            {
+                VotingEnabled = flags.GetValueOrDefault(FeatureFlagKeys.VotingEnabled, true),
+                MultiVoteEnabled = flags.GetValueOrDefault(FeatureFlagKeys.MultiVoteEnabled),
+                RequireAuthVoting = flags.GetValueOrDefault(FeatureFlagKeys.RequireAuthVoting),
+                RequireCaptchaVoting = flags.GetValueOrDefault(FeatureFlagKeys.RequireCaptchaVoting),
+            },
+            Seasons = seasons.Select(s => s.Season with { Clips = clips.GetValueOrDefault(s.Season.Id) ?? [] }).ToList(),
+            BannedUserIds = bannedUsers,
+            BannedVoterKeys = bannedVoters,
+        };
+    }
+}

@@ -1,0 +1,51 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using AiMoviez.Core.Audit;
+
+namespace AiMoviez.Core.Clips;
+
+public sealed record ClipResponse(
+    Guid Id,
+    Guid SeasonId,
+    Guid CreatorId,
+    string Title,
+    string Genre,
+    string VideoUrl,
+    string? ThumbnailUrl,
+    double DurationSeconds,
+    string Status,
+    int? SlotPosition,
+    DateTime CreatedAt,
+    DateTime? ApprovedAt);
+
+public sealed record CreateClipRequest(Guid? SeasonId, string? Title, string? Genre, string? VideoUrl, string? ThumbnailUrl, double? DurationSeconds);
+
+public static class ClipStatuses
+{
+    public const string Pending = "pending";
+    public const string Active = "active";
+    public const string Locked = "locked";
+    public const string Rejected = "rejected";
+}
+
+public static class Creators
+{
+    /// <summary>
+    /// Creator ids are UUIDs (the shards key creator_days by uuid). A JWT subject that is a UUID is used as is; any
+    /// other subject maps to a stable name-based UUID (SHA-256 of the subject, RFC 9562 version 8 layout).
+    /// </summary>
+    public static Guid IdOf(ClaimsPrincipal user)
+    {
+        var subject = user.Subject();
+        if (Guid.TryParse(subject, out var id))
+        {
+            return id;
+        }
+
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes("aimoviez-creator:" + subject)).AsSpan(0, 16).ToArray();
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x80);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash, bigEndian: true);
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text.RegularExpressions;
+using AiMoviez.Contracts;
+using AiMoviez.Core.Audit;
+using AiMoviez.Core.Bans;
+using AiMoviez.Core.Catalog;
+using AiMoviez.Core.Clips;
+using AiMoviez.Core.Data;
+using AiMoviez.Core.FeatureFlags;
+using AiMoviez.Core.Infrastructure;
+using AiMoviez.Core.Leaderboards;
+using AiMoviez.Core.Moderation;
+using AiMoviez.Core.Pipeline;
+using AiMoviez.Core.Seasons;
+using AiMoviez.Core.Slots;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Scalar.AspNetCore;
+
+namespace AiMoviez.Core;
+
+public static class Extensions
+{
+    public static void AddCoreServices(this WebApplicationBuilder builder)
+    {
+        var topology = TopologyLocator.Load(builder.Configuration);
+        // ASPNETCORE_URLS (or --urls) wins; otherwise core listens where the topology says it is.
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(topology.Core.Url);
+        }
+
+        var services = builder.Services;
+        services.AddSingleton(topology);
+        services.AddSingleton(TimeProvider.System);
+        var auth = BindValidated<AuthOptions>(builder, AuthOptions.Section);
+        BindValidated<SlotOptions>(builder, SlotOptions.Section);
+        BindValidated<LeaderboardOptions>(builder, LeaderboardOptions.Section);
+        var cors = BindValidated<CorsOptions>(builder, CorsOptions.Section);
+
+        services.AddSingleton(NpgsqlDataSource.Create(topology.CatalogDatabase));
+        services.AddSingleton(new ShardDatabases(topology));
+        services.AddSingleton(new RegionNats(topology));
+        services.AddSingleton<CatalogChangePublisher>();
+        services.AddSingleton<CatalogDatabase>();
+        services.AddSingleton<CatalogSnapshotReader>();
+        services.AddSingleton<PipelineReader>();
+        services.AddSingleton<SlotCloser>();
+        services.AddHostedService<SlotCloseLoop>();
+        services.AddHostedService<LeaderboardRollup>();
+        services.AddHttpClient<AggregatorClient>(http => http.BaseAddress = new Uri(topology.Aggregator.Url))
+            .AddStandardResilienceHandler(options =>
+            {
+                options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(2);
+                options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(5);
+                options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(10);
+                options.Retry.MaxRetryAttempts = 1;
+            });
+
+        services.AddCoreAuth(auth);
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+            context.ProblemDetails.Extensions.TryAdd("code", Problems.CodeFor(status));
+        });
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
+        services.AddCors(options => options.AddDefaultPolicy(policy => policy
+            .SetIsOriginAllowed(OriginMatcher(cors.AllowedOrigins)).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("ETag", "Location")));
+        services.AddOpenApi();
+
+        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            services.AddOpenTelemetry()
+                .ConfigureResource(resource => resource.AddService("aimoviez-core"))
+                .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddSource("System.Net.Http", "Npgsql"))
+                .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation())
+                .UseOtlpExporter();
+        }
+    }
+
+    public static async Task MigrateCatalogAsync(this WebApplication app)
+    {
+        await CatalogMigrator.MigrateAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), app.Logger, app.Lifetime.ApplicationStopping);
+    }
+
+    public static void MapCoreEndpoints(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapHealthApi();
+        app.MapCatalogApi();
+        app.MapOpenApi();
+        app.MapScalarApiReference();
+
+        var v1 = app.MapGroup("/v1");
+        v1.MapSeasonsApi().MapClipsApi().MapFeaturesApi().MapLeaderboardsApi();
+
+        var admin = v1.MapGroup("/admin").RequireAuthorization(AuthExtensions.AdminPolicy).WithTags("Admin");
+        admin.MapSeasonAdminApi()
+            .MapSlotAdminApi()
+            .MapModerationApi()
+            .MapFeatureFlagAdminApi()
+            .MapBansApi()
+            .MapAuditLogsApi()
+            .MapPipelineApi();
+    }
+
+    private static T BindValidated<T>(WebApplicationBuilder builder, string section) where T : class, new()
+    {
+        builder.Services.AddOptions<T>().Bind(builder.Configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
+        var options = builder.Configuration.GetSection(section).Get<T>() ?? new T();
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        // Checked here too, because auth and CORS are configured from these values before the host starts.
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), results, validateAllProperties: true))
+        {
+            throw new InvalidOperationException($"Invalid configuration in section '{section}': " +
+                string.Join("; ", results.Select(r => $"{string.Join(",", r.MemberNames.Select(m => section + ":" + m))}: {r.ErrorMessage}")));
+        }
+
+        return options;
+    }
+
+    /// <summary>Exact origins, and `scheme://host:*` patterns matching any port of that host.</summary>
+    private static Func<string, bool> OriginMatcher(IEnumerable<string> allowed)
+    {
+        var patterns = allowed.Select(origin => new Regex("^" + Regex.Escape(origin.TrimEnd('/')).Replace(@":\*", @":[0-9]{1,5}") + "$",
+            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)).ToList();
+        return origin => patterns.Any(p => p.IsMatch(origin));
+    }
+}

@@ -1,0 +1,130 @@
+using AiMoviez.Core.Data;
+using AiMoviez.Core.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AiMoviez.Core.Leaderboards;
+
+/// <summary>One ranked clip, voter or creator (the other boards' id fields are null) with the votes it received or cast.</summary>
+public sealed record LeaderboardItem(int Rank, Guid? ClipId, string? VoterKey, Guid? CreatorId, Guid? SeasonId, string? Title, long Votes, long WeightedScore)
+{
+    public static LeaderboardItem For(string board, int rank, string subject, long votes, long weightedScore, Guid? seasonId, string? title) => board switch
+    {
+        "clips" => new(rank, Guid.Parse(subject), null, null, seasonId, title, votes, weightedScore),
+        "voters" => new(rank, null, subject, null, null, null, votes, weightedScore),
+        _ => new(rank, null, null, Guid.Parse(subject), null, null, votes, weightedScore),
+    };
+
+    /// <summary>The keyset subject, as the totals table stores it.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Subject => VoterKey ?? (ClipId ?? CreatorId)!.Value.ToString("D");
+}
+
+public sealed record LeaderboardPage(
+    string Board,
+    string Period,
+    DateOnly PeriodStart,
+    Guid? SeasonId,
+    DateTime AsOf,
+    IReadOnlyList<LeaderboardItem> Items,
+    string? NextCursor);
+
+/// <summary>GET /v1/leaderboards/{clips|voters|creators}: one generation of the rolled-up totals, keyset by (votes desc, subject).</summary>
+public static class LeaderboardsApi
+{
+    public const int MaxLimit = 100;
+
+    /// <summary>Generation, period start, last votes, last subject, last rank.</summary>
+    private sealed record Position(long G, DateOnly P, long V, string S, int R);
+
+    public static RouteGroupBuilder MapLeaderboardsApi(this RouteGroupBuilder v1)
+    {
+        v1.MapGet("/leaderboards/{board}", Get).WithTags("Leaderboards")
+            .WithSummary("Top clips (votes received), voters (votes cast) or creators (votes received) for day, ISO week or all time");
+        return v1;
+    }
+
+    private static async Task<Results<Ok<LeaderboardPage>, ProblemHttpResult>> Get(
+        string board, Guid? seasonId, string? period, int? limit, string? cursor, CatalogDatabase catalog, TimeProvider time, CancellationToken ct)
+    {
+        var definition = LeaderboardBoard.All.FirstOrDefault(b => b.Name == board);
+        if (definition is null)
+        {
+            return Problems.NotFound($"There is no leaderboard '{board}'; use clips, voters or creators.");
+        }
+
+        period ??= LeaderboardPeriods.All;
+        if (LeaderboardPeriods.StartOf(period, time.GetUtcNow()) is not { } currentStart)
+        {
+            return Problems.Invalid("period must be day, week or all.");
+        }
+
+        if (limit is < 1 or > MaxLimit)
+        {
+            return Problems.Invalid($"limit must be between 1 and {MaxLimit}.");
+        }
+
+        if (!Cursor.TryDecode<Position>(cursor, out var after))
+        {
+            return Problems.Invalid("cursor is not valid.");
+        }
+
+        var take = limit ?? 20;
+        await using var tx = await catalog.BeginAsync(ct);
+        if (seasonId is { } season)
+        {
+            await using var exists = tx.Command("select 1 from seasons where id = $1", season);
+            if (await exists.ExecuteScalarAsync(ct) is null)
+            {
+                return Problems.NotFound($"Season {season} does not exist.");
+            }
+        }
+
+        await using var generationCommand = tx.Command("""
+            select (select max(generation) from leaderboard_generations), (select min(generation) from leaderboard_generations),
+                   (select created_at from leaderboard_generations where generation = coalesce($1, (select max(generation) from leaderboard_generations)))
+            """, after?.G);
+        long generation;
+        DateTime? asOf;
+        await using (var reader = await generationCommand.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            if (after is not null && after.G < reader.GetInt64(1))
+            {
+                return Problems.Invalid("cursor expired; start again from the first page.");
+            }
+
+            generation = after?.G ?? reader.GetInt64(0);
+            asOf = reader.GetNullableDateTime(2);
+        }
+
+        // A cursor keeps its generation and period start, so its pages are one consistent ranking.
+        var periodStart = after?.P ?? currentStart;
+        await using var command = tx.Command("""
+            select t.subject, t.votes, t.weight, c.season_id, c.title
+            from leaderboard_totals t
+            left join clips c on $1 = 'clips' and c.id::text = t.subject
+            where t.board = $1 and t.period = $2 and t.period_start = $3 and t.season_key = $4
+              and t.valid_from <= $5 and (t.valid_to is null or t.valid_to > $5)
+              and t.votes > 0
+              and (t.votes < $6 or (t.votes = $6 and t.subject > $7))
+            order by t.votes desc, t.subject
+            limit $8
+            """, definition.Name, period, periodStart, seasonId ?? Guid.Empty, generation, after?.V ?? long.MaxValue, after?.S ?? "", take + 1);
+        var items = new List<LeaderboardItem>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            var rank = after?.R ?? 0;
+            while (await reader.ReadAsync(ct))
+            {
+                items.Add(LeaderboardItem.For(definition.Name, ++rank, reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2),
+                    reader.GetNullableGuid(3), reader.GetNullableString(4)));
+            }
+        }
+
+        var next = items.Count > take
+            ? Cursor.Encode(new Position(generation, periodStart, items[take - 1].Votes, items[take - 1].Subject, items[take - 1].Rank))
+            : null;
+        return TypedResults.Ok(new LeaderboardPage(definition.Name, period, periodStart, seasonId, asOf ?? time.GetUtcNow().UtcDateTime,
+            items.Take(take).ToList(), next));
+    }
+}

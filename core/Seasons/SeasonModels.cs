@@ -1,0 +1,61 @@
+namespace AiMoviez.Core.Seasons;
+
+public sealed record SeasonResponse(
+    Guid Id,
+    int Number,
+    string Label,
+    string Genre,
+    string Status,
+    int TotalSlots,
+    int SlotDurationSeconds,
+    DateTime CreatedAt,
+    DateTime? ActivatedAt,
+    IReadOnlyList<SlotResponse> Slots);
+
+public sealed record SlotResponse(int Position, string Status, DateTime? VotingEndsAt, Guid? WinnerClipId);
+
+public sealed record SeasonList(IReadOnlyList<SeasonResponse> Items);
+
+public sealed record CreateSeasonRequest(string? Label, string? Genre, int? TotalSlots, int? SlotDurationSeconds);
+
+public sealed record UpdateSeasonRequest(string? Label, string? Genre, int? TotalSlots, int? SlotDurationSeconds, string? Status);
+
+public static class SeasonRules
+{
+    public const int MaxSlots = 1000;
+
+    /// <summary>30 days.</summary>
+    public const int MaxSlotDurationSeconds = 2_592_000;
+
+    public static void CheckLabel(string? label, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(label) || label.Length > 200)
+        {
+            errors["label"] = ["label is required, at most 200 characters."];
+        }
+    }
+
+    public static void CheckGenre(string? genre, Dictionary<string, string[]> errors)
+    {
+        if (Genres.Canonical(genre) is null)
+        {
+            errors["genre"] = ["genre must be one of " + string.Join(", ", Genres.All) + "."];
+        }
+    }
+
+    public static void CheckTotalSlots(int? totalSlots, Dictionary<string, string[]> errors)
+    {
+        if (totalSlots is < 1 or > MaxSlots)
+        {
+            errors["totalSlots"] = [$"totalSlots must be between 1 and {MaxSlots}."];
+        }
+    }
+
+    public static void CheckSlotDuration(int? seconds, Dictionary<string, string[]> errors)
+    {
+        if (seconds is < 1 or > MaxSlotDurationSeconds)
+        {
+            errors["slotDurationSeconds"] = [$"slotDurationSeconds must be between 1 and {MaxSlotDurationSeconds}."];
+        }
+    }
+}

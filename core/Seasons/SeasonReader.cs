@@ -1,0 +1,72 @@
+using AiMoviez.Core.Data;
+using Npgsql;
+
+namespace AiMoviez.Core.Seasons;
+
+/// <summary>Reads seasons with their slots, inside a change's transaction or on their own.</summary>
+public static class SeasonReader
+{
+    private const string SeasonColumns =
+        "id, number, label, genre, status, total_slots, slot_duration_seconds, created_at, activated_at";
+
+    public static async Task<SeasonResponse?> ReadAsync(CatalogTransaction tx, Guid id, CancellationToken ct)
+    {
+        await using var command = tx.Command($"select {SeasonColumns} from seasons where id = $1", id);
+        var seasons = await ReadSeasonsAsync(command, ct);
+        if (seasons.Count == 0)
+        {
+            return null;
+        }
+
+        await using var slots = tx.Command("select season_id, position, status, voting_ends_at, winner_clip_id from slots where season_id = $1 order by position", id);
+        return (await AttachSlotsAsync(seasons, slots, ct))[0];
+    }
+
+    public static async Task<SeasonResponse?> ReadAsync(CatalogDatabase catalog, Guid id, CancellationToken ct)
+    {
+        await using var tx = await catalog.BeginAsync(ct);
+        return await ReadAsync(tx, id, ct);
+    }
+
+    public static async Task<IReadOnlyList<SeasonResponse>> ListAsync(CatalogDatabase catalog, CancellationToken ct)
+    {
+        await using var tx = await catalog.BeginAsync(ct);
+        await using var command = tx.Command($"select {SeasonColumns} from seasons order by number desc");
+        var seasons = await ReadSeasonsAsync(command, ct);
+        await using var slots = tx.Command("select season_id, position, status, voting_ends_at, winner_clip_id from slots order by season_id, position");
+        return await AttachSlotsAsync(seasons, slots, ct);
+    }
+
+    private static async Task<List<SeasonResponse>> ReadSeasonsAsync(NpgsqlCommand command, CancellationToken ct)
+    {
+        var seasons = new List<SeasonResponse>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            seasons.Add(new SeasonResponse(reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3),
+                reader.GetString(4), reader.GetInt32(5), reader.GetInt32(6), reader.GetDateTime(7), reader.GetNullableDateTime(8), []));
+        }
+
+        return seasons;
+    }
+
+    private static async Task<IReadOnlyList<SeasonResponse>> AttachSlotsAsync(List<SeasonResponse> seasons, NpgsqlCommand slotsCommand, CancellationToken ct)
+    {
+        var slots = new Dictionary<Guid, List<SlotResponse>>();
+        await using (var reader = await slotsCommand.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var seasonId = reader.GetGuid(0);
+                if (!slots.TryGetValue(seasonId, out var list))
+                {
+                    slots[seasonId] = list = [];
+                }
+
+                list.Add(new SlotResponse(reader.GetInt32(1), reader.GetString(2), reader.GetNullableDateTime(3), reader.GetNullableGuid(4)));
+            }
+        }
+
+        return seasons.Select(s => s with { Slots = slots.GetValueOrDefault(s.Id) ?? [] }).ToList();
+    }
+}

@@ -1,0 +1,83 @@
+using AiMoviez.Core.Data;
+using AiMoviez.Core.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace AiMoviez.Core.Slots;
+
+/// <summary>A voting slot whose time ran out.</summary>
+public sealed record DueSlot(Guid SeasonId, int SeasonNumber, int Position, DateTime VotingEndsAt);
+
+/// <summary>
+/// Closes voting slots (CONTRACT section 6): only after the aggregator's barrier says every accepted vote is in the
+/// tally, then the winner is chosen from the shard's tallies and the losers carry over to the next slot.
+/// </summary>
+public sealed class SlotCloser(CatalogDatabase catalog, ShardDatabases shards, AggregatorClient aggregator,
+    IOptions<SlotOptions> options, TimeProvider time, ILogger<SlotCloser> logger)
+{
+    public TimeSpan Grace => TimeSpan.FromSeconds(options.Value.BarrierGraceSeconds);
+
+    /// <summary>Voting slots past votingEndsAt + grace, oldest first.</summary>
+    public async Task<IReadOnlyList<DueSlot>> FindDueAsync(CancellationToken ct)
+    {
+        await using var command = catalog.DataSource.CreateCommand("""
+            select sl.season_id, se.number, sl.position, sl.voting_ends_at
+            from slots sl join seasons se on se.id = sl.season_id
+            where sl.status = 'voting' and sl.voting_ends_at <= $1
+            order by sl.voting_ends_at limit 100
+            """);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = time.GetUtcNow().UtcDateTime - Grace });
+        var due = new List<DueSlot>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            due.Add(new DueSlot(reader.GetGuid(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetDateTime(3)));
+        }
+
+        return due;
+    }
+
+    /// <summary>Closes the slot if the barrier is drained; false when it must wait (or someone else closed it).</summary>
+    public async Task<bool> TryCloseAsync(DueSlot slot, CancellationToken ct)
+    {
+        if (time.GetUtcNow().UtcDateTime < slot.VotingEndsAt + Grace)
+        {
+            return false;
+        }
+
+        if (!await aggregator.IsDrainedAsync(slot.SeasonId, slot.SeasonNumber, ct))
+        {
+            return false;
+        }
+
+        var tallies = await ReadTalliesAsync(slot, ct);
+        await using var tx = await catalog.BeginAsync(ct);
+        var locked = await SlotTransitions.LockAsync(tx, slot.SeasonId, slot.Position, slot.VotingEndsAt,
+            candidates => WinnerChoice.Choose(candidates.Select(c => tallies.TryGetValue(c.ClipId, out var t)
+                ? c with { Votes = t.Votes, WeightedScore = t.WeightedScore } : c).ToList()).ClipId, ct);
+        if (locked is null)
+        {
+            return false;
+        }
+
+        await tx.CommitAsync(audit: null, ct);
+        logger.LogInformation("Closed season {SeasonId} slot {Slot}: winner {Winner}", slot.SeasonId, slot.Position, locked.WinnerClipId);
+        return true;
+    }
+
+    private async Task<Dictionary<Guid, (long Votes, long WeightedScore)>> ReadTalliesAsync(DueSlot slot, CancellationToken ct)
+    {
+        var (_, shard) = shards.ForSeason(slot.SeasonNumber);
+        await using var command = shard.CreateCommand(
+            "select clip_id, votes, weighted_score from tallies where season_id = $1 and slot_position = $2");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = slot.SeasonId });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = slot.Position });
+        var tallies = new Dictionary<Guid, (long, long)>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            tallies[reader.GetGuid(0)] = (reader.GetInt64(1), reader.GetInt64(2));
+        }
+
+        return tallies;
+    }
+}
