@@ -1,0 +1,195 @@
+using System.Text.Json;
+using AiMoviez.Contracts;
+using AiMoviez.Testing;
+using NATS.Client.Core;
+using static AiMoviez.Aggregator.Tests.AggregatorFixture;
+
+namespace AiMoviez.Aggregator.Tests;
+
+[Collection(AggregatorCollection.Name)]
+public sealed class IngestTests(AggregatorFixture fixture)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Vote_is_counted_and_its_tally_reaches_every_region_with_a_counted_receipt()
+    {
+        var (number, season, clip) = (SeasonOn("shard-1"), Guid.NewGuid(), Guid.NewGuid());
+        using var cts = new CancellationTokenSource(Wait);
+        var tallyOnOtherRegion = WaitForTallyAsync(EuWest, season, t => t.Clips.Any(c => c.ClipId == clip && c.Votes == 1), cts.Token);
+        var vote = Vote(number, season, clip, "user_tally");
+
+        await fixture.PublishAsync(vote);
+
+        var tally = await tallyOnOtherRegion;
+        Assert.Equal(1, tally.Clips.Single().WeightedScore);
+        await Eventually.UntilAsync(async () => (await fixture.ReceiptsAsync(UsEast)).GetValueOrDefault(vote.VoteId)?.Status == VoteStatuses.Counted,
+            Wait, "counted receipt");
+    }
+
+    [Fact]
+    public async Task Redelivered_vote_counts_once()
+    {
+        var (number, season, clip) = (SeasonOn("shard-2"), Guid.NewGuid(), Guid.NewGuid());
+        var vote = Vote(number, season, clip, "user_redelivered");
+
+        await fixture.PublishAsync(vote);
+        await Eventually.UntilAsync(async () => await fixture.CountedAsync(number, season) == 1, Wait, "first delivery counted");
+        // Different message ids get past the stream's duplicate window: the aggregator sees the same vote again.
+        await fixture.PublishAsync(vote, msgId: "again-1-" + vote.VoteId);
+        await fixture.PublishAsync(vote with { Region = EuWest }, msgId: "again-2-" + vote.VoteId);
+        await fixture.WaitDrainedAsync(number, season);
+
+        Assert.Equal(1, await fixture.CountedAsync(number, season));
+        Assert.Equal(1, await fixture.ScalarAsync<long>(number, "select count(*) from votes where season_id = $1", season));
+        Assert.Equal(1, await fixture.ScalarAsync<long>(number, "select sum(weight) from voter_days where season_id = $1", season));
+    }
+
+    [Fact]
+    public async Task Cross_region_duplicate_is_rejected_with_its_reason()
+    {
+        var (number, season, clip) = (SeasonOn("shard-1"), Guid.NewGuid(), Guid.NewGuid());
+        var first = Vote(number, season, clip, "user_twice", UsEast);
+        var second = Vote(number, season, clip, "user_twice", EuWest);
+
+        await Task.WhenAll(fixture.PublishAsync(first), fixture.PublishAsync(second));
+        await fixture.WaitDrainedAsync(number, season);
+
+        var statuses = new[] { await fixture.StatusAsync(number, first.VoteId), await fixture.StatusAsync(number, second.VoteId) };
+        Assert.Contains(VoteStatuses.Counted, statuses);
+        Assert.Contains($"{VoteStatuses.Rejected}:{ErrorCodes.AlreadyVoted}", statuses);
+        Assert.Equal(1, await fixture.CountedAsync(number, season));
+        var (rejected, region) = statuses[0] == VoteStatuses.Counted ? (second, EuWest) : (first, UsEast);
+        await Eventually.UntilAsync(async () => (await fixture.ReceiptsAsync(region)).GetValueOrDefault(rejected.VoteId),
+            d => d is { Status: VoteStatuses.Rejected, Reason: ErrorCodes.AlreadyVoted }, Wait, "rejection receipt");
+    }
+
+    [Fact]
+    public async Task Daily_cap_holds_across_regions_and_seasons_on_different_shards()
+    {
+        var (numberA, seasonA) = (SeasonOn("shard-1"), Guid.NewGuid());
+        var (numberB, seasonB) = (SeasonOn("shard-2"), Guid.NewGuid());
+        const string voter = "user_capped";
+        var votes = Enumerable.Range(0, 150).Select(_ => Vote(numberA, seasonA, Guid.NewGuid(), voter, UsEast))
+            .Concat(Enumerable.Range(0, 60).Select(_ => Vote(numberB, seasonB, Guid.NewGuid(), voter, EuWest)))
+            .ToList();
+
+        await fixture.PublishManyAsync(votes);
+        await fixture.WaitDrainedAsync(numberA, seasonA);
+        await fixture.WaitDrainedAsync(numberB, seasonB);
+
+        var counted = await fixture.CountedAsync(numberA, seasonA) + await fixture.CountedAsync(numberB, seasonB);
+        var capped = await fixture.ScalarAsync<long>(numberA, "select count(*) from votes where voter_key = $1 and reason = 'DAILY_LIMIT'", voter)
+            + await fixture.ScalarAsync<long>(numberB, "select count(*) from votes where voter_key = $1 and reason = 'DAILY_LIMIT'", voter);
+        Assert.Equal(200, counted);
+        Assert.Equal(10, capped);
+    }
+
+    [Fact]
+    public async Task Super_and_mega_once_per_slot_and_closed_voting_rejected()
+    {
+        var (number, season) = (SeasonOn("shard-2"), Guid.NewGuid());
+        var super1 = Vote(number, season, Guid.NewGuid(), "user_super", voteType: VoteTypes.Super);
+        var super2 = Vote(number, season, Guid.NewGuid(), "user_super", EuWest, voteType: VoteTypes.Super);
+        var late = Vote(number, season, Guid.NewGuid(), "user_late") with { VotingEndsAt = DateTimeOffset.UtcNow.AddMinutes(-1) };
+
+        await fixture.PublishAsync(super1);
+        await fixture.WaitDrainedAsync(number, season);
+        await fixture.PublishAsync(super2);
+        await fixture.PublishAsync(late);
+        await fixture.WaitDrainedAsync(number, season);
+
+        Assert.Equal(VoteStatuses.Counted, await fixture.StatusAsync(number, super1.VoteId));
+        Assert.Equal("rejected:SLOT_LIMIT", await fixture.StatusAsync(number, super2.VoteId));
+        Assert.Equal("rejected:VOTING_CLOSED", await fixture.StatusAsync(number, late.VoteId));
+        Assert.Equal(3, await fixture.ScalarAsync<long>(number, "select sum(weighted_score) from tallies where season_id = $1", season));
+    }
+
+    [Fact]
+    public async Task Revoke_before_its_vote_leaves_the_vote_revoked_and_revoke_after_removes_its_weight()
+    {
+        var (number, season, clip) = (SeasonOn("shard-1"), Guid.NewGuid(), Guid.NewGuid());
+        var early = Vote(number, season, clip, "user_early_revoke");
+        var later = Vote(number, season, clip, "user_late_revoke", voteType: VoteTypes.Mega);
+
+        await fixture.RevokeAsync(early, EuWest);
+        await Eventually.UntilAsync(async () => await fixture.ScalarAsync<long>(number, "select count(*) from vote_tombstones where vote_id = $1", early.VoteId) == 1,
+            Wait, "tombstone");
+        await fixture.PublishAsync(early);
+        await fixture.PublishAsync(later);
+        await Eventually.UntilAsync(async () => await fixture.StatusAsync(number, later.VoteId) == VoteStatuses.Counted, Wait, "mega counted");
+        await fixture.RevokeAsync(later, UsEast);
+        await fixture.WaitDrainedAsync(number, season);
+
+        Assert.Equal(VoteStatuses.Revoked, await fixture.StatusAsync(number, early.VoteId));
+        Assert.Equal(VoteStatuses.Revoked, await fixture.StatusAsync(number, later.VoteId));
+        Assert.Equal(0, await fixture.CountedAsync(number, season));
+        Assert.Equal(0, await fixture.ScalarAsync<long>(number, "select coalesce(sum(weight), 0) from voter_days where season_id = $1", season));
+        Assert.Equal(0, await fixture.ScalarAsync<long>(number, "select coalesce(sum(weight), 0) from clip_days where season_id = $1", season));
+    }
+
+    [Fact]
+    public async Task Poison_goes_to_dead_letter_and_does_not_block_the_stream()
+    {
+        var (number, season) = (SeasonOn("shard-2"), Guid.NewGuid());
+        var before = (await fixture.PipelineAsync()).Regions.Single(r => r.Region == UsEast).DeadLetters;
+        var unknownVersion = Vote(number, season, Guid.NewGuid(), "user_poison") with { SchemaVersion = 99 };
+        var noShard = Vote(0, season, Guid.NewGuid(), "user_poison");
+        var good = Vote(number, season, Guid.NewGuid(), "user_after_poison");
+
+        await fixture.PublishRawAsync(UsEast, Subjects.VoteCast(UsEast), "{not json"u8.ToArray(), "poison-" + Guid.NewGuid());
+        await fixture.PublishAsync(unknownVersion);
+        await fixture.PublishAsync(noShard);
+        await fixture.PublishAsync(good);
+        await fixture.WaitDrainedAsync(number, season);
+
+        Assert.Equal(VoteStatuses.Counted, await fixture.StatusAsync(number, good.VoteId));
+        var after = await Eventually.UntilAsync(() => fixture.PipelineAsync(),
+            p => p.Regions.Single(r => r.Region == UsEast).DeadLetters == before + 3, Wait, "dead letters counted");
+        Assert.Equal(0UL, after.Regions.Single(r => r.Region == UsEast).ConsumerLag);
+        var consumer = await fixture.JetStream(UsEast).CreateOrderedConsumerAsync(StreamNames.DeadLetters(UsEast));
+        var reasons = new List<string>();
+        await foreach (var message in consumer.FetchNoWaitAsync<byte[]>(new NATS.Client.JetStream.NatsJSFetchOpts { MaxMsgs = 100 }))
+        {
+            reasons.Add(message.Headers!["AiMoviez-Reason"].ToString());
+        }
+
+        Assert.Contains(reasons, r => r.StartsWith("undecodable", StringComparison.Ordinal));
+        Assert.Contains(reasons, r => r.Contains("schema version 99", StringComparison.Ordinal));
+        Assert.Contains(reasons, r => r.Contains("no shard for season number 0", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Reset_removes_every_vote_and_count_of_the_slot()
+    {
+        var (number, season) = (SeasonOn("shard-1"), Guid.NewGuid());
+        await fixture.PublishManyAsync(Enumerable.Range(0, 20).Select(i => Vote(number, season, Guid.NewGuid(), "user_reset_" + i)));
+        await fixture.WaitDrainedAsync(number, season);
+        Assert.Equal(20, await fixture.CountedAsync(number, season));
+
+        using var response = await fixture.Http.PostAsync($"/internal/reset?seasonId={season}&seasonNumber={number}&slotPosition=1", null);
+
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(0, await fixture.ScalarAsync<long>(number, "select count(*) from votes where season_id = $1", season));
+        Assert.Equal(0, await fixture.ScalarAsync<long>(number, "select count(*) from tallies where season_id = $1", season));
+        Assert.Equal(0, await fixture.ScalarAsync<long>(number, "select coalesce(sum(votes), 0) from voter_days where season_id = $1", season));
+    }
+
+    private async Task<SlotTally> WaitForTallyAsync(string region, Guid seasonId, Func<SlotTally, bool> done, CancellationToken cancellationToken)
+    {
+        var subscription = await fixture.Nats(region).SubscribeCoreAsync<byte[]>(Subjects.Tally(seasonId), cancellationToken: cancellationToken);
+        await using (subscription)
+        {
+            await foreach (var message in subscription.Msgs.ReadAllAsync(cancellationToken))
+            {
+                var tally = JsonSerializer.Deserialize(message.Data, ContractsJson.Default.SlotTally)!;
+                if (done(tally))
+                {
+                    return tally;
+                }
+            }
+        }
+
+        throw new InvalidOperationException("Subscription ended.");
+    }
+}

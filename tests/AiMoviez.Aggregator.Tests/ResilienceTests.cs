@@ -1,0 +1,74 @@
+using AiMoviez.Testing;
+using static AiMoviez.Aggregator.Tests.AggregatorFixture;
+
+namespace AiMoviez.Aggregator.Tests;
+
+[Collection(AggregatorCollection.Name)]
+public sealed class ResilienceTests(AggregatorFixture fixture)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Kill_9_mid_load_and_restart_leaves_tallies_equal_to_the_accepted_votes()
+    {
+        var (number, season) = (SeasonOn("shard-1"), Guid.NewGuid());
+        var clips = Enumerable.Range(0, 7).Select(_ => Guid.NewGuid()).ToArray();
+        var votes = Enumerable.Range(0, 4_000)
+            .Select(i => Vote(number, season, clips[i % clips.Length], "user_load_" + i, i % 2 == 0 ? UsEast : EuWest))
+            .ToList();
+        await fixture.PublishManyAsync(votes);
+        await Eventually.UntilAsync(() => fixture.CountedAsync(number, season), n => n >= 400, Wait, "load under way");
+
+        fixture.Aggregator.Kill();
+        var countedAtKill = await fixture.CountedAsync(number, season);
+        await fixture.StartAggregatorAsync();
+        await fixture.WaitDrainedAsync(number, season, seconds: 60);
+
+        Assert.True(countedAtKill < votes.Count, "the kill should land mid-load");
+        Assert.Equal(votes.Count, await fixture.CountedAsync(number, season));
+        Assert.Equal(votes.Count, await fixture.ScalarAsync<long>(number, "select count(*) from votes where season_id = $1 and status = 'counted'", season));
+        foreach (var clip in clips)
+        {
+            Assert.Equal(votes.Count(v => v.ClipId == clip),
+                await fixture.ScalarAsync<long>(number, "select votes from tallies where season_id = $1 and clip_id = $2", season, clip));
+        }
+
+        Assert.Equal(votes.Count, await fixture.ScalarAsync<long>(number, "select sum(votes) from clip_days where season_id = $1", season));
+        Assert.Equal(votes.Count, await fixture.ScalarAsync<long>(number, "select sum(votes) from creator_days where season_id = $1", season));
+    }
+
+    [Fact]
+    public async Task Shard_down_holds_only_its_seasons_and_on_return_everything_is_applied_once()
+    {
+        var (upNumber, upSeason) = (SeasonOn("shard-1"), Guid.NewGuid());
+        var (downNumber, downSeason) = (SeasonOn("shard-2"), Guid.NewGuid());
+        var clip = Guid.NewGuid();
+        await fixture.Stack.Shards["shard-2"].StopAsync();
+        try
+        {
+            await fixture.PublishManyAsync(Enumerable.Range(0, 50).SelectMany(i => new[]
+            {
+                Vote(upNumber, upSeason, clip, "user_up_" + i, i % 2 == 0 ? UsEast : EuWest),
+                Vote(downNumber, downSeason, clip, "user_down_" + i, i % 2 == 0 ? EuWest : UsEast),
+            }));
+
+            await fixture.WaitDrainedAsync(upNumber, upSeason);
+            Assert.Equal(50, await fixture.CountedAsync(upNumber, upSeason));
+            var barrier = await fixture.BarrierAsync(downNumber, downSeason);
+            Assert.False(barrier.Drained);
+            Assert.Equal("shard-2", barrier.Shard);
+            var pipeline = await fixture.PipelineAsync();
+            Assert.False(pipeline.Shards.Single(s => s.Shard == "shard-2").Healthy);
+            Assert.True(pipeline.Shards.Single(s => s.Shard == "shard-1").Healthy);
+        }
+        finally
+        {
+            await fixture.Stack.Shards["shard-2"].StartAsync();
+        }
+
+        await fixture.WaitDrainedAsync(downNumber, downSeason);
+        Assert.Equal(50, await fixture.CountedAsync(downNumber, downSeason));
+        Assert.Equal(50, await fixture.ScalarAsync<long>(downNumber, "select count(*) from votes where season_id = $1", downSeason));
+        await Eventually.UntilAsync(async () => (await fixture.Http.GetAsync("/readyz")).IsSuccessStatusCode, Wait, "ready again");
+    }
+}
