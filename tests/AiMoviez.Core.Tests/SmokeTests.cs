@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json.Nodes;
 
 namespace AiMoviez.Core.Tests;
@@ -17,5 +18,65 @@ public sealed class HealthAndErrorsTests(CoreFixture fixture)
         var body = await ready.Content.ReadFromJsonAsync<JsonObject>();
         Assert.Equal("ok", body!["checks"]!["catalog"]!.GetValue<string>());
         Assert.Equal("ok", body["checks"]!["nats:us-east"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Unknown_route_is_problem_not_found()
+    {
+        using var response = await fixture.Anonymous.GetAsync("/v1/nothing-here");
+        await response.AssertProblemAsync(HttpStatusCode.NotFound, "NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task Wrong_method_is_problem_405()
+    {
+        using var response = await fixture.Anonymous.DeleteAsync("/v1/features");
+        await response.AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "INVALID_REQUEST");
+    }
+
+    [Fact]
+    public async Task Malformed_json_is_invalid_request_without_internals()
+    {
+        using var content = new StringContent("{\"label\": ", Encoding.UTF8, "application/json");
+        using var response = await fixture.Admin.PostAsync("/v1/admin/seasons", content);
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "INVALID_REQUEST");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("Exception", text);
+        Assert.DoesNotContain("   at ", text);
+    }
+
+    [Fact]
+    public async Task OpenApi_document_describes_the_endpoints_and_scalar_serves_a_page()
+    {
+        var document = await fixture.Anonymous.GetFromJsonAsync<JsonObject>("/openapi/v1.json");
+        var paths = document!["paths"]!.AsObject();
+        foreach (var path in new[]
+                 {
+                     "/v1/seasons", "/v1/seasons/{id}", "/v1/clips", "/v1/clips/{id}", "/v1/features", "/v1/leaderboards/{board}",
+                     "/v1/admin/seasons", "/v1/admin/seasons/{id}/activate", "/v1/admin/clips/{id}/approve", "/v1/admin/clips/bulk",
+                     "/v1/admin/seasons/{id}/slots/{position}/advance", "/v1/admin/feature-flags/{key}", "/v1/admin/users/{userId}/ban",
+                     "/v1/admin/voters/{voterKey}/ban", "/v1/admin/audit-logs", "/v1/admin/pipeline", "/internal/catalog",
+                 })
+        {
+            Assert.True(paths.ContainsKey(path), path + " missing from OpenAPI");
+        }
+
+        using var scalar = await fixture.Anonymous.GetAsync("/scalar");
+        Assert.Equal(HttpStatusCode.OK, scalar.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("http://localhost:5173", true)]
+    [InlineData("http://127.0.0.1:3000", true)]
+    [InlineData("https://evil.example", false)]
+    [InlineData("http://localhost.evil.example:80", false)]
+    public async Task Cors_preflight_allows_only_configured_origins(string origin, bool allowed)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Options, "/v1/admin/seasons");
+        request.Headers.Add("Origin", origin);
+        request.Headers.Add("Access-Control-Request-Method", "POST");
+        request.Headers.Add("Access-Control-Request-Headers", "authorization,content-type");
+        using var response = await fixture.Anonymous.SendAsync(request);
+        Assert.Equal(allowed, response.Headers.TryGetValues("Access-Control-Allow-Origin", out var values) && values.Single() == origin);
     }
 }
