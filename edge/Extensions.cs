@@ -21,8 +21,8 @@ public static class Extensions
         var services = builder.Services;
         var configuration = builder.Configuration;
 
-        services.AddOptions<EdgeOptions>().Bind(configuration.GetSection(EdgeOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
+        services.AddBoundOptions<EdgeOptions, EdgeOptionsValidator>(
+            () => configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions());
         var topology = EdgeTopology.Load(configuration);
         var regionName = configuration[$"{EdgeOptions.Section}:{nameof(EdgeOptions.Region)}"];
         var region = string.IsNullOrEmpty(regionName)
@@ -51,8 +51,10 @@ public static class Extensions
 
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, EdgeJson.Default));
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Complete);
+        var corsOrigins = configuration.GetSection($"{EdgeOptions.Section}:{nameof(EdgeOptions.CorsOrigins)}").Get<string[]>()
+            ?? EdgeOptions.LocalOrigins;
         services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
-            .SetIsOriginAllowed(origin => CorsOrigins.IsAllowed(configuration.GetSection($"{EdgeOptions.Section}:{nameof(EdgeOptions.CorsOrigins)}").Get<string[]>() ?? new EdgeOptions().CorsOrigins, origin))
+            .SetIsOriginAllowed(origin => CorsOrigins.IsAllowed(corsOrigins, origin))
             .AllowAnyHeader()
             .AllowAnyMethod()
             .WithExposedHeaders("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "Location")));

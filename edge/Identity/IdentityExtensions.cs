@@ -13,8 +13,8 @@ public static class IdentityExtensions
     /// <summary>HS256 bearer tokens (signature, issuer, audience, lifetime checked) and trusted-proxy forwarding.</summary>
     public static IServiceCollection AddVoterIdentity(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddBoundOptions<AuthOptions, AuthOptionsValidator>(
+            () => configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions());
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
@@ -38,7 +38,7 @@ public static class IdentityExtensions
             forwarded.ForwardLimit = null;
             forwarded.KnownIPNetworks.Clear();
             forwarded.KnownProxies.Clear();
-            foreach (var proxy in edge.Value.TrustedProxies)
+            foreach (var proxy in edge.Value.TrustedProxies ?? [])
             {
                 forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
             }

@@ -3,73 +3,54 @@ using Microsoft.Extensions.Options;
 
 namespace AiMoviez.Edge.Infrastructure;
 
-/// <summary>Configuration section <c>Edge</c>; every vote limit of CONTRACT.md section 4 is here with its default.</summary>
-public sealed record EdgeOptions
+/// <summary>
+/// Configuration section <c>Edge</c>; every vote limit of CONTRACT.md section 4 is here with its default.
+/// Positional so the AOT configuration binder fills it through the constructor (it cannot set <c>init</c> properties).
+/// </summary>
+/// <param name="TrustedProxies">Reverse proxies whose X-Forwarded-For is believed (IP addresses).</param>
+/// <param name="CorsOrigins">Browser origins allowed by CORS; a trailing <c>:*</c> allows any port. Null: local origins.</param>
+/// <param name="FlagWhenRemainingAtMost">A vote leaving this many or fewer requests in a window is flagged as a burst.</param>
+/// <param name="FlagVoterKeysPerIpHour">More distinct voter keys than this from one IP within an hour flags the vote.</param>
+/// <param name="BallotJitterViews">Random views added to each clip's count when ordering a ballot, so equals are shuffled.</param>
+/// <param name="FreshClipMinutes">Clips younger than this are boosted on ballots.</param>
+/// <param name="FreshClipViewFactor">A fresh clip's views are multiplied by this when ordering (below 1 moves it forward).</param>
+public sealed record EdgeOptions(
+    [property: Required(AllowEmptyStrings = false)] string Region = "",
+    [property: IpAddressList] string[]? TrustedProxies = null,
+    string[]? CorsOrigins = null,
+    [property: Range(1, 1_000_000)] int VotesPerVoterPerWindow = 30,
+    [property: Range(1, 10_000_000)] int VotesPerIpPerWindow = 300,
+    [property: Range(1, 86_400)] int RateWindowSeconds = 60,
+    [property: Range(1, 1_000_000)] int DailyWeightLimit = 200,
+    [property: Range(0, 1_000_000)] int FlagWhenRemainingAtMost = 2,
+    [property: Range(1, 1_000_000)] int FlagVoterKeysPerIpHour = 20,
+    [property: Range(10, 60_000)] int RedisTimeoutMs = 500,
+    [property: Range(100, 60_000)] int PublishTimeoutMs = 3000,
+    [property: Range(100, 600_000)] int CatalogPollMs = 2000,
+    [property: Range(100, 60_000)] int ViewFlushMs = 1000,
+    [property: Range(1, 720)] int IdempotencyHours = 24,
+    [property: Range(1, 720)] int ReceiptHours = 48,
+    [property: Range(64, 1_048_576)] int MaxRequestBodyBytes = 1024,
+    [property: Range(0.0, 1_000_000.0)] double BallotJitterViews = 3,
+    [property: Range(0, 1_000_000)] int FreshClipMinutes = 120,
+    [property: Range(0.0, 1.0)] double FreshClipViewFactor = 0.25)
 {
     public const string Section = "Edge";
 
-    [Required(AllowEmptyStrings = false)]
-    public string Region { get; init; } = "";
+    public static readonly string[] LocalOrigins = ["http://localhost:*", "http://127.0.0.1:*"];
 
-    /// <summary>Reverse proxies whose X-Forwarded-For is believed (IP addresses).</summary>
-    public string[] TrustedProxies { get; init; } = [];
-
-    /// <summary>Browser origins allowed by CORS; a trailing <c>:*</c> allows any port.</summary>
-    public string[] CorsOrigins { get; init; } = ["http://localhost:*", "http://127.0.0.1:*"];
-
-    [Range(1, 1_000_000)]
-    public int VotesPerVoterPerWindow { get; init; } = 30;
-
-    [Range(1, 10_000_000)]
-    public int VotesPerIpPerWindow { get; init; } = 300;
-
-    [Range(1, 86_400)]
-    public int RateWindowSeconds { get; init; } = 60;
-
-    [Range(1, 1_000_000)]
-    public int DailyWeightLimit { get; init; } = 200;
-
-    /// <summary>A vote leaving this many or fewer requests in the voter's window is flagged as a burst.</summary>
-    [Range(0, 1_000_000)]
-    public int FlagWhenRemainingAtMost { get; init; } = 2;
-
-    /// <summary>More distinct voter keys than this from one IP within an hour flags the vote.</summary>
-    [Range(1, 1_000_000)]
-    public int FlagVoterKeysPerIpHour { get; init; } = 20;
-
-    [Range(10, 60_000)]
-    public int RedisTimeoutMs { get; init; } = 500;
-
-    [Range(100, 60_000)]
-    public int PublishTimeoutMs { get; init; } = 3000;
-
-    [Range(100, 600_000)]
-    public int CatalogPollMs { get; init; } = 2000;
-
-    [Range(100, 60_000)]
-    public int ViewFlushMs { get; init; } = 1000;
-
-    [Range(1, 720)]
-    public int IdempotencyHours { get; init; } = 24;
-
-    [Range(1, 720)]
-    public int ReceiptHours { get; init; } = 48;
-
-    [Range(64, 1_048_576)]
-    public int MaxRequestBodyBytes { get; init; } = 1024;
-
-    /// <summary>Random views added to each clip's count when ordering a ballot, so equals are shuffled.</summary>
-    [Range(0.0, 1_000_000.0)]
-    public double BallotJitterViews { get; init; } = 3;
-
-    /// <summary>Clips younger than this are boosted on ballots.</summary>
-    [Range(0, 1_000_000)]
-    public int FreshClipMinutes { get; init; } = 120;
-
-    /// <summary>A fresh clip's views are multiplied by this when ordering (below 1 moves it forward).</summary>
-    [Range(0.0, 1.0)]
-    public double FreshClipViewFactor { get; init; } = 0.25;
+    public IReadOnlyList<string> AllowedOrigins => CorsOrigins ?? LocalOrigins;
 }
 
 [OptionsValidator]
 public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>;
+
+/// <summary>Every entry must be an IP address.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class IpAddressListAttribute : ValidationAttribute
+{
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) =>
+        value is not string[] addresses || addresses.All(a => System.Net.IPAddress.TryParse(a, out _))
+            ? ValidationResult.Success
+            : new ValidationResult($"{validationContext.DisplayName} must list IP addresses only.");
+}

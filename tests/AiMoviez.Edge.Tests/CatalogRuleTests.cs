@@ -1,0 +1,132 @@
+using System.Net;
+using AiMoviez.Contracts;
+using AiMoviez.Edge.Identity;
+using AiMoviez.Testing;
+
+namespace AiMoviez.Edge.Tests;
+
+/// <summary>Flags and bans reach the edge within 5 s, pushed by catalog.changed or found by the poll.</summary>
+[Collection(EdgeCollection.Name)]
+public sealed class CatalogRuleTests(EdgeStack stack)
+{
+    private static readonly TimeSpan Propagation = TimeSpan.FromSeconds(5);
+
+    private Guid Clip => stack.Season.Clips[0].Id;
+
+    [Fact]
+    public async Task Voting_disabled_flag_is_503_voting_disabled_within_5_seconds()
+    {
+        await stack.Core.UpdateAsync(s => s with { Flags = s.Flags with { VotingEnabled = false } });
+        try
+        {
+            var response = await Eventually.UntilAsync(() => stack.VoteAsync(EdgeStack.NewBrowser(), Clip),
+                r => r.StatusCode == HttpStatusCode.ServiceUnavailable, Propagation, "voting to be disabled");
+            await response.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, ErrorCodes.VotingDisabled);
+        }
+        finally
+        {
+            await RestoreAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Require_auth_flag_refuses_anonymous_voters_but_not_signed_in_ones()
+    {
+        await stack.Core.UpdateAsync(s => s with { Flags = s.Flags with { RequireAuthVoting = true } });
+        try
+        {
+            var response = await Eventually.UntilAsync(() => stack.VoteAsync(EdgeStack.NewBrowser(), Clip),
+                r => r.StatusCode == HttpStatusCode.Unauthorized, Propagation, "auth to be required");
+            await response.AssertProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.AuthRequired);
+            await (await stack.VoteAsync(EdgeStack.NewBrowser(DevTokens.Create(stack.SigningKey, "u-" + Guid.NewGuid())), Clip)).AssertAcceptedAsync();
+        }
+        finally
+        {
+            await RestoreAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Banned_voter_key_is_403_within_5_seconds_even_without_the_push()
+    {
+        var browser = EdgeStack.NewBrowser();
+        var key = VoterFingerprint.Compute(browser.Ip, [browser.UserAgent, "en-US,en;q=0.9", "\"Chromium\";v=\"130\"", "", "", ""]);
+        await stack.Core.UpdateAsync(s => s with { BannedVoterKeys = [key] }, announce: false);
+        try
+        {
+            var response = await Eventually.UntilAsync(() => stack.VoteAsync(browser, Clip),
+                r => r.StatusCode == HttpStatusCode.Forbidden, Propagation, "the ban to arrive by polling");
+            await response.AssertProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.VoterBanned);
+            Assert.NotEmpty(response.Header("X-RateLimit-Remaining"));
+        }
+        finally
+        {
+            await RestoreAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Banned_user_is_403_voter_banned()
+    {
+        var user = "u-" + Guid.NewGuid().ToString("N")[..8];
+        await stack.Core.UpdateAsync(s => s with { BannedUserIds = [user] });
+        try
+        {
+            var response = await Eventually.UntilAsync(() => stack.VoteAsync(EdgeStack.NewBrowser(DevTokens.Create(stack.SigningKey, user)), Clip),
+                r => r.StatusCode == HttpStatusCode.Forbidden, Propagation, "the user ban");
+            await response.AssertProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.VoterBanned);
+        }
+        finally
+        {
+            await RestoreAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Multi_vote_flag_lifts_one_vote_per_clip()
+    {
+        await stack.Core.UpdateAsync(s => s with { Flags = s.Flags with { MultiVoteEnabled = true } });
+        try
+        {
+            var browser = EdgeStack.NewBrowser();
+            var first = await (await stack.VoteAsync(browser, Clip)).AssertAcceptedAsync();
+            var second = await Eventually.UntilAsync(() => stack.VoteAsync(browser, Clip),
+                r => r.StatusCode == HttpStatusCode.Accepted, Propagation, "a second vote on the clip");
+            var body = await second.JsonAsync();
+            Assert.NotEqual(first.GetProperty("voteId").GetGuid(), body.GetProperty("voteId").GetGuid());
+            var cast = await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(body.GetProperty("voteId").GetGuid())),
+                c => c is not null, Propagation, "the VoteCast");
+            Assert.True(cast!.MultiVote);
+        }
+        finally
+        {
+            await RestoreAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Edge_keeps_serving_its_last_snapshot_while_core_is_down()
+    {
+        stack.Core.Down = true;
+        try
+        {
+            await stack.Core.UpdateAsync(s => s);
+            await Task.Delay(500);
+            await (await stack.VoteAsync(EdgeStack.NewBrowser(), Clip)).AssertAcceptedAsync();
+            using var ready = await stack.Direct.GetAsync(stack.BaseUrl + "/readyz");
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+        finally
+        {
+            stack.Core.Down = false;
+        }
+    }
+
+    /// <summary>Back to the fixture's catalog, and wait until the edge has it so the next test starts clean.</summary>
+    private async Task RestoreAsync()
+    {
+        await stack.Core.UpdateAsync(s => s with { Flags = new FeatureFlagSet(), BannedUserIds = [], BannedVoterKeys = [] });
+        await Eventually.UntilAsync(() => stack.VoteAsync(EdgeStack.NewBrowser(), stack.Season.Clips[1].Id),
+            r => r.StatusCode == HttpStatusCode.Accepted, Propagation, "the catalog to be restored");
+    }
+}

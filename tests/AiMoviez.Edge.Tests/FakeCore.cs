@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text.Json;
+using AiMoviez.Contracts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+
+namespace AiMoviez.Edge.Tests;
+
+/// <summary>A stand-in for core's GET /internal/catalog (with ETag), announcing changes on <c>catalog.changed</c>.</summary>
+public sealed class FakeCore : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly NatsConnection _nats;
+    private readonly Lock _lock = new();
+    private CatalogSnapshot _snapshot;
+
+    private FakeCore(WebApplication app, NatsConnection nats, CatalogSnapshot snapshot)
+    {
+        _app = app;
+        _nats = nats;
+        _snapshot = snapshot;
+    }
+
+    public CatalogSnapshot Snapshot
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _snapshot;
+            }
+        }
+    }
+
+    public bool Down { get; set; }
+
+    public static async Task<FakeCore> StartAsync(string url, NatsConnection nats, CatalogSnapshot snapshot)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(url);
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var core = new FakeCore(app, nats, snapshot);
+        app.MapGet(CatalogRoutes.Snapshot, core.Serve);
+        await app.StartAsync();
+        return core;
+    }
+
+    /// <summary>Changes the catalog; with <paramref name="announce"/> false only the edge's poll can notice.</summary>
+    public async Task UpdateAsync(Func<CatalogSnapshot, CatalogSnapshot> change, bool announce = true)
+    {
+        lock (_lock)
+        {
+            _snapshot = change(_snapshot) with { Version = _snapshot.Version + 1, GeneratedAt = DateTimeOffset.UtcNow };
+        }
+
+        if (announce)
+        {
+            await _nats.PublishAsync(Subjects.CatalogChanged, Array.Empty<byte>(), serializer: NatsRawSerializer<byte[]>.Default);
+        }
+    }
+
+    private async Task Serve(HttpContext context)
+    {
+        if (Down)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+
+        var snapshot = Snapshot;
+        var etag = "\"" + snapshot.Version.ToString(CultureInfo.InvariantCulture) + "\"";
+        if (context.Request.Headers.IfNoneMatch.ToString() == etag)
+        {
+            context.Response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
+        context.Response.Headers.ETag = etag;
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, snapshot, ContractsJson.Default.CatalogSnapshot);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
