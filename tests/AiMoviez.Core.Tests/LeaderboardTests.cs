@@ -1,0 +1,138 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using AiMoviez.Testing;
+
+namespace AiMoviez.Core.Tests;
+
+[Collection(CoreCollection.Name)]
+public sealed class LeaderboardTests(CoreFixture fixture)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+    private static readonly DateOnly Today = DateOnly.FromDateTime(DateTime.UtcNow);
+
+    [Fact]
+    public async Task Voters_are_merged_across_shards_and_pages_join_without_gaps_or_repeats_while_counts_change()
+    {
+        var (s1, shard1, s2, shard2) = await SeasonsOnBothShardsAsync();
+        var prefix = "user_lb" + Guid.NewGuid().ToString("N")[..6] + "_";
+        var expected = new Dictionary<string, long>();
+        for (var i = 0; i < 25; i++)
+        {
+            await WriteDayAsync(shard1, "voter_days", "voter_key", prefix + i, s1, votes: i + 1);
+            expected[prefix + i] = i + 1;
+            if (i % 2 == 0)
+            {
+                await WriteDayAsync(shard2, "voter_days", "voter_key", prefix + i, s2, votes: 10);
+                expected[prefix + i] += 10;
+            }
+        }
+
+        await Eventually.UntilAsync(async () => Totals(await AllPagesAsync("/v1/leaderboards/voters?period=all", prefix)),
+            totals => totals.Count == expected.Count && totals.All(t => expected[t.Key] == t.Value), Patience, "the rollup to merge both shards");
+
+        var first = await GetAsync("/v1/leaderboards/voters?period=all&limit=4");
+        var pages = new List<JsonNode>(Items(first));
+        var asOf = first["asOf"]!.GetValue<DateTimeOffset>();
+
+        // Counts move under the reader: one voter jumps to the top, one drops out of the ranking, a new one appears.
+        await WriteDayAsync(shard1, "voter_days", "voter_key", prefix + "3", s1, votes: 1000);
+        await WriteDayAsync(shard1, "voter_days", "voter_key", prefix + "24", s1, votes: 0);
+        await WriteDayAsync(shard2, "voter_days", "voter_key", prefix + "new", s2, votes: 700);
+        await Eventually.UntilAsync(() => GetAsync("/v1/leaderboards/voters?period=all&limit=1"),
+            page => Items(page).Single()["voterKey"]!.GetValue<string>() == prefix + "3", Patience, "the change to reach the leaderboard");
+
+        var cursor = first["nextCursor"]?.GetValue<string>();
+        while (cursor is not null)
+        {
+            var page = await GetAsync($"/v1/leaderboards/voters?period=all&limit=4&cursor={Uri.EscapeDataString(cursor)}");
+            Assert.Equal(asOf, page["asOf"]!.GetValue<DateTimeOffset>());
+            pages.AddRange(Items(page));
+            cursor = page["nextCursor"]?.GetValue<string>();
+        }
+
+        var ours = pages.Where(p => p["voterKey"]!.GetValue<string>().StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        Assert.Equal(expected.Count, ours.Count);
+        Assert.Equal(expected, Totals(ours));
+        Assert.Equal(Enumerable.Range(1, pages.Count), pages.Select(p => p["rank"]!.GetValue<int>()));
+        var votes = pages.Select(p => p["votes"]!.GetValue<long>()).ToList();
+        Assert.Equal(votes.OrderDescending(), votes);
+    }
+
+    [Fact]
+    public async Task Clips_and_creators_boards_filter_by_season_and_period()
+    {
+        var (s1, shard1, s2, shard2) = await SeasonsOnBothShardsAsync();
+        var clip = await fixture.CreateClipAsync(s1, title: "Leader clip");
+        var creator = Guid.NewGuid();
+        await WriteDayAsync(shard1, "clip_days", "clip_id", clip.Id(), s1, votes: 7);
+        await WriteDayAsync(shard1, "creator_days", "creator_id", creator, s1, votes: 5);
+        await WriteDayAsync(shard2, "creator_days", "creator_id", creator, s2, votes: 4);
+        await WriteDayAsync(shard2, "creator_days", "creator_id", creator, s2, votes: 100, day: Today.AddDays(-40));
+
+        var clips = await Eventually.UntilAsync(() => GetAsync($"/v1/leaderboards/clips?seasonId={s1}&period=day"),
+            page => Items(page).Count == 1, Patience, "the clip to rank");
+        var item = Items(clips).Single();
+        Assert.Equal(clip.Id(), item["clipId"]!.GetValue<Guid>());
+        Assert.Equal(s1, item["seasonId"]!.GetValue<Guid>());
+        Assert.Equal("Leader clip", item["title"]!.GetValue<string>());
+        Assert.Equal(7, item["votes"]!.GetValue<long>());
+
+        long CreatorVotes(JsonObject page) =>
+            Items(page).SingleOrDefault(i => i["creatorId"]!.GetValue<Guid>() == creator)?["votes"]!.GetValue<long>() ?? 0;
+        await Eventually.UntilAsync(() => GetAsync("/v1/leaderboards/creators?period=all&limit=100"),
+            page => CreatorVotes(page) == 109, Patience, "all-time creator votes over both shards");
+        Assert.Equal(9, CreatorVotes(await GetAsync("/v1/leaderboards/creators?period=week&limit=100")));
+        Assert.Equal(9, CreatorVotes(await GetAsync("/v1/leaderboards/creators?period=day&limit=100")));
+        Assert.Equal(5, CreatorVotes(await GetAsync($"/v1/leaderboards/creators?period=day&seasonId={s1}")));
+    }
+
+    [Theory]
+    [InlineData("/v1/leaderboards/voters?limit=101", HttpStatusCode.BadRequest, "INVALID_REQUEST")]
+    [InlineData("/v1/leaderboards/voters?limit=0", HttpStatusCode.BadRequest, "INVALID_REQUEST")]
+    [InlineData("/v1/leaderboards/voters?period=month", HttpStatusCode.BadRequest, "INVALID_REQUEST")]
+    [InlineData("/v1/leaderboards/voters?cursor=garbage", HttpStatusCode.BadRequest, "INVALID_REQUEST")]
+    [InlineData("/v1/leaderboards/voters?seasonId=not-a-uuid", HttpStatusCode.BadRequest, "INVALID_REQUEST")]
+    [InlineData("/v1/leaderboards/voters?seasonId=0198a3c4-1111-7000-8000-000000000009", HttpStatusCode.NotFound, "NOT_FOUND")]
+    [InlineData("/v1/leaderboards/genres", HttpStatusCode.NotFound, "NOT_FOUND")]
+    public async Task Bad_leaderboard_queries_are_problems(string path, HttpStatusCode status, string code)
+    {
+        using var response = await fixture.Anonymous.GetAsync(path);
+        await response.AssertProblemAsync(status, code);
+    }
+
+    private async Task<(Guid S1, string Shard1, Guid S2, string Shard2)> SeasonsOnBothShardsAsync()
+    {
+        var a = await fixture.CreateSeasonAsync();
+        var b = await fixture.CreateSeasonAsync();
+        return (a.Id(), fixture.ShardOf(a["number"]!.GetValue<int>()), b.Id(), fixture.ShardOf(b["number"]!.GetValue<int>()));
+    }
+
+    private async Task<JsonObject> GetAsync(string path) => (await fixture.Anonymous.GetFromJsonAsync<JsonObject>(path))!;
+
+    private static List<JsonNode> Items(JsonObject page) => page["items"]!.AsArray().Select(i => i!).ToList();
+
+    private static Dictionary<string, long> Totals(IEnumerable<JsonNode> items) =>
+        items.ToDictionary(i => i["voterKey"]!.GetValue<string>(), i => i["votes"]!.GetValue<long>());
+
+    private async Task<List<JsonNode>> AllPagesAsync(string path, string prefix)
+    {
+        var all = new List<JsonNode>();
+        string? cursor = null;
+        do
+        {
+            var page = await GetAsync($"{path}&limit=100{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}");
+            all.AddRange(Items(page));
+            cursor = page["nextCursor"]?.GetValue<string>();
+        }
+        while (cursor is not null);
+
+        return all.Where(i => i["voterKey"]!.GetValue<string>().StartsWith(prefix, StringComparison.Ordinal)).ToList();
+    }
+
+    private static Task WriteDayAsync(string shard, string table, string keyColumn, object key, Guid seasonId, long votes, DateOnly? day = null) =>
+        ShardSchema.ExecuteAsync(shard, $"""
+            insert into {table} ({keyColumn}, season_id, utc_day, votes, weight, updated_at) values ($1, $2, $3, $4, $4 * 2, clock_timestamp())
+            on conflict ({keyColumn}, season_id, utc_day) do update set votes = excluded.votes, weight = excluded.weight, updated_at = excluded.updated_at
+            """, key, seasonId, day ?? Today, votes);
+}
