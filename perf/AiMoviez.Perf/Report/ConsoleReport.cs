@@ -46,7 +46,7 @@ public static class ConsoleReport
             foreach (var process in scenario.Processes)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"    {process.Name,-22} pid {process.Pid,7}  cpu avg {process.AverageCpuPercent,6:0.0}% peak {process.PeakCpuPercent,6:0.0}%  rss peak {process.PeakRssMb,8:0.0} MB"));
+                    $"    {process.Name,-22} pid {process.Pid,7}  cpu avg {process.AverageCpuPercent,6:0.0}% peak {process.PeakCpuPercent,6:0.0}%  rss peak {process.PeakRssMb,8:0.0} MB  pss peak {process.PeakPssMb,8:0.0} MB"));
             }
 
             foreach (var note in scenario.Notes)

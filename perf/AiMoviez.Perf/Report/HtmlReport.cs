@@ -75,8 +75,8 @@ public static class HtmlReport
             if (scenario.Processes.Count > 0)
             {
                 html.Append("<h3>Processes (100 % = one core)</h3>");
-                Table(html, ["process", "pid", "cpu avg %", "cpu peak %", "rss peak MB"],
-                    scenario.Processes.Select(p => new[] { p.Name, N(p.Pid, "0"), N(p.AverageCpuPercent, "0.0"), N(p.PeakCpuPercent, "0.0"), N(p.PeakRssMb, "0.0") }));
+                Table(html, ["process", "pid", "cpu avg %", "cpu peak %", "rss peak MB", "pss peak MB"],
+                    scenario.Processes.Select(p => new[] { p.Name, N(p.Pid, "0"), N(p.AverageCpuPercent, "0.0"), N(p.PeakCpuPercent, "0.0"), N(p.PeakRssMb, "0.0"), N(p.PeakPssMb, "0.0") }));
             }
 
             List(html, "", scenario.Notes);

@@ -3,11 +3,16 @@ using System.Globalization;
 
 namespace AiMoviez.Perf.Stack;
 
-public sealed record ProcessUsage(string Name, int Pid, double AverageCpuPercent, double PeakCpuPercent, double PeakRssMb, int Samples);
+/// <summary>
+/// RSS sums every process of the group, so pages shared between them (PostgreSQL's shared buffers) count once per
+/// backend; PSS divides shared pages among their users and is the honest total of a group.
+/// </summary>
+public sealed record ProcessUsage(string Name, int Pid, double AverageCpuPercent, double PeakCpuPercent, double PeakRssMb, double PeakPssMb, int Samples);
 
 /// <summary>
 /// Samples CPU and RSS of the stack's processes (and their children, which is where PostgreSQL backends live) once a
-/// second from /proc. 100 % CPU is one full core. Pids come from `.aimoviez/pids/*.pid`; without them, by name.
+/// second from /proc. 100 % CPU is one full core. Pids come from `.aimoviez/pids/*.pid` and the PostgreSQL clusters'
+/// `.aimoviez/data/*/postmaster.pid`; without them, by name.
 /// </summary>
 public sealed class ProcessSampler
 {
@@ -16,13 +21,18 @@ public sealed class ProcessSampler
     private static readonly string[] KnownNames = ["AiMoviez.Edge", "AiMoviez.Core", "AiMoviez.Aggregator", "nats-server", "redis-server", "postgres"];
 
     private readonly IReadOnlyDictionary<string, int> _roots;
-    private readonly Dictionary<string, List<(long Ticks, double RssMb, long Timestamp)>> _samples = [];
+    private readonly Dictionary<string, List<UsageSample>> _samples = [];
 
     private ProcessSampler(IReadOnlyDictionary<string, int> roots) => _roots = roots;
 
     public static ProcessSampler ForStack(string repoRoot)
     {
         var roots = FromPidFiles(Path.Combine(repoRoot, ".aimoviez", "pids"));
+        foreach (var (name, pid) in FromPostmasterFiles(Path.Combine(repoRoot, ".aimoviez", "data")))
+        {
+            roots[name] = pid;
+        }
+
         if (roots.Count == 0)
         {
             roots = FromProcNames();
@@ -68,13 +78,13 @@ public sealed class ProcessSampler
             }
 
             result.Add(new ProcessUsage(name, _roots[name], Math.Round(CpuPercent(samples[0], samples[^1]), 1),
-                Math.Round(peakCpu, 1), Math.Round(samples.Max(s => s.RssMb), 1), samples.Count));
+                Math.Round(peakCpu, 1), Math.Round(samples.Max(s => s.RssMb), 1), Math.Round(samples.Max(s => s.PssMb), 1), samples.Count));
         }
 
         return result;
     }
 
-    private static double CpuPercent((long Ticks, double RssMb, long Timestamp) from, (long Ticks, double RssMb, long Timestamp) to)
+    private static double CpuPercent(UsageSample from, UsageSample to)
     {
         var seconds = Stopwatch.GetElapsedTime(from.Timestamp, to.Timestamp).TotalSeconds;
         return seconds <= 0 ? 0 : Math.Max(0, to.Ticks - from.Ticks) / ClockTicksPerSecond / seconds * 100;
@@ -88,6 +98,7 @@ public sealed class ProcessSampler
         {
             long ticks = 0;
             double rssMb = 0;
+            double pssMb = 0;
             var alive = false;
             foreach (var pid in WithDescendants(root, children))
             {
@@ -95,7 +106,8 @@ public sealed class ProcessSampler
                 {
                     alive = true;
                     ticks += t;
-                    rssMb += ReadRssMb(pid);
+                    rssMb += ReadMemoryMb($"/proc/{pid}/status", "VmRSS:");
+                    pssMb += ReadMemoryMb($"/proc/{pid}/smaps_rollup", "Pss:");
                 }
             }
 
@@ -106,10 +118,12 @@ public sealed class ProcessSampler
                     _samples[name] = list = [];
                 }
 
-                list.Add((ticks, rssMb, now));
+                list.Add(new UsageSample(ticks, rssMb, pssMb, now));
             }
         }
     }
+
+    private readonly record struct UsageSample(long Ticks, double RssMb, double PssMb, long Timestamp);
 
     private static IEnumerable<int> WithDescendants(int root, Dictionary<int, List<int>> children)
     {
@@ -150,9 +164,13 @@ public sealed class ProcessSampler
         return map;
     }
 
+    /// <summary>
+    /// utime + stime + cutime + cstime: a child that exited between two samples (a PostgreSQL backend whose
+    /// connection closed) leaves its time in its parent's cutime/cstime, so the group's total never drops.
+    /// </summary>
     private static long? ReadTicks(int pid) =>
         ReadStatFields(pid) is { } fields
-            ? long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)
+            ? fields[11..15].Sum(f => long.Parse(f, CultureInfo.InvariantCulture))
             : null;
 
     /// <summary>/proc/pid/stat fields after the parenthesised command name (which may contain spaces): [0] is state.</summary>
@@ -173,11 +191,11 @@ public sealed class ProcessSampler
         }
     }
 
-    private static double ReadRssMb(int pid)
+    private static double ReadMemoryMb(string path, string field)
     {
         try
         {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
             var kb = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
             return kb is null ? 0 : long.Parse(kb, CultureInfo.InvariantCulture) / 1024.0;
         }
@@ -206,6 +224,27 @@ public sealed class ProcessSampler
             if (int.TryParse(File.ReadAllText(file).Trim(), out var pid) && Directory.Exists($"/proc/{pid}"))
             {
                 roots[Path.GetFileNameWithoutExtension(file)] = pid;
+            }
+        }
+
+        return roots;
+    }
+
+    /// <summary>A PostgreSQL data directory's postmaster.pid starts with the postmaster's pid.</summary>
+    private static Dictionary<string, int> FromPostmasterFiles(string dataDirectory)
+    {
+        var roots = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (!Directory.Exists(dataDirectory))
+        {
+            return roots;
+        }
+
+        foreach (var cluster in Directory.EnumerateDirectories(dataDirectory))
+        {
+            var file = Path.Combine(cluster, "postmaster.pid");
+            if (File.Exists(file) && int.TryParse(File.ReadLines(file).FirstOrDefault()?.Trim(), out var pid) && Directory.Exists($"/proc/{pid}"))
+            {
+                roots[Path.GetFileName(cluster)] = pid;
             }
         }
 
