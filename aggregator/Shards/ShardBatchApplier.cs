@@ -215,31 +215,33 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
 
         await using var importer = await connection.BeginBinaryImportAsync(
             $"copy staging_votes ({Columns}) from stdin (format binary)", cancellationToken);
+        // Synchronous field writes: they only fill Npgsql's buffer (flushing when full), and an await per field costs
+        // more than the row itself.
         foreach (var vote in votes)
         {
             var c = vote.Cast;
-            await importer.StartRowAsync(cancellationToken);
-            await importer.WriteAsync(c.VoteId, NpgsqlDbType.Uuid, cancellationToken);
-            await importer.WriteAsync(c.SeasonId, NpgsqlDbType.Uuid, cancellationToken);
-            await importer.WriteAsync(c.SlotPosition, NpgsqlDbType.Integer, cancellationToken);
-            await importer.WriteAsync(c.ClipId, NpgsqlDbType.Uuid, cancellationToken);
-            await importer.WriteAsync(c.CreatorId, NpgsqlDbType.Uuid, cancellationToken);
-            await importer.WriteAsync(c.VoterKey, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(c.VoteType, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(c.Weight, NpgsqlDbType.Integer, cancellationToken);
-            await importer.WriteAsync(c.Region, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync((int)c.Flags, NpgsqlDbType.Integer, cancellationToken);
-            await importer.WriteAsync(c.MultiVote, NpgsqlDbType.Boolean, cancellationToken);
-            await importer.WriteAsync(c.AcceptedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken);
-            await importer.WriteAsync(vote.UtcDay, NpgsqlDbType.Date, cancellationToken);
-            await importer.WriteAsync(vote.Status, NpgsqlDbType.Text, cancellationToken);
+            importer.StartRow();
+            importer.Write(c.VoteId, NpgsqlDbType.Uuid);
+            importer.Write(c.SeasonId, NpgsqlDbType.Uuid);
+            importer.Write(c.SlotPosition, NpgsqlDbType.Integer);
+            importer.Write(c.ClipId, NpgsqlDbType.Uuid);
+            importer.Write(c.CreatorId, NpgsqlDbType.Uuid);
+            importer.Write(c.VoterKey, NpgsqlDbType.Text);
+            importer.Write(c.VoteType, NpgsqlDbType.Text);
+            importer.Write(c.Weight, NpgsqlDbType.Integer);
+            importer.Write(c.Region, NpgsqlDbType.Text);
+            importer.Write((int)c.Flags, NpgsqlDbType.Integer);
+            importer.Write(c.MultiVote, NpgsqlDbType.Boolean);
+            importer.Write(c.AcceptedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+            importer.Write(vote.UtcDay, NpgsqlDbType.Date);
+            importer.Write(vote.Status, NpgsqlDbType.Text);
             if (vote.Reason is null)
             {
-                await importer.WriteNullAsync(cancellationToken);
+                importer.WriteNull();
             }
             else
             {
-                await importer.WriteAsync(vote.Reason, NpgsqlDbType.Text, cancellationToken);
+                importer.Write(vote.Reason, NpgsqlDbType.Text);
             }
         }
 

@@ -27,6 +27,9 @@ public sealed class ShardWriter(
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
     private readonly Channel<InboundMessage> _inbox = Channel.CreateUnbounded<InboundMessage>(new UnboundedChannelOptions { SingleReader = true });
+    // Publishing and acking a committed batch overlaps the next batch's transaction; bounded, in commit order.
+    private readonly Channel<(List<InboundMessage> Batch, AppliedBatch Applied)> _committed =
+        Channel.CreateBounded<(List<InboundMessage>, AppliedBatch)>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
     private readonly SemaphoreSlim _turn = new(1, 1);
     private TimeSpan _retryDelay = FirstRetry;
     private DateTimeOffset _nextAttemptAt;
@@ -85,7 +88,9 @@ public sealed class ShardWriter(
         }
     }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(ApplyLoopAsync(cancellationToken), SettleLoopAsync(cancellationToken));
+
+    private async Task ApplyLoopAsync(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -93,6 +98,20 @@ public sealed class ShardWriter(
             if (batch.Count > 0)
             {
                 await ApplyAsync(batch, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>After a commit: tallies to every region, decisions to the origin regions, then the acks.</summary>
+    private async Task SettleLoopAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var (batch, applied) in _committed.Reader.ReadAllAsync(cancellationToken))
+        {
+            await publisher.PublishTalliesAsync(applied.Tallies, cancellationToken);
+            var undecided = await publisher.PublishDecisionsAsync(applied.Plan.Decisions, cancellationToken);
+            foreach (var message in batch)
+            {
+                await SettleAsync(message, undecided.Contains(message.Region), cancellationToken);
             }
         }
     }
@@ -137,12 +156,7 @@ public sealed class ShardWriter(
         }
 
         knownSlots.Observe(shard, applied.Tallies);
-        await publisher.PublishTalliesAsync(applied.Tallies, cancellationToken);
-        var undecided = await publisher.PublishDecisionsAsync(applied.Plan.Decisions, cancellationToken);
-        foreach (var message in batch)
-        {
-            await SettleAsync(message, undecided.Contains(message.Region), cancellationToken);
-        }
+        await _committed.Writer.WriteAsync((batch, applied), cancellationToken);
     }
 
     /// <summary>Removes a slot's votes and counts, between two batches of this writer; returns the zeroed tally.</summary>

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text.Json;
+using AiMoviez.Aggregator.Shards;
+using AiMoviez.Contracts;
+using AiMoviez.Testing;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AiMoviez.Perf.Ingest;
+
+public static class IngestBenchmark
+{
+    private const int PublishWindow = 2_000;
+
+    public static async Task RunAsync(int voteCount, int clipCount)
+    {
+        using var dir = new TempDirectory("perf-ingest");
+        await using var nats = await NatsServer.StartAsync(dir.Sub("nats"));
+        await using var postgres = await PostgresServer.StartAsync(dir.Sub("pg"), "hot", "spread", "raw");
+        Console.WriteLine($"Ingest benchmark: {voteCount:N0} votes; {Environment.ProcessorCount} cores; servers in {dir.Path}");
+
+        var raw = await RawCopyAsync(postgres.ConnectionString("raw"), Votes("raw", voteCount, clipCount), voteCount);
+        Console.WriteLine($"raw binary COPY into votes:         {raw,12:N0} votes/s");
+        var hot = await AggregatorRunAsync(dir, nats, postgres, "hot", voteCount, 1);
+        Console.WriteLine($"aggregator, hot clip (1 clip):     {hot,12:N0} votes/s");
+        var spread = await AggregatorRunAsync(dir, nats, postgres, "spread", voteCount, clipCount);
+        Console.WriteLine($"aggregator, spread ({clipCount:N0} clips):  {spread,12:N0} votes/s");
+        Console.WriteLine($"hot / spread:       {hot / spread:P0}");
+        Console.WriteLine($"hot / raw COPY:     {hot / raw:P0}");
+        Console.WriteLine($"spread / raw COPY:  {spread / raw:P0}");
+    }
+
+    /// <summary>Distinct voters (one vote each), so every vote is counted and the rules do their full work.</summary>
+    private static IEnumerable<VoteCast> Votes(string region, int count, int clipCount)
+    {
+        var seasonId = Guid.NewGuid();
+        var clips = Enumerable.Range(0, clipCount).Select(_ => Guid.NewGuid()).ToArray();
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < count; i++)
+        {
+            var clip = clips[i % clips.Length];
+            yield return new VoteCast
+            {
+                VoteId = Guid.NewGuid(),
+                SeasonId = seasonId,
+                SeasonNumber = 1,
+                SlotPosition = 1,
+                ClipId = clip,
+                CreatorId = clip,
+                VoterKey = "device_" + i.ToString("x8", System.Globalization.CultureInfo.InvariantCulture),
+                VoteType = VoteTypes.Standard,
+                Weight = 1,
+                Region = region,
+                AcceptedAt = now,
+                VotingEndsAt = now.AddDays(1),
+            };
+        }
+    }
+
+    private static async Task<double> RawCopyAsync(string connectionString, IEnumerable<VoteCast> votes, int count)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await ShardSchema.EnsureAsync(dataSource, CancellationToken.None);
+        var rows = votes.ToList();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var clock = Stopwatch.StartNew();
+        await using (var importer = await connection.BeginBinaryImportAsync(
+            "copy votes (vote_id, season_id, slot_position, clip_id, creator_id, voter_key, vote_type, weight, region, flags, multi_vote, accepted_at, utc_day, status, reason, applied_at) from stdin (format binary)"))
+        {
+            var day = DateOnly.FromDateTime(DateTime.UtcNow);
+            foreach (var v in rows)
+            {
+                await importer.StartRowAsync();
+                await importer.WriteAsync(v.VoteId, NpgsqlDbType.Uuid);
+                await importer.WriteAsync(v.SeasonId, NpgsqlDbType.Uuid);
+                await importer.WriteAsync(v.SlotPosition, NpgsqlDbType.Integer);
+                await importer.WriteAsync(v.ClipId, NpgsqlDbType.Uuid);
+                await importer.WriteAsync(v.CreatorId, NpgsqlDbType.Uuid);
+                await importer.WriteAsync(v.VoterKey, NpgsqlDbType.Text);
+                await importer.WriteAsync(v.VoteType, NpgsqlDbType.Text);
+                await importer.WriteAsync(v.Weight, NpgsqlDbType.Integer);
+                await importer.WriteAsync(v.Region, NpgsqlDbType.Text);
+                await importer.WriteAsync(0, NpgsqlDbType.Integer);
+                await importer.WriteAsync(false, NpgsqlDbType.Boolean);
+                await importer.WriteAsync(v.AcceptedAt, NpgsqlDbType.TimestampTz);
+                await importer.WriteAsync(day, NpgsqlDbType.Date);
+                await importer.WriteAsync(VoteStatuses.Counted, NpgsqlDbType.Text);
+                await importer.WriteNullAsync();
+                await importer.WriteAsync(DateTimeOffset.UtcNow, NpgsqlDbType.TimestampTz);
+            }
+
+            await importer.CompleteAsync();
+        }
+
+        return count / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// Pre-publishes the votes into the region's stream, then starts the aggregator and times from its first answer
+    /// to the shard's votes_applied reaching the count (the aggregator's start-up is inside the time).
+    /// </summary>
+    private static async Task<double> AggregatorRunAsync(TempDirectory dir, NatsServer nats, PostgresServer postgres, string region,
+        int voteCount, int clipCount)
+    {
+        var topologyPath = dir.FilePath($"topology-{region}.json");
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        var topology = new Topology
+        {
+            Core = new ServiceEndpoint { Url = "http://127.0.0.1:1" },
+            Aggregator = new ServiceEndpoint { Url = url },
+            CatalogDatabase = postgres.ConnectionString("raw"),
+            Regions = [new RegionTopology { Name = region, EdgeUrl = "http://127.0.0.1:1", Nats = nats.Url, Redis = "127.0.0.1:1" }],
+            Shards = [new ShardTopology { Name = "shard-1", ConnectionString = postgres.ConnectionString(region) }],
+            SeasonShards = [new SeasonShardRange { FromSeason = 1, ToSeason = 10, Shards = ["shard-1"] }],
+        };
+        await File.WriteAllTextAsync(topologyPath, JsonSerializer.Serialize(topology, ContractsJson.Default.Topology));
+
+        await using (var connection = new NatsConnection(new NatsOpts { Url = nats.Url }))
+        {
+            var js = new NatsJSContext(connection);
+            await js.CreateStreamAsync(new StreamConfig(StreamNames.Votes(region), [Subjects.VoteStreamSubjects(region)])
+            {
+                Storage = StreamConfigStorage.File,
+                DuplicateWindow = TimeSpan.FromMinutes(2),
+                MaxAge = TimeSpan.FromDays(7),
+            });
+            var clock = Stopwatch.StartNew();
+            var subject = Subjects.VoteCast(region);
+            foreach (var window in Votes(region, voteCount, clipCount).Chunk(PublishWindow))
+            {
+                await Task.WhenAll(window.Select(async v =>
+                    (await js.PublishAsync(subject, JsonSerializer.SerializeToUtf8Bytes(v, ContractsJson.Default.VoteCast),
+                        opts: new NatsJSPubOpts { MsgId = v.VoteId.ToString() })).EnsureSuccess()));
+            }
+
+            Console.WriteLine($"  [{region}] pre-published {voteCount:N0} votes at {voteCount / clock.Elapsed.TotalSeconds:N0}/s");
+        }
+
+        await using var aggregator = new ServiceProcess("aggregator-" + region, RepoPaths.ServiceDll("aggregator", "AiMoviez.Aggregator"),
+            url, dir.Path, new Dictionary<string, string?>
+            {
+                ["Topology__Path"] = topologyPath,
+                ["ASPNETCORE_URLS"] = url,
+                ["DOTNET_gcServer"] = "1",
+                ["Logging__LogLevel__Default"] = "Warning",
+            });
+        var run = Stopwatch.StartNew();
+        await aggregator.StartAsync();
+        await using var shard = NpgsqlDataSource.Create(postgres.ConnectionString(region));
+        long applied = 0;
+        while (applied < voteCount)
+        {
+            await Task.Delay(100);
+            try
+            {
+                await using var command = shard.CreateCommand("select coalesce(sum(votes_applied), 0)::bigint from shard_status");
+                applied = (long)(await command.ExecuteScalarAsync())!;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+            {
+                // The aggregator has not created the schema yet.
+            }
+
+            if (run.Elapsed > TimeSpan.FromMinutes(15))
+            {
+                throw new TimeoutException($"Only {applied:N0} of {voteCount:N0} votes applied after 15 minutes:\n{aggregator.Log}");
+            }
+        }
+
+        var seconds = run.Elapsed.TotalSeconds;
+        await using (var check = shard.CreateCommand("select count(*), (select sum(votes)::bigint from tallies) from votes where status = 'counted'"))
+        await using (var reader = await check.ExecuteReaderAsync())
+        {
+            await reader.ReadAsync();
+            Console.WriteLine($"  [{region}] applied {applied:N0} in {seconds:F1} s (counted rows {reader.GetInt64(0):N0}, tally sum {reader.GetInt64(1):N0})");
+        }
+
+        aggregator.Kill();
+        return voteCount / seconds;
+    }
+}
