@@ -58,6 +58,7 @@ public static class VoteRules
         var stored = new Dictionary<Guid, StoredVote>(state.VotesById);
         var fresh = new Dictionary<Guid, NewVote>();
         var tombstones = new HashSet<Guid>(state.Tombstones);
+        var viewBatches = new HashSet<Guid>();
 
         foreach (var (region, evt) in batch)
         {
@@ -69,7 +70,7 @@ public static class VoteRules
                 case VoteRevoked revoke:
                     Revoke(revoke, region);
                     break;
-                case ClipViewsReported views:
+                case ClipViewsReported views when viewBatches.Add(views.BatchId):
                     plan.Views.Add(views);
                     plan.SeasonsWithViews.Add(views.SeasonId);
                     break;

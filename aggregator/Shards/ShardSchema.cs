@@ -31,10 +31,11 @@ public static class ShardSchema
         create table if not exists clip_days (
             clip_id uuid not null, season_id uuid not null, utc_day date not null, votes bigint not null,
             weight bigint not null, updated_at timestamptz not null, primary key (clip_id, season_id, utc_day));
-        -- keyset pages of leaderboards: (season, day) ordered by votes desc, then the id
-        create index if not exists voter_days_leaderboard on voter_days (season_id, utc_day, votes desc, voter_key);
-        create index if not exists creator_days_leaderboard on creator_days (season_id, utc_day, votes desc, creator_id);
-        create index if not exists clip_days_leaderboard on clip_days (season_id, utc_day, votes desc, clip_id);
+        -- core rolls the day rows up into its leaderboards by keyset on (updated_at, subject, season_id, utc_day);
+        -- updated_at grows in commit order per shard because its batches are serialized by one writer
+        create index if not exists voter_days_by_update on voter_days (updated_at, voter_key, season_id, utc_day);
+        create index if not exists creator_days_by_update on creator_days (updated_at, (creator_id::text), season_id, utc_day);
+        create index if not exists clip_days_by_update on clip_days (updated_at, (clip_id::text), season_id, utc_day);
         create table if not exists shard_status (
             shard text primary key, last_applied_at timestamptz, votes_applied bigint not null);
         -- a revoke that arrived before its vote

@@ -175,6 +175,46 @@ public sealed class IngestTests(AggregatorFixture fixture)
         Assert.Equal(0, await fixture.ScalarAsync<long>(number, "select coalesce(sum(votes), 0) from voter_days where season_id = $1", season));
     }
 
+    [Fact]
+    public async Task Views_are_added_once_per_batch_and_travel_with_the_tally()
+    {
+        var (number, season, clip) = (SeasonOn("shard-2"), Guid.NewGuid(), Guid.NewGuid());
+        await fixture.PublishAsync(Vote(number, season, clip, "user_viewer"));
+        await fixture.WaitDrainedAsync(number, season);
+        var views = new ClipViewsReported
+        {
+            BatchId = Guid.NewGuid(), SeasonId = season, SeasonNumber = number, Region = EuWest, At = DateTimeOffset.UtcNow,
+            Views = [new ClipViewCount(clip, 5)],
+        };
+        var payload = JsonSerializer.SerializeToUtf8Bytes(views, ContractsJson.Default.ClipViewsReported);
+        using var cts = new CancellationTokenSource(Wait);
+        var tally = WaitForTallyAsync(UsEast, season, t => t.Clips.Any(c => c.ClipId == clip && c.Views == 5), cts.Token);
+
+        await fixture.PublishRawAsync(EuWest, Subjects.ClipViews(EuWest), payload, views.BatchId.ToString());
+        await fixture.PublishRawAsync(EuWest, Subjects.ClipViews(EuWest), payload, "again-" + views.BatchId);
+        await fixture.WaitDrainedAsync(number, season);
+
+        Assert.Equal(5, await fixture.ScalarAsync<long>(number, "select views from clip_views where season_id = $1 and clip_id = $2", season, clip));
+        Assert.Equal(1, (await tally).Clips.Single().Votes);
+    }
+
+    [Fact]
+    public async Task Bad_setting_stops_the_process_with_a_message_naming_it()
+    {
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        var environment = fixture.Stack.ServiceEnvironment(new Dictionary<string, string?>
+        {
+            ["Aggregator__MaxBatchSize"] = "0",
+            ["ASPNETCORE_URLS"] = url,
+        });
+        await using var aggregator = new ServiceProcess("aggregator-bad-setting", RepoPaths.ServiceDll("aggregator", "AiMoviez.Aggregator"),
+            url, fixture.Stack.Dir.Path, environment);
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => aggregator.StartAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Contains("MaxBatchSize", failure.Message);
+    }
+
     private async Task<SlotTally> WaitForTallyAsync(string region, Guid seasonId, Func<SlotTally, bool> done, CancellationToken cancellationToken)
     {
         var subscription = await fixture.Nats(region).SubscribeCoreAsync<byte[]>(Subjects.Tally(seasonId), cancellationToken: cancellationToken);

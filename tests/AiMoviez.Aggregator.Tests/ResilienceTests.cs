@@ -60,6 +60,9 @@ public sealed class ResilienceTests(AggregatorFixture fixture)
             var pipeline = await fixture.PipelineAsync();
             Assert.False(pipeline.Shards.Single(s => s.Shard == "shard-2").Healthy);
             Assert.True(pipeline.Shards.Single(s => s.Shard == "shard-1").Healthy);
+            using var readiness = await fixture.Http.GetAsync("/readyz");
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, readiness.StatusCode);
+            Assert.Contains("shard:shard-2", await readiness.Content.ReadAsStringAsync());
         }
         finally
         {
