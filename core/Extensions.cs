@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using AiMoviez.Contracts;
 using AiMoviez.Core.Audit;
 using AiMoviez.Core.Bans;
 using AiMoviez.Core.Catalog;
@@ -33,7 +32,6 @@ public static class Extensions
         }
 
         var services = builder.Services;
-        services.AddSingleton(topology);
         services.AddSingleton(TimeProvider.System);
         var auth = BindValidated<AuthOptions>(builder, AuthOptions.Section);
         BindValidated<SlotOptions>(builder, SlotOptions.Section);

@@ -21,12 +21,8 @@ public sealed class ShardDatabases : IAsyncDisposable
     public NpgsqlDataSource Shard(string name) => _sources[name];
 
     /// <summary>The shard of a season number; every created season has one (creation checks it).</summary>
-    public (string Name, NpgsqlDataSource Source) ForSeason(int seasonNumber)
-    {
-        var name = Map.ShardFor(seasonNumber)
-            ?? throw new InvalidOperationException($"No shard holds season {seasonNumber}.");
-        return (name, _sources[name]);
-    }
+    public NpgsqlDataSource ForSeason(int seasonNumber) =>
+        _sources[Map.ShardFor(seasonNumber) ?? throw new InvalidOperationException($"No shard holds season {seasonNumber}.")];
 
     public async ValueTask DisposeAsync()
     {

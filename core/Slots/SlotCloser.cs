@@ -66,8 +66,7 @@ public sealed class SlotCloser(CatalogDatabase catalog, ShardDatabases shards, A
 
     private async Task<Dictionary<Guid, (long Votes, long WeightedScore)>> ReadTalliesAsync(DueSlot slot, CancellationToken ct)
     {
-        var (_, shard) = shards.ForSeason(slot.SeasonNumber);
-        await using var command = shard.CreateCommand(
+        await using var command = shards.ForSeason(slot.SeasonNumber).CreateCommand(
             "select clip_id, votes, weighted_score from tallies where season_id = $1 and slot_position = $2");
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = slot.SeasonId });
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = slot.Position });

@@ -59,6 +59,22 @@ public sealed class CoreFixture : IAsyncLifetime
         return client;
     }
 
+    /// <summary>Another core process on a free port; retried on a fresh port if another process on the machine took it first.</summary>
+    public async Task<(ServiceProcess Core, string Url)> StartExtraCoreAsync(string name, IReadOnlyDictionary<string, string?> environment)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var url = $"http://127.0.0.1:{FreePort.Next()}";
+            try
+            {
+                return (await Stack.StartCoreAsync(environment, name: $"{name}-{attempt}", url: url), url);
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
+
     /// <summary>The shard connection string of a season number (same round-robin as the topology).</summary>
     public string ShardOf(int seasonNumber) =>
         Stack.Shards[new Contracts.ShardMap(Stack.Topology).ShardFor(seasonNumber)!].ConnectionString("votes");

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 
 namespace AiMoviez.Core.Tests;
 
@@ -138,8 +137,8 @@ public sealed class SeasonTests(CoreFixture fixture)
         var path = fixture.Stack.Dir.FilePath("short-map.json");
         await File.WriteAllTextAsync(path, JsonSerializer.Serialize(topology, ContractsJson.Default.Topology));
         var env = new Dictionary<string, string?>(CoreFixture.FastLoops) { ["Topology__Path"] = path };
-        var url = $"http://127.0.0.1:{FreePort.Next()}";
-        await using var shortCore = await fixture.Stack.StartCoreAsync(env, name: "core-short-map", url: url);
+        var (shortCore, url) = await fixture.StartExtraCoreAsync("core-short-map", env);
+        await using var stopShortCore = shortCore;
         using var admin = fixture.Client(fixture.Stack.AdminToken(), url);
 
         using var fits = await admin.PostAsJsonAsync("/v1/admin/seasons", new { label = "fits", genre = "Action", totalSlots = 1, slotDurationSeconds = 60 });

@@ -195,8 +195,8 @@ public sealed class SlotLifecycleTests(CoreFixture fixture)
     [Fact]
     public async Task Two_core_instances_never_advance_the_same_slot_twice()
     {
-        var url = $"http://127.0.0.1:{FreePort.Next()}";
-        await using var second = await fixture.Stack.StartCoreAsync(CoreFixture.FastLoops, name: "core-2", url: url);
+        var (second, _) = await fixture.StartExtraCoreAsync("core-2", CoreFixture.FastLoops);
+        await using var stopSecond = second;
         var seasons = new List<(Guid Id, List<Guid> Clips)>();
         for (var s = 0; s < 3; s++)
         {

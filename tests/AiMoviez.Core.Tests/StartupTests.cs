@@ -20,8 +20,8 @@ public sealed class StartupTests(CoreFixture fixture)
         };
         var path = fixture.Stack.Dir.FilePath("dead-nats.json");
         await File.WriteAllTextAsync(path, JsonSerializer.Serialize(topology, ContractsJson.Default.Topology));
-        var url = $"http://127.0.0.1:{FreePort.Next()}";
-        await using var core = await fixture.Stack.StartCoreAsync(new Dictionary<string, string?> { ["Topology__Path"] = path }, name: "core-dead-nats", url: url);
+        var (core, url) = await fixture.StartExtraCoreAsync("core-dead-nats", new Dictionary<string, string?> { ["Topology__Path"] = path });
+        await using var stopCore = core;
         using var client = fixture.Client(null, url);
 
         using var response = await client.GetAsync("/readyz");
