@@ -22,6 +22,8 @@ namespace AiMoviez.Core;
 
 public static class Extensions
 {
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
     public static void AddCoreServices(this WebApplicationBuilder builder)
     {
         var topology = TopologyLocator.Load(builder.Configuration);
@@ -31,6 +33,8 @@ public static class Extensions
             builder.WebHost.UseUrls(topology.Core.Url);
         }
 
+        // Every request body core takes is small JSON; anything bigger is refused (413 PAYLOAD_TOO_LARGE).
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         var auth = BindValidated<AuthOptions>(builder, AuthOptions.Section);

@@ -53,7 +53,7 @@ public static class ModerationApi
             select {ClipReader.Columns} from clips
             where status = $1 and (created_at, id) > ($2, $3)
             order by created_at, id limit $4
-            """, status, after?.CreatedAt ?? DateTime.MinValue.ToUniversalTime(), after?.Id ?? Guid.Empty, take + 1);
+            """, status, after?.CreatedAt ?? DateTime.UnixEpoch, after?.Id ?? Guid.Empty, take + 1);
         var clips = await ClipReader.ReadAllAsync(command, ct);
         await tx.CommitAsync(AuditEntry.For(user, "clips.queue.read", "clip", status, new Dictionary<string, object?> { ["cursor"] = cursor }), ct);
         var next = clips.Count > take ? Cursor.Encode(new Position(clips[take - 1].CreatedAt, clips[take - 1].Id)) : null;

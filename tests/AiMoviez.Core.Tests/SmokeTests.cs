@@ -46,6 +46,14 @@ public sealed class HealthAndErrorsTests(CoreFixture fixture)
     }
 
     [Fact]
+    public async Task Oversized_body_is_413_payload_too_large()
+    {
+        using var content = new StringContent("{\"label\":\"" + new string('x', 2 * 1024 * 1024) + "\"}", Encoding.UTF8, "application/json");
+        using var response = await fixture.Admin.PostAsync("/v1/admin/seasons", content);
+        await response.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
+    }
+
+    [Fact]
     public async Task OpenApi_document_describes_the_endpoints_and_scalar_serves_a_page()
     {
         var document = await fixture.Anonymous.GetFromJsonAsync<JsonObject>("/openapi/v1.json");
