@@ -48,6 +48,9 @@ public static class MessageDecoder
     {
         null => (0, 0, null, "empty message"),
         { VoterKey.Length: 0 } => (0, 0, null, "vote without voter key"),
+        // PostgreSQL text cannot hold NUL: such a vote would fail its whole shard batch forever.
+        _ when vote.VoterKey.Contains('\0', StringComparison.Ordinal) || vote.Region.Contains('\0', StringComparison.Ordinal) =>
+            (0, 0, null, "vote with a NUL character"),
         _ when !VoteTypes.IsKnown(vote.VoteType) => (0, 0, null, $"unknown vote type {vote.VoteType}"),
         _ when VoteTypes.Weight(vote.VoteType) != vote.Weight => (0, 0, null, $"weight {vote.Weight} does not match {vote.VoteType}"),
         _ => (vote.SchemaVersion, vote.SeasonNumber, vote, null),

@@ -121,7 +121,7 @@ public sealed class ShardWriter(
         var now = DateTimeOffset.UtcNow;
         if (!Healthy && now < _nextAttemptAt)
         {
-            await NakAsync(batch, _nextAttemptAt - now, cancellationToken);
+            await NakAsync(batch, TimeSpan.FromTicks(Math.Max((_nextAttemptAt - now).Ticks, FirstRetry.Ticks)), cancellationToken);
             return;
         }
 

@@ -66,4 +66,13 @@ public sealed class RoutingTests
         Assert.Equal("unknown schema version 2", MessageDecoder.Decode("votes.us-east.cast", Cast(1, schemaVersion: 2), Map).PoisonReason);
         Assert.Equal("no shard for season number 11", MessageDecoder.Decode("votes.us-east.cast", Cast(11), Map).PoisonReason);
     }
+
+    [Fact]
+    public void Vote_that_the_shard_could_never_store_is_poison()
+    {
+        var vote = JsonSerializer.SerializeToUtf8Bytes(AggregatorFixture.Vote(1, Guid.NewGuid(), Guid.NewGuid(), "user_\0x"),
+            ContractsJson.Default.VoteCast);
+
+        Assert.Equal("vote with a NUL character", MessageDecoder.Decode("votes.us-east.cast", vote, Map).PoisonReason);
+    }
 }
