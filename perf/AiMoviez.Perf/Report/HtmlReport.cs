@@ -27,7 +27,7 @@ public static class HtmlReport
             .Append("td:first-child,th:first-child{text-align:left}.ok{color:#1a7f37}.bad{color:#cf222e;font-weight:bold}svg{background:#fcfcfc;border:1px solid #eee}")
             .Append("</style></head><body>");
         html.Append("<h1>AiMoviez perf run ").Append(E(report.RunId)).Append(" <span class=\"").Append(report.Passed ? "ok\">PASSED" : "bad\">FAILED").Append("</span></h1>");
-        html.Append("<p>").Append(E($"{report.StartedAt:u} — {m.Cores} cores, {m.CpuModel}, {m.MemoryGb} GB RAM, {m.Os}, {m.Runtime}")).Append("<br><code>")
+        html.Append("<p>").Append(E($"{report.StartedAt:u} — {m.Cores} cores, {m.CpuModel}, {m.MemoryGb} GB RAM, {m.Os}, {m.Runtime}, load average at start {m.LoadAverageAtStart}")).Append("<br><code>")
             .Append(E(report.Command)).Append("</code></p>");
 
         if (report.Ratios.Count > 0)
@@ -64,9 +64,9 @@ public static class HtmlReport
             if (scenario.Verification is { } v)
             {
                 html.Append("<h3>Verification <span class=\"").Append(v.Passed ? "ok\">passed" : "bad\">failed").Append("</span></h3>");
-                Table(html, ["accepted", "counted", "rejected", "revoked", "missing", "receipts checked", "receipts final", "drain s (public)", "drain s (shard)"],
+                Table(html, ["accepted", "counted", "rejected", "revoked", "missing", "not ours", "receipts checked", "receipts final", "drain s (public)", "drain s (shard)"],
                     [[N(v.Accepted, "0"), N(v.Counted, "0"), N(v.Rejected, "0"), N(v.Revoked, "0"), N(v.MissingInShard, "0"),
-                      N(v.ReceiptsChecked, "0"), N(v.ReceiptsFinal, "0"), v.DrainSeconds is { } d ? N(d, "0.000") : "never",
+                      N(v.ForeignVotes, "0"), N(v.ReceiptsChecked, "0"), N(v.ReceiptsFinal, "0"), v.DrainSeconds is { } d ? N(d, "0.000") : "never",
                       v.ShardDrainSeconds is { } s ? N(s, "0.000") : "never"]]);
                 List(html, "bad", v.Problems);
                 List(html, "", v.Notes);

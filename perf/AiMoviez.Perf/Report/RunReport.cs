@@ -25,7 +25,8 @@ public sealed record ScenarioResult
 
 public sealed record Ratio(string Name, double Value, string Meaning);
 
-public sealed record MachineInfo(string Host, int Cores, string CpuModel, double MemoryGb, string Os, string Runtime)
+/// <summary>The machine a run came from; the load average at start says whether something else was busy on it.</summary>
+public sealed record MachineInfo(string Host, int Cores, string CpuModel, double MemoryGb, string Os, string Runtime, string LoadAverageAtStart)
 {
     public static MachineInfo Current()
     {
@@ -39,7 +40,8 @@ public sealed record MachineInfo(string Host, int Cores, string CpuModel, double
         return new MachineInfo(Environment.MachineName, Environment.ProcessorCount, model ?? "unknown",
             memKb is null ? 0 : Math.Round(long.Parse(memKb, System.Globalization.CultureInfo.InvariantCulture) / 1024.0 / 1024.0, 1),
             System.Runtime.InteropServices.RuntimeInformation.OSDescription,
-            System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription);
+            System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+            File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown");
     }
 }
 

@@ -18,6 +18,8 @@ public sealed class ProcessSampler
 {
     private const double ClockTicksPerSecond = 100; // USER_HZ on every Linux the stack targets.
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    /// <summary>The whole machine (every core, every process, the stack's or not): other work on a shared box shows here.</summary>
+    public const string MachineName = "machine (all processes)";
     private static readonly string[] KnownNames = ["AiMoviez.Edge", "AiMoviez.Core", "AiMoviez.Aggregator", "nats-server", "redis-server", "postgres"];
 
     private readonly IReadOnlyDictionary<string, int> _roots;
@@ -42,24 +44,22 @@ public sealed class ProcessSampler
         return new ProcessSampler(roots);
     }
 
-    /// <summary>Samples until cancelled or until the bound, whichever comes first.</summary>
-    public async Task RunAsync(TimeSpan maxDuration, CancellationToken cancellationToken)
-    {
-        var maxSamples = (int)(maxDuration / Interval) + 1;
-        using var timer = new PeriodicTimer(Interval);
-        Sample();
-        try
+    /// <summary>
+    /// Samples until cancelled or until the bound, whichever comes first. Reading /proc (smaps_rollup above all) is
+    /// blocking I/O, so it runs on its own thread rather than taking a thread-pool thread from the load.
+    /// </summary>
+    public Task RunAsync(TimeSpan maxDuration, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() =>
         {
-            for (var i = 0; i < maxSamples && await timer.WaitForNextTickAsync(cancellationToken); i++)
+            var maxSamples = (int)(maxDuration / Interval) + 1;
+            Sample();
+            for (var i = 0; i < maxSamples && !cancellationToken.WaitHandle.WaitOne(Interval); i++)
             {
                 Sample();
             }
-        }
-        catch (OperationCanceledException)
-        {
+
             Sample();
-        }
-    }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     public IReadOnlyList<ProcessUsage> Summarize()
     {
@@ -77,7 +77,7 @@ public sealed class ProcessSampler
                 peakCpu = Math.Max(peakCpu, CpuPercent(samples[i - 1], samples[i]));
             }
 
-            result.Add(new ProcessUsage(name, _roots[name], Math.Round(CpuPercent(samples[0], samples[^1]), 1),
+            result.Add(new ProcessUsage(name, _roots.GetValueOrDefault(name), Math.Round(CpuPercent(samples[0], samples[^1]), 1),
                 Math.Round(peakCpu, 1), Math.Round(samples.Max(s => s.RssMb), 1), Math.Round(samples.Max(s => s.PssMb), 1), samples.Count));
         }
 
@@ -93,6 +93,11 @@ public sealed class ProcessSampler
     private void Sample()
     {
         var now = Stopwatch.GetTimestamp();
+        if (ReadMachineBusyTicks() is { } busy)
+        {
+            Add(MachineName, new UsageSample(busy, 0, 0, now));
+        }
+
         var children = ChildrenByParent();
         foreach (var (name, root) in _roots)
         {
@@ -113,13 +118,33 @@ public sealed class ProcessSampler
 
             if (alive)
             {
-                if (!_samples.TryGetValue(name, out var list))
-                {
-                    _samples[name] = list = [];
-                }
-
-                list.Add(new UsageSample(ticks, rssMb, pssMb, now));
+                Add(name, new UsageSample(ticks, rssMb, pssMb, now));
             }
+        }
+    }
+
+    private void Add(string name, UsageSample sample)
+    {
+        if (!_samples.TryGetValue(name, out var list))
+        {
+            _samples[name] = list = [];
+        }
+
+        list.Add(sample);
+    }
+
+    /// <summary>/proc/stat "cpu" line: every tick not idle or waiting for I/O, summed over all cores.</summary>
+    private static long? ReadMachineBusyTicks()
+    {
+        try
+        {
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var ticks = fields[1..9].Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+            return ticks.Sum() - ticks[3] - ticks[4];
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 

@@ -42,6 +42,23 @@ public sealed class ShardReader : IAsyncDisposable
         return new TallyCounts(clips);
     }
 
+    /// <summary>Counted votes and weights per clip of the slot, from the votes rows themselves: what the tallies must say.</summary>
+    public async Task<TallyCounts> CountCountedVotesAsync(Guid seasonId, int slotPosition, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            "select clip_id, count(*), coalesce(sum(weight), 0)::bigint from votes where season_id = $1 and slot_position = $2 and status = 'counted' group by clip_id");
+        command.Parameters.Add(new NpgsqlParameter { Value = seasonId });
+        command.Parameters.Add(new NpgsqlParameter { Value = slotPosition });
+        var clips = new List<KeyValuePair<Guid, ClipCount>>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            clips.Add(KeyValuePair.Create(reader.GetGuid(0), new ClipCount(reader.GetInt64(1), reader.GetInt64(2))));
+        }
+
+        return new TallyCounts(clips);
+    }
+
     /// <summary>The shard rows of the given votes, in chunks; ids the shard does not have are simply absent.</summary>
     public async Task<IReadOnlyDictionary<Guid, ShardVote>> ReadVotesAsync(IReadOnlyList<Guid> voteIds, CancellationToken cancellationToken)
     {

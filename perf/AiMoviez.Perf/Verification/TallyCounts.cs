@@ -33,6 +33,10 @@ public sealed class TallyCounts
             .Select(clip => $"clip {clip}: votes {this[clip].Votes} (expected {expected[clip].Votes}), weighted {this[clip].Weighted} (expected {expected[clip].Weighted})")
             .ToList();
 
+    /// <summary>True when every clip has at least the other's counts (other votes may have come in too).</summary>
+    public bool Covers(TallyCounts other) =>
+        other._clips.All(c => this[c.Key].Votes >= c.Value.Votes && this[c.Key].Weighted >= c.Value.Weighted);
+
     public bool SameAs(TallyCounts other) => DifferencesFrom(other).Count == 0;
 
     private TallyCounts Combine(TallyCounts other, int sign) =>
