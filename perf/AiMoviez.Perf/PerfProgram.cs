@@ -72,7 +72,7 @@ public static class PerfProgram
         {
             RunId = runTag,
             StartedAt = startedAt,
-            Command = "AiMoviez.Perf " + string.Join(' ', args),
+            Command = "AiMoviez.Perf " + string.Join(' ', args.Select((arg, i) => i > 0 && args[i - 1] == "--admin-token" ? "<redacted>" : arg)),
             Machine = machine,
             Scenarios = results,
             Ratios = RatioCalculator.From(results),

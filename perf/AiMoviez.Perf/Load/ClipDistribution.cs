@@ -26,7 +26,6 @@ public sealed class ClipDistribution
             }
         }
 
-        Shares = weights;
         _cumulative = new double[clipCount];
         var running = 0.0;
         for (var i = 0; i < clipCount; i++)
@@ -37,8 +36,6 @@ public sealed class ClipDistribution
 
         _cumulative[^1] = 1.0;
     }
-
-    public IReadOnlyList<double> Shares { get; }
 
     public int ClipCount => _cumulative.Length;
 

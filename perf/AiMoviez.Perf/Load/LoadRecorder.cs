@@ -28,8 +28,6 @@ public sealed class LoadRecorder(string primaryOperation)
     private long _startTimestamp = Stopwatch.GetTimestamp();
     private long _endTimestamp;
 
-    public string PrimaryOperation => primaryOperation;
-
     /// <summary>Restarts the clock: the timeline and the rates count from here.</summary>
     public void Start() => _startTimestamp = Stopwatch.GetTimestamp();
 

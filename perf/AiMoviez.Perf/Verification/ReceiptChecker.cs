@@ -6,7 +6,7 @@ using AiMoviez.Perf.Stack;
 
 namespace AiMoviez.Perf.Verification;
 
-public sealed record ReceiptCheck(int Checked, IReadOnlyDictionary<Guid, ReceiptBody> Final, IReadOnlyDictionary<string, long> Unanswered, double Seconds);
+public sealed record ReceiptCheck(int Checked, IReadOnlyDictionary<Guid, ReceiptBody> Final, IReadOnlyDictionary<string, long> Unanswered);
 
 /// <summary>
 /// Polls GET /v1/votes/{voteId} on the edge that accepted each vote (receipts live in its region) until none says
@@ -52,6 +52,6 @@ public sealed class ReceiptChecker(PublicApiClient api, IReadOnlyList<EdgeEndpoi
 
         var unansweredByOutcome = unanswered.Values.GroupBy(v => v, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal);
-        return new ReceiptCheck(votes.Count, final, unansweredByOutcome, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return new ReceiptCheck(votes.Count, final, unansweredByOutcome);
     }
 }

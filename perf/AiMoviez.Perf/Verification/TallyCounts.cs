@@ -18,13 +18,11 @@ public sealed class TallyCounts
 
     public long TotalVotes => _clips.Values.Sum(c => c.Votes);
 
-    public long TotalWeighted => _clips.Values.Sum(c => c.Weighted);
-
     public ClipCount this[Guid clip] => _clips.GetValueOrDefault(clip);
 
-    public TallyCounts Plus(TallyCounts other) => Combine(other, +1);
-
-    public TallyCounts Minus(TallyCounts other) => Combine(other, -1);
+    public TallyCounts Minus(TallyCounts other) =>
+        new(_clips.Keys.Union(other._clips.Keys).Select(clip => KeyValuePair.Create(clip,
+            new ClipCount(this[clip].Votes - other[clip].Votes, this[clip].Weighted - other[clip].Weighted))));
 
     /// <summary>Clips whose counts differ, as human-readable lines (empty when equal).</summary>
     public IReadOnlyList<string> DifferencesFrom(TallyCounts expected) =>
@@ -38,8 +36,4 @@ public sealed class TallyCounts
         other._clips.All(c => this[c.Key].Votes >= c.Value.Votes && this[c.Key].Weighted >= c.Value.Weighted);
 
     public bool SameAs(TallyCounts other) => DifferencesFrom(other).Count == 0;
-
-    private TallyCounts Combine(TallyCounts other, int sign) =>
-        new(_clips.Keys.Union(other._clips.Keys).Select(clip => KeyValuePair.Create(clip,
-            new ClipCount(this[clip].Votes + sign * other[clip].Votes, this[clip].Weighted + sign * other[clip].Weighted))));
 }
