@@ -29,7 +29,6 @@ public static class Extensions
             ? throw new InvalidOperationException("Edge:Region is not set; it must name a region of the topology.")
             : topology.Regions.FirstOrDefault(r => r.Name == regionName)
               ?? throw new InvalidOperationException($"Edge:Region '{regionName}' is not a region of the topology.");
-        services.AddSingleton(topology);
         services.AddSingleton(region);
         services.AddSingleton(TimeProvider.System);
 

@@ -17,6 +17,4 @@ namespace AiMoviez.Edge.Infrastructure;
 [JsonSerializable(typeof(SlotChanged))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(string[]))]
-[JsonSerializable(typeof(int))]
-[JsonSerializable(typeof(long))]
 public sealed partial class EdgeJson : JsonSerializerContext;

@@ -40,7 +40,7 @@ public static class RegionConnections
                 MaxReconnectRetry = -1,
             });
         });
-        services.AddSingleton<INatsJSContext>(sp => new NatsJSContext((NatsConnection)sp.GetRequiredService<INatsConnection>()));
+        services.AddSingleton<INatsJSContext>(sp => new NatsJSContext(sp.GetRequiredService<INatsConnection>()));
         services.AddSingleton<JetStreamSetup>();
         services.AddHostedService(sp => sp.GetRequiredService<JetStreamSetup>());
         return services;

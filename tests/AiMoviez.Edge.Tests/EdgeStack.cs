@@ -60,6 +60,9 @@ public sealed class EdgeStack : IAsyncLifetime
 
     public string BaseUrl => Edge.BaseUrl;
 
+    /// <summary>What the edge process is started with; a test may start another edge with one setting changed.</summary>
+    public IReadOnlyDictionary<string, string?> EdgeEnvironment { get; private set; } = new Dictionary<string, string?>();
+
     public async Task InitializeAsync()
     {
         Nats = await NatsServer.StartAsync(Dir.Sub("nats"));
@@ -90,20 +93,20 @@ public sealed class EdgeStack : IAsyncLifetime
         });
         await ListenAsync();
 
-        Edge = new ServiceProcess("edge-" + Region, RepoPaths.ServiceDll("edge", "AiMoviez.Edge"), topology.Regions[0].EdgeUrl, Dir.Path,
-            new Dictionary<string, string?>
-            {
-                ["Topology__Path"] = topologyPath,
-                ["Auth__SigningKey"] = SigningKey,
-                ["Edge__Region"] = Region,
-                ["Edge__TrustedProxies__0"] = TrustedProxy,
-                ["Edge__VotesPerVoterPerWindow"] = VoterLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["Edge__VotesPerIpPerWindow"] = IpLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["Edge__FlagVoterKeysPerIpHour"] = VoterKeysPerIpFlag.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["Edge__DailyWeightLimit"] = DailyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["Edge__PublishTimeoutMs"] = "1500",
-                ["Logging__LogLevel__Default"] = "Warning",
-            });
+        EdgeEnvironment = new Dictionary<string, string?>
+        {
+            ["Topology__Path"] = topologyPath,
+            ["Auth__SigningKey"] = SigningKey,
+            ["Edge__Region"] = Region,
+            ["Edge__TrustedProxies__0"] = TrustedProxy,
+            ["Edge__VotesPerVoterPerWindow"] = VoterLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Edge__VotesPerIpPerWindow"] = IpLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Edge__FlagVoterKeysPerIpHour"] = VoterKeysPerIpFlag.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Edge__DailyWeightLimit"] = DailyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Edge__PublishTimeoutMs"] = "1500",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        Edge = new ServiceProcess("edge-" + Region, RepoPaths.ServiceDll("edge", "AiMoviez.Edge"), topology.Regions[0].EdgeUrl, Dir.Path, EdgeEnvironment);
         await Edge.StartAsync();
         await Edge.WaitReadyAsync(TimeSpan.FromSeconds(30));
     }

@@ -1,0 +1,21 @@
+using AiMoviez.Testing;
+
+namespace AiMoviez.Edge.Tests;
+
+[Collection(EdgeCollection.Name)]
+public sealed class StartupTests(EdgeStack stack)
+{
+    [Theory]
+    [InlineData("Edge__VotesPerVoterPerWindow", "0", "VotesPerVoterPerWindow")]
+    [InlineData("Edge__TrustedProxies__0", "not-an-ip", "TrustedProxies")]
+    [InlineData("Auth__SigningKey", "short", "SigningKey")]
+    [InlineData("Edge__Region", "mars", "Edge:Region")]
+    public async Task A_bad_setting_stops_the_edge_with_a_message_naming_it(string variable, string value, string named)
+    {
+        var environment = new Dictionary<string, string?>(stack.EdgeEnvironment) { [variable] = value };
+        await using var edge = new ServiceProcess("bad-" + named.Replace(':', '-'), RepoPaths.ServiceDll("edge", "AiMoviez.Edge"),
+            $"http://127.0.0.1:{FreePort.Next()}", stack.Dir.Path, environment);
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => edge.StartAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains(named, failure.Message, StringComparison.Ordinal);
+    }
+}
