@@ -20,8 +20,13 @@ public sealed record DriverResult(long Issued, long Abandoned, TimeSpan Elapsed)
 /// </summary>
 public static class OpenLoopDriver
 {
+    /// <param name="onNeverSent">
+    /// Called with the intended send time of a request still queued for an in-flight slot when the grace period
+    /// ended: it was due and never went out, which the caller records as a failure, not as nothing.
+    /// </param>
     public static async Task<DriverResult> RunAsync(
-        OpenLoopSettings settings, Func<long, CancellationToken, Task<bool>> sendAsync, CancellationToken cancellationToken)
+        OpenLoopSettings settings, Func<long, CancellationToken, Task<bool>> sendAsync, Action<long> onNeverSent,
+        CancellationToken cancellationToken)
     {
         var total = (long)(settings.RatePerSecond * settings.Duration.TotalSeconds);
         var ticksPerRequest = Stopwatch.Frequency / settings.RatePerSecond;
@@ -62,6 +67,7 @@ public static class OpenLoopDriver
             }
             catch (OperationCanceledException)
             {
+                onNeverSent(intended);
                 return;
             }
 

@@ -43,7 +43,7 @@ public sealed class MixedScenario(ScenarioContext context)
         var result = await new VoteLoadRun(context).RunAsync("mixed", votes, voters, duration, settings, async (session, token) =>
         {
             var subscribers = new SseSubscribers([.. session.Edges], session.Season.SeasonId, SseSubscriberCount).RunAsync(duration, token);
-            var driven = await OpenLoopDriver.RunAsync(open, (intended, ct) => OneOperationAsync(session, intended, ct), token);
+            var driven = await OpenLoopDriver.RunAsync(open, (intended, ct) => OneOperationAsync(session, intended, ct), session.NeverSent, token);
             sse = await subscribers;
             return driven;
         }, cancellationToken);

@@ -31,7 +31,7 @@ public sealed class SustainedScenario(ScenarioContext context, double defaultRat
         };
 
         var result = await new VoteLoadRun(context).RunAsync("sustained", votes, voters, duration, settings,
-            (session, token) => OpenLoopDriver.RunAsync(open, session.CastNextAsync, token), cancellationToken);
+            (session, token) => OpenLoopDriver.RunAsync(open, session.CastNextAsync, session.NeverSent, token), cancellationToken);
         var metrics = new Dictionary<string, double>(result.Metrics) { [MetricNames.TargetRate] = rate };
         return result with { Metrics = metrics };
     }

@@ -19,6 +19,9 @@ public sealed class VoteLoadSession(ScenarioContext context, SeasonTarget season
     public VoteLedger Ledger => ledger;
     public IReadOnlyList<EdgeEndpoint> Edges => context.Stack.Edges;
 
+    /// <summary>A vote that was due but still waiting for an in-flight slot when the load's time was up.</summary>
+    public void NeverSent(long intendedTimestamp) => recorder.Record(VoteOperation, intendedTimestamp, "never_sent (client queue full)", succeeded: false);
+
     /// <summary>Casts the next vote of the plan; false when the plan has no (voter, clip) pair left.</summary>
     public async Task<bool> CastNextAsync(long intendedTimestamp, CancellationToken cancellationToken)
     {
