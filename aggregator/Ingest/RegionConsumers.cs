@@ -99,7 +99,7 @@ public sealed class RegionConsumers(
         }
 
         watermarks.Delivered(region.Name, decoded.Shard, sequence, metadata.Timestamp);
-        writers.ByShard[decoded.Shard!].Enqueue(new InboundMessage(region.Name, sequence, decoded.Shard!, decoded.Event!, new JetStreamDelivery(message)));
+        writers.ByShard[decoded.Shard!].Enqueue(new InboundMessage(region.Name, sequence, decoded.Event!, new JetStreamDelivery(message)));
     }
 
     /// <summary>Poison never blocks its stream: stored in the dead-letter stream with its reason, then acked.</summary>
