@@ -5,7 +5,9 @@ using AiMoviez.Edge.Identity;
 using AiMoviez.Edge.Infrastructure;
 using AiMoviez.Edge.Tallies;
 using AiMoviez.Edge.Votes;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -23,12 +25,7 @@ public static class Extensions
 
         services.AddBoundOptions<EdgeOptions, EdgeOptionsValidator>(
             () => configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions());
-        var topology = EdgeTopology.Load(configuration);
-        var regionName = configuration[$"{EdgeOptions.Section}:{nameof(EdgeOptions.Region)}"];
-        var region = string.IsNullOrEmpty(regionName)
-            ? throw new InvalidOperationException("Edge:Region is not set; it must name a region of the topology.")
-            : topology.Regions.FirstOrDefault(r => r.Name == regionName)
-              ?? throw new InvalidOperationException($"Edge:Region '{regionName}' is not a region of the topology.");
+        var (topology, region) = EdgeTopology.Load(configuration);
         services.AddSingleton(region);
         services.AddSingleton(TimeProvider.System);
 
@@ -37,10 +34,10 @@ public static class Extensions
             builder.WebHost.UseUrls(region.EdgeUrl);
         }
 
-        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<EdgeOptions>>((kestrel, edge) =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = context.Configuration.GetValue($"{EdgeOptions.Section}:{nameof(EdgeOptions.MaxRequestBodyBytes)}", 1024);
+            kestrel.Limits.MaxRequestBodySize = edge.Value.MaxRequestBodyBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             kestrel.Limits.MaxRequestHeaderCount = 64;
             kestrel.Limits.MaxRequestLineSize = 4096;
@@ -50,10 +47,9 @@ public static class Extensions
 
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, EdgeJson.Default));
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Complete);
-        var corsOrigins = configuration.GetSection($"{EdgeOptions.Section}:{nameof(EdgeOptions.CorsOrigins)}").Get<string[]>()
-            ?? EdgeOptions.LocalOrigins;
-        services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
-            .SetIsOriginAllowed(origin => CorsOrigins.IsAllowed(corsOrigins, origin))
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<IOptions<EdgeOptions>>((cors, edge) => cors.AddDefaultPolicy(policy => policy
+            .SetIsOriginAllowed(origin => CorsOrigins.IsAllowed(edge.Value.AllowedOrigins, origin))
             .AllowAnyHeader()
             .AllowAnyMethod()
             .WithExposedHeaders("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "Location")));

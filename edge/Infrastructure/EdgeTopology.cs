@@ -2,13 +2,22 @@ using AiMoviez.Contracts;
 
 namespace AiMoviez.Edge.Infrastructure;
 
-/// <summary>Finds and loads regions.json (config <c>Topology:Path</c>, else found by walking up from the executable).</summary>
+/// <summary>
+/// Finds and loads regions.json (config <c>Topology:Path</c>, else found by walking up from the executable) and the
+/// region this edge serves (config <c>Edge:Region</c>).
+/// </summary>
 public static class EdgeTopology
 {
-    public static Topology Load(IConfiguration configuration)
+    public static (Topology Topology, RegionTopology Region) Load(IConfiguration configuration)
     {
         var configured = configuration["Topology:Path"];
-        return TopologyFile.Load(string.IsNullOrWhiteSpace(configured) ? FindDefault() : configured);
+        var topology = TopologyFile.Load(string.IsNullOrWhiteSpace(configured) ? FindDefault() : configured);
+        var name = configuration[$"{EdgeOptions.Section}:{nameof(EdgeOptions.Region)}"];
+        var region = string.IsNullOrEmpty(name)
+            ? throw new InvalidOperationException("Edge:Region is not set; it must name a region of the topology.")
+            : topology.Regions.FirstOrDefault(r => r.Name == name)
+              ?? throw new InvalidOperationException($"Edge:Region '{name}' is not a region of the topology.");
+        return (topology, region);
     }
 
     private static string FindDefault()

@@ -94,8 +94,6 @@ public sealed class TalliesTests(EdgeStack stack, ITestOutputHelper output)
         var after = Rss(pid);
         var perSubscriber = (after - before) / subscribers;
         output.WriteLine($"{subscribers} idle SSE subscribers opened in {watch.ElapsedMilliseconds} ms: edge RSS {before / 1024} KiB -> {after / 1024} KiB, {perSubscriber} bytes per subscriber");
-        File.WriteAllText(Path.Combine(stack.Dir.Path, "..", "edge-sse-measurement.txt"),
-            perSubscriber.ToString(CultureInfo.InvariantCulture));
         Assert.InRange(perSubscriber, 0, 64 * 1024);
         foreach (var response in streams)
         {
