@@ -97,27 +97,31 @@ public static class HtmlReport
              new Series("p99", "#bf8700", timeline.Select(p => (double?)p.P99Ms).ToList())]);
         if (timeline.Any(p => p.TallyStalenessMs is not null))
         {
-            Chart(html, "Public tally staleness (now − asOf, ms) and accepted votes not yet shown", "", seconds,
-                [new Series("staleness ms", "#8250df", timeline.Select(p => p.TallyStalenessMs).ToList()),
-                 new Series("votes behind", "#6e7781", timeline.Select(p => p.TallyBehindVotes is { } b ? (double?)b : null).ToList())]);
+            Chart(html, "Public tally staleness (now − asOf)", "ms", seconds,
+                [new Series("staleness", "#8250df", timeline.Select(p => p.TallyStalenessMs).ToList())]);
+            Chart(html, "Accepted votes the public tally did not show yet", "votes", seconds,
+                [new Series("votes behind", "#6e7781", timeline.Select(p => p.TallyBehindVotes is { } b ? (double?)b : null).ToList())]);
         }
     }
 
     private static void Chart(StringBuilder html, string title, string unit, IReadOnlyList<int> seconds, IReadOnlyList<Series> series)
     {
         var maxX = Math.Max(1, seconds.Max());
-        var maxY = Math.Max(1e-9, series.SelectMany(s => s.Values).Where(v => v is not null).Select(v => v!.Value).DefaultIfEmpty(1).Max() * 1.1);
+        var values = series.SelectMany(s => s.Values).Where(v => v is not null).Select(v => v!.Value).DefaultIfEmpty(1).ToList();
+        // Votes behind can dip below zero (counted before the 202 arrived), so the axis starts at the lowest value.
+        var minY = Math.Min(0, values.Min());
+        var maxY = Math.Max(minY + 1e-9, values.Max() * 1.1);
         double X(int second) => Margin + (Width - 2 * Margin) * second / (double)maxX;
-        double Y(double value) => Height - Margin + -(Height - 2 * Margin) * value / maxY;
+        double Y(double value) => Height - Margin - (Height - 2 * Margin) * (value - minY) / (maxY - minY);
 
         html.Append("<h3>").Append(E(title)).Append("</h3><svg width=\"").Append(Width).Append("\" height=\"").Append(Height)
             .Append("\" viewBox=\"0 0 ").Append(Width).Append(' ').Append(Height).Append("\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\">");
         for (var i = 0; i <= 4; i++)
         {
-            var value = maxY * i / 4;
+            var value = minY + (maxY - minY) * i / 4;
             var y = Y(value);
             html.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Margin}\" y1=\"{y:0.0}\" x2=\"{Width - Margin}\" y2=\"{y:0.0}\" stroke=\"#e5e5e5\"/>")
-                .Append(CultureInfo.InvariantCulture, $"<text x=\"{Margin - 4}\" y=\"{y + 4:0.0}\" text-anchor=\"end\">{E(N(value, value >= 100 ? "0" : "0.##"))}</text>");
+                .Append(CultureInfo.InvariantCulture, $"<text x=\"{Margin - 4}\" y=\"{y + 4:0.0}\" text-anchor=\"end\">{E(N(value, Math.Abs(value) >= 100 ? "0" : "0.##"))}</text>");
         }
 
         for (var i = 0; i <= 5; i++)

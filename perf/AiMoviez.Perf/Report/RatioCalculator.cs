@@ -24,7 +24,7 @@ public static class RatioCalculator
                 "accepted votes/s over binary-COPY rows/s into an identical votes table: the share of the database ceiling used");
         }
 
-        Add(ratios, "baseline / COPY ceiling", baseline, copy, "one-transaction-per-vote rate over the batched COPY rate: what batching buys");
+        Add(ratios, "baseline / COPY ceiling", baseline, copy, "one-transaction-per-vote rate as a share of the batched COPY rate (its inverse is what batching buys)");
         return ratios;
     }
 
