@@ -12,6 +12,13 @@ public sealed record ShardVote(Guid VoteId, Guid ClipId, string Status, string? 
 public sealed class ShardReader : IAsyncDisposable
 {
     private const int IdsPerQuery = 20_000;
+
+    private const string TalliesSql =
+        "select clip_id, votes, weighted_score from tallies where season_id = $1 and slot_position = $2";
+
+    private const string CountedRowsSql =
+        "select clip_id, count(*), coalesce(sum(weight), 0)::bigint from votes where season_id = $1 and slot_position = $2 and status = 'counted' group by clip_id";
+
     private readonly NpgsqlDataSource _dataSource;
 
     public ShardReader(string connectionString)
@@ -28,25 +35,28 @@ public sealed class ShardReader : IAsyncDisposable
 
     public async Task<TallyCounts> ReadTalliesAsync(Guid seasonId, int slotPosition, CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand(
-            "select clip_id, votes, weighted_score from tallies where season_id = $1 and slot_position = $2");
-        command.Parameters.Add(new NpgsqlParameter { Value = seasonId });
-        command.Parameters.Add(new NpgsqlParameter { Value = slotPosition });
-        var clips = new List<KeyValuePair<Guid, ClipCount>>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            clips.Add(KeyValuePair.Create(reader.GetGuid(0), new ClipCount(reader.GetInt64(1), reader.GetInt64(2))));
-        }
-
-        return new TallyCounts(clips);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        return await ReadCountsAsync(connection, null, TalliesSql, seasonId, slotPosition, cancellationToken);
     }
 
-    /// <summary>Counted votes and weights per clip of the slot, from the votes rows themselves: what the tallies must say.</summary>
-    public async Task<TallyCounts> CountCountedVotesAsync(Guid seasonId, int slotPosition, CancellationToken cancellationToken)
+    /// <summary>
+    /// The slot's tallies and, from the same snapshot (so votes arriving meanwhile cannot make them differ), the
+    /// counted votes and weights per clip from the vote rows themselves: what the tallies must say.
+    /// </summary>
+    public async Task<(TallyCounts Tallies, TallyCounts CountedRows)> ReadTalliesWithCountedRowsAsync(
+        Guid seasonId, int slotPosition, CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand(
-            "select clip_id, count(*), coalesce(sum(weight), 0)::bigint from votes where season_id = $1 and slot_position = $2 and status = 'counted' group by clip_id");
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var snapshot = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var tallies = await ReadCountsAsync(connection, snapshot, TalliesSql, seasonId, slotPosition, cancellationToken);
+        var countedRows = await ReadCountsAsync(connection, snapshot, CountedRowsSql, seasonId, slotPosition, cancellationToken);
+        return (tallies, countedRows);
+    }
+
+    private static async Task<TallyCounts> ReadCountsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql,
+        Guid seasonId, int slotPosition, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = seasonId });
         command.Parameters.Add(new NpgsqlParameter { Value = slotPosition });
         var clips = new List<KeyValuePair<Guid, ClipCount>>();

@@ -123,8 +123,7 @@ public sealed class VoteVerifier(PublicApiClient api, IReadOnlyList<EdgeEndpoint
 
         // Exactly-once in the counts: the shard's tallies equal its own counted rows (a doubled or lost count shows
         // here), and grew by at least this run's counted votes; more is other clients' votes, reported.
-        var shardAfter = await shard.ReadTalliesAsync(season.SeasonId, season.SlotPosition, cancellationToken);
-        var countedRows = await shard.CountCountedVotesAsync(season.SeasonId, season.SlotPosition, cancellationToken);
+        var (shardAfter, countedRows) = await shard.ReadTalliesWithCountedRowsAsync(season.SeasonId, season.SlotPosition, cancellationToken);
         problems.AddRange(shardAfter.DifferencesFrom(countedRows).Take(12).Select(d => "shard tallies vs its counted vote rows: " + d));
         var countedDelta = CountsOf(counted.Select(v => (v.ClipId, v.Weight)));
         var shardDelta = shardAfter.Minus(baseline.Shard);
