@@ -90,7 +90,7 @@ public static class PerfProgram
                 // Sustained at a rate the whole stack holds on 2 cores; baseline and limits at their own short
                 // durations, with the sustained run's voters so the baseline sees the same population.
                 var sustained = options with { Rate = options.RateOr(BenchRate), DurationSeconds = options.DurationSeconds ?? BenchSeconds };
-                var voters = options.Voters ?? (int)Math.Clamp(sustained.Rate!.Value * sustained.DurationSeconds!.Value * options.HotShare * 1.25, 1_000, Load.Voter.MaxVoters);
+                var voters = options.Voters ?? Load.Voter.EnoughFor((long)(sustained.Rate!.Value * sustained.DurationSeconds!.Value), options.HotShare);
                 yield return ("sustained", sustained, (c, t) => new SustainedScenario(c).RunAsync(t));
                 yield return ("baseline", options with { DurationSeconds = null, Voters = voters }, (c, t) => new BaselineScenario(c, BenchBaselineSeconds).RunAsync(t));
                 yield return ("limits", options with { DurationSeconds = null }, (c, t) => new LimitsScenario(c, BenchHealthzSeconds).RunAsync(t));

@@ -13,6 +13,12 @@ public readonly record struct Voter(int Index, string RunTag)
     /// <summary>10.0.0.0/8 has room for 2^24 voters, each its own client IP for the per-IP limit.</summary>
     public const int MaxVoters = 1 << 24;
 
+    /// <summary>
+    /// Voters needed so no (voter, clip) pair repeats: the hot clip alone takes hotShare of the votes, each from a
+    /// different voter, plus a quarter for headroom.
+    /// </summary>
+    public static int EnoughFor(long votes, double hotShare) => (int)Math.Clamp(votes * hotShare * 1.25, 1_000, MaxVoters);
+
     public string ForwardedFor => string.Create(CultureInfo.InvariantCulture, $"10.{(Index >> 16) & 255}.{(Index >> 8) & 255}.{Index & 255}");
 
     public string UserAgent => string.Create(CultureInfo.InvariantCulture,

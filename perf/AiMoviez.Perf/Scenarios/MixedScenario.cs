@@ -26,7 +26,7 @@ public sealed class MixedScenario(ScenarioContext context)
         var rate = options.RateOr(2_000);
         var duration = options.DurationOr(60);
         var votes = (long)(rate * duration.TotalSeconds * VoteShare) + 1;
-        var voters = options.Voters ?? (int)Math.Clamp(votes * options.HotShare * 1.25, 1_000, Voter.MaxVoters);
+        var voters = options.Voters ?? Voter.EnoughFor(votes, options.HotShare);
         var open = new OpenLoopSettings { RatePerSecond = rate, Duration = duration, MaxInFlight = context.Concurrency };
         var settings = new Dictionary<string, string>
         {

@@ -8,16 +8,18 @@ namespace AiMoviez.Perf.Scenarios;
 /// Open-model votes at a fixed rate over the edges, distinct voters, power law over the clips. Latency is measured
 /// from each vote's intended send time, so if the stack stalls the stall shows up in the percentiles.
 /// </summary>
-public sealed class SustainedScenario(ScenarioContext context, double defaultRate = 10_000, double defaultSeconds = 60)
+public sealed class SustainedScenario(ScenarioContext context)
 {
+    private const double DefaultRate = 10_000;
+    private const double DefaultSeconds = 60;
+
     public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken)
     {
         var options = context.Options;
-        var rate = options.RateOr(defaultRate);
-        var duration = options.DurationOr(defaultSeconds);
+        var rate = options.RateOr(DefaultRate);
+        var duration = options.DurationOr(DefaultSeconds);
         var votes = (long)(rate * duration.TotalSeconds);
-        // One vote per voter per clip: the hot clip alone needs hotShare x votes distinct voters, plus headroom.
-        var voters = options.Voters ?? (int)Math.Clamp(votes * options.HotShare * 1.25, 1_000, Voter.MaxVoters);
+        var voters = options.Voters ?? Voter.EnoughFor(votes, options.HotShare);
         var open = new OpenLoopSettings { RatePerSecond = rate, Duration = duration, MaxInFlight = context.Concurrency };
         var settings = new Dictionary<string, string>
         {
