@@ -47,13 +47,19 @@ public static class PerfProgram
         var results = new List<ScenarioResult>();
         foreach (var (name, scenarioOptions, run) in Steps(options))
         {
+            if (cancellation.IsCancellationRequested)
+            {
+                // Ctrl+C or the run's time limit: the scenarios that finished still get their report.
+                break;
+            }
+
             Console.WriteLine($"=== {name}");
             try
             {
                 using var context = new ScenarioContext(scenarioOptions, runTag, adminToken);
                 results.Add(await run(context, cancellation.Token));
             }
-            catch (Exception exception) when (exception is not OperationCanceledException || !cancellation.IsCancellationRequested)
+            catch (Exception exception)
             {
                 Console.Error.WriteLine($"[{name}] failed: {exception.GetType().Name}: {exception.Message}");
                 results.Add(new ScenarioResult
