@@ -87,6 +87,9 @@ public sealed class VoteVerifier(PublicApiClient api, IReadOnlyList<EdgeEndpoint
         var expectedDelta = CountsOf(accepted.Where(v => !revokedByUs.Contains(v.VoteId)).Select(v => (v.ClipId, v.Weight)));
         var drain = await WaitForDrainAsync(baseline.Shard, expectedDelta, ledger.LastAcceptedTimestamp, cancellationToken);
 
+        Console.WriteLine(drain.PublicExactAt is { } exactAt
+            ? $"[verify] public tallies exact {Stopwatch.GetElapsedTime(ledger.LastAcceptedTimestamp, exactAt).TotalSeconds:0.000} s after the last 202; reading {accepted.Count:N0} votes from the shard..."
+            : $"[verify] public tallies not exact; reading {accepted.Count:N0} votes from the shard...");
         var shardVotes = await shard.ReadVotesAsync(accepted.Select(v => v.VoteId).ToList(), cancellationToken);
         var missing = accepted.Count(v => !shardVotes.ContainsKey(v.VoteId));
         if (missing > 0)
@@ -155,6 +158,7 @@ public sealed class VoteVerifier(PublicApiClient api, IReadOnlyList<EdgeEndpoint
             problems.Add($"public tallies did not show every accepted vote within {options.DrainTimeoutSeconds:0} s of the last 202.");
         }
 
+        Console.WriteLine($"[verify] polling {Math.Min(accepted.Count, options.ReceiptSample):N0} receipts until final...");
         var receipts = await CheckReceiptsAsync(accepted, cancellationToken);
         var mismatches = receipts.Final.Values.Count(r => shardVotes.TryGetValue(r.VoteId, out var row) && row.Status != r.Status);
         if (mismatches > 0)
