@@ -11,7 +11,8 @@ public sealed class RegionLink : IAsyncDisposable
     public RegionLink(RegionTopology region)
     {
         Region = region;
-        Connection = new NatsConnection(new NatsOpts { Url = region.Nats, Name = "aggregator" });
+        // A loaded host can be slow to answer the first connect; the consumer loop retries anyway.
+        Connection = new NatsConnection(new NatsOpts { Url = region.Nats, Name = "aggregator", ConnectTimeout = TimeSpan.FromSeconds(10) });
         JetStream = new NatsJSContext(Connection);
     }
 

@@ -24,11 +24,11 @@ public static class IngestBenchmark
 
         // Each phase starts after a checkpoint, so no phase pays for the previous one's dirty pages.
         await CheckpointAsync(postgres);
-        var hot = await AggregatorRunAsync(dir, nats, postgres, "hot", voteCount, 1);
-        Console.WriteLine($"aggregator, hot clip (1 clip):     {hot,12:N0} votes/s");
-        await CheckpointAsync(postgres);
         var spread = await AggregatorRunAsync(dir, nats, postgres, "spread", voteCount, clipCount);
         Console.WriteLine($"aggregator, spread ({clipCount:N0} clips):  {spread,12:N0} votes/s");
+        await CheckpointAsync(postgres);
+        var hot = await AggregatorRunAsync(dir, nats, postgres, "hot", voteCount, 1);
+        Console.WriteLine($"aggregator, hot clip (1 clip):     {hot,12:N0} votes/s");
         await CheckpointAsync(postgres);
         var raw = await RawCopyAsync(postgres.ConnectionString("raw"), Votes("raw", voteCount, clipCount), voteCount);
         Console.WriteLine($"raw binary COPY into votes:         {raw,12:N0} votes/s");
@@ -130,7 +130,7 @@ public static class IngestBenchmark
         };
         await File.WriteAllTextAsync(topologyPath, JsonSerializer.Serialize(topology, ContractsJson.Default.Topology));
 
-        await using (var connection = new NatsConnection(new NatsOpts { Url = nats.Url }))
+        await using (var connection = new NatsConnection(new NatsOpts { Url = nats.Url, ConnectTimeout = TimeSpan.FromSeconds(30), RequestTimeout = TimeSpan.FromSeconds(30) }))
         {
             var js = new NatsJSContext(connection);
             await js.CreateStreamAsync(new StreamConfig(StreamNames.Votes(region), [Subjects.VoteStreamSubjects(region)])

@@ -29,7 +29,7 @@ public sealed class AggregatorFixture : IAsyncLifetime
         Stack = await TestStack.StartAsync([UsEast, EuWest], shardCount: 2);
         foreach (var region in Stack.Topology.Regions)
         {
-            _nats[region.Name] = new NatsConnection(new NatsOpts { Url = region.Nats });
+            _nats[region.Name] = new NatsConnection(new NatsOpts { Url = region.Nats, ConnectTimeout = TimeSpan.FromSeconds(20) });
         }
 
         await StartAggregatorAsync();
