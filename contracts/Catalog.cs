@@ -23,6 +23,8 @@ public sealed record FeatureFlagSet
 
 public sealed record SeasonSnapshot
 {
+    private readonly IReadOnlyList<Guid> _notVotableClipIds = [];
+
     public required Guid Id { get; init; }
     public required int Number { get; init; }
     public required string Label { get; init; }
@@ -33,6 +35,16 @@ public sealed record SeasonSnapshot
     public SlotSnapshot? CurrentSlot { get; init; }
     /// <summary>Clips active in <see cref="CurrentSlot"/>.</summary>
     public required IReadOnlyList<ClipSnapshot> Clips { get; init; }
+    /// <summary>
+    /// Ids of the season's other clips (pending, rejected, locked winners, anything not in <see cref="Clips"/>), so an
+    /// edge can answer CLIP_NOT_VOTABLE instead of CLIP_NOT_FOUND. Empty when absent, as in payloads from older cores.
+    /// </summary>
+    public IReadOnlyList<Guid> NotVotableClipIds
+    {
+        get => _notVotableClipIds;
+        // Source-generated JSON sets a member the payload lacks to null, initializer or not.
+        init => _notVotableClipIds = value ?? [];
+    }
 }
 
 public sealed record SlotSnapshot

@@ -111,6 +111,31 @@ public sealed class CatalogSnapshotReader(CatalogDatabase catalog)
             }
         }
 
+        // The complement of the query above, ids only, so a vote on such a clip is CLIP_NOT_VOTABLE rather than
+        // CLIP_NOT_FOUND; bounded by the active seasons, whose clips clips_season_slot finds.
+        var notVotable = new Dictionary<Guid, List<Guid>>();
+        await using (var command = new NpgsqlCommand("""
+            select c.season_id, c.id
+            from clips c
+            join seasons se on se.id = c.season_id and se.status = 'active'
+            left join slots sl on sl.season_id = c.season_id and sl.position = c.slot_position and sl.status in ('voting', 'waiting_for_clips')
+            where c.status <> 'active' or sl.season_id is null
+            order by c.id
+            """, connection, transaction))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var seasonId = reader.GetGuid(0);
+                if (!notVotable.TryGetValue(seasonId, out var list))
+                {
+                    notVotable[seasonId] = list = [];
+                }
+
+                list.Add(reader.GetGuid(1));
+            }
+        }
+
         await transaction.CommitAsync(ct);
         return new CatalogSnapshot
         {
@@ -123,7 +148,11 @@ public sealed class CatalogSnapshotReader(CatalogDatabase catalog)
                 RequireAuthVoting = flags.GetValueOrDefault(FeatureFlagKeys.RequireAuthVoting),
                 RequireCaptchaVoting = flags.GetValueOrDefault(FeatureFlagKeys.RequireCaptchaVoting),
             },
-            Seasons = seasons.Select(s => s.Season with { Clips = clips.GetValueOrDefault(s.Season.Id) ?? [] }).ToList(),
+            Seasons = seasons.Select(s => s.Season with
+            {
+                Clips = clips.GetValueOrDefault(s.Season.Id) ?? [],
+                NotVotableClipIds = notVotable.GetValueOrDefault(s.Season.Id) ?? [],
+            }).ToList(),
             BannedUserIds = bannedUsers,
             BannedVoterKeys = bannedVoters,
         };

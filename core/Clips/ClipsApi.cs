@@ -54,6 +54,12 @@ public static class ClipsApi
             values ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', now())
             """, ct, id, request.SeasonId.Value, Creators.IdOf(user), request.Title!.Trim(), Genres.Canonical(request.Genre)!,
             request.VideoUrl!, request.ThumbnailUrl, (decimal)request.DurationSeconds!.Value);
+        if (seasonStatus == SeasonStatuses.Active)
+        {
+            // The snapshot lists an active season's pending clips as not votable.
+            tx.CatalogChanged();
+        }
+
         var clip = (await ClipReader.ReadAsync(tx, id, ct))!;
         await tx.CommitAsync(audit: null, ct);
         return TypedResults.Created($"/v1/clips/{id}", clip);

@@ -102,6 +102,7 @@ public static class ClipModeration
         }
 
         await tx.ExecuteAsync("update clips set status = 'rejected', slot_position = null where id = $1", ct, clipId);
+        // A pending clip already counts as not votable in the snapshot; only an active one leaves the voting list.
         if (clipStatus == ClipStatuses.Active)
         {
             tx.CatalogChanged();

@@ -7,6 +7,7 @@ public sealed class CatalogView
 {
     private readonly Dictionary<Guid, (SeasonSnapshot Season, ClipSnapshot Clip)> _clips = [];
     private readonly Dictionary<Guid, SeasonSnapshot> _seasons = [];
+    private readonly HashSet<Guid> _notVotableClips = [];
     private readonly HashSet<string> _bannedUsers;
     private readonly HashSet<string> _bannedVoterKeys;
 
@@ -20,6 +21,8 @@ public sealed class CatalogView
             {
                 _clips[clip.Id] = (season, clip);
             }
+
+            _notVotableClips.UnionWith(season.NotVotableClipIds);
         }
 
         _bannedUsers = [.. snapshot.BannedUserIds];
@@ -42,6 +45,9 @@ public sealed class CatalogView
         (season, clip) = entry;
         return found;
     }
+
+    /// <summary>A clip of an active season that exists but is not active in the season's current slot.</summary>
+    public bool IsNotVotable(Guid clipId) => _notVotableClips.Contains(clipId);
 
     public bool IsBanned(string voterKey, string? userId) =>
         _bannedVoterKeys.Contains(voterKey) || (userId is not null && _bannedUsers.Contains(userId));

@@ -14,6 +14,7 @@ namespace AiMoviez.Edge.Infrastructure;
 /// <param name="BallotJitterViews">Random views added to each clip's count when ordering a ballot, so equals are shuffled.</param>
 /// <param name="FreshClipMinutes">Clips younger than this are boosted on ballots.</param>
 /// <param name="FreshClipViewFactor">A fresh clip's views are multiplied by this when ordering (below 1 moves it forward).</param>
+/// <param name="SseHeartbeatMs">How often tally streams get a keep-alive comment, so proxies do not cut idle ones.</param>
 public sealed record EdgeOptions(
     [property: Required(AllowEmptyStrings = false)] string Region = "",
     [property: IpAddressList] string[]? TrustedProxies = null,
@@ -33,7 +34,8 @@ public sealed record EdgeOptions(
     [property: Range(64, 1_048_576)] int MaxRequestBodyBytes = 1024,
     [property: Range(0.0, 1_000_000.0)] double BallotJitterViews = 3,
     [property: Range(0, 1_000_000)] int FreshClipMinutes = 120,
-    [property: Range(0.0, 1.0)] double FreshClipViewFactor = 0.25)
+    [property: Range(0.0, 1.0)] double FreshClipViewFactor = 0.25,
+    [property: Range(100, 600_000)] int SseHeartbeatMs = 15_000)
 {
     public const string Section = "Edge";
 

@@ -28,8 +28,7 @@ public static class TalliesApi
             : Problems.For(ErrorCodes.NotFound, "The season has no voting slot now.");
     }
 
-    public static Results<ServerSentEventsResult<string>, ProblemHttpResult> Stream(
-        string? seasonId, CatalogStore catalog, TallyBoard board, TallyFeeds feeds, HttpContext context)
+    public static Results<TallyStream, ProblemHttpResult> Stream(string? seasonId, CatalogStore catalog, TallyBoard board, TallyFeeds feeds)
     {
         var (season, problem) = SeasonSelection.Resolve(catalog.Current, seasonId);
         if (problem is not null)
@@ -37,8 +36,8 @@ public static class TalliesApi
             return problem;
         }
 
-        var feed = feeds.For(season!.Id);
-        var initial = board.Current(season, catalog.Current!.Snapshot.GeneratedAt);
-        return TypedResults.ServerSentEvents(TallyFeeds.SubscribeAsync(feed, initial, context.RequestAborted));
+        // Taken before the initial counts are read so no event published meanwhile is missed.
+        var next = feeds.For(season!.Id).Next;
+        return new TallyStream(next, board.Current(season, catalog.Current!.Snapshot.GeneratedAt));
     }
 }

@@ -1,62 +1,56 @@
 using System.Collections.Concurrent;
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using AiMoviez.Edge.Catalog;
 using AiMoviez.Edge.Infrastructure;
+using Microsoft.Extensions.Options;
 
 namespace AiMoviez.Edge.Tallies;
 
 /// <summary>
-/// One shared broadcaster per season for SSE. An event is serialized once and linked to the next, so an idle
-/// subscriber is only its request and one continuation on a shared task; no per-subscriber queue.
+/// One shared broadcaster per season for SSE. An event is encoded once and linked to the next, so an idle
+/// subscriber is only its request and one continuation on a shared task; no per-subscriber queue or timer.
 /// </summary>
-public sealed class TallyFeeds
+public sealed class TallyFeeds(IOptions<EdgeOptions> options, TimeProvider time) : IDisposable
 {
-    private readonly ConcurrentDictionary<Guid, SeasonFeed> _feeds = new();
+    // Lazy so a lost GetOrAdd race never starts a second heartbeat timer for a season.
+    private readonly ConcurrentDictionary<Guid, Lazy<SeasonFeed>> _feeds = new();
+    private readonly TimeSpan _heartbeat = TimeSpan.FromMilliseconds(options.Value.SseHeartbeatMs);
 
-    public SeasonFeed For(Guid seasonId) => _feeds.GetOrAdd(seasonId, id => new SeasonFeed(id));
+    public SeasonFeed For(Guid seasonId) =>
+        _feeds.GetOrAdd(seasonId, id => new Lazy<SeasonFeed>(() => new SeasonFeed(id, time, _heartbeat))).Value;
 
-    public IEnumerable<SeasonFeed> All => _feeds.Values;
+    public IEnumerable<SeasonFeed> All => _feeds.Values.Select(f => f.Value);
 
-    public static async IAsyncEnumerable<SseItem<string>> SubscribeAsync(
-        SeasonFeed feed, TalliesResponse? initial, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public void Dispose()
     {
-        // Taken before the first write so no event published meanwhile is missed.
-        var next = feed.Next;
-        if (initial is not null)
+        foreach (var feed in All)
         {
-            yield return new SseItem<string>(JsonSerializer.Serialize(initial, EdgeJson.Default.TalliesResponse), SeasonFeed.TallyEvent);
-        }
-
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            FeedEvent published;
-            try
-            {
-                published = await next.WaitAsync(cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                yield break;
-            }
-
-            yield return new SseItem<string>(published.Data, published.Type);
-            next = published.Next;
+            feed.Dispose();
         }
     }
 }
 
-public sealed record FeedEvent(string Type, string Data, Task<FeedEvent> Next);
+public sealed record FeedEvent(ReadOnlyMemory<byte> Frame, Task<FeedEvent> Next);
 
-public sealed class SeasonFeed(Guid seasonId)
+public sealed class SeasonFeed : IDisposable
 {
     public const string TallyEvent = "tally";
     public const string SlotEvent = "slot";
 
+    /// <summary>An SSE comment: clients ignore it, proxies see traffic on an otherwise idle stream.</summary>
+    private static readonly ReadOnlyMemory<byte> KeepAlive = ": keep-alive\n\n"u8.ToArray();
+
+    private readonly ITimer _heartbeat;
     private TaskCompletionSource<FeedEvent> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Guid SeasonId { get; } = seasonId;
+    public SeasonFeed(Guid seasonId, TimeProvider time, TimeSpan heartbeat)
+    {
+        SeasonId = seasonId;
+        _heartbeat = time.CreateTimer(static feed => ((SeasonFeed)feed!).Publish(KeepAlive), this, heartbeat, heartbeat);
+    }
+
+    public Guid SeasonId { get; }
 
     public Task<FeedEvent> Next => Volatile.Read(ref _next).Task;
 
@@ -65,12 +59,20 @@ public sealed class SeasonFeed(Guid seasonId)
 
     public int? LastSlot { get; set; }
 
-    public void Publish(string type, string data)
+    /// <summary>An SSE event as sent; its data is compact JSON, which has no line breaks, so one data line holds it.</summary>
+    public static byte[] Frame(string type, string data) => Encoding.UTF8.GetBytes($"event: {type}\ndata: {data}\n\n");
+
+    public void Publish(string type, string data) => Publish(Frame(type, data));
+
+    /// <summary>Safe from the pump and the heartbeat timer at once: whoever swaps a link out completes it.</summary>
+    private void Publish(ReadOnlyMemory<byte> frame)
     {
         var next = new TaskCompletionSource<FeedEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
         var current = Interlocked.Exchange(ref _next, next);
-        current.SetResult(new FeedEvent(type, data, next.Task));
+        current.SetResult(new FeedEvent(frame, next.Task));
     }
+
+    public void Dispose() => _heartbeat.Dispose();
 }
 
 /// <summary>Once a second, publishes each watched season's slot change and changed counts (so at most one tally per second).</summary>

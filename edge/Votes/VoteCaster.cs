@@ -167,9 +167,12 @@ public sealed partial class VoteCaster(
             return (ErrorCodes.VoterBanned, "This voter may not vote.", null, null);
         }
 
-        if (!view.TryGetClip(Guid.Parse(request.ClipId!), out var season, out var clip))
+        var clipId = Guid.Parse(request.ClipId!);
+        if (!view.TryGetClip(clipId, out var season, out var clip))
         {
-            return (ErrorCodes.ClipNotFound, "No votable clip has this id.", null, null);
+            return view.IsNotVotable(clipId)
+                ? (ErrorCodes.ClipNotVotable, "The clip is not active in its season's voting slot.", null, null)
+                : (ErrorCodes.ClipNotFound, "No clip of an active season has this id.", null, null);
         }
 
         if (season.CurrentSlot is not { Status: SlotStatuses.Voting, VotingEndsAt: { } endsAt })

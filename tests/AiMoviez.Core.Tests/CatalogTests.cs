@@ -39,6 +39,28 @@ public sealed class CatalogTests(CoreFixture fixture)
     }
 
     [Fact]
+    public async Task Snapshot_lists_pending_and_rejected_clips_as_not_votable_and_a_new_pending_clip_bumps_the_version()
+    {
+        var season = await fixture.CreateSeasonAsync();
+        var voting = await fixture.CreateClipAsync(season.Id());
+        await fixture.ApproveAsync(voting.Id());
+        await fixture.ActivateAsync(season.Id());
+        var before = (await fixture.Anonymous.GetFromJsonAsync(CatalogRoutes.Snapshot, ContractsJson.Default.CatalogSnapshot))!;
+        Assert.Empty(before.Seasons.Single(s => s.Id == season.Id()).NotVotableClipIds);
+
+        var pending = await fixture.CreateClipAsync(season.Id());
+        var rejected = await fixture.CreateClipAsync(season.Id());
+        using var reject = await fixture.Admin.PostAsync($"/v1/admin/clips/{rejected.Id()}/reject", null);
+        Assert.Equal(HttpStatusCode.OK, reject.StatusCode);
+
+        var after = (await fixture.Anonymous.GetFromJsonAsync(CatalogRoutes.Snapshot, ContractsJson.Default.CatalogSnapshot))!;
+        Assert.True(after.Version > before.Version, "a new pending clip changes what edges see, so the ETag must change");
+        var current = after.Seasons.Single(s => s.Id == season.Id());
+        Assert.Equal([voting.Id()], current.Clips.Select(c => c.Id));
+        Assert.Equal(new[] { pending.Id(), rejected.Id() }.Order(), current.NotVotableClipIds.Order());
+    }
+
+    [Fact]
     public async Task Every_catalog_change_publishes_catalog_changed_and_bumps_the_version()
     {
         await using var nats = new NatsConnection(new NatsOpts { Url = fixture.Stack.Nats["us-east"].Url });

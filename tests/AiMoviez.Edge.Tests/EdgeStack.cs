@@ -46,8 +46,9 @@ public sealed class EdgeStack : IAsyncLifetime
     public ConcurrentDictionary<Guid, VoteRevoked> Revokes { get; } = new();
     public ConcurrentQueue<ClipViewsReported> Views { get; } = new();
 
-    /// <summary>Voting, slot 3, twelve clips.</summary>
-    public SeasonSnapshot Season { get; } = NewSeason(1, SlotStatuses.Voting, TimeSpan.FromHours(1), 12, activatedHoursAgo: 1);
+    /// <summary>Voting, slot 3, twelve clips; and one clip that is not votable, as a pending one is.</summary>
+    public SeasonSnapshot Season { get; } = NewSeason(1, SlotStatuses.Voting, TimeSpan.FromHours(1), 12, activatedHoursAgo: 1)
+        with { NotVotableClipIds = [Guid.NewGuid()] };
 
     /// <summary>Also voting, activated earlier, for limits that span seasons.</summary>
     public SeasonSnapshot OtherSeason { get; } = NewSeason(2, SlotStatuses.Voting, TimeSpan.FromHours(1), 2, activatedHoursAgo: 5);

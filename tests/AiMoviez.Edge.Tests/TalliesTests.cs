@@ -80,6 +80,35 @@ public sealed class TalliesTests(EdgeStack stack, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Tally_stream_sends_a_keep_alive_comment_every_configured_interval()
+    {
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        var environment = new Dictionary<string, string?>(stack.EdgeEnvironment) { ["ASPNETCORE_URLS"] = url, ["Edge__SseHeartbeatMs"] = "200" };
+        await using var edge = new ServiceProcess("edge-heartbeat", RepoPaths.ServiceDll("edge", "AiMoviez.Edge"), url, stack.Dir.Path, environment);
+        await edge.StartAsync();
+        await edge.WaitReadyAsync(TimeSpan.FromSeconds(30));
+
+        using var stream = await stack.Direct.GetAsync($"{url}/v1/tallies/stream?seasonId={stack.Season.Id}", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        Assert.Equal("tally", (await NextEventAsync(reader, _ => true)).Type);
+
+        // The default 15 s could not send three within the timeout; 200 ms does.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var keepAlives = 0;
+        while (keepAlives < 3 && await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line == ": keep-alive")
+            {
+                keepAlives++;
+                Assert.Equal("", await reader.ReadLineAsync(timeout.Token));
+            }
+        }
+
+        Assert.Equal(3, keepAlives);
+    }
+
+    [Fact]
     public async Task Idle_tally_subscribers_cost_little_memory()
     {
         const int subscribers = 2000;

@@ -1,8 +1,12 @@
 using System.Net;
+using System.Text;
+using System.Text.Json;
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Ballot;
+using AiMoviez.Edge.Catalog;
 using AiMoviez.Edge.Identity;
 using AiMoviez.Edge.Infrastructure;
+using AiMoviez.Edge.Tallies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -143,4 +147,40 @@ public sealed class CorsOriginsTests
     [InlineData("https://aimoviez.app", true)]
     public void Port_wildcards_and_exact_origins_match(string origin, bool allowed) =>
         Assert.Equal(allowed, CorsOrigins.IsAllowed(["http://localhost:*", "http://127.0.0.1:*", "https://aimoviez.app"], origin));
+}
+
+public sealed class CatalogViewTests
+{
+    [Fact]
+    public void A_snapshot_from_a_core_without_not_votable_ids_reads_as_none()
+    {
+        const string json = """
+            {"version":1,"generatedAt":"2026-11-22T12:00:00Z","flags":{},"bannedUserIds":[],"bannedVoterKeys":[],
+             "seasons":[{"id":"0193a5b0-0000-7000-8000-000000000001","number":1,"label":"S","genre":"Comedy","totalSlots":75,"clips":[]}]}
+            """;
+        var snapshot = JsonSerializer.Deserialize(json, ContractsJson.Default.CatalogSnapshot)!;
+        Assert.Empty(snapshot.Seasons[0].NotVotableClipIds);
+        Assert.False(new CatalogView(snapshot).IsNotVotable(Guid.NewGuid()));
+    }
+}
+
+public sealed class SeasonFeedTests
+{
+    [Fact]
+    public async Task A_seasons_one_feed_carries_a_keep_alive_comment_every_interval()
+    {
+        using var feeds = new TallyFeeds(Options.Create(new EdgeOptions { Region = "r", SseHeartbeatMs = 100 }), TimeProvider.System);
+        var seasonId = Guid.NewGuid();
+        var feed = feeds.For(seasonId);
+        Assert.Same(feed, feeds.For(seasonId));
+
+        var first = await feed.Next.WaitAsync(TimeSpan.FromSeconds(5));
+        var second = await first.Next.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(": keep-alive\n\n", Encoding.UTF8.GetString(first.Frame.Span));
+        Assert.Equal(": keep-alive\n\n", Encoding.UTF8.GetString(second.Frame.Span));
+    }
+
+    [Fact]
+    public void An_event_is_one_event_line_and_one_data_line() =>
+        Assert.Equal("event: tally\ndata: {\"a\":1}\n\n", Encoding.UTF8.GetString(SeasonFeed.Frame("tally", "{\"a\":1}")));
 }

@@ -243,6 +243,14 @@ public sealed class VoteTests(EdgeStack stack)
     }
 
     [Fact]
+    public async Task Pending_clip_of_an_active_season_is_422_clip_not_votable()
+    {
+        using var response = await stack.VoteAsync(EdgeStack.NewBrowser(), stack.Season.NotVotableClipIds[0]);
+        await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, ErrorCodes.ClipNotVotable);
+        Assert.NotEmpty(response.Header("X-RateLimit-Remaining"));
+    }
+
+    [Fact]
     public async Task Clip_of_a_slot_that_is_not_voting_is_422_clip_not_votable() =>
         await (await stack.VoteAsync(EdgeStack.NewBrowser(), stack.WaitingSeason.Clips[0].Id))
             .AssertProblemAsync(HttpStatusCode.UnprocessableEntity, ErrorCodes.ClipNotVotable);
