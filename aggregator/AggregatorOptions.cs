@@ -7,9 +7,13 @@ public sealed record AggregatorOptions
 {
     public const string Section = "Aggregator";
 
-    /// <summary>A shard batch is cut when it holds this many messages...</summary>
+    /// <summary>
+    /// A shard batch is cut when it holds this many messages... Large, because a batch's cost is mostly per batch
+    /// (round trips, statements, commit) and per touched tally or day row (one upsert per clip however many votes):
+    /// 10,000 applied about 1.4x faster than 2,000 in the ingest benchmark.
+    /// </summary>
     [Range(1, 50_000)]
-    public int MaxBatchSize { get; init; } = 2_000;
+    public int MaxBatchSize { get; init; } = 10_000;
 
     /// <summary>...or when its first message has waited this long.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]

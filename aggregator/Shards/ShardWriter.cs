@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using AiMoviez.Aggregator.Barrier;
 using AiMoviez.Aggregator.Ingest;
@@ -107,11 +108,20 @@ public sealed class ShardWriter(
     {
         await foreach (var (batch, applied) in _committed.Reader.ReadAllAsync(cancellationToken))
         {
+            var started = Stopwatch.GetTimestamp();
             await publisher.PublishTalliesAsync(applied.Tallies, cancellationToken);
             var undecided = await publisher.PublishDecisionsAsync(applied.Plan.Decisions, cancellationToken);
+            var published = Stopwatch.GetTimestamp();
             foreach (var message in batch)
             {
                 await SettleAsync(message, undecided.Contains(message.Region), cancellationToken);
+            }
+
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                logger.LogDebug("Shard {Shard} settled {Count}: publish {Publish:F1} ms, acks {Acks:F1} ms",
+                    shard, batch.Count, Stopwatch.GetElapsedTime(started, published).TotalMilliseconds,
+                    Stopwatch.GetElapsedTime(published).TotalMilliseconds);
             }
         }
     }

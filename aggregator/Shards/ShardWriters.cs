@@ -16,9 +16,12 @@ public sealed class ShardWriters : BackgroundService
     {
         _ledger = ledger;
         var settings = options.Value;
-        ByShard = shards.ByShard.ToDictionary(s => s.Key, s => new ShardWriter(
-            s.Key, s.Value, new ShardBatchApplier(s.Key, s.Value, ledger, ledgerDays, settings.DailyWeightLimit), ledger, watermarks,
-            knownSlots, publisher, metrics, settings, loggerFactory.CreateLogger("AiMoviez.Aggregator.Shards." + s.Key)));
+        ByShard = shards.ByShard.ToDictionary(s => s.Key, s =>
+        {
+            var logger = loggerFactory.CreateLogger("AiMoviez.Aggregator.Shards." + s.Key);
+            return new ShardWriter(s.Key, s.Value, new ShardBatchApplier(s.Key, s.Value, ledger, ledgerDays, settings.DailyWeightLimit, logger),
+                ledger, watermarks, knownSlots, publisher, metrics, settings, logger);
+        });
     }
 
     public IReadOnlyDictionary<string, ShardWriter> ByShard { get; }
