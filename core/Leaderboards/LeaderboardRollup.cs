@@ -14,63 +14,29 @@ namespace AiMoviez.Core.Leaderboards;
 /// its season and for all seasons, as one new generation. Runs under an advisory lock (one core at a time).
 /// </summary>
 public sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases shards, IOptions<LeaderboardOptions> options,
-    ILogger<LeaderboardRollup> logger) : BackgroundService
+    ILogger<LeaderboardRollup> logger) : ExclusivePeriodicService(catalog, logger)
 {
-    private const long RollupLockKey = 0x41694d6f7669_03;
-
     /// <summary>Re-read this much of each table after catching up, in case a shard transaction committed late; deltas make it harmless.</summary>
     private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(10);
 
     /// <summary>Bounds one pass so a large backlog cannot starve the other tables.</summary>
     private const int MaxBatchesPerPass = 20;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override long LockKey => 0x41694d6f7669_03;
+
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(options.Value.RollupIntervalSeconds);
+
+    protected override async Task RunPassAsync(NpgsqlConnection connection, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.RollupIntervalSeconds));
-        do
+        foreach (var shard in shards.Names)
         {
-            try
+            foreach (var board in LeaderboardBoard.All)
             {
-                await RunPassAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
-            {
-                logger.LogWarning("Leaderboard rollup pass failed, retrying next tick: {Error}", e.Message);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
-    private async Task RunPassAsync(CancellationToken ct)
-    {
-        await using var connection = await catalog.DataSource.OpenConnectionAsync(ct);
-        await using (var tryLock = new NpgsqlCommand("select pg_try_advisory_lock($1)", connection))
-        {
-            tryLock.Parameters.Add(new NpgsqlParameter { Value = RollupLockKey });
-            if (!(bool)(await tryLock.ExecuteScalarAsync(ct))!)
-            {
-                return;
+                await RollUpAsync(connection, shard, board, ct);
             }
         }
 
-        try
-        {
-            foreach (var shard in shards.Names)
-            {
-                foreach (var board in LeaderboardBoard.All)
-                {
-                    await RollUpAsync(connection, shard, board, ct);
-                }
-            }
-
-            await CollectRetiredAsync(connection, ct);
-        }
-        finally
-        {
-            await using var unlock = new NpgsqlCommand("select pg_advisory_unlock($1)", connection);
-            unlock.Parameters.Add(new NpgsqlParameter { Value = RollupLockKey });
-            await unlock.ExecuteScalarAsync(CancellationToken.None);
-        }
+        await CollectRetiredAsync(connection, ct);
     }
 
     private sealed record Watermark(DateTime UpdatedAt, string Subject, Guid SeasonId, DateOnly Day);
