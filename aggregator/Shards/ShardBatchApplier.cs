@@ -21,26 +21,19 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
     private const string Columns =
         "vote_id, season_id, slot_position, clip_id, creator_id, voter_key, vote_type, weight, region, flags, multi_vote, accepted_at, utc_day, status, reason";
 
-    // LoadVotesById and LoadCountedVotesOfVoters probe an index once per key of the batch, whatever the statistics
-    // say: while votes grows (from empty, or fast during a backlog) its statistics lag far behind, and the planner chose
-    // a seq scan or a hash join over every counted vote, so each batch cost O(table) and ingest slowed as it went.
-    // "offset 0" keeps each lateral subquery a per-key index probe that the planner cannot flatten into such a join.
     private const string LoadVotesById = """
-        select v.vote_id, v.season_id, v.slot_position, v.clip_id, v.voter_key, v.vote_type, v.weight, v.utc_day, v.status, v.reason
-        from unnest($1::uuid[]) as k(vote_id)
-        cross join lateral (select * from votes where votes.vote_id = k.vote_id offset 0) v
+        select vote_id, season_id, slot_position, clip_id, voter_key, vote_type, weight, utc_day, status, reason
+        from votes where vote_id = any($1)
         """;
 
     private const string LoadTombstones = "select vote_id from vote_tombstones where vote_id = any($1)";
 
     private const string LoadCountedVotesOfVoters = """
         select v.vote_id, v.season_id, v.slot_position, v.clip_id, v.voter_key, v.vote_type, v.weight, v.utc_day, v.status, v.reason
-        from (select distinct * from unnest($1::text[], $2::uuid[], $3::int[]) as k(voter_key, season_id, slot_position)) k
-        cross join lateral (
-            select * from votes
-            where votes.voter_key = k.voter_key and votes.season_id = k.season_id and votes.slot_position = k.slot_position
-              and votes.status = 'counted'
-            offset 0) v
+        from votes v
+        join (select distinct * from unnest($1::text[], $2::uuid[], $3::int[]) as k(voter_key, season_id, slot_position)) k
+          on v.voter_key = k.voter_key and v.season_id = k.season_id and v.slot_position = k.slot_position
+        where v.status = 'counted'
         """;
 
     // One set-based statement: inserted counted votes add, revoked votes subtract, grouped per row of each table,
