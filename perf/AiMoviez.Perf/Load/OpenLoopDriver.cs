@@ -50,11 +50,22 @@ public static class OpenLoopDriver
             await Task.Delay(1, CancellationToken.None);
         }
 
+        // An issuer that fell more than the grace period behind (a starved thread pool) stopped with requests due
+        // that it never handed out: they were due all the same, so they count as never sent instead of vanishing.
+        long neverIssued = 0;
+        if (!exhausted && !cancellationToken.IsCancellationRequested)
+        {
+            for (var next = issued; next < total; next++, neverIssued++)
+            {
+                onNeverSent(start + (long)(next * ticksPerRequest));
+            }
+        }
+
         // Stragglers get the grace period, counted from the end of the schedule, then are cancelled.
         var scheduleEnd = start + (long)(settings.Duration.TotalSeconds * Stopwatch.Frequency);
         var graceLeft = TimeSpan.FromSeconds(Math.Max(0, (scheduleEnd - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency)) + settings.Grace;
         var finished = await tracker.WaitAllAsync(graceLeft);
-        var abandoned = finished ? 0 : tracker.Pending;
+        var abandoned = neverIssued + (finished ? 0 : tracker.Pending);
         await abandon.CancelAsync();
         await tracker.WaitAllAsync(TimeSpan.FromSeconds(15));
         return new DriverResult(issued, abandoned, Stopwatch.GetElapsedTime(start));
@@ -67,6 +78,15 @@ public static class OpenLoopDriver
             }
             catch (OperationCanceledException)
             {
+                onNeverSent(intended);
+                return;
+            }
+
+            if (abandon.IsCancellationRequested)
+            {
+                // The slot was freed by the cancellation itself (a cancelled request releasing it), after the grace
+                // period: this request never went out, and sending it now would only report it as cancelled.
+                inFlight.Release();
                 onNeverSent(intended);
                 return;
             }

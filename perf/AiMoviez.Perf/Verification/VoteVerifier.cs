@@ -90,56 +90,10 @@ public sealed class VoteVerifier(PublicApiClient api, IReadOnlyList<EdgeEndpoint
         Console.WriteLine(drain.PublicExactAt is { } exactAt
             ? $"[verify] public tallies exact {Stopwatch.GetElapsedTime(ledger.LastAcceptedTimestamp, exactAt).TotalSeconds:0.000} s after the last 202; reading {accepted.Count:N0} votes from the shard..."
             : $"[verify] public tallies not exact; reading {accepted.Count:N0} votes from the shard...");
-        var shardVotes = await shard.ReadVotesAsync(accepted.Select(v => v.VoteId).ToList(), cancellationToken);
-        var missing = accepted.Count(v => !shardVotes.ContainsKey(v.VoteId));
-        if (missing > 0)
-        {
-            problems.Add($"{missing} votes answered 202 are not in the shard's votes table (lost).");
-        }
-
-        var byStatus = shardVotes.Values.GroupBy(v => v.Status, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-        var counted = byStatus.GetValueOrDefault(VoteStatuses.Counted) ?? [];
-        var rejected = byStatus.GetValueOrDefault(VoteStatuses.Rejected) ?? [];
-        var revoked = byStatus.GetValueOrDefault(VoteStatuses.Revoked) ?? [];
-        var unknownStatus = shardVotes.Count - counted.Count - rejected.Count - revoked.Count;
-        if (unknownStatus > 0)
-        {
-            problems.Add($"{unknownStatus} shard votes have a status other than counted, rejected or revoked.");
-        }
-
-        var rejectedWithoutReason = rejected.Count(v => string.IsNullOrEmpty(v.Reason));
-        if (rejectedWithoutReason > 0)
-        {
-            problems.Add($"{rejectedWithoutReason} rejected votes have no reason.");
-        }
-
-        var revokedButCounted = counted.Count(v => revokedByUs.Contains(v.VoteId));
-        if (revokedButCounted > 0)
-        {
-            problems.Add($"{revokedButCounted} votes whose revoke was answered 202 are still counted.");
-        }
-
-        if (counted.Count != accepted.Count - rejected.Count - revoked.Count - missing)
-        {
-            problems.Add($"counted {counted.Count} != accepted {accepted.Count} - rejected {rejected.Count} - revoked {revoked.Count} - missing {missing}.");
-        }
-
-        // Exactly-once in the counts: the shard's tallies equal its own counted rows (a doubled or lost count shows
-        // here), and grew by at least this run's counted votes; more is other clients' votes, reported.
-        var (shardAfter, countedRows) = await shard.ReadTalliesWithCountedRowsAsync(season.SeasonId, season.SlotPosition, cancellationToken);
-        problems.AddRange(shardAfter.DifferencesFrom(countedRows).Take(12).Select(d => "shard tallies vs its counted vote rows: " + d));
-        var countedDelta = CountsOf(counted.Select(v => (v.ClipId, v.Weight)));
-        var shardDelta = shardAfter.Minus(baseline.Shard);
-        if (!shardDelta.Covers(countedDelta))
-        {
-            problems.AddRange(shardDelta.DifferencesFrom(countedDelta).Take(12).Select(d => "shard tally growth vs this run's counted votes: " + d));
-        }
-
-        var foreignVotes = shardDelta.TotalVotes - countedDelta.TotalVotes;
-        if (foreignVotes != 0)
-        {
-            notes.Add($"{foreignVotes} votes not from this run were counted in the slot meanwhile (someone else voting); the tallies-vs-rows check covers them.");
-        }
+        var verdict = await ShardCheck.CheckAsync(shard, season.SeasonId, season.SlotPosition, baseline.Shard, accepted, revokedByUs, cancellationToken);
+        problems.AddRange(verdict.Problems);
+        notes.AddRange(verdict.Notes);
+        var (shardVotes, counted, rejected, revoked) = (verdict.Rows, verdict.Counted, verdict.Rejected, verdict.Revoked);
 
         foreach (var edge in edges)
         {
@@ -192,9 +146,9 @@ public sealed class VoteVerifier(PublicApiClient api, IReadOnlyList<EdgeEndpoint
             Rejected = rejected.Count,
             Revoked = revoked.Count,
             RevokesAnswered202 = revokedByUs.Count,
-            MissingInShard = missing,
+            MissingInShard = verdict.Missing,
             DuplicateVoteIds = ledger.DuplicateVoteIds,
-            ForeignVotes = foreignVotes,
+            ForeignVotes = verdict.ForeignVotes,
             RejectReasons = rejected.GroupBy(v => v.Reason ?? "(none)", StringComparer.Ordinal).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal),
             ReceiptsChecked = receipts.Checked,
             ReceiptsFinal = receipts.Final.Count,
@@ -281,7 +235,7 @@ public sealed class VoteVerifier(PublicApiClient api, IReadOnlyList<EdgeEndpoint
         return tally is not null && tally.SlotPosition == season.SlotPosition ? TallyCounts.From(tally) : null;
     }
 
-    private static TallyCounts CountsOf(IEnumerable<(Guid ClipId, int Weight)> votes) =>
+    internal static TallyCounts CountsOf(IEnumerable<(Guid ClipId, int Weight)> votes) =>
         new(votes.GroupBy(v => v.ClipId).Select(g => KeyValuePair.Create(g.Key, new ClipCount(g.Count(), g.Sum(v => (long)v.Weight)))));
 
     private static double? SecondsAfter(long from, long? to) =>
