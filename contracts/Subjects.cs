@@ -39,3 +39,14 @@ public static class StreamNames
 
     private static string Normalize(string region) => region.ToUpperInvariant().Replace('-', '_');
 }
+
+/// <summary>Retention of the regional streams; the edges and the aggregator both create them if missing, alike.</summary>
+public static class StreamLimits
+{
+    /// <summary>JetStream drops a vote published twice with the same Nats-Msg-Id within this window.</summary>
+    public static readonly TimeSpan VotesDuplicateWindow = TimeSpan.FromMinutes(2);
+
+    public static readonly TimeSpan VotesMaxAge = TimeSpan.FromDays(7);
+
+    public static readonly TimeSpan ReceiptsMaxAge = TimeSpan.FromDays(2);
+}

@@ -33,13 +33,13 @@ public sealed class RegionLink : IAsyncDisposable
         {
             Storage = StreamConfigStorage.File,
             Retention = StreamConfigRetention.Limits,
-            DuplicateWindow = TimeSpan.FromMinutes(2),
-            MaxAge = TimeSpan.FromDays(7),
+            DuplicateWindow = StreamLimits.VotesDuplicateWindow,
+            MaxAge = StreamLimits.VotesMaxAge,
         }, cancellationToken);
         await EnsureStreamAsync(new StreamConfig(StreamNames.Receipts(Name), [Subjects.Receipts(Name)])
         {
             Storage = StreamConfigStorage.File,
-            MaxAge = TimeSpan.FromDays(2),
+            MaxAge = StreamLimits.ReceiptsMaxAge,
         }, cancellationToken);
         await EnsureStreamAsync(new StreamConfig(StreamNames.DeadLetters(Name), [Subjects.DeadLetter(Name)])
         {

@@ -24,13 +24,13 @@ public sealed partial class JetStreamSetup(INatsJSContext jetStream, RegionTopol
                 await EnsureStreamAsync(new StreamConfig(region.VoteStream, [Subjects.VoteStreamSubjects(region.Name)])
                 {
                     Storage = StreamConfigStorage.File,
-                    DuplicateWindow = TimeSpan.FromMinutes(2),
-                    MaxAge = TimeSpan.FromDays(7),
+                    DuplicateWindow = StreamLimits.VotesDuplicateWindow,
+                    MaxAge = StreamLimits.VotesMaxAge,
                 }, stoppingToken);
                 await EnsureStreamAsync(new StreamConfig(region.ReceiptStream, [Subjects.Receipts(region.Name)])
                 {
                     Storage = StreamConfigStorage.File,
-                    MaxAge = TimeSpan.FromDays(2),
+                    MaxAge = StreamLimits.ReceiptsMaxAge,
                 }, stoppingToken);
                 _ready.TrySetResult();
                 return;
