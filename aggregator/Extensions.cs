@@ -44,6 +44,7 @@ public static class Extensions
         services.AddSingleton<KnownSlots>();
         services.AddSingleton<OutcomePublisher>();
         services.AddSingleton<AggregatorMetrics>();
+        services.AddSingleton<DeadLetters>();
         services.AddSingleton<ShardWriters>();
         services.AddHostedService(sp => sp.GetRequiredService<ShardWriters>());
         services.AddHostedService<RegionConsumers>();

@@ -13,10 +13,16 @@ public interface IDelivery
 
     /// <summary>Asks for redelivery after <paramref name="delay"/>.</summary>
     ValueTask NakAsync(TimeSpan delay, CancellationToken cancellationToken);
+
+    /// <summary>Moves the message to its region's dead-letter stream with <paramref name="reason"/>, then acks it.</summary>
+    Task DeadLetterAsync(string reason, CancellationToken cancellationToken);
 }
 
-public sealed class JetStreamDelivery(INatsJSMsg<byte[]> message) : IDelivery
+public sealed class JetStreamDelivery(INatsJSMsg<byte[]> message, RegionLink region, DeadLetters deadLetters) : IDelivery
 {
+    public Task DeadLetterAsync(string reason, CancellationToken cancellationToken) =>
+        deadLetters.MoveAsync(region, message, reason, cancellationToken);
+
     public ValueTask AckAsync(CancellationToken cancellationToken) => message.AckAsync(cancellationToken: cancellationToken);
 
     public ValueTask NakAsync(TimeSpan delay, CancellationToken cancellationToken) =>

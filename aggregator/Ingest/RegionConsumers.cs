@@ -17,7 +17,7 @@ public sealed class RegionConsumers(
     ShardMap shardMap,
     ShardWriters writers,
     AppliedWatermarks watermarks,
-    AggregatorMetrics metrics,
+    DeadLetters deadLetters,
     IOptions<AggregatorOptions> options,
     ILogger<RegionConsumers> logger) : BackgroundService
 {
@@ -94,29 +94,12 @@ public sealed class RegionConsumers(
         if (decoded.PoisonReason is { } reason)
         {
             watermarks.Delivered(region.Name, null, sequence, metadata.Timestamp);
-            await DeadLetterAsync(region, message, reason, cancellationToken);
+            // Poison never blocks its stream.
+            await deadLetters.MoveAsync(region, message, reason, cancellationToken);
             return;
         }
 
         watermarks.Delivered(region.Name, decoded.Shard, sequence, metadata.Timestamp);
-        writers.ByShard[decoded.Shard!].Enqueue(new InboundMessage(region.Name, sequence, decoded.Event!, new JetStreamDelivery(message)));
-    }
-
-    /// <summary>Poison never blocks its stream: stored in the dead-letter stream with its reason, then acked.</summary>
-    private async Task DeadLetterAsync(RegionLink region, INatsJSMsg<byte[]> message, string reason, CancellationToken cancellationToken)
-    {
-        logger.LogWarning("Dead letter from {Region} seq {Sequence}: {Reason}", region.Name, message.Metadata!.Value.Sequence.Stream, reason);
-        var headers = new NatsHeaders
-        {
-            ["AiMoviez-Reason"] = reason,
-            ["AiMoviez-Subject"] = message.Subject,
-            ["AiMoviez-Sequence"] = message.Metadata!.Value.Sequence.Stream.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        var ack = await region.JetStream.PublishAsync(Subjects.DeadLetter(region.Name), message.Data ?? [], headers: headers,
-            opts: new NatsJSPubOpts { MsgId = $"{StreamNames.Votes(region.Name)}-{message.Metadata!.Value.Sequence.Stream}" },
-            cancellationToken: cancellationToken);
-        ack.EnsureSuccess();
-        metrics.DeadLettered(region.Name);
-        await message.AckAsync(cancellationToken: cancellationToken);
+        writers.ByShard[decoded.Shard!].Enqueue(new InboundMessage(region.Name, sequence, decoded.Event!, new JetStreamDelivery(message, region, deadLetters)));
     }
 }

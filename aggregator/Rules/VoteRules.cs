@@ -3,8 +3,8 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Aggregator.Rules;
 
 /// <summary>A vote as the shard stores it, as far as the rules need it.</summary>
-public sealed record StoredVote(Guid VoteId, Guid SeasonId, int SlotPosition, Guid ClipId, string VoterKey, string VoteType,
-    int Weight, DateOnly UtcDay, string Status, string? Reason);
+public sealed record StoredVote(Guid VoteId, Guid SeasonId, int SlotPosition, Guid ClipId, Guid CreatorId, string VoterKey,
+    string VoteType, int Weight, DateOnly UtcDay, string Status, string? Reason);
 
 /// <summary>What a batch's rules read from its shard (inside the batch's transaction).</summary>
 public sealed record ShardState(

@@ -7,6 +7,12 @@ public static class ShardSchema
 {
     public const int Version = 1;
 
+    /// <summary>
+    /// Taken by every transaction that writes votes or counts: the rules decide against the shard as they read it, so
+    /// two aggregators (a stale one still running beside its replacement) take turns instead of racing.
+    /// </summary>
+    public const string WriterLockSql = "select pg_advisory_xact_lock(7340033)";
+
     private const string CreateV1 = """
         create table if not exists votes (
             vote_id uuid primary key, season_id uuid not null, slot_position int not null, clip_id uuid not null,

@@ -135,11 +135,16 @@ public sealed class ShardWriter(
             return;
         }
 
-        AppliedBatch applied;
+        AppliedBatch? applied = null;
+        PostgresException? refused = null;
         await _turn.WaitAsync(cancellationToken);
         try
         {
             applied = await applier.ApplyAsync(batch.Select(m => (m.Region, m.Event)).ToList(), knownSlots.LatestSlot, cancellationToken);
+        }
+        catch (PostgresException e) when (IsRefusedData(e))
+        {
+            refused = e;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -155,6 +160,12 @@ public sealed class ShardWriter(
             _turn.Release();
         }
 
+        if (applied is null)
+        {
+            await SplitRefusedAsync(batch, refused!, cancellationToken);
+            return;
+        }
+
         Healthy = true;
         _retryDelay = FirstRetry;
         LastAppliedAt = applied.CommittedAt;
@@ -167,6 +178,49 @@ public sealed class ShardWriter(
 
         knownSlots.Observe(shard, applied.Tallies);
         await _committed.Writer.WriteAsync((batch, applied), cancellationToken);
+    }
+
+    /// <summary>
+    /// The shard is up but refuses what a message holds (a value out of range, a key too long to index...): retrying
+    /// the batch would fail forever and stall the shard's seasons.
+    /// </summary>
+    private static bool IsRefusedData(PostgresException e) =>
+        e.SqlState.StartsWith("22", StringComparison.Ordinal) // data exception
+        || e.SqlState.StartsWith("23", StringComparison.Ordinal) // integrity constraint violation
+        || e.SqlState.StartsWith("54", StringComparison.Ordinal); // program limit exceeded
+
+    /// <summary>
+    /// Applies each half of a refused batch on its own, down to the single message the shard refuses, which goes to its
+    /// region's dead-letter stream; every other message of the batch is applied as usual.
+    /// </summary>
+    private async Task SplitRefusedAsync(List<InboundMessage> batch, PostgresException error, CancellationToken cancellationToken)
+    {
+        if (batch.Count > 1)
+        {
+            await ApplyAsync(batch[..(batch.Count / 2)], cancellationToken);
+            await ApplyAsync(batch[(batch.Count / 2)..], cancellationToken);
+            return;
+        }
+
+        var message = batch[0];
+        try
+        {
+            // An accepted vote must end with a final word: its receipt says rejected.
+            if (message.Event is VoteCast cast && (await publisher.PublishDecisionsAsync(
+                    [(message.Region, new VoteDecision(cast.VoteId, VoteStatuses.Rejected, ErrorCodes.InvalidRequest))], cancellationToken)).Count > 0)
+            {
+                throw new InvalidOperationException("receipts not published");
+            }
+
+            await message.Delivery.DeadLetterAsync($"refused by {shard}: {error.SqlState} {error.MessageText}", cancellationToken);
+            watermarks.Applied(message.Region, shard, message.Sequence);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Message {Region} seq {Sequence} refused by shard {Shard} and not dead-lettered ({Error}); redelivering",
+                message.Region, message.Sequence, shard, e.Message);
+            await NakAsync(batch, _retryDelay, cancellationToken);
+        }
     }
 
     /// <summary>Removes a slot's votes and counts, between two batches of this writer; returns the zeroed tally.</summary>

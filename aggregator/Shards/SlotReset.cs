@@ -30,16 +30,26 @@ public static class SlotReset
     public static async Task<List<(string VoterKey, DateOnly Day, long Weight)>> ExecuteAsync(NpgsqlDataSource dataSource,
         Guid seasonId, int slotPosition, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(Sql);
-        command.Parameters.Add(new NpgsqlParameter { Value = seasonId });
-        command.Parameters.Add(new NpgsqlParameter { Value = slotPosition });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var removed = new List<(string, DateOnly, long)>();
-        while (await reader.ReadAsync(cancellationToken))
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var command = new NpgsqlCommand(ShardSchema.WriterLockSql, connection, transaction))
         {
-            removed.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetInt64(2)));
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        var removed = new List<(string, DateOnly, long)>();
+        await using (var command = new NpgsqlCommand(Sql, connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = seasonId });
+            command.Parameters.Add(new NpgsqlParameter { Value = slotPosition });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                removed.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetInt64(2)));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
         return removed;
     }
 }

@@ -45,7 +45,10 @@ public static class IngestBenchmark
         await command.ExecuteNonQueryAsync();
     }
 
-    /// <summary>Distinct voters (one vote each), so every vote is counted and the rules do their full work.</summary>
+    /// <summary>
+    /// Distinct voters (one vote each), so every vote is counted and the rules do their full work; time-ordered vote ids
+    /// as the edges make them.
+    /// </summary>
     private static IEnumerable<VoteCast> Votes(string region, int count, int clipCount)
     {
         var seasonId = Guid.NewGuid();
@@ -56,7 +59,7 @@ public static class IngestBenchmark
             var clip = clips[i % clips.Length];
             yield return new VoteCast
             {
-                VoteId = Guid.NewGuid(),
+                VoteId = Guid.CreateVersion7(),
                 SeasonId = seasonId,
                 SeasonNumber = 1,
                 SlotPosition = 1,
@@ -158,6 +161,8 @@ public static class IngestBenchmark
                 ["ASPNETCORE_URLS"] = url,
                 ["DOTNET_gcServer"] = "1",
                 ["Logging__LogLevel__Default"] = "Warning",
+                // Each batch's phase timings, kept with the results.
+                ["Logging__LogLevel__AiMoviez.Aggregator.Shards"] = "Debug",
             });
         var run = Stopwatch.StartNew();
         await aggregator.StartAsync();
@@ -191,6 +196,9 @@ public static class IngestBenchmark
         }
 
         aggregator.Kill();
+        var results = Directory.CreateDirectory(Path.Combine(RepoPaths.Root, "perf", "results")).FullName;
+        File.Copy(Path.Combine(dir.Path, "aggregator-" + region + ".log"), Path.Combine(results, $"ingest-aggregator-{region}.log"), true);
+        Console.WriteLine($"  [{region}] aggregator log with per-batch phase timings: perf/results/ingest-aggregator-{region}.log");
         return voteCount / seconds;
     }
 }

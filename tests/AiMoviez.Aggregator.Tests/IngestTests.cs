@@ -160,6 +160,36 @@ public sealed class IngestTests(AggregatorFixture fixture)
     }
 
     [Fact]
+    public async Task Message_the_shard_refuses_goes_to_dead_letter_and_the_rest_of_its_batch_counts()
+    {
+        var (number, season) = (SeasonOn("shard-1"), Guid.NewGuid());
+        var before = (await fixture.PipelineAsync()).Regions.Single(r => r.Region == UsEast).DeadLetters;
+        // Decodes fine, but no btree can index a key this long: PostgreSQL refuses the whole batch holding it.
+        var unindexable = Vote(number, season, Guid.NewGuid(), "user_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(15_000)));
+        var goods = Enumerable.Range(0, 10).Select(i => Vote(number, season, Guid.NewGuid(), "user_beside_refused_" + i)).ToList();
+
+        await fixture.PublishManyAsync([.. goods[..5], unindexable, .. goods[5..]]);
+        await fixture.WaitDrainedAsync(number, season);
+
+        Assert.Equal(10, await fixture.CountedAsync(number, season));
+        Assert.Null(await fixture.StatusAsync(number, unindexable.VoteId));
+        var after = await Eventually.UntilAsync(() => fixture.PipelineAsync(),
+            p => p.Regions.Single(r => r.Region == UsEast).DeadLetters == before + 1, Wait, "refused vote dead-lettered");
+        Assert.Equal(0UL, after.Regions.Single(r => r.Region == UsEast).ConsumerLag);
+        Assert.True(after.Shards.Single(s => s.Shard == "shard-1").Healthy);
+        var consumer = await fixture.JetStream(UsEast).CreateOrderedConsumerAsync(StreamNames.DeadLetters(UsEast));
+        var reasons = new List<string>();
+        await foreach (var message in consumer.FetchNoWaitAsync<byte[]>(new NATS.Client.JetStream.NatsJSFetchOpts { MaxMsgs = 100 }))
+        {
+            reasons.Add(message.Headers!["AiMoviez-Reason"].ToString());
+        }
+
+        Assert.Contains(reasons, r => r.StartsWith("refused by shard-1: 54000", StringComparison.Ordinal));
+        Assert.Equal(new VoteDecision(unindexable.VoteId, VoteStatuses.Rejected, ErrorCodes.InvalidRequest),
+            (await fixture.ReceiptsAsync(UsEast))[unindexable.VoteId]);
+    }
+
+    [Fact]
     public async Task Reset_removes_every_vote_and_count_of_the_slot()
     {
         var (number, season) = (SeasonOn("shard-1"), Guid.NewGuid());

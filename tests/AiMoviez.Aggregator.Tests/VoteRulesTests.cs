@@ -96,7 +96,7 @@ public sealed class VoteRulesTests
     public void Vote_already_stored_is_not_applied_again_and_keeps_its_decision()
     {
         var vote = Vote(1, Season, Guid.NewGuid(), "v");
-        var stored = new StoredVote(vote.VoteId, Season, 1, vote.ClipId, "v", VoteTypes.Standard, 1, DateOnly.FromDateTime(DateTime.UtcNow),
+        var stored = new StoredVote(vote.VoteId, Season, 1, vote.ClipId, vote.CreatorId, "v", VoteTypes.Standard, 1, DateOnly.FromDateTime(DateTime.UtcNow),
             VoteStatuses.Counted, null);
         var state = new ShardState(new Dictionary<Guid, StoredVote> { [vote.VoteId] = stored }, new HashSet<Guid>(), [stored]);
 
