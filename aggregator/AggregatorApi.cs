@@ -57,8 +57,10 @@ public static class AggregatorApi
     }
 
     /// <summary>
-    /// Drained when, in every region, the shard has applied everything through the stream's last sequence. The last
-    /// sequence is read before the watermark, so a message stored after the question cannot make a false "drained".
+    /// Drained when, in every region, the season's lane is applied through everything stored in it. The lane's consumer
+    /// is read before the watermark: with nothing pending, everything the lane holds was delivered by its delivered
+    /// sequence (otherwise the stream's last sequence stands in, which keeps the answer false), and a message stored
+    /// after the question cannot make a false "drained".
     /// </summary>
     public static async Task<Results<Ok<BarrierStatus>, ProblemHttpResult>> GetBarrier(Guid seasonId, int seasonNumber,
         ShardMap shardMap, RegionLinks regions, AppliedWatermarks watermarks, CancellationToken cancellationToken)
@@ -75,14 +77,17 @@ public static class AggregatorApi
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(ProbeTimeout);
-                var stream = await region.JetStream.GetStreamAsync(StreamNames.Votes(region.Name), cancellationToken: timeout.Token);
-                var last = stream.Info.State.LastSeq;
-                var applied = watermarks.AppliedThrough(region.Name, shard);
+                var stream = StreamNames.Votes(region.Name);
+                var info = (await region.JetStream.GetConsumerAsync(stream, StreamNames.AggregatorConsumer(shard), timeout.Token)).Info;
+                var last = info.NumPending == 0
+                    ? info.Delivered.StreamSeq
+                    : (await region.JetStream.GetStreamAsync(stream, cancellationToken: timeout.Token)).Info.State.LastSeq;
+                var applied = watermarks.AppliedThrough(region.Name, shard, (info.Delivered.ConsumerSeq, info.Delivered.StreamSeq));
                 marks.Add(new RegionWatermark(region.Name, last, applied ?? 0, applied is not null));
             }
             catch (Exception e) when (e is NatsJSException or NATS.Client.Core.NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                marks.Add(new RegionWatermark(region.Name, 0, watermarks.AppliedThrough(region.Name, shard) ?? 0, false));
+                marks.Add(new RegionWatermark(region.Name, 0, 0, false));
             }
         }
 
@@ -110,10 +115,17 @@ public static class AggregatorApi
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(ProbeTimeout);
                 var stream = await region.JetStream.GetStreamAsync(StreamNames.Votes(region.Name), cancellationToken: timeout.Token);
-                var consumer = await region.JetStream.GetConsumerAsync(StreamNames.Votes(region.Name), RegionConsumers.ConsumerName, timeout.Token);
+                ulong lag = 0, ackPending = 0;
+                foreach (var lane in writers.Lanes)
+                {
+                    var consumer = await region.JetStream.GetConsumerAsync(StreamNames.Votes(region.Name), StreamNames.AggregatorConsumer(lane), timeout.Token);
+                    lag += consumer.Info.NumPending;
+                    ackPending += (ulong)Math.Max(0, consumer.Info.NumAckPending);
+                }
+
                 var deadLetters = await region.JetStream.GetStreamAsync(StreamNames.DeadLetters(region.Name), cancellationToken: timeout.Token);
-                regionStates.Add(new RegionPipeline(region.Name, true, (ulong)stream.Info.State.Messages, consumer.Info.NumPending,
-                    (ulong)consumer.Info.NumAckPending, age, (long)deadLetters.Info.State.Messages));
+                regionStates.Add(new RegionPipeline(region.Name, true, (ulong)stream.Info.State.Messages, lag, ackPending, age,
+                    (long)deadLetters.Info.State.Messages));
             }
             catch (Exception e) when (e is NatsJSException or NATS.Client.Core.NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {

@@ -20,14 +20,17 @@ public sealed record AggregatorOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
     public TimeSpan MaxBatchAge { get; init; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Messages each region pull asks for at once.</summary>
+    /// <summary>Messages each lane's pull asks for at once.</summary>
     [Range(1, 10_000)]
     public int PullBatchSize { get; init; } = 1_000;
 
     [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Bounds the messages held in memory per region, including those of a shard that is down.</summary>
+    /// <summary>
+    /// Bounds the messages held in memory per lane (one region's messages for one shard), including those of a shard
+    /// that is down, which waits on this alone: the other lanes keep flowing.
+    /// </summary>
     [Range(100, 1_000_000)]
     public int MaxAckPending { get; init; } = 100_000;
 

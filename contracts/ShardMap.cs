@@ -20,6 +20,15 @@ public sealed class ShardMap
             }
         }
 
+        foreach (var shard in topology.Shards)
+        {
+            // A shard name is a lane of the vote streams, so one NATS subject token.
+            if (shard.Name.Length == 0 || shard.Name == Subjects.UnroutedLane || shard.Name.Any(c => c is '.' or '*' or '>' || char.IsWhiteSpace(c)))
+            {
+                throw new ArgumentException($"Invalid shard name '{shard.Name}': it must be one NATS subject token other than '{Subjects.UnroutedLane}'.");
+            }
+        }
+
         _ranges = topology.SeasonShards;
     }
 
@@ -36,4 +45,7 @@ public sealed class ShardMap
 
         return null;
     }
+
+    /// <summary>The vote-stream lane of the season: its shard, or <see cref="Subjects.UnroutedLane"/>.</summary>
+    public string LaneFor(int seasonNumber) => ShardFor(seasonNumber) ?? Subjects.UnroutedLane;
 }

@@ -3,14 +3,23 @@ namespace AiMoviez.Contracts;
 /// <summary>NATS subjects. Every region has its own NATS; the subjects are the same in each.</summary>
 public static class Subjects
 {
+    /// <summary>
+    /// A region's vote stream has one lane per shard (the shard's name, or <see cref="UnroutedLane"/>): the aggregator
+    /// consumes each lane on its own, so a shard that is down holds back only its own lane.
+    /// </summary>
+    public const string UnroutedLane = "unrouted";
+
     /// <summary>JetStream: a vote an edge accepted. Nats-Msg-Id is the vote id.</summary>
-    public static string VoteCast(string region) => $"votes.{region}.cast";
+    public static string VoteCast(string region, string lane) => $"votes.{region}.{lane}.cast";
 
     /// <summary>JetStream: a vote its voter took back.</summary>
-    public static string VoteRevoked(string region) => $"votes.{region}.revoke";
+    public static string VoteRevoked(string region, string lane) => $"votes.{region}.{lane}.revoke";
 
     /// <summary>JetStream: batched ballot views.</summary>
-    public static string ClipViews(string region) => $"votes.{region}.views";
+    public static string ClipViews(string region, string lane) => $"votes.{region}.{lane}.views";
+
+    /// <summary>Every message of one lane of the region's vote stream.</summary>
+    public static string VoteLane(string region, string lane) => $"votes.{region}.{lane}.>";
 
     public static string VoteStreamSubjects(string region) => $"votes.{region}.>";
 
@@ -36,6 +45,9 @@ public static class StreamNames
     public static string Receipts(string region) => "RECEIPTS_" + Normalize(region);
 
     public static string DeadLetters(string region) => "DEADLETTER_" + Normalize(region);
+
+    /// <summary>The aggregator's durable consumer of one lane of a region's vote stream.</summary>
+    public static string AggregatorConsumer(string lane) => "aggregator-" + lane;
 
     private static string Normalize(string region) => region.ToUpperInvariant().Replace('-', '_');
 }

@@ -27,6 +27,7 @@ public static class Extensions
             () => configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions());
         var (topology, region) = EdgeTopology.Load(configuration);
         services.AddSingleton(region);
+        services.AddSingleton(new ShardMap(topology));
         services.AddSingleton(TimeProvider.System);
 
         if (string.IsNullOrEmpty(configuration["urls"]))

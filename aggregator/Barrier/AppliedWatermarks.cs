@@ -1,91 +1,93 @@
 namespace AiMoviez.Aggregator.Barrier;
 
 /// <summary>
-/// Per region and shard, the highest stream sequence through which every message routed to the shard is applied.
-/// JetStream's ack floor cannot pass a message of a shard that is down, so the barrier tracks each shard's own
-/// unapplied sequences: applied-through = (lowest unapplied sequence of the shard) - 1, or, with none, the highest
-/// sequence delivered so far (first deliveries arrive in stream order, so everything below it has been seen).
-/// A region starts from its consumer's ack floor, which makes the answer conservative after a restart.
+/// Per region and lane (a shard's part of the region's vote stream), the highest stream sequence through which every
+/// message of the lane is applied. Each lane has its own consumer, which delivers first deliveries in stream order:
+/// applied-through = (lowest delivered but unapplied sequence of the lane) - 1, or, with none, the highest sequence
+/// the lane's consumer has delivered, once this process has received every delivery the consumer made (its consumer
+/// sequence), else the highest stream sequence received. A lane starts from its consumer's ack floor, which makes the
+/// answer conservative after a restart.
 /// </summary>
 public sealed class AppliedWatermarks
 {
-    private readonly Dictionary<string, RegionMarks> _regions = [];
+    private readonly Dictionary<(string Region, string Lane), LaneMarks> _lanes = [];
 
-    public void Start(string region, ulong ackFloor)
+    public void Start(string region, string lane, ulong ackFloor)
     {
-        lock (_regions)
+        lock (_lanes)
         {
-            _regions[region] = new RegionMarks { HighestDelivered = ackFloor };
+            _lanes[(region, lane)] = new LaneMarks { HighestDelivered = ackFloor };
         }
     }
 
-    /// <summary>A message was delivered; <paramref name="shard"/> is null when it needs no shard (poison).</summary>
-    public void Delivered(string region, string? shard, ulong sequence, DateTimeOffset storedAt)
+    /// <summary>A message was delivered; <paramref name="awaitsApply"/> is false for poison, which is never applied.</summary>
+    public void Delivered(string region, string lane, ulong sequence, ulong consumerSequence, DateTimeOffset storedAt, bool awaitsApply)
     {
-        lock (_regions)
+        lock (_lanes)
         {
-            var marks = _regions[region];
-            if (shard is not null)
+            var marks = _lanes[(region, lane)];
+            if (awaitsApply)
             {
-                marks.Unapplied(shard)[sequence] = storedAt;
+                marks.Unapplied[sequence] = storedAt;
             }
 
             marks.HighestDelivered = Math.Max(marks.HighestDelivered, sequence);
+            marks.HighestConsumerSequence = Math.Max(marks.HighestConsumerSequence, consumerSequence);
         }
     }
 
-    public void Applied(string region, string shard, ulong sequence)
+    public void Applied(string region, string lane, ulong sequence)
     {
-        lock (_regions)
+        lock (_lanes)
         {
-            if (_regions.TryGetValue(region, out var marks))
+            if (_lanes.TryGetValue((region, lane), out var marks))
             {
-                marks.Unapplied(shard).Remove(sequence);
+                marks.Unapplied.Remove(sequence);
             }
         }
     }
 
-    /// <summary>Null until the region's consumer has started.</summary>
-    public ulong? AppliedThrough(string region, string shard)
+    /// <summary>
+    /// Null until the lane's consumer has started. <paramref name="consumerDelivered"/> is the consumer's state on the
+    /// server, read before: a filtered consumer's delivered stream sequence also passes other lanes' messages, so it only
+    /// counts once every delivery it made has arrived here.
+    /// </summary>
+    public ulong? AppliedThrough(string region, string lane, (ulong ConsumerSequence, ulong StreamSequence) consumerDelivered)
     {
-        lock (_regions)
+        lock (_lanes)
         {
-            if (!_regions.TryGetValue(region, out var marks))
+            if (!_lanes.TryGetValue((region, lane), out var marks))
             {
                 return null;
             }
 
-            var unapplied = marks.Unapplied(shard);
-            return unapplied.Count == 0 ? marks.HighestDelivered : unapplied.Keys.First() - 1;
+            if (marks.Unapplied.Count > 0)
+            {
+                return marks.Unapplied.Keys.First() - 1;
+            }
+
+            return marks.HighestConsumerSequence >= consumerDelivered.ConsumerSequence
+                ? Math.Max(marks.HighestDelivered, consumerDelivered.StreamSequence)
+                : marks.HighestDelivered;
         }
     }
 
     /// <summary>When the oldest delivered but unapplied message of the region was stored, if any.</summary>
     public DateTimeOffset? OldestUnapplied(string region)
     {
-        lock (_regions)
+        lock (_lanes)
         {
-            return _regions.TryGetValue(region, out var marks)
-                ? marks.Shards.Values.Where(s => s.Count > 0).Select(s => (DateTimeOffset?)s.First().Value).Min()
-                : null;
+            return _lanes.Where(l => l.Key.Region == region && l.Value.Unapplied.Count > 0)
+                .Select(l => (DateTimeOffset?)l.Value.Unapplied.First().Value).Min();
         }
     }
 
-    private sealed class RegionMarks
+    private sealed class LaneMarks
     {
         public ulong HighestDelivered { get; set; }
 
-        public Dictionary<string, SortedDictionary<ulong, DateTimeOffset>> Shards { get; } = [];
+        public ulong HighestConsumerSequence { get; set; }
 
-        public SortedDictionary<ulong, DateTimeOffset> Unapplied(string shard)
-        {
-            if (!Shards.TryGetValue(shard, out var unapplied))
-            {
-                unapplied = [];
-                Shards[shard] = unapplied;
-            }
-
-            return unapplied;
-        }
+        public SortedDictionary<ulong, DateTimeOffset> Unapplied { get; } = [];
     }
 }

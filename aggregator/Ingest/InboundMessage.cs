@@ -2,9 +2,9 @@ using NATS.Client.JetStream;
 
 namespace AiMoviez.Aggregator.Ingest;
 
-/// <summary>A decoded event from a region's vote stream, routed to its season's shard.</summary>
+/// <summary>A decoded event from a lane of a region's vote stream, routed to its season's shard.</summary>
 /// <param name="Event">A VoteCast, VoteRevoked or ClipViewsReported.</param>
-public sealed record InboundMessage(string Region, ulong Sequence, object Event, IDelivery Delivery);
+public sealed record InboundMessage(string Region, string Lane, ulong Sequence, object Event, IDelivery Delivery);
 
 /// <summary>How a delivered message is settled with its stream.</summary>
 public interface IDelivery

@@ -9,8 +9,10 @@ using NATS.Client.JetStream.Models;
 namespace AiMoviez.Aggregator.Ingest;
 
 /// <summary>
-/// Pulls every region's vote stream concurrently through the durable consumer <see cref="ConsumerName"/>, decodes and
-/// routes each message to its shard's writer, and moves poison to the region's dead-letter stream.
+/// Pulls every lane of every region's vote stream concurrently, each through its own durable consumer
+/// (<see cref="StreamNames.AggregatorConsumer"/>), decodes and routes each message to its shard's writer, and moves
+/// poison to the region's dead-letter stream. A lane per shard means a shard that is down holds back only its own
+/// lane: the messages it cannot take fill its lane's MaxAckPending, never another shard's.
 /// </summary>
 public sealed class RegionConsumers(
     RegionLinks regions,
@@ -21,29 +23,27 @@ public sealed class RegionConsumers(
     IOptions<AggregatorOptions> options,
     ILogger<RegionConsumers> logger) : BackgroundService
 {
-    public const string ConsumerName = "aggregator";
-
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(regions.All.Select(r => Task.Run(() => ConsumeAsync(r, stoppingToken), stoppingToken)));
+        Task.WhenAll(regions.All.SelectMany(r => writers.Lanes.Select(lane => Task.Run(() => ConsumeAsync(r, lane, stoppingToken), stoppingToken))));
 
-    private async Task ConsumeAsync(RegionLink region, CancellationToken cancellationToken)
+    private async Task ConsumeAsync(RegionLink region, string lane, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
                 await region.EnsureStreamsAsync(cancellationToken);
-                var (consumer, ackFloor) = await RestartConsumerAsync(region, cancellationToken);
-                watermarks.Start(region.Name, ackFloor);
+                var (consumer, ackFloor) = await RestartConsumerAsync(region, lane, cancellationToken);
+                watermarks.Start(region.Name, lane, ackFloor);
                 var pull = new NatsJSConsumeOpts { MaxMsgs = options.Value.PullBatchSize };
                 await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: pull, cancellationToken: cancellationToken))
                 {
-                    await HandleAsync(region, message, cancellationToken);
+                    await HandleAsync(region, lane, message, cancellationToken);
                 }
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                logger.LogWarning("Consumer of region {Region} stopped ({Error}); restarting", region.Name, e.Message);
+                logger.LogWarning("Consumer of region {Region} lane {Lane} stopped ({Error}); restarting", region.Name, lane, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }
         }
@@ -53,15 +53,17 @@ public sealed class RegionConsumers(
     /// Recreates the durable consumer from its ack floor, so what the last process left unacked is redelivered now rather
     /// than after AckWait. Acked messages beyond the floor come again too; applying them is idempotent.
     /// </summary>
-    private async Task<(INatsJSConsumer Consumer, ulong AckFloor)> RestartConsumerAsync(RegionLink region, CancellationToken cancellationToken)
+    private async Task<(INatsJSConsumer Consumer, ulong AckFloor)> RestartConsumerAsync(RegionLink region, string lane,
+        CancellationToken cancellationToken)
     {
         var stream = StreamNames.Votes(region.Name);
+        var name = StreamNames.AggregatorConsumer(lane);
         ulong ackFloor = 0;
         try
         {
-            var existing = await region.JetStream.GetConsumerAsync(stream, ConsumerName, cancellationToken);
+            var existing = await region.JetStream.GetConsumerAsync(stream, name, cancellationToken);
             ackFloor = existing.Info.AckFloor.StreamSeq;
-            await region.JetStream.DeleteConsumerAsync(stream, ConsumerName, cancellationToken);
+            await region.JetStream.DeleteConsumerAsync(stream, name, cancellationToken);
         }
         catch (NatsJSApiException e) when (e.Error.Code == 404)
         {
@@ -69,8 +71,9 @@ public sealed class RegionConsumers(
         }
 
         var settings = options.Value;
-        var config = new ConsumerConfig(ConsumerName)
+        var config = new ConsumerConfig(name)
         {
+            FilterSubject = Subjects.VoteLane(region.Name, lane),
             AckPolicy = ConsumerConfigAckPolicy.Explicit,
             AckWait = settings.AckWait,
             MaxAckPending = settings.MaxAckPending,
@@ -86,20 +89,22 @@ public sealed class RegionConsumers(
         return (consumer, ackFloor);
     }
 
-    private async Task HandleAsync(RegionLink region, INatsJSMsg<byte[]> message, CancellationToken cancellationToken)
+    private async Task HandleAsync(RegionLink region, string lane, INatsJSMsg<byte[]> message, CancellationToken cancellationToken)
     {
         var metadata = message.Metadata!.Value;
         var sequence = metadata.Sequence.Stream;
         var decoded = MessageDecoder.Decode(message.Subject, message.Data ?? [], shardMap);
         if (decoded.PoisonReason is { } reason)
         {
-            watermarks.Delivered(region.Name, null, sequence, metadata.Timestamp);
+            watermarks.Delivered(region.Name, lane, sequence, metadata.Sequence.Consumer, metadata.Timestamp, awaitsApply: false);
             // Poison never blocks its stream.
             await deadLetters.MoveAsync(region, message, reason, cancellationToken);
             return;
         }
 
-        watermarks.Delivered(region.Name, decoded.Shard, sequence, metadata.Timestamp);
-        writers.ByShard[decoded.Shard!].Enqueue(new InboundMessage(region.Name, sequence, decoded.Event!, new JetStreamDelivery(message, region, deadLetters)));
+        watermarks.Delivered(region.Name, lane, sequence, metadata.Sequence.Consumer, metadata.Timestamp, awaitsApply: true);
+        // Routed by season, not by lane: after a season moved shards, its older messages still reach the right one.
+        writers.ByShard[decoded.Shard!].Enqueue(
+            new InboundMessage(region.Name, lane, sequence, decoded.Event!, new JetStreamDelivery(message, region, deadLetters)));
     }
 }

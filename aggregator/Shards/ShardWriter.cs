@@ -173,7 +173,7 @@ public sealed class ShardWriter(
         metrics.BatchApplied(shard, batch.Count, applied.Plan.CountedVotes);
         foreach (var message in batch)
         {
-            watermarks.Applied(message.Region, shard, message.Sequence);
+            watermarks.Applied(message.Region, message.Lane, message.Sequence);
         }
 
         knownSlots.Observe(shard, applied.Tallies);
@@ -213,7 +213,7 @@ public sealed class ShardWriter(
             }
 
             await message.Delivery.DeadLetterAsync($"refused by {shard}: {error.SqlState} {error.MessageText}", cancellationToken);
-            watermarks.Applied(message.Region, shard, message.Sequence);
+            watermarks.Applied(message.Region, message.Lane, message.Sequence);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

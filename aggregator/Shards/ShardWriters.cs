@@ -1,3 +1,4 @@
+using AiMoviez.Contracts;
 using AiMoviez.Aggregator.Barrier;
 using AiMoviez.Aggregator.Republish;
 using AiMoviez.Aggregator.Rules;
@@ -25,6 +26,9 @@ public sealed class ShardWriters : BackgroundService
     }
 
     public IReadOnlyDictionary<string, ShardWriter> ByShard { get; }
+
+    /// <summary>The lanes of every region's vote stream: one per shard, and one for seasons no shard holds.</summary>
+    public IReadOnlyList<string> Lanes => [.. ByShard.Keys.Order(StringComparer.Ordinal), Subjects.UnroutedLane];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

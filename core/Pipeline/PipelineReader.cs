@@ -9,13 +9,12 @@ using Npgsql;
 namespace AiMoviez.Core.Pipeline;
 
 /// <summary>
-/// The vote pipeline as operators watch it: per region the vote stream and the aggregator's consumer on it (read from
-/// JetStream itself, so it works while the aggregator is down), per shard its last applied batch (shard_status).
+/// The vote pipeline as operators watch it: per region the vote stream and the aggregator's consumers on its lanes
+/// (read from JetStream itself, so it works while the aggregator is down), per shard its last applied batch
+/// (shard_status).
 /// </summary>
 public sealed class PipelineReader(RegionNats nats, ShardDatabases shards, TimeProvider time, ILogger<PipelineReader> logger)
 {
-    public const string AggregatorConsumer = "aggregator";
-
     public async Task<PipelineStatus> ReadAsync(CancellationToken ct)
     {
         var regions = nats.Connections.Select(pair => ReadRegionAsync(pair.Key, pair.Value, ct));
@@ -47,29 +46,41 @@ public sealed class PipelineReader(RegionNats nats, ShardDatabases shards, TimeP
             }
 
             var state = stream.Info.State;
-            ulong lag = 0, ackPending = 0;
-            double? oldestAge = null;
-            try
+            ulong lag = 0, ackPending = 0, consumers = 0;
+            ulong? oldestUnacked = null;
+            foreach (var lane in shards.Names.Order(StringComparer.Ordinal).Append(Subjects.UnroutedLane))
             {
-                var consumer = await js.GetConsumerAsync(stream.Info.Config.Name!, AggregatorConsumer, timeout.Token);
-                lag = consumer.Info.NumPending;
-                ackPending = (ulong)Math.Max(0, consumer.Info.NumAckPending);
-                if (lag + ackPending > 0)
+                try
                 {
-                    var oldest = Math.Max(consumer.Info.AckFloor.StreamSeq + 1, state.FirstSeq);
-                    var message = await stream.GetAsync(new StreamMsgGetRequest { Seq = oldest }, timeout.Token);
-                    oldestAge = Math.Max(0, (time.GetUtcNow() - message.Message.Time).TotalSeconds);
+                    var consumer = await js.GetConsumerAsync(stream.Info.Config.Name!, StreamNames.AggregatorConsumer(lane), timeout.Token);
+                    consumers++;
+                    lag += consumer.Info.NumPending;
+                    ackPending += (ulong)Math.Max(0, consumer.Info.NumAckPending);
+                    if (consumer.Info.NumPending + (ulong)Math.Max(0, consumer.Info.NumAckPending) > 0)
+                    {
+                        // The lane's oldest unacked message is at or after its ack floor + 1: that message is at least as old.
+                        var first = consumer.Info.AckFloor.StreamSeq + 1;
+                        oldestUnacked = oldestUnacked is { } known ? Math.Min(known, first) : first;
+                    }
+                }
+                catch (NatsJSApiException e) when (e.Error.Code == 404)
+                {
+                    // This lane has no aggregator consumer yet.
                 }
             }
-            catch (NatsJSApiException e) when (e.Error.Code == 404)
+
+            if (consumers == 0)
             {
                 // No aggregator consumer yet: everything in the stream is unprocessed.
                 lag = (ulong)state.Messages;
-                if (state.Messages > 0)
-                {
-                    var message = await stream.GetAsync(new StreamMsgGetRequest { Seq = state.FirstSeq }, timeout.Token);
-                    oldestAge = Math.Max(0, (time.GetUtcNow() - message.Message.Time).TotalSeconds);
-                }
+                oldestUnacked = state.Messages > 0 ? state.FirstSeq : null;
+            }
+
+            double? oldestAge = null;
+            if (oldestUnacked is { } sequence)
+            {
+                var message = await stream.GetAsync(new StreamMsgGetRequest { Seq = Math.Max(sequence, state.FirstSeq) }, timeout.Token);
+                oldestAge = Math.Max(0, (time.GetUtcNow() - message.Message.Time).TotalSeconds);
             }
 
             return new RegionPipeline(region, true, (ulong)state.Messages, lag, ackPending, oldestAge, await DeadLettersAsync(js, region, timeout.Token));

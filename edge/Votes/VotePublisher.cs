@@ -6,19 +6,22 @@ using NATS.Client.JetStream;
 
 namespace AiMoviez.Edge.Votes;
 
-/// <summary>Publishes to the region's vote stream and waits for the PubAck: a vote is only accepted once stored.</summary>
-public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology region, IOptions<EdgeOptions> options)
+/// <summary>
+/// Publishes to the season's shard lane of the region's vote stream and waits for the PubAck: a vote is only accepted
+/// once stored.
+/// </summary>
+public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology region, ShardMap shardMap, IOptions<EdgeOptions> options)
 {
     private readonly TimeSpan _timeout = TimeSpan.FromMilliseconds(options.Value.PublishTimeoutMs);
 
     public Task PublishAsync(VoteCast vote, CancellationToken cancellationToken) =>
-        PublishAsync(Subjects.VoteCast(region.Name), vote, vote.VoteId.ToString(), cancellationToken);
+        PublishAsync(Subjects.VoteCast(region.Name, shardMap.LaneFor(vote.SeasonNumber)), vote, vote.VoteId.ToString(), cancellationToken);
 
     public Task PublishAsync(VoteRevoked revoke, CancellationToken cancellationToken) =>
-        PublishAsync(Subjects.VoteRevoked(region.Name), revoke, "revoke-" + revoke.VoteId, cancellationToken);
+        PublishAsync(Subjects.VoteRevoked(region.Name, shardMap.LaneFor(revoke.SeasonNumber)), revoke, "revoke-" + revoke.VoteId, cancellationToken);
 
     public Task PublishAsync(ClipViewsReported views, CancellationToken cancellationToken) =>
-        PublishAsync(Subjects.ClipViews(region.Name), views, views.BatchId.ToString(), cancellationToken);
+        PublishAsync(Subjects.ClipViews(region.Name, shardMap.LaneFor(views.SeasonNumber)), views, views.BatchId.ToString(), cancellationToken);
 
     /// <summary>Throws <see cref="PublishFailedException"/> unless the stream acknowledged the message in time.</summary>
     private async Task PublishAsync<T>(string subject, T message, string messageId, CancellationToken cancellationToken)

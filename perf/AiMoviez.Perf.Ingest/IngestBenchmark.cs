@@ -143,7 +143,7 @@ public static class IngestBenchmark
                 MaxAge = TimeSpan.FromDays(7),
             });
             var clock = Stopwatch.StartNew();
-            var subject = Subjects.VoteCast(region);
+            var subject = Subjects.VoteCast(region, "shard-1");
             foreach (var window in Votes(region, voteCount, clipCount).Chunk(PublishWindow))
             {
                 await Task.WhenAll(window.Select(async v =>

@@ -137,7 +137,7 @@ public sealed class IngestTests(AggregatorFixture fixture)
         var noShard = Vote(0, season, Guid.NewGuid(), "user_poison");
         var good = Vote(number, season, Guid.NewGuid(), "user_after_poison");
 
-        await fixture.PublishRawAsync(UsEast, Subjects.VoteCast(UsEast), "{not json"u8.ToArray(), "poison-" + Guid.NewGuid());
+        await fixture.PublishRawAsync(UsEast, Subjects.VoteCast(UsEast, fixture.LaneOf(number)), "{not json"u8.ToArray(), "poison-" + Guid.NewGuid());
         await fixture.PublishAsync(unknownVersion);
         await fixture.PublishAsync(noShard);
         await fixture.PublishAsync(good);
@@ -220,8 +220,8 @@ public sealed class IngestTests(AggregatorFixture fixture)
         using var cts = new CancellationTokenSource(Wait);
         var tally = WaitForTallyAsync(UsEast, season, t => t.Clips.Any(c => c.ClipId == clip && c.Views == 5), cts.Token);
 
-        await fixture.PublishRawAsync(EuWest, Subjects.ClipViews(EuWest), payload, views.BatchId.ToString());
-        await fixture.PublishRawAsync(EuWest, Subjects.ClipViews(EuWest), payload, "again-" + views.BatchId);
+        await fixture.PublishRawAsync(EuWest, Subjects.ClipViews(EuWest, fixture.LaneOf(number)), payload, views.BatchId.ToString());
+        await fixture.PublishRawAsync(EuWest, Subjects.ClipViews(EuWest, fixture.LaneOf(number)), payload, "again-" + views.BatchId);
         await fixture.WaitDrainedAsync(number, season);
 
         Assert.Equal(5, await fixture.ScalarAsync<long>(number, "select views from clip_views where season_id = $1 and clip_id = $2", season, clip));

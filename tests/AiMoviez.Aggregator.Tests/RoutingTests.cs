@@ -26,7 +26,7 @@ public sealed class RoutingTests
     [InlineData(7, "shard-1")]
     public void Vote_is_routed_by_season_number(int seasonNumber, string shard)
     {
-        var decoded = MessageDecoder.Decode("votes.us-east.cast", Cast(seasonNumber), Map);
+        var decoded = MessageDecoder.Decode("votes.us-east.shard-1.cast", Cast(seasonNumber), Map);
 
         Assert.Equal(shard, decoded.Shard);
         Assert.IsType<VoteCast>(decoded.Event);
@@ -46,13 +46,13 @@ public sealed class RoutingTests
             Views = [new ClipViewCount(Guid.NewGuid(), 4)],
         }, ContractsJson.Default.ClipViewsReported);
 
-        Assert.Equal("shard-2", MessageDecoder.Decode("votes.us-east.revoke", revoke, Map).Shard);
-        Assert.Equal("shard-1", MessageDecoder.Decode("votes.us-east.views", views, Map).Shard);
+        Assert.Equal("shard-2", MessageDecoder.Decode("votes.us-east.shard-1.revoke", revoke, Map).Shard);
+        Assert.Equal("shard-1", MessageDecoder.Decode("votes.us-east.shard-1.views", views, Map).Shard);
     }
 
     [Theory]
-    [InlineData("votes.us-east.cast", "{oops", "undecodable")]
-    [InlineData("votes.us-east.other", "{}", "unknown subject")]
+    [InlineData("votes.us-east.shard-1.cast", "{oops", "undecodable")]
+    [InlineData("votes.us-east.shard-1.other", "{}", "unknown subject")]
     public void Undecodable_messages_are_poison(string subject, string body, string reason)
     {
         var decoded = MessageDecoder.Decode(subject, System.Text.Encoding.UTF8.GetBytes(body), Map);
@@ -63,8 +63,8 @@ public sealed class RoutingTests
     [Fact]
     public void Unknown_schema_version_and_season_without_shard_are_poison()
     {
-        Assert.Equal("unknown schema version 2", MessageDecoder.Decode("votes.us-east.cast", Cast(1, schemaVersion: 2), Map).PoisonReason);
-        Assert.Equal("no shard for season number 11", MessageDecoder.Decode("votes.us-east.cast", Cast(11), Map).PoisonReason);
+        Assert.Equal("unknown schema version 2", MessageDecoder.Decode("votes.us-east.shard-1.cast", Cast(1, schemaVersion: 2), Map).PoisonReason);
+        Assert.Equal("no shard for season number 11", MessageDecoder.Decode("votes.us-east.shard-1.cast", Cast(11), Map).PoisonReason);
     }
 
     [Fact]
@@ -73,6 +73,6 @@ public sealed class RoutingTests
         var vote = JsonSerializer.SerializeToUtf8Bytes(AggregatorFixture.Vote(1, Guid.NewGuid(), Guid.NewGuid(), "user_\0x"),
             ContractsJson.Default.VoteCast);
 
-        Assert.Equal("vote with a NUL character", MessageDecoder.Decode("votes.us-east.cast", vote, Map).PoisonReason);
+        Assert.Equal("vote with a NUL character", MessageDecoder.Decode("votes.us-east.shard-1.cast", vote, Map).PoisonReason);
     }
 }

@@ -43,6 +43,28 @@ public sealed class ShardMapTests
     }
 
     [Fact]
+    public void Lane_is_the_shard_or_unrouted()
+    {
+        var map = new ShardMap(TopologyWith(new SeasonShardRange { FromSeason = 1, ToSeason = 10, Shards = ["a", "b"] }));
+
+        Assert.Equal("b", map.LaneFor(2));
+        Assert.Equal(Subjects.UnroutedLane, map.LaneFor(11));
+        Assert.Equal("votes.us-east.b.cast", Subjects.VoteCast("us-east", map.LaneFor(2)));
+    }
+
+    [Theory]
+    [InlineData("shard.1")]
+    [InlineData("shard 1")]
+    [InlineData("*")]
+    [InlineData("unrouted")]
+    public void Shard_name_that_is_not_one_subject_token_is_refused(string name)
+    {
+        var topology = TopologyWith() with { Shards = [new ShardTopology { Name = name, ConnectionString = "x" }] };
+
+        Assert.Throws<ArgumentException>(() => new ShardMap(topology));
+    }
+
+    [Fact]
     public void Range_naming_an_unknown_shard_is_refused()
     {
         Assert.Throws<KeyNotFoundException>(() => new ShardMap(TopologyWith(new SeasonShardRange { FromSeason = 1, ToSeason = 2, Shards = ["nope"] })));

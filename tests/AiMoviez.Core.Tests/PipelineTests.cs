@@ -18,10 +18,14 @@ public sealed class PipelineTests(CoreFixture fixture)
         await js.CreateOrUpdateStreamAsync(new StreamConfig(stream, [Subjects.VoteStreamSubjects("us-east")]));
         for (var i = 0; i < 3; i++)
         {
-            (await js.PublishAsync(Subjects.VoteCast("us-east"), new byte[] { 1 })).EnsureSuccess();
+            (await js.PublishAsync(Subjects.VoteCast("us-east", "shard-1"), new byte[] { 1 })).EnsureSuccess();
         }
 
-        var consumer = await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig("aggregator") { AckPolicy = ConsumerConfigAckPolicy.Explicit });
+        var consumer = await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig(StreamNames.AggregatorConsumer("shard-1"))
+        {
+            AckPolicy = ConsumerConfigAckPolicy.Explicit,
+            FilterSubject = Subjects.VoteLane("us-east", "shard-1"),
+        });
         await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1 }))
         {
             await message.AckAsync();

@@ -201,21 +201,21 @@ public sealed class EdgeStack : IAsyncLifetime
         var token = _listening.Token;
         _ = Task.Run(async () =>
         {
-            await foreach (var m in Bus.SubscribeAsync<VoteCast>(Subjects.VoteCast(Region), cancellationToken: token))
+            await foreach (var m in Bus.SubscribeAsync<VoteCast>(Subjects.VoteCast(Region, "*"), cancellationToken: token))
             {
                 Casts[m.Data!.VoteId] = m.Data;
             }
         }, token);
         _ = Task.Run(async () =>
         {
-            await foreach (var m in Bus.SubscribeAsync<VoteRevoked>(Subjects.VoteRevoked(Region), cancellationToken: token))
+            await foreach (var m in Bus.SubscribeAsync<VoteRevoked>(Subjects.VoteRevoked(Region, "*"), cancellationToken: token))
             {
                 Revokes[m.Data!.VoteId] = m.Data;
             }
         }, token);
         _ = Task.Run(async () =>
         {
-            await foreach (var m in Bus.SubscribeAsync<ClipViewsReported>(Subjects.ClipViews(Region), cancellationToken: token))
+            await foreach (var m in Bus.SubscribeAsync<ClipViewsReported>(Subjects.ClipViews(Region, "*"), cancellationToken: token))
             {
                 Views.Enqueue(m.Data!);
             }

@@ -37,7 +37,7 @@ public sealed class VoteTests(EdgeStack stack)
         Assert.InRange(int.Parse(response.Header("X-RateLimit-Reset"), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
 
         var stored = await stack.JetStream.GetStreamAsync(StreamNames.Votes(EdgeStack.Region));
-        var message = await stored.GetAsync(new NATS.Client.JetStream.Models.StreamMsgGetRequest { LastBySubj = Subjects.VoteCast(EdgeStack.Region) });
+        var message = await stored.GetAsync(new NATS.Client.JetStream.Models.StreamMsgGetRequest { LastBySubj = Subjects.VoteCast(EdgeStack.Region, "shard-1") });
         Assert.NotNull(message.Message);
         var cast = await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(voteId)), c => c is not null, Soon, "the VoteCast");
         Assert.Equal(stack.Season.Clips[0].CreatorId, cast!.CreatorId);

@@ -43,9 +43,11 @@ public sealed class PostgresServer : IAsyncDisposable
         return server;
     }
 
+    // fsync=off only matters when the machine itself crashes; synchronous_commit stays on, so a commit the aggregator
+    // acked survives the immediate stops the tests use as crashes.
     public Task StartAsync() => AsPostgresAsync(System.IO.Path.Combine(BinDir, "pg_ctl"),
         ["-D", _dataDir, "-l", _logPath, "-w", "-t", "60", "-o",
-         $"-p {Port} -c listen_addresses=127.0.0.1 -k {_dataDir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+         $"-p {Port} -c listen_addresses=127.0.0.1 -k {_dataDir} -c fsync=off -c full_page_writes=off -c max_connections=200",
          "start"]);
 
     /// <summary>Immediate shutdown: like a crash, no checkpoint.</summary>
