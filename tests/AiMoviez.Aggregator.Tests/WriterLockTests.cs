@@ -29,21 +29,9 @@ public sealed class WriterLockTests
         var season = Guid.NewGuid();
         var clip = Guid.NewGuid();
         var now = DateTimeOffset.UtcNow;
-        var batch = Enumerable.Range(0, 2_000).Select(i => ("eu-west", (object)new VoteCast
-        {
-            VoteId = Guid.CreateVersion7(),
-            SeasonId = season,
-            SeasonNumber = 1,
-            SlotPosition = 1,
-            ClipId = clip,
-            CreatorId = clip,
-            VoterKey = "device_lock_" + i,
-            VoteType = VoteTypes.Standard,
-            Weight = 1,
-            Region = "eu-west",
-            AcceptedAt = now,
-            VotingEndsAt = now.AddHours(1),
-        })).ToList();
+        var batch = Enumerable.Range(0, 2_000)
+            .Select(i => (AggregatorFixture.EuWest, (object)AggregatorFixture.Vote(1, season, clip, "device_lock_" + i, AggregatorFixture.EuWest, acceptedAt: now)))
+            .ToList();
 
         var applied = await Task.WhenAll(ApplyAsync(), ApplyAsync());
 
