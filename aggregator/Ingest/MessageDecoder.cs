@@ -3,10 +3,13 @@ using AiMoviez.Contracts;
 
 namespace AiMoviez.Aggregator.Ingest;
 
-/// <summary>A message decoded and routed, or the reason it is poison.</summary>
+/// <summary>
+/// A message decoded and routed, or the reason it is poison; a poison message that still decoded keeps its event, so
+/// an accepted vote can be given its final word.
+/// </summary>
 public readonly record struct Decoded(object? Event, string? Shard, string? PoisonReason)
 {
-    public static Decoded Poison(string reason) => new(null, null, reason);
+    public static Decoded Poison(string reason, object? decodedEvent = null) => new(decodedEvent, null, reason);
 }
 
 /// <summary>Turns a vote-stream message into an event and its shard; anything it cannot place is poison.</summary>
@@ -31,12 +34,12 @@ public static class MessageDecoder
 
             if (schemaVersion != EventSchema.Version)
             {
-                return Decoded.Poison($"unknown schema version {schemaVersion}");
+                return Decoded.Poison($"unknown schema version {schemaVersion}", evt);
             }
 
             return shards.ShardFor(seasonNumber) is { } shard
                 ? new Decoded(evt, shard, null)
-                : Decoded.Poison($"no shard for season number {seasonNumber}");
+                : Decoded.Poison($"no shard for season number {seasonNumber}", evt);
         }
         catch (JsonException e)
         {

@@ -1,4 +1,5 @@
 using AiMoviez.Aggregator.Barrier;
+using AiMoviez.Aggregator.Republish;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,7 @@ public sealed class RegionConsumers(
     ShardWriters writers,
     AppliedWatermarks watermarks,
     DeadLetters deadLetters,
+    OutcomePublisher outcomes,
     IOptions<AggregatorOptions> options,
     ILogger<RegionConsumers> logger) : BackgroundService
 {
@@ -97,6 +99,13 @@ public sealed class RegionConsumers(
         if (decoded.PoisonReason is { } reason)
         {
             watermarks.Delivered(region.Name, lane, sequence, metadata.Sequence.Consumer, metadata.Timestamp, awaitsApply: false);
+            // An accepted vote that can never count still ends with a final word; unpublished, the message comes again.
+            if (decoded.Event is VoteCast cast && (await outcomes.PublishDecisionsAsync(
+                    [(region.Name, new VoteDecision(cast.VoteId, VoteStatuses.Rejected, ErrorCodes.InvalidRequest))], cancellationToken)).Count > 0)
+            {
+                throw new InvalidOperationException($"Decision for dead-lettered vote {cast.VoteId} not published");
+            }
+
             // Poison never blocks its stream.
             await deadLetters.MoveAsync(region, message, reason, cancellationToken);
             return;

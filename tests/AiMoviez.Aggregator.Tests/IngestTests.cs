@@ -157,6 +157,9 @@ public sealed class IngestTests(AggregatorFixture fixture)
         Assert.Contains(reasons, r => r.StartsWith("undecodable", StringComparison.Ordinal));
         Assert.Contains(reasons, r => r.Contains("schema version 99", StringComparison.Ordinal));
         Assert.Contains(reasons, r => r.Contains("no shard for season number 0", StringComparison.Ordinal));
+        var receipts = await fixture.ReceiptsAsync(UsEast);
+        Assert.All(new[] { unknownVersion, noShard }, vote =>
+            Assert.Equal(new VoteDecision(vote.VoteId, VoteStatuses.Rejected, ErrorCodes.InvalidRequest), receipts[vote.VoteId]));
     }
 
     [Fact]
