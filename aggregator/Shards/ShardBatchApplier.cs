@@ -43,27 +43,15 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
 
     // The rules already know which votes are new (the writer lock keeps the shard as they read it), so new votes are
     // copied straight into votes and the count tables take the batch's net change per row, computed in this process.
-    private const string ApplyDeltas = """
+    private static readonly string ApplyDeltas = $"""
         with t as (
             insert into tallies as x (season_id, slot_position, clip_id, votes, weighted_score, updated_at)
             select d.*, now() from unnest($1::uuid[], $2::int[], $3::uuid[], $4::bigint[], $5::bigint[]) as d
             on conflict (season_id, slot_position, clip_id) do update
             set votes = x.votes + excluded.votes, weighted_score = x.weighted_score + excluded.weighted_score, updated_at = excluded.updated_at),
-        vd as (
-            insert into voter_days as x (voter_key, season_id, utc_day, votes, weight, updated_at)
-            select d.*, now() from unnest($6::text[], $7::uuid[], $8::date[], $9::bigint[], $10::bigint[]) as d
-            on conflict (voter_key, season_id, utc_day) do update
-            set votes = x.votes + excluded.votes, weight = x.weight + excluded.weight, updated_at = excluded.updated_at),
-        cd as (
-            insert into creator_days as x (creator_id, season_id, utc_day, votes, weight, updated_at)
-            select d.*, now() from unnest($11::uuid[], $12::uuid[], $13::date[], $14::bigint[], $15::bigint[]) as d
-            on conflict (creator_id, season_id, utc_day) do update
-            set votes = x.votes + excluded.votes, weight = x.weight + excluded.weight, updated_at = excluded.updated_at),
-        kd as (
-            insert into clip_days as x (clip_id, season_id, utc_day, votes, weight, updated_at)
-            select d.*, now() from unnest($16::uuid[], $17::uuid[], $18::date[], $19::bigint[], $20::bigint[]) as d
-            on conflict (clip_id, season_id, utc_day) do update
-            set votes = x.votes + excluded.votes, weight = x.weight + excluded.weight, updated_at = excluded.updated_at)
+        vd as ({AddToDays("voter_days", "voter_key", "text", 6)}),
+        cd as ({AddToDays("creator_days", "creator_id", "uuid", 11)}),
+        kd as ({AddToDays("clip_days", "clip_id", "uuid", 16)})
         update votes set status = 'revoked', reason = null, applied_at = now() where vote_id = any($21)
         """;
 
@@ -304,6 +292,14 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await ReadSlotTalliesAsync(reader, slots, DateTimeOffset.UtcNow, cancellationToken);
     }
+
+    /// <summary>Upsert of one day table from five array parameters from <c>$first</c>: subject, season, day, votes, weight.</summary>
+    private static string AddToDays(string table, string subject, string subjectType, int first) => $"""
+        insert into {table} as x ({subject}, season_id, utc_day, votes, weight, updated_at)
+            select d.*, now() from unnest(${first}::{subjectType}[], ${first + 1}::uuid[], ${first + 2}::date[], ${first + 3}::bigint[], ${first + 4}::bigint[]) as d
+            on conflict ({subject}, season_id, utc_day) do update
+            set votes = x.votes + excluded.votes, weight = x.weight + excluded.weight, updated_at = excluded.updated_at
+        """;
 
     private static NpgsqlBatchCommand ApplyDeltasCommand(BatchPlan plan)
     {
