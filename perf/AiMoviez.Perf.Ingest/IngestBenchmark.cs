@@ -19,22 +19,27 @@ public static class IngestBenchmark
     {
         using var dir = new TempDirectory("perf-ingest");
         await using var nats = await NatsServer.StartAsync(dir.Sub("nats"));
-        await using var postgres = await PostgresServer.StartAsync(dir.Sub("pg"), "hot", "spread", "raw");
+        await using var postgres = await PostgresServer.StartAsync(dir.Sub("pg"), "hot", "spread", "twoshards1", "twoshards2", "raw");
         Console.WriteLine($"Ingest benchmark: {voteCount:N0} votes; {Environment.ProcessorCount} cores; servers in {dir.Path}");
 
         // Each phase starts after a checkpoint, so no phase pays for the previous one's dirty pages.
         await CheckpointAsync(postgres);
-        var spread = await AggregatorRunAsync(dir, nats, postgres, "spread", voteCount, clipCount);
+        var spread = await AggregatorRunAsync(dir, nats, postgres, "spread", voteCount, clipCount, shardCount: 1);
         Console.WriteLine($"aggregator, spread ({clipCount:N0} clips):  {spread,12:N0} votes/s");
         await CheckpointAsync(postgres);
-        var hot = await AggregatorRunAsync(dir, nats, postgres, "hot", voteCount, 1);
+        var hot = await AggregatorRunAsync(dir, nats, postgres, "hot", voteCount, 1, shardCount: 1);
         Console.WriteLine($"aggregator, hot clip (1 clip):     {hot,12:N0} votes/s");
+        await CheckpointAsync(postgres);
+        // Shards apply in parallel: the same spread votes over two seasons on two shards (two databases of one server).
+        var twoShards = await AggregatorRunAsync(dir, nats, postgres, "twoshards", voteCount, clipCount, shardCount: 2);
+        Console.WriteLine($"aggregator, spread over 2 shards: {twoShards,12:N0} votes/s");
         await CheckpointAsync(postgres);
         var raw = await RawCopyAsync(postgres.ConnectionString("raw"), Votes("raw", voteCount, clipCount), voteCount);
         Console.WriteLine($"raw binary COPY into votes:         {raw,12:N0} votes/s");
         Console.WriteLine($"hot / spread:       {hot / spread:P0}");
         Console.WriteLine($"hot / raw COPY:     {hot / raw:P0}");
         Console.WriteLine($"spread / raw COPY:  {spread / raw:P0}");
+        Console.WriteLine($"2 shards / 1 shard: {twoShards / spread:P0}");
     }
 
     private static async Task CheckpointAsync(PostgresServer postgres)
@@ -47,11 +52,11 @@ public static class IngestBenchmark
 
     /// <summary>
     /// Distinct voters (one vote each), so every vote is counted and the rules do their full work; time-ordered vote ids
-    /// as the edges make them.
+    /// as the edges make them; seasons numbered from 1, taken in turn.
     /// </summary>
-    private static IEnumerable<VoteCast> Votes(string region, int count, int clipCount)
+    private static IEnumerable<VoteCast> Votes(string region, int count, int clipCount, int seasons = 1)
     {
-        var seasonId = Guid.NewGuid();
+        var seasonIds = Enumerable.Range(0, seasons).Select(_ => Guid.NewGuid()).ToArray();
         var clips = Enumerable.Range(0, clipCount).Select(_ => Guid.NewGuid()).ToArray();
         var now = DateTimeOffset.UtcNow;
         for (var i = 0; i < count; i++)
@@ -60,8 +65,8 @@ public static class IngestBenchmark
             yield return new VoteCast
             {
                 VoteId = Guid.CreateVersion7(),
-                SeasonId = seasonId,
-                SeasonNumber = 1,
+                SeasonId = seasonIds[i % seasons],
+                SeasonNumber = 1 + (i % seasons),
                 SlotPosition = 1,
                 ClipId = clip,
                 CreatorId = clip,
@@ -118,8 +123,11 @@ public static class IngestBenchmark
     /// to the shard's votes_applied reaching the count (the aggregator's start-up is inside the time).
     /// </summary>
     private static async Task<double> AggregatorRunAsync(TempDirectory dir, NatsServer nats, PostgresServer postgres, string region,
-        int voteCount, int clipCount)
+        int voteCount, int clipCount, int shardCount)
     {
+        var shards = Enumerable.Range(1, shardCount)
+            .Select(n => new ShardTopology { Name = $"shard-{n}", ConnectionString = postgres.ConnectionString(shardCount == 1 ? region : region + n) })
+            .ToList();
         var topologyPath = dir.FilePath($"topology-{region}.json");
         var url = $"http://127.0.0.1:{FreePort.Next()}";
         var topology = new Topology
@@ -128,9 +136,10 @@ public static class IngestBenchmark
             Aggregator = new ServiceEndpoint { Url = url },
             CatalogDatabase = postgres.ConnectionString("raw"),
             Regions = [new RegionTopology { Name = region, EdgeUrl = "http://127.0.0.1:1", Nats = nats.Url, Redis = "127.0.0.1:1" }],
-            Shards = [new ShardTopology { Name = "shard-1", ConnectionString = postgres.ConnectionString(region) }],
-            SeasonShards = [new SeasonShardRange { FromSeason = 1, ToSeason = 10, Shards = ["shard-1"] }],
+            Shards = shards,
+            SeasonShards = [new SeasonShardRange { FromSeason = 1, ToSeason = 10, Shards = [.. shards.Select(s => s.Name)] }],
         };
+        var shardMap = new ShardMap(topology);
         await File.WriteAllTextAsync(topologyPath, JsonSerializer.Serialize(topology, ContractsJson.Default.Topology));
 
         await using (var connection = new NatsConnection(new NatsOpts { Url = nats.Url, ConnectTimeout = TimeSpan.FromSeconds(30), RequestTimeout = TimeSpan.FromSeconds(30) }))
@@ -143,11 +152,11 @@ public static class IngestBenchmark
                 MaxAge = TimeSpan.FromDays(7),
             });
             var clock = Stopwatch.StartNew();
-            var subject = Subjects.VoteCast(region, "shard-1");
-            foreach (var window in Votes(region, voteCount, clipCount).Chunk(PublishWindow))
+            foreach (var window in Votes(region, voteCount, clipCount, seasons: shardCount).Chunk(PublishWindow))
             {
                 await Task.WhenAll(window.Select(async v =>
-                    (await js.PublishAsync(subject, JsonSerializer.SerializeToUtf8Bytes(v, ContractsJson.Default.VoteCast),
+                    (await js.PublishAsync(Subjects.VoteCast(region, shardMap.LaneFor(v.SeasonNumber)),
+                        JsonSerializer.SerializeToUtf8Bytes(v, ContractsJson.Default.VoteCast),
                         opts: new NatsJSPubOpts { MsgId = v.VoteId.ToString() })).EnsureSuccess()));
             }
 
@@ -166,15 +175,14 @@ public static class IngestBenchmark
             });
         var run = Stopwatch.StartNew();
         await aggregator.StartAsync();
-        await using var shard = NpgsqlDataSource.Create(postgres.ConnectionString(region));
+        var shardSources = shards.Select(s => NpgsqlDataSource.Create(s.ConnectionString)).ToList();
         long applied = 0;
         while (applied < voteCount)
         {
             await Task.Delay(100);
             try
             {
-                await using var command = shard.CreateCommand("select coalesce(sum(votes_applied), 0)::bigint from shard_status");
-                applied = (long)(await command.ExecuteScalarAsync())!;
+                applied = await SumAsync(shardSources, "select coalesce(sum(votes_applied), 0)::bigint from shard_status");
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
             {
@@ -188,11 +196,12 @@ public static class IngestBenchmark
         }
 
         var seconds = run.Elapsed.TotalSeconds;
-        await using (var check = shard.CreateCommand("select count(*), (select sum(votes)::bigint from tallies) from votes where status = 'counted'"))
-        await using (var reader = await check.ExecuteReaderAsync())
+        var counted = await SumAsync(shardSources, "select count(*) from votes where status = 'counted'");
+        var tallied = await SumAsync(shardSources, "select sum(votes)::bigint from tallies");
+        Console.WriteLine($"  [{region}] applied {applied:N0} in {seconds:F1} s (counted rows {counted:N0}, tally sum {tallied:N0})");
+        foreach (var source in shardSources)
         {
-            await reader.ReadAsync();
-            Console.WriteLine($"  [{region}] applied {applied:N0} in {seconds:F1} s (counted rows {reader.GetInt64(0):N0}, tally sum {reader.GetInt64(1):N0})");
+            await source.DisposeAsync();
         }
 
         aggregator.Kill();
@@ -200,5 +209,17 @@ public static class IngestBenchmark
         File.Copy(Path.Combine(dir.Path, "aggregator-" + region + ".log"), Path.Combine(results, $"ingest-aggregator-{region}.log"), true);
         Console.WriteLine($"  [{region}] aggregator log with per-batch phase timings: perf/results/ingest-aggregator-{region}.log");
         return voteCount / seconds;
+    }
+
+    private static async Task<long> SumAsync(IEnumerable<NpgsqlDataSource> shards, string sql)
+    {
+        long sum = 0;
+        foreach (var shard in shards)
+        {
+            await using var command = shard.CreateCommand(sql);
+            sum += (long)(await command.ExecuteScalarAsync())!;
+        }
+
+        return sum;
     }
 }
