@@ -45,6 +45,10 @@ public sealed partial class VoteCaster(
         catch (Exception e) when (IsRedisFailure(e))
         {
             LogRedisFailed(logger, e.Message);
+            // The script may still run after the timeout; the undo is queued behind it on the same connection and
+            // takes its reservation back, so the voter is not told ALREADY_VOTED for a vote that was never published.
+            // Not awaited: the answer does not depend on it, and Redis may be down.
+            _ = UndoAsync(attempt);
             return Unavailable("The vote store is not answering; no vote was recorded.");
         }
 

@@ -91,9 +91,13 @@ internal static class VoteScripts
         return answer('OK', flags, 0, voteId)
         """;
 
-    /// <summary>Takes back what <see cref="Cast"/> reserved when the vote could not be published. Same KEYS; ARGV: vote id, clip id, weight.</summary>
+    /// <summary>
+    /// Takes back what <see cref="Cast"/> reserved when the vote could not be published. Same KEYS; ARGV: vote id, clip
+    /// id, weight. Does nothing unless the vote's receipt says accepted, so it is safe when Cast may not have run.
+    /// </summary>
     public const string Undo = """
         local voteId = ARGV[1]
+        if redis.call('HGET', KEYS[10], 'status') ~= 'accepted' then return 0 end
         redis.call('ZREM', KEYS[1], voteId)
         redis.call('ZREM', KEYS[2], voteId)
         if redis.call('GET', KEYS[3]) == voteId then

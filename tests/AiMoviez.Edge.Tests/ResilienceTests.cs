@@ -39,6 +39,28 @@ public sealed class ResilienceTests(EdgeStack stack)
     }
 
     [Fact]
+    public async Task A_vote_whose_redis_answer_came_too_late_is_not_left_reserved()
+    {
+        var browser = EdgeStack.NewBrowser();
+        var clip = stack.Season.Clips[5].Id;
+        await using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(stack.Redis.Endpoint))
+        {
+            // Redis holds every write, the vote script included, longer than the edge waits: the edge answers 503 and
+            // Redis runs the script afterwards.
+            await redis.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "1500", "WRITE");
+        }
+
+        using (var refused = await stack.VoteAsync(browser, clip))
+        {
+            await refused.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, ErrorCodes.DependencyUnavailable);
+        }
+
+        var response = await Eventually.UntilAsync(() => stack.VoteAsync(browser, clip),
+            r => r.StatusCode != HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(20), "voting to recover after the pause");
+        await response.AssertAcceptedAsync();
+    }
+
+    [Fact]
     public async Task When_the_stream_does_not_acknowledge_the_reservation_is_undone()
     {
         var browser = EdgeStack.NewBrowser();
