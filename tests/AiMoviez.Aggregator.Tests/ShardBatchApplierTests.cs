@@ -1,0 +1,95 @@
+using AiMoviez.Aggregator.Rules;
+using AiMoviez.Aggregator.Shards;
+using AiMoviez.Contracts;
+using AiMoviez.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace AiMoviez.Aggregator.Tests;
+
+/// <summary>The shard writer's transaction against a real PostgreSQL, without the rest of the aggregator.</summary>
+public sealed class ShardBatchApplierTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new("shard-applier");
+    private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
+    private PostgresServer _postgres = null!;
+    private ShardDataSources _shards = null!;
+
+    private NpgsqlDataSource Shard => _shards.ByShard["shard-1"];
+
+    public async Task InitializeAsync()
+    {
+        _postgres = await PostgresServer.StartAsync(_dir.Sub("pg"), "votes");
+        _shards = new ShardDataSources(new Topology
+        {
+            Core = new ServiceEndpoint { Url = "http://127.0.0.1:1" },
+            Aggregator = new ServiceEndpoint { Url = "http://127.0.0.1:1" },
+            CatalogDatabase = _postgres.ConnectionString("votes"),
+            Regions = [],
+            Shards = [new ShardTopology { Name = "shard-1", ConnectionString = _postgres.ConnectionString("votes") }],
+            SeasonShards = [new SeasonShardRange { FromSeason = 1, ToSeason = 1, Shards = ["shard-1"] }],
+        });
+        await ShardSchema.EnsureAsync(Shard, CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _shards.DisposeAsync();
+        await _postgres.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    /// <summary>A stale aggregator still running beside its replacement must not count a vote twice nor fail forever.</summary>
+    [Fact]
+    public async Task Two_writers_applying_the_same_votes_at_once_count_each_vote_once()
+    {
+        var batch = Batch(Guid.NewGuid(), "device_lock_", 2_000);
+
+        var applied = await Task.WhenAll(ApplyInNewProcessAsync(batch), ApplyInNewProcessAsync(batch));
+
+        Assert.Equal(2_000, applied.Sum(a => a.Plan.CountedVotes));
+        Assert.Equal(4_000L, await ScalarAsync("select (select count(*) from votes) + (select sum(votes)::bigint from tallies)"));
+    }
+
+    [Fact]
+    public async Task The_writer_analyzes_the_votes_table_as_it_grows()
+    {
+        var season = Guid.NewGuid();
+        await using var applier = NewApplier(NewLedger());
+
+        for (var i = 0; i < 6; i++)
+        {
+            await applier.ApplyAsync(Batch(season, $"device_grow_{i}_", 10_000), _ => null, CancellationToken.None);
+        }
+
+        await Eventually.UntilAsync(() => ScalarAsync("select count(last_analyze) from pg_stat_user_tables where relname = 'votes'"),
+            n => n == 1, TimeSpan.FromSeconds(20), "ANALYZE of votes after 60,000 rows");
+    }
+
+    private List<(string, object)> Batch(Guid season, string voterPrefix, int count) => Enumerable.Range(0, count)
+        .Select(i => (AggregatorFixture.EuWest, (object)AggregatorFixture.Vote(1, season, Guid.Empty, voterPrefix + i, AggregatorFixture.EuWest, acceptedAt: _now)))
+        .ToList();
+
+    /// <summary>Each process has its own ledger, as two aggregators would.</summary>
+    private async Task<AppliedBatch> ApplyInNewProcessAsync(List<(string, object)> batch)
+    {
+        await using var applier = NewApplier(NewLedger());
+        return await applier.ApplyAsync(batch, _ => null, CancellationToken.None);
+    }
+
+    private DailyLedger NewLedger()
+    {
+        var ledger = new DailyLedger();
+        ledger.StartFresh(DateOnly.FromDateTime(_now.UtcDateTime));
+        return ledger;
+    }
+
+    private ShardBatchApplier NewApplier(DailyLedger ledger) =>
+        new("shard-1", Shard, ledger, new LedgerDays(ledger, _shards), 1_000_000, NullLogger.Instance);
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using var command = Shard.CreateCommand(sql);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
