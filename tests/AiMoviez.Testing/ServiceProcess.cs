@@ -15,12 +15,17 @@ public sealed class ServiceProcess : IAsyncDisposable
         _dll = dll;
         BaseUrl = baseUrl.TrimEnd('/');
         _logPath = Path.Combine(logDir, name + ".log");
-        _environment = new Dictionary<string, string?>(environment)
+        // Defaults first, so a caller's own value for one of them wins.
+        _environment = new Dictionary<string, string?>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["DOTNET_gcServer"] = "0",
             ["Logging__LogLevel__Default"] = "Information",
         };
+        foreach (var (key, value) in environment)
+        {
+            _environment[key] = value;
+        }
     }
 
     public string Name { get; }
