@@ -15,31 +15,51 @@ public static class IngestBenchmark
 {
     private const int PublishWindow = 2_000;
 
-    public static async Task RunAsync(int voteCount, int clipCount)
+    /// <summary>What <c>--phases</c> may name, in the order they run.</summary>
+    public static readonly string[] AllPhases = ["spread", "hot", "twoshards", "raw"];
+
+    public static async Task RunAsync(int voteCount, int clipCount, IReadOnlyCollection<string> phases)
     {
         using var dir = new TempDirectory("perf-ingest");
         await using var nats = await NatsServer.StartAsync(dir.Sub("nats"));
         await using var postgres = await PostgresServer.StartAsync(dir.Sub("pg"), "hot", "spread", "twoshards1", "twoshards2", "raw");
         Console.WriteLine($"Ingest benchmark: {voteCount:N0} votes; {Environment.ProcessorCount} cores; servers in {dir.Path}");
 
-        // Each phase starts after a checkpoint, so no phase pays for the previous one's dirty pages.
-        await CheckpointAsync(postgres);
-        var spread = await AggregatorRunAsync(dir, nats, postgres, "spread", voteCount, clipCount, shardCount: 1);
-        Console.WriteLine($"aggregator, spread ({clipCount:N0} clips):  {spread,12:N0} votes/s");
-        await CheckpointAsync(postgres);
-        var hot = await AggregatorRunAsync(dir, nats, postgres, "hot", voteCount, 1, shardCount: 1);
-        Console.WriteLine($"aggregator, hot clip (1 clip):     {hot,12:N0} votes/s");
-        await CheckpointAsync(postgres);
-        // Shards apply in parallel: the same spread votes over two seasons on two shards (two databases of one server).
-        var twoShards = await AggregatorRunAsync(dir, nats, postgres, "twoshards", voteCount, clipCount, shardCount: 2);
-        Console.WriteLine($"aggregator, spread over 2 shards: {twoShards,12:N0} votes/s");
-        await CheckpointAsync(postgres);
-        var raw = await RawCopyAsync(postgres.ConnectionString("raw"), Votes("raw", voteCount, clipCount), voteCount);
-        Console.WriteLine($"raw binary COPY into votes:         {raw,12:N0} votes/s");
-        Console.WriteLine($"hot / spread:       {hot / spread:P0}");
-        Console.WriteLine($"hot / raw COPY:     {hot / raw:P0}");
-        Console.WriteLine($"spread / raw COPY:  {spread / raw:P0}");
-        Console.WriteLine($"2 shards / 1 shard: {twoShards / spread:P0}");
+        var rates = new Dictionary<string, double>();
+        foreach (var phase in AllPhases.Where(phases.Contains))
+        {
+            // Each phase starts after a checkpoint, so no phase pays for the previous one's dirty pages.
+            await CheckpointAsync(postgres);
+            var rate = phase switch
+            {
+                "spread" => await AggregatorRunAsync(dir, nats, postgres, "spread", voteCount, clipCount, shardCount: 1),
+                "hot" => await AggregatorRunAsync(dir, nats, postgres, "hot", voteCount, 1, shardCount: 1),
+                // Shards apply in parallel: the same spread votes over two seasons on two shards (two databases of one server).
+                "twoshards" => await AggregatorRunAsync(dir, nats, postgres, "twoshards", voteCount, clipCount, shardCount: 2),
+                _ => await RawCopyAsync(postgres.ConnectionString("raw"), Votes("raw", voteCount, clipCount), voteCount),
+            };
+            rates[phase] = rate;
+            Console.WriteLine(phase switch
+            {
+                "spread" => $"aggregator, spread ({clipCount:N0} clips):  {rate,12:N0} votes/s",
+                "hot" => $"aggregator, hot clip (1 clip):     {rate,12:N0} votes/s",
+                "twoshards" => $"aggregator, spread over 2 shards: {rate,12:N0} votes/s",
+                _ => $"raw binary COPY into votes:         {rate,12:N0} votes/s",
+            });
+        }
+
+        Ratio("hot / spread:      ", "hot", "spread");
+        Ratio("hot / raw COPY:    ", "hot", "raw");
+        Ratio("spread / raw COPY: ", "spread", "raw");
+        Ratio("2 shards / 1 shard:", "twoshards", "spread");
+
+        void Ratio(string label, string over, string under)
+        {
+            if (rates.TryGetValue(over, out var a) && rates.TryGetValue(under, out var b))
+            {
+                Console.WriteLine($"{label} {a / b:P0}");
+            }
+        }
     }
 
     private static async Task CheckpointAsync(PostgresServer postgres)

@@ -6,6 +6,7 @@ using AiMoviez.Perf.Ingest;
 // rows into an identical votes table. Starts and stops its own nats-server and PostgreSQL.
 var votes = 1_000_000;
 var clips = 1_000;
+string[] phases = [.. IngestBenchmark.AllPhases];
 for (var i = 0; i < args.Length - 1; i++)
 {
     switch (args[i])
@@ -16,7 +17,17 @@ for (var i = 0; i < args.Length - 1; i++)
         case "--clips":
             clips = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
             break;
+        case "--phases":
+            phases = args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            break;
     }
 }
 
-await IngestBenchmark.RunAsync(votes, clips);
+if (phases.Except(IngestBenchmark.AllPhases).ToList() is [_, ..] unknown)
+{
+    Console.Error.WriteLine($"unknown phase(s) {string.Join(", ", unknown)}; phases are {string.Join(", ", IngestBenchmark.AllPhases)}");
+    return 2;
+}
+
+await IngestBenchmark.RunAsync(votes, clips, phases);
+return 0;
