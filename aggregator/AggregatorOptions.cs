@@ -29,10 +29,13 @@ public sealed record AggregatorOptions
 
     /// <summary>
     /// Bounds the messages held in memory per lane (one region's messages for one shard), including those of a shard
-    /// that is down, which waits on this alone: the other lanes keep flowing.
+    /// that is down, which waits on this alone: the other lanes keep flowing. Two batches' worth keeps the writer fed
+    /// (one batch applying, the next one waiting); more only makes messages wait longer. In the ingest benchmark
+    /// (1,000,000 votes, 2 cores) 20,000 applied 28,000-32,000 votes/s against 21,000-24,000 with 100,000: nats-server
+    /// spent about 40 % less CPU per vote with fewer messages pending, and the aggregator had fewer live objects to collect.
     /// </summary>
     [Range(100, 1_000_000)]
-    public int MaxAckPending { get; init; } = 100_000;
+    public int MaxAckPending { get; init; } = 20_000;
 
     /// <summary>The longest wait between retries of a shard that is down.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]

@@ -7,7 +7,8 @@ namespace AiMoviez.Aggregator.Ingest;
 
 /// <summary>
 /// Moves a message its stream must not redeliver forever (undecodable, unroutable, or refused by its shard) to the
-/// region's dead-letter stream, with the reason in a header, and acks it. Counted in the dead-letters metric.
+/// region's dead-letter stream, with the reason in a header; the caller then settles it with its lane's acks. Counted in
+/// the dead-letters metric.
 /// </summary>
 public sealed class DeadLetters(AggregatorMetrics metrics, ILogger<DeadLetters> logger)
 {
@@ -28,6 +29,5 @@ public sealed class DeadLetters(AggregatorMetrics metrics, ILogger<DeadLetters> 
             opts: new NatsJSPubOpts { MsgId = $"{StreamNames.Votes(region.Name)}-{sequence}" }, cancellationToken: cancellationToken);
         ack.EnsureSuccess();
         metrics.DeadLettered(region.Name);
-        await message.AckAsync(cancellationToken: cancellationToken);
     }
 }

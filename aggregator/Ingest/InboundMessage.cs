@@ -9,7 +9,11 @@ public sealed record InboundMessage(string Region, string Lane, ulong Sequence, 
 /// <summary>How a delivered message is settled with its stream.</summary>
 public interface IDelivery
 {
-    ValueTask AckAsync(CancellationToken cancellationToken);
+    /// <summary>Done with: acked by the next <see cref="FlushAcksAsync"/> of its lane.</summary>
+    void Settle();
+
+    /// <summary>Sends the acks of its lane's settled messages.</summary>
+    ValueTask FlushAcksAsync(CancellationToken cancellationToken);
 
     /// <summary>Asks for redelivery after <paramref name="delay"/>.</summary>
     ValueTask NakAsync(TimeSpan delay, CancellationToken cancellationToken);
@@ -18,12 +22,19 @@ public interface IDelivery
     Task DeadLetterAsync(string reason, CancellationToken cancellationToken);
 }
 
-public sealed class JetStreamDelivery(INatsJSMsg<byte[]> message, RegionLink region, DeadLetters deadLetters) : IDelivery
+public sealed class JetStreamDelivery(INatsJSMsg<byte[]> message, ulong sequence, RegionLink region, DeadLetters deadLetters, LaneAcks acks)
+    : IDelivery
 {
-    public Task DeadLetterAsync(string reason, CancellationToken cancellationToken) =>
-        deadLetters.MoveAsync(region, message, reason, cancellationToken);
+    public void Settle() => acks.Settle(sequence, message);
 
-    public ValueTask AckAsync(CancellationToken cancellationToken) => message.AckAsync(cancellationToken: cancellationToken);
+    public ValueTask FlushAcksAsync(CancellationToken cancellationToken) => acks.FlushAsync(cancellationToken);
+
+    public async Task DeadLetterAsync(string reason, CancellationToken cancellationToken)
+    {
+        await deadLetters.MoveAsync(region, message, reason, cancellationToken);
+        Settle();
+        await FlushAcksAsync(cancellationToken);
+    }
 
     public ValueTask NakAsync(TimeSpan delay, CancellationToken cancellationToken) =>
         message.NakAsync(new AckOpts { NakDelay = delay }, cancellationToken);

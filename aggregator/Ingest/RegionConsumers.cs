@@ -37,10 +37,11 @@ public sealed class RegionConsumers(
                 await region.EnsureStreamsAsync(cancellationToken);
                 var (consumer, ackFloor) = await RestartConsumerAsync(region, lane, cancellationToken);
                 watermarks.Start(region.Name, lane, ackFloor);
+                var acks = new LaneAcks();
                 var pull = new NatsJSConsumeOpts { MaxMsgs = options.Value.PullBatchSize };
                 await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: pull, cancellationToken: cancellationToken))
                 {
-                    await HandleAsync(region, lane, message, cancellationToken);
+                    await HandleAsync(region, lane, acks, message, cancellationToken);
                 }
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
@@ -76,7 +77,8 @@ public sealed class RegionConsumers(
         var config = new ConsumerConfig(name)
         {
             FilterSubject = Subjects.VoteLane(region.Name, lane),
-            AckPolicy = ConsumerConfigAckPolicy.Explicit,
+            // One ack per settled prefix of the lane (LaneAcks), not one per message.
+            AckPolicy = ConsumerConfigAckPolicy.All,
             AckWait = settings.AckWait,
             MaxAckPending = settings.MaxAckPending,
             MaxDeliver = -1,
@@ -91,10 +93,12 @@ public sealed class RegionConsumers(
         return (consumer, ackFloor);
     }
 
-    private async Task HandleAsync(RegionLink region, string lane, INatsJSMsg<byte[]> message, CancellationToken cancellationToken)
+    private async Task HandleAsync(RegionLink region, string lane, LaneAcks acks, INatsJSMsg<byte[]> message, CancellationToken cancellationToken)
     {
         var metadata = message.Metadata!.Value;
         var sequence = metadata.Sequence.Stream;
+        acks.Delivered(sequence);
+        var delivery = new JetStreamDelivery(message, sequence, region, deadLetters, acks);
         var decoded = MessageDecoder.Decode(message.Subject, message.Data ?? [], shardMap);
         if (decoded.PoisonReason is { } reason)
         {
@@ -107,13 +111,13 @@ public sealed class RegionConsumers(
             }
 
             // Poison never blocks its stream.
-            await deadLetters.MoveAsync(region, message, reason, cancellationToken);
+            await delivery.DeadLetterAsync(reason, cancellationToken);
             return;
         }
 
         watermarks.Delivered(region.Name, lane, sequence, metadata.Sequence.Consumer, metadata.Timestamp, awaitsApply: true);
         // Routed by season, not by lane: after a season moved shards, its older messages still reach the right one.
         writers.ByShard[decoded.Shard!].Enqueue(
-            new InboundMessage(region.Name, lane, sequence, decoded.Event!, new JetStreamDelivery(message, region, deadLetters)));
+            new InboundMessage(region.Name, lane, sequence, decoded.Event!, delivery));
     }
 }

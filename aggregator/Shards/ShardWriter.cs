@@ -117,6 +117,11 @@ public sealed class ShardWriter(
                 await SettleAsync(message, undecided.Contains(message.Region), cancellationToken);
             }
 
+            foreach (var lane in batch.DistinctBy(m => (m.Region, m.Lane)))
+            {
+                await FlushAcksAsync(lane.Delivery, cancellationToken);
+            }
+
             if (logger.IsEnabled(LogLevel.Debug))
             {
                 logger.LogDebug("Shard {Shard} settled {Count}: publish {Publish:F1} ms, acks {Acks:F1} ms",
@@ -251,17 +256,28 @@ public sealed class ShardWriter(
 
     private static async Task SettleAsync(InboundMessage message, bool redeliver, CancellationToken cancellationToken)
     {
+        // A vote whose decision did not reach its region's receipts comes back and is decided again (idempotently).
+        if (!redeliver)
+        {
+            message.Delivery.Settle();
+            return;
+        }
+
         try
         {
-            // A vote whose decision did not reach its region's receipts comes back and is decided again (idempotently).
-            if (redeliver)
-            {
-                await message.Delivery.NakAsync(TimeSpan.FromSeconds(1), cancellationToken);
-            }
-            else
-            {
-                await message.Delivery.AckAsync(cancellationToken);
-            }
+            await message.Delivery.NakAsync(TimeSpan.FromSeconds(1), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Not NAKed: AckWait redelivers it.
+        }
+    }
+
+    private static async Task FlushAcksAsync(IDelivery delivery, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await delivery.FlushAcksAsync(cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

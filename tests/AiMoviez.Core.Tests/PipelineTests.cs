@@ -23,7 +23,7 @@ public sealed class PipelineTests(CoreFixture fixture)
 
         var consumer = await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig(StreamNames.AggregatorConsumer("shard-1"))
         {
-            AckPolicy = ConsumerConfigAckPolicy.Explicit,
+            AckPolicy = ConsumerConfigAckPolicy.All,
             FilterSubject = Subjects.VoteLane("us-east", "shard-1"),
         });
         await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1 }))

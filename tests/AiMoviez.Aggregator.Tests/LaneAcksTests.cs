@@ -1,0 +1,91 @@
+using AiMoviez.Aggregator.Ingest;
+using AiMoviez.Testing;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace AiMoviez.Aggregator.Tests;
+
+/// <summary>One ack per settled prefix, against a real nats-server consumer with AckPolicy All.</summary>
+public sealed class LaneAcksTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new("lane-acks");
+    private NatsServer _nats = null!;
+    private NatsConnection _connection = null!;
+    private NatsJSContext _js = null!;
+
+    public async Task InitializeAsync()
+    {
+        _nats = await NatsServer.StartAsync(_dir.Sub("nats"));
+        _connection = new NatsConnection(new NatsOpts { Url = _nats.Url });
+        _js = new NatsJSContext(_connection);
+        await _js.CreateStreamAsync(new StreamConfig("LANE", ["lane.>"]));
+        for (var i = 1; i <= 6; i++)
+        {
+            (await _js.PublishAsync("lane.votes", new byte[] { (byte)i })).EnsureSuccess();
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _connection.DisposeAsync();
+        await _nats.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Acks_only_the_prefix_every_message_of_which_is_settled()
+    {
+        var consumer = await _js.CreateOrUpdateConsumerAsync("LANE", new ConsumerConfig("aggregator")
+        {
+            AckPolicy = ConsumerConfigAckPolicy.All,
+            AckWait = TimeSpan.FromSeconds(30),
+        });
+        var acks = new LaneAcks();
+        var delivered = new List<INatsJSMsg<byte[]>>();
+        await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 6, Expires = TimeSpan.FromSeconds(5) }))
+        {
+            acks.Delivered(message.Metadata!.Value.Sequence.Stream);
+            delivered.Add(message);
+        }
+
+        Assert.Equal(6, delivered.Count);
+
+        // 2 and 3 are done, 1 is not: nothing may be acked, or 1 would be acked with them.
+        Settle(acks, delivered[1]);
+        Settle(acks, delivered[2]);
+        await acks.FlushAsync(CancellationToken.None);
+        Assert.Equal(0UL, await AckFloorAsync(consumer));
+
+        // 1 done: 1 to 3 go with one ack. 4 is NAKed and holds back 5.
+        Settle(acks, delivered[0]);
+        await delivered[3].NakAsync(new AckOpts { NakDelay = TimeSpan.Zero });
+        Settle(acks, delivered[4]);
+        await acks.FlushAsync(CancellationToken.None);
+        Assert.Equal(3UL, await AckFloorAsync(consumer));
+
+        // The redelivered 4 settles, which lets 5 go too; 6 was never settled.
+        INatsJSMsg<byte[]>? redelivered = null;
+        await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1, Expires = TimeSpan.FromSeconds(5) }))
+        {
+            redelivered = message;
+        }
+
+        Assert.Equal(4UL, redelivered!.Metadata!.Value.Sequence.Stream);
+        acks.Delivered(4);
+        Settle(acks, redelivered);
+        await acks.FlushAsync(CancellationToken.None);
+        Assert.Equal(5UL, await AckFloorAsync(consumer));
+        Assert.Equal(1, (await _js.GetConsumerAsync("LANE", "aggregator")).Info.NumAckPending);
+    }
+
+    private static void Settle(LaneAcks acks, INatsJSMsg<byte[]> message) => acks.Settle(message.Metadata!.Value.Sequence.Stream, message);
+
+    private async Task<ulong> AckFloorAsync(INatsJSConsumer consumer)
+    {
+        // An ack is a publish without an answer: wait until the server has seen it.
+        await _connection.PingAsync();
+        await Task.Delay(50);
+        return (await _js.GetConsumerAsync("LANE", consumer.Info.Config.Name!)).Info.AckFloor.StreamSeq;
+    }
+}
