@@ -105,8 +105,6 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
             }
 
             var decided = Stopwatch.GetTimestamp();
-            await CopyVotesAsync(connection, plan.NewVotes, cancellationToken);
-            var copied = Stopwatch.GetTimestamp();
             var slots = plan.TouchedSlots.ToHashSet();
             foreach (var season in plan.SeasonsWithViews)
             {
@@ -116,7 +114,12 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
                 }
             }
 
-            var tallies = await WriteAsync(connection, plan, slots, cancellationToken);
+            // Grouping the deltas and filling the parameter arrays (about 25 ms per 10,000 votes) runs while the shard
+            // inserts the COPYed rows, instead of after it, on the writer's serial path.
+            var writeCommands = Task.Run(() => WriteCommands(plan, slots), cancellationToken);
+            await CopyVotesAsync(connection, plan.NewVotes, cancellationToken);
+            var copied = Stopwatch.GetTimestamp();
+            var tallies = await WriteAsync(connection, await writeCommands, slots, cancellationToken);
             var written = Stopwatch.GetTimestamp();
             await transaction.CommitAsync(cancellationToken);
             var committedAt = DateTimeOffset.UtcNow;
@@ -249,47 +252,54 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         await importer.CompleteAsync(cancellationToken);
     }
 
-    private async Task<List<SlotTally>> WriteAsync(NpgsqlConnection connection, BatchPlan plan,
-        IReadOnlyCollection<(Guid SeasonId, int SlotPosition)> slots, CancellationToken cancellationToken)
+    private List<NpgsqlBatchCommand> WriteCommands(BatchPlan plan, IReadOnlyCollection<(Guid SeasonId, int SlotPosition)> slots)
     {
         var views = plan.Views.SelectMany(b => b.Views.Select(v => (b.BatchId, b.SeasonId, v.ClipId, (long)v.Views))).ToList();
-        await using var command = new NpgsqlBatch(connection)
-        {
-            BatchCommands =
+        return
+        [
+            ApplyDeltasCommand(plan),
+            new NpgsqlBatchCommand(AddTombstones)
             {
-                ApplyDeltasCommand(plan),
-                new NpgsqlBatchCommand(AddTombstones)
+                Parameters =
                 {
-                    Parameters =
-                    {
-                        new() { Value = plan.Tombstones.Select(t => t.VoteId).ToArray() },
-                        new() { Value = plan.Tombstones.Select(t => t.SeasonId).ToArray() },
-                        new() { Value = plan.Tombstones.Select(t => t.SlotPosition).ToArray() },
-                        new() { Value = plan.Tombstones.Select(t => t.RevokedAt.ToUniversalTime()).ToArray() },
-                    },
-                },
-                new NpgsqlBatchCommand(AddViews)
-                {
-                    Parameters =
-                    {
-                        new() { Value = views.Select(v => v.BatchId).ToArray() },
-                        new() { Value = views.Select(v => v.SeasonId).ToArray() },
-                        new() { Value = views.Select(v => v.ClipId).ToArray() },
-                        new() { Value = views.Select(v => v.Item4).ToArray() },
-                    },
-                },
-                new NpgsqlBatchCommand(MarkApplied) { Parameters = { new() { Value = shard }, new() { Value = (long)plan.CountedVotes } } },
-                new NpgsqlBatchCommand(ReadTallies)
-                {
-                    Parameters =
-                    {
-                        new() { Value = slots.Select(s => s.SeasonId).ToArray() },
-                        new() { Value = slots.Select(s => s.SlotPosition).ToArray() },
-                    },
+                    new() { Value = plan.Tombstones.Select(t => t.VoteId).ToArray() },
+                    new() { Value = plan.Tombstones.Select(t => t.SeasonId).ToArray() },
+                    new() { Value = plan.Tombstones.Select(t => t.SlotPosition).ToArray() },
+                    new() { Value = plan.Tombstones.Select(t => t.RevokedAt.ToUniversalTime()).ToArray() },
                 },
             },
-        };
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            new NpgsqlBatchCommand(AddViews)
+            {
+                Parameters =
+                {
+                    new() { Value = views.Select(v => v.BatchId).ToArray() },
+                    new() { Value = views.Select(v => v.SeasonId).ToArray() },
+                    new() { Value = views.Select(v => v.ClipId).ToArray() },
+                    new() { Value = views.Select(v => v.Item4).ToArray() },
+                },
+            },
+            new NpgsqlBatchCommand(MarkApplied) { Parameters = { new() { Value = shard }, new() { Value = (long)plan.CountedVotes } } },
+            new NpgsqlBatchCommand(ReadTallies)
+            {
+                Parameters =
+                {
+                    new() { Value = slots.Select(s => s.SeasonId).ToArray() },
+                    new() { Value = slots.Select(s => s.SlotPosition).ToArray() },
+                },
+            },
+        ];
+    }
+
+    private static async Task<List<SlotTally>> WriteAsync(NpgsqlConnection connection, List<NpgsqlBatchCommand> commands,
+        IReadOnlyCollection<(Guid SeasonId, int SlotPosition)> slots, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection);
+        foreach (var command in commands)
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         return await ReadSlotTalliesAsync(reader, slots, DateTimeOffset.UtcNow, cancellationToken);
     }
 

@@ -66,6 +66,37 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
             n => n == 1, TimeSpan.FromSeconds(20), "ANALYZE of votes after 60,000 rows");
     }
 
+    /// <summary>A shard created by an older aggregator (schema version 1) is upgraded at start and keeps its votes.</summary>
+    [Fact]
+    public async Task A_version_1_shard_gets_bytewise_voter_keys_and_keeps_its_votes()
+    {
+        await using (var applier = NewApplier(NewLedger()))
+        {
+            await applier.ApplyAsync(Batch(Guid.NewGuid(), "device_v1_", 10), _ => null, CancellationToken.None);
+        }
+
+        // Back to what version 1 created: voter keys in the database's default collation.
+        await using (var downgrade = Shard.CreateCommand("""
+            alter table votes alter column voter_key type text collate "default";
+            alter table voter_days alter column voter_key type text collate "default";
+            delete from schema_migrations where version = 2
+            """))
+        {
+            await downgrade.ExecuteNonQueryAsync();
+        }
+
+        await ShardSchema.EnsureAsync(Shard, CancellationToken.None);
+        await ShardSchema.EnsureAsync(Shard, CancellationToken.None);
+
+        Assert.Equal(2L, await ScalarAsync("""
+            select count(*) from information_schema.columns
+            where table_name in ('votes', 'voter_days') and column_name = 'voter_key' and collation_name = 'C'
+            """));
+        Assert.Equal(2L, await ScalarAsync("select count(*) from schema_migrations"));
+        Assert.Equal(10L, await ScalarAsync("select count(*) from votes"));
+        Assert.Equal(10L, await ScalarAsync("select count(*) from voter_days where voter_key >= 'device_v1_'"));
+    }
+
     private List<(string, object)> Batch(Guid season, string voterPrefix, int count) => Enumerable.Range(0, count)
         .Select(i => (AggregatorFixture.EuWest, (object)AggregatorFixture.Vote(1, season, Guid.Empty, voterPrefix + i, AggregatorFixture.EuWest, acceptedAt: _now)))
         .ToList();
