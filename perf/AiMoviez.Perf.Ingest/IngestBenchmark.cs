@@ -18,7 +18,7 @@ public static class IngestBenchmark
     /// <summary>What <c>--phases</c> may name, in the order they run.</summary>
     public static readonly string[] AllPhases = ["spread", "hot", "twoshards", "raw"];
 
-    public static async Task RunAsync(int voteCount, int clipCount, IReadOnlyCollection<string> phases)
+    public static async Task RunAsync(int voteCount, int clipCount, IReadOnlyCollection<string> phases, CancellationToken stop)
     {
         using var dir = new TempDirectory("perf-ingest");
         await using var nats = await NatsServer.StartAsync(dir.Sub("nats"));
@@ -29,14 +29,15 @@ public static class IngestBenchmark
         foreach (var phase in AllPhases.Where(phases.Contains))
         {
             // Each phase starts after a checkpoint, so no phase pays for the previous one's dirty pages.
+            stop.ThrowIfCancellationRequested();
             await CheckpointAsync(postgres);
             var rate = phase switch
             {
-                "spread" => await AggregatorRunAsync(dir, nats, postgres, "spread", voteCount, clipCount, shardCount: 1),
-                "hot" => await AggregatorRunAsync(dir, nats, postgres, "hot", voteCount, 1, shardCount: 1),
+                "spread" => await AggregatorRunAsync(dir, nats, postgres, "spread", voteCount, clipCount, shardCount: 1, stop),
+                "hot" => await AggregatorRunAsync(dir, nats, postgres, "hot", voteCount, 1, shardCount: 1, stop),
                 // Shards apply in parallel: the same spread votes over two seasons on two shards (two databases of one server).
-                "twoshards" => await AggregatorRunAsync(dir, nats, postgres, "twoshards", voteCount, clipCount, shardCount: 2),
-                _ => await RawCopyAsync(postgres.ConnectionString("raw"), Votes("raw", voteCount, clipCount), voteCount),
+                "twoshards" => await AggregatorRunAsync(dir, nats, postgres, "twoshards", voteCount, clipCount, shardCount: 2, stop),
+                _ => await RawCopyAsync(postgres.ConnectionString("raw"), Votes("raw", voteCount, clipCount), voteCount, stop),
             };
             rates[phase] = rate;
             Console.WriteLine(phase switch
@@ -100,7 +101,7 @@ public static class IngestBenchmark
         }
     }
 
-    private static async Task<double> RawCopyAsync(string connectionString, IEnumerable<VoteCast> votes, int count)
+    private static async Task<double> RawCopyAsync(string connectionString, IEnumerable<VoteCast> votes, int count, CancellationToken stop)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         await ShardSchema.EnsureAsync(dataSource, CancellationToken.None);
@@ -113,7 +114,7 @@ public static class IngestBenchmark
             var day = DateOnly.FromDateTime(DateTime.UtcNow);
             foreach (var v in rows)
             {
-                await importer.StartRowAsync();
+                await importer.StartRowAsync(stop);
                 await importer.WriteAsync(v.VoteId, NpgsqlDbType.Uuid);
                 await importer.WriteAsync(v.SeasonId, NpgsqlDbType.Uuid);
                 await importer.WriteAsync(v.SlotPosition, NpgsqlDbType.Integer);
@@ -143,7 +144,7 @@ public static class IngestBenchmark
     /// to the shard's votes_applied reaching the count (the aggregator's start-up is inside the time).
     /// </summary>
     private static async Task<double> AggregatorRunAsync(TempDirectory dir, NatsServer nats, PostgresServer postgres, string region,
-        int voteCount, int clipCount, int shardCount)
+        int voteCount, int clipCount, int shardCount, CancellationToken stop)
     {
         var shards = Enumerable.Range(1, shardCount)
             .Select(n => new ShardTopology { Name = $"shard-{n}", ConnectionString = postgres.ConnectionString(shardCount == 1 ? region : region + n) })
@@ -174,6 +175,7 @@ public static class IngestBenchmark
             var clock = Stopwatch.StartNew();
             foreach (var window in Votes(region, voteCount, clipCount, seasons: shardCount).Chunk(PublishWindow))
             {
+                stop.ThrowIfCancellationRequested();
                 await Task.WhenAll(window.Select(async v =>
                     (await js.PublishAsync(Subjects.VoteCast(region, shardMap.LaneFor(v.SeasonNumber)),
                         JsonSerializer.SerializeToUtf8Bytes(v, ContractsJson.Default.VoteCast),
@@ -199,7 +201,7 @@ public static class IngestBenchmark
         long applied = 0;
         while (applied < voteCount)
         {
-            await Task.Delay(100);
+            await Task.Delay(100, stop);
             try
             {
                 applied = await SumAsync(shardSources, "select coalesce(sum(votes_applied), 0)::bigint from shard_status");

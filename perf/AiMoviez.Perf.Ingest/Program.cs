@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using AiMoviez.Perf.Ingest;
 
 // Ingest benchmark: N votes pre-published into a region's vote stream, drained by the real aggregator process into a
@@ -29,5 +30,25 @@ if (phases.Except(IngestBenchmark.AllPhases).ToList() is [_, ..] unknown)
     return 2;
 }
 
-await IngestBenchmark.RunAsync(votes, clips, phases);
-return 0;
+// Ctrl+C or SIGTERM unwinds the run, so the PostgreSQL it started (a daemon, not a child) is stopped and its files go.
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.Cancel();
+});
+try
+{
+    await IngestBenchmark.RunAsync(votes, clips, phases, stop.Token);
+    return 0;
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    Console.Error.WriteLine("stopped; its servers are stopped and its files deleted");
+    return 130;
+}
