@@ -51,9 +51,16 @@ public sealed class BatchPlan
 /// </summary>
 public static class VoteRules
 {
-    public static BatchPlan Decide(IEnumerable<(string Region, object Event)> batch, ShardState state, IDailyTotals totals, int dailyWeightLimit)
+    /// <param name="final">
+    /// Told each new vote once its row can no longer change within this batch, so the writer can store it while the
+    /// rules go on: at once, unless a revoke of the same vote comes later in the batch, then after the last message.
+    /// Every vote of <see cref="BatchPlan.NewVotes"/> is told exactly once.
+    /// </param>
+    public static BatchPlan Decide(IReadOnlyCollection<(string Region, object Event)> batch, ShardState state, IDailyTotals totals,
+        int dailyWeightLimit, Action<NewVote>? final = null)
     {
         var plan = new BatchPlan();
+        var revokedLater = final is null ? [] : batch.Select(m => m.Event).OfType<VoteRevoked>().Select(r => r.VoteId).ToHashSet();
         var counted = new CountedVotes(state.CountedVotesOfBatchVoters);
         var stored = new Dictionary<Guid, StoredVote>(state.VotesById);
         var fresh = new Dictionary<Guid, NewVote>();
@@ -74,6 +81,14 @@ public static class VoteRules
                     plan.Views.Add(views);
                     plan.SeasonsWithViews.Add(views.SeasonId);
                     break;
+            }
+        }
+
+        if (final is not null && revokedLater.Count > 0)
+        {
+            foreach (var vote in plan.NewVotes.Where(v => revokedLater.Contains(v.Cast.VoteId)))
+            {
+                final(vote);
             }
         }
 
@@ -106,6 +121,11 @@ public static class VoteRules
             var vote = new NewVote(cast, day, status, reason);
             fresh[cast.VoteId] = vote;
             plan.NewVotes.Add(vote);
+            if (final is not null && !revokedLater.Contains(cast.VoteId))
+            {
+                final(vote);
+            }
+
             if (status == VoteStatuses.Counted)
             {
                 counted.Add(cast.VoteId, cast.VoterKey, cast.SeasonId, cast.SlotPosition, cast.ClipId, cast.VoteType);

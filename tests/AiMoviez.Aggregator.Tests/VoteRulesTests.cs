@@ -21,7 +21,7 @@ public sealed class VoteRulesTests
     private static BatchPlan Decide(params object[] events) => Decide(new Totals(), events);
 
     private static BatchPlan Decide(Totals totals, params object[] events) =>
-        VoteRules.Decide(events.Select(e => ("us-east", e)), Empty, totals, 200);
+        VoteRules.Decide(events.Select(e => ("us-east", e)).ToList(), Empty, totals, 200);
 
     private static string Outcome(BatchPlan plan, VoteCast vote) =>
         plan.NewVotes.Single(v => v.Cast.VoteId == vote.VoteId) is var v && v.Reason is null ? v.Status : $"{v.Status}:{v.Reason}";
@@ -104,5 +104,28 @@ public sealed class VoteRulesTests
 
         Assert.Empty(plan.NewVotes);
         Assert.Equal(new VoteDecision(vote.VoteId, VoteStatuses.Counted, null), plan.Decisions.Single().Decision);
+    }
+
+    /// <summary>The writer stores each vote as soon as the rules hand it over, so a handed-over row must never change.</summary>
+    [Fact]
+    public void Every_new_vote_is_handed_over_once_with_its_final_status_and_a_vote_revoked_later_only_at_the_end()
+    {
+        var kept = Vote(1, Season, Guid.NewGuid(), "v");
+        var revokedLater = Vote(1, Season, Guid.NewGuid(), "w");
+        var duplicate = Vote(1, Season, kept.ClipId, "v");
+        var revoke = new VoteRevoked
+        {
+            VoteId = revokedLater.VoteId, SeasonId = Season, SeasonNumber = 1, SlotPosition = 1, ClipId = revokedLater.ClipId,
+            VoterKey = "w", Region = "us-east", RevokedAt = DateTimeOffset.UtcNow,
+        };
+        var handedOver = new List<(Guid VoteId, string Status)>();
+
+        var plan = VoteRules.Decide(new object[] { kept, revokedLater, duplicate, kept, revoke }.Select(e => ("us-east", e)).ToList(), Empty,
+            new Totals(), 200, vote => handedOver.Add((vote.Cast.VoteId, vote.Status)));
+
+        Assert.Equal(
+            [(kept.VoteId, VoteStatuses.Counted), (duplicate.VoteId, VoteStatuses.Rejected), (revokedLater.VoteId, VoteStatuses.Revoked)],
+            handedOver);
+        Assert.Equal(plan.NewVotes.Select(v => (v.Cast.VoteId, v.Status)).Order(), handedOver.Order());
     }
 }
