@@ -159,7 +159,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
             if (deciding is not null)
             {
                 // The rules' thread must be done with the plan before its day-total reservations are undone.
-                await ((Task)deciding).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.WhenAny(deciding);
             }
 
             if (plan is not null)
