@@ -55,14 +55,17 @@ public sealed class LaneAcksTests : IAsyncLifetime
         Settle(acks, delivered[1]);
         Settle(acks, delivered[2]);
         await acks.FlushAsync(CancellationToken.None);
-        Assert.Equal(0UL, await AckFloorAsync(consumer));
+        // An ack is a publish without an answer: give one the time to arrive, then check that none did.
+        await _connection.PingAsync();
+        await Task.Delay(100);
+        Assert.Equal(0UL, await AckFloorAsync());
 
         // 1 done: 1 to 3 go with one ack. 4 is NAKed and holds back 5.
         Settle(acks, delivered[0]);
         await delivered[3].NakAsync(new AckOpts { NakDelay = TimeSpan.Zero });
         Settle(acks, delivered[4]);
         await acks.FlushAsync(CancellationToken.None);
-        Assert.Equal(3UL, await AckFloorAsync(consumer));
+        await AckFloorReachesAsync(3);
 
         // The redelivered 4 settles, which lets 5 go too; 6 was never settled.
         INatsJSMsg<byte[]>? redelivered = null;
@@ -75,17 +78,14 @@ public sealed class LaneAcksTests : IAsyncLifetime
         acks.Delivered(4);
         Settle(acks, redelivered);
         await acks.FlushAsync(CancellationToken.None);
-        Assert.Equal(5UL, await AckFloorAsync(consumer));
+        await AckFloorReachesAsync(5);
         Assert.Equal(1, (await _js.GetConsumerAsync("LANE", "aggregator")).Info.NumAckPending);
     }
 
     private static void Settle(LaneAcks acks, INatsJSMsg<byte[]> message) => acks.Settle(message.Metadata!.Value.Sequence.Stream, message);
 
-    private async Task<ulong> AckFloorAsync(INatsJSConsumer consumer)
-    {
-        // An ack is a publish without an answer: wait until the server has seen it.
-        await _connection.PingAsync();
-        await Task.Delay(50);
-        return (await _js.GetConsumerAsync("LANE", consumer.Info.Config.Name!)).Info.AckFloor.StreamSeq;
-    }
+    private async Task<ulong> AckFloorAsync() => (await _js.GetConsumerAsync("LANE", "aggregator")).Info.AckFloor.StreamSeq;
+
+    private Task AckFloorReachesAsync(ulong expected) =>
+        Eventually.UntilAsync(AckFloorAsync, floor => floor == expected, TimeSpan.FromSeconds(5), $"ack floor {expected}");
 }
