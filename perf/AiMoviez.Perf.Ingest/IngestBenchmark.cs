@@ -31,22 +31,19 @@ public static class IngestBenchmark
             // Each phase starts after a checkpoint, so no phase pays for the previous one's dirty pages.
             stop.ThrowIfCancellationRequested();
             await CheckpointAsync(postgres);
-            var rate = phase switch
+            var (label, rate) = phase switch
             {
-                "spread" => await AggregatorRunAsync(dir, nats, postgres, "spread", voteCount, clipCount, shardCount: 1, stop),
-                "hot" => await AggregatorRunAsync(dir, nats, postgres, "hot", voteCount, 1, shardCount: 1, stop),
+                "spread" => ($"aggregator, spread ({clipCount:N0} clips): ",
+                    await AggregatorRunAsync(dir, nats, postgres, "spread", voteCount, clipCount, shardCount: 1, stop)),
+                "hot" => ("aggregator, hot clip (1 clip):    ", await AggregatorRunAsync(dir, nats, postgres, "hot", voteCount, 1, shardCount: 1, stop)),
                 // Shards apply in parallel: the same spread votes over two seasons on two shards (two databases of one server).
-                "twoshards" => await AggregatorRunAsync(dir, nats, postgres, "twoshards", voteCount, clipCount, shardCount: 2, stop),
-                _ => await RawCopyAsync(postgres.ConnectionString("raw"), Votes("raw", voteCount, clipCount), voteCount, stop),
+                "twoshards" => ("aggregator, spread over 2 shards:",
+                    await AggregatorRunAsync(dir, nats, postgres, "twoshards", voteCount, clipCount, shardCount: 2, stop)),
+                _ => ("raw binary COPY into votes:        ",
+                    await RawCopyAsync(postgres.ConnectionString("raw"), Votes("raw", voteCount, clipCount), voteCount, stop)),
             };
             rates[phase] = rate;
-            Console.WriteLine(phase switch
-            {
-                "spread" => $"aggregator, spread ({clipCount:N0} clips):  {rate,12:N0} votes/s",
-                "hot" => $"aggregator, hot clip (1 clip):     {rate,12:N0} votes/s",
-                "twoshards" => $"aggregator, spread over 2 shards: {rate,12:N0} votes/s",
-                _ => $"raw binary COPY into votes:         {rate,12:N0} votes/s",
-            });
+            Console.WriteLine($"{label} {rate,12:N0} votes/s");
         }
 
         Ratio("hot / spread:      ", "hot", "spread");
