@@ -89,7 +89,9 @@ public sealed class ShardWriter(
         }
     }
 
-    public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(ApplyLoopAsync(cancellationToken), SettleLoopAsync(cancellationToken));
+    /// <summary>Ends when either loop ends: a loop that failed must stop the process, not leave the shard's writer half alive.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken) =>
+        await await Task.WhenAny(ApplyLoopAsync(cancellationToken), SettleLoopAsync(cancellationToken));
 
     private async Task ApplyLoopAsync(CancellationToken cancellationToken)
     {

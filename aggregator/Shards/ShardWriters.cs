@@ -39,6 +39,7 @@ public sealed class ShardWriters : BackgroundService
         await Task.WhenAll(ByShard.Values.Select(w => w.InitializeAsync(today.AddDays(-1), today, stoppingToken)));
         _ledger.MarkLoaded(today.AddDays(-1));
         _ledger.MarkLoaded(today);
-        await Task.WhenAll(ByShard.Values.Select(w => w.RunAsync(stoppingToken)));
+        // The first writer to fail stops the host (and so the process, for its supervisor to restart), whatever the others do.
+        await await Task.WhenAny(ByShard.Values.Select(w => w.RunAsync(stoppingToken)));
     }
 }
