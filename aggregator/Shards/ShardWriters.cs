@@ -39,7 +39,16 @@ public sealed class ShardWriters : BackgroundService
         await Task.WhenAll(ByShard.Values.Select(w => w.InitializeAsync(today.AddDays(-1), today, stoppingToken)));
         _ledger.MarkLoaded(today.AddDays(-1));
         _ledger.MarkLoaded(today);
-        // The first writer to fail stops the host (and so the process, for its supervisor to restart), whatever the others do.
-        await await Task.WhenAny(ByShard.Values.Select(w => w.RunAsync(stoppingToken)));
+        try
+        {
+            await await Task.WhenAny(ByShard.Values.Select(w => w.RunAsync(stoppingToken)));
+        }
+        catch (Exception) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The first writer to fail stops the host, whatever the others do; a non-zero exit code tells the process's
+            // supervisor to restart it.
+            Environment.ExitCode = 1;
+            throw;
+        }
     }
 }
