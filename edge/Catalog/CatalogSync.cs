@@ -15,8 +15,10 @@ public sealed partial class CatalogSync(
 {
     private readonly SemaphoreSlim _changed = new(0, 1);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(ListenForChangesAsync(stoppingToken), PollAsync(stoppingToken));
+    // Either loop ending on an error it does not expect stops the host: an edge whose catalog silently stopped updating
+    // would go on voting against the last one.
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken) =>
+        await await Task.WhenAny(ListenForChangesAsync(stoppingToken), PollAsync(stoppingToken));
 
     private async Task PollAsync(CancellationToken stoppingToken)
     {
