@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
+using AiMoviez.Perf.Stack;
 using AiMoviez.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -194,6 +195,16 @@ public static class IngestBenchmark
             });
         var run = Stopwatch.StartNew();
         await aggregator.StartAsync();
+        // CPU from the aggregator's first answer on: the work each server does per vote.
+        var sampler = ProcessSampler.For(new Dictionary<string, int>
+        {
+            ["aggregator"] = aggregator.Pid!.Value,
+            ["postgres"] = postgres.PostmasterPid!.Value,
+            ["nats-server"] = nats.Pid!.Value,
+        });
+        using var sampling = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var sampledFor = Stopwatch.StartNew();
+        var sampled = sampler.RunAsync(TimeSpan.FromMinutes(16), sampling.Token);
         var shardSources = shards.Select(s => NpgsqlDataSource.Create(s.ConnectionString)).ToList();
         long applied = 0;
         while (applied < voteCount)
@@ -215,9 +226,16 @@ public static class IngestBenchmark
         }
 
         var seconds = run.Elapsed.TotalSeconds;
+        await sampling.CancelAsync();
+        await sampled;
+        var cpuSeconds = sampledFor.Elapsed.TotalSeconds;
         var counted = await SumAsync(shardSources, "select count(*) from votes where status = 'counted'");
         var tallied = await SumAsync(shardSources, "select sum(votes)::bigint from tallies");
         Console.WriteLine($"  [{region}] applied {applied:N0} in {seconds:F1} s (counted rows {counted:N0}, tally sum {tallied:N0})");
+        Console.WriteLine($"  [{region}] CPU from the aggregator's first answer: " + string.Join(", ", sampler.Summarize().Select(p =>
+            $"{p.Name} {p.AverageCpuPercent / 100:F2} cores" + (p.Name == ProcessSampler.MachineName
+                ? $" of {Environment.ProcessorCount}"
+                : $" ({p.AverageCpuPercent / 100 * cpuSeconds / voteCount * 1_000_000:F1} µs/vote)"))));
         foreach (var source in shardSources)
         {
             await source.DisposeAsync();

@@ -27,6 +27,9 @@ public sealed class ProcessSampler
 
     private ProcessSampler(IReadOnlyDictionary<string, int> roots) => _roots = roots;
 
+    /// <summary>Samples the given processes (each with its descendants) and the whole machine.</summary>
+    public static ProcessSampler For(IReadOnlyDictionary<string, int> roots) => new(roots);
+
     public static ProcessSampler ForStack(string repoRoot)
     {
         var roots = FromPidFiles(Path.Combine(repoRoot, ".aimoviez", "pids"));
