@@ -22,10 +22,14 @@ public sealed class PostgresServer : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>The running cluster's postmaster, whose children are the backends; null when it is not running.</summary>
-    public int? PostmasterPid =>
-        File.Exists(System.IO.Path.Combine(_dataDir, "postmaster.pid"))
-            ? int.Parse(File.ReadLines(System.IO.Path.Combine(_dataDir, "postmaster.pid")).First(), CultureInfo.InvariantCulture)
-            : null;
+    public int? PostmasterPid
+    {
+        get
+        {
+            var pidFile = System.IO.Path.Combine(_dataDir, "postmaster.pid");
+            return File.Exists(pidFile) ? int.Parse(File.ReadLines(pidFile).First(), CultureInfo.InvariantCulture) : null;
+        }
+    }
 
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Username=aimoviez;Database={database};Pooling=true;Timeout=5;Command Timeout=30";

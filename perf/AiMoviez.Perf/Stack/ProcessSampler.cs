@@ -44,7 +44,7 @@ public sealed class ProcessSampler
         }
 
         roots["perf"] = Environment.ProcessId;
-        return new ProcessSampler(roots);
+        return For(roots);
     }
 
     /// <summary>
