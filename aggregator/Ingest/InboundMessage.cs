@@ -4,7 +4,12 @@ namespace AiMoviez.Aggregator.Ingest;
 
 /// <summary>A decoded event from a lane of a region's vote stream, routed to its season's shard.</summary>
 /// <param name="Event">A VoteCast, VoteRevoked or ClipViewsReported.</param>
-public sealed record InboundMessage(string Region, string Lane, ulong Sequence, object Event, IDelivery Delivery);
+/// <param name="FirstDelivery">
+/// Never delivered by this consumer before, so its vote is almost always new to the shard. Not always: an edge may
+/// publish a vote twice, and the consumer recreated at a restart counts deliveries afresh while it replays what the
+/// last process applied but had not acked. The votes table's key catches those (<see cref="Shards.ShardBatchApplier"/>).
+/// </param>
+public sealed record InboundMessage(string Region, string Lane, ulong Sequence, object Event, IDelivery Delivery, bool FirstDelivery);
 
 /// <summary>How a delivered message is settled with its stream.</summary>
 public interface IDelivery

@@ -118,6 +118,6 @@ public sealed class RegionConsumers(
         watermarks.Delivered(region.Name, lane, sequence, metadata.Sequence.Consumer, metadata.Timestamp, awaitsApply: true);
         // Routed by season, not by lane: after a season moved shards, its older messages still reach the right one.
         writers.ByShard[decoded.Shard!].Enqueue(
-            new InboundMessage(region.Name, lane, sequence, decoded.Event!, delivery));
+            new InboundMessage(region.Name, lane, sequence, decoded.Event!, delivery, FirstDelivery: metadata.NumDelivered == 1));
     }
 }

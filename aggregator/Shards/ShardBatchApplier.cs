@@ -15,7 +15,8 @@ public sealed record AppliedBatch(BatchPlan Plan, IReadOnlyList<SlotTally> Talli
 /// batch's votes and voters, decide in delivery order, binary COPY the votes the shard does not have yet into votes,
 /// and apply the batch's net change per tally and day row with one set-based statement. A redelivered vote is found
 /// by id and changes nothing; a vote id stored twice would break the primary key and fail the whole batch, never
-/// count twice. Owned by the shard's single writer, which keeps its connection.
+/// count twice, which is what lets first deliveries skip the lookup by id. Owned by the shard's single writer, which
+/// keeps its connection.
 /// </summary>
 public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource, DailyLedger ledger, LedgerDays ledgerDays, int dailyWeightLimit,
     ILogger logger) : IAsyncDisposable
@@ -87,7 +88,31 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
 
     private NpgsqlConnection? _connection;
 
-    public async Task<AppliedBatch> ApplyAsync(IReadOnlyList<(string Region, object Event)> batch,
+    // Set when a vote taken for new was stored already, until a batch that looks every id up finds no such vote again.
+    private bool _lookUpEveryVote;
+
+    /// <param name="unseenVotes">
+    /// Votes of messages delivered for the first time (<see cref="Ingest.InboundMessage.FirstDelivery"/>): not looked
+    /// up by id (in the ingest benchmark, about 1.3 µs less PostgreSQL CPU per vote). Should one be stored already
+    /// after all (an edge published it twice, a restart replays what the last process applied), the votes table's key
+    /// refuses the batch, which then runs again looking every id up.
+    /// </param>
+    public async Task<AppliedBatch> ApplyAsync(IReadOnlyList<(string Region, object Event)> batch, IReadOnlySet<Guid> unseenVotes,
+        Func<Guid, int?> latestSlotOf, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ApplyOnceAsync(batch, unseenVotes, latestSlotOf, cancellationToken);
+        }
+        catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: ShardSchema.VotesKey } && !_lookUpEveryVote)
+        {
+            _lookUpEveryVote = true;
+            logger.LogInformation("Shard {Shard}: a vote delivered for the first time was stored already; looking every vote up", shard);
+            return await ApplyOnceAsync(batch, unseenVotes, latestSlotOf, cancellationToken);
+        }
+    }
+
+    private async Task<AppliedBatch> ApplyOnceAsync(IReadOnlyList<(string Region, object Event)> batch, IReadOnlySet<Guid> unseenVotes,
         Func<Guid, int?> latestSlotOf, CancellationToken cancellationToken)
     {
         await ledgerDays.EnsureLoadedAsync(batch.Select(m => m.Event).OfType<VoteCast>()
@@ -99,7 +124,12 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         {
             var started = Stopwatch.GetTimestamp();
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var state = await LoadStateAsync(connection, batch, cancellationToken);
+            var state = await LoadStateAsync(connection, batch, _lookUpEveryVote ? null : unseenVotes, cancellationToken);
+            if (_lookUpEveryVote && !unseenVotes.Any(state.VotesById.ContainsKey))
+            {
+                _lookUpEveryVote = false;
+            }
+
             var loaded = Stopwatch.GetTimestamp();
 
             // The rules decide on another thread and hand over each vote whose row is final, which the COPY sends while
@@ -178,18 +208,21 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         }
     }
 
+    /// <param name="unseenVotes">Votes not looked up by id; null to look up every vote.</param>
     private static async Task<ShardState> LoadStateAsync(NpgsqlConnection connection, IReadOnlyList<(string Region, object Event)> batch,
-        CancellationToken cancellationToken)
+        IReadOnlySet<Guid>? unseenVotes, CancellationToken cancellationToken)
     {
         var casts = batch.Select(m => m.Event).OfType<VoteCast>().ToList();
         var ids = casts.Select(c => c.VoteId).Concat(batch.Select(m => m.Event).OfType<VoteRevoked>().Select(r => r.VoteId)).Distinct().ToArray();
+        var storedIds = unseenVotes is not { Count: > 0 } ? ids : ids.Where(id => !unseenVotes.Contains(id)).ToArray();
         await using var command = new NpgsqlBatch(connection)
         {
             BatchCommands =
             {
                 // First, so what follows reads the shard as the last writer left it, whichever process that was.
                 new NpgsqlBatchCommand(ShardSchema.WriterLockSql),
-                new NpgsqlBatchCommand(LoadVotesById) { Parameters = { new() { Value = ids } } },
+                new NpgsqlBatchCommand(LoadVotesById) { Parameters = { new() { Value = storedIds } } },
+                // Every id: a revoke may have come before its vote, even before the vote's first delivery.
                 new NpgsqlBatchCommand(LoadTombstones) { Parameters = { new() { Value = ids } } },
                 new NpgsqlBatchCommand(LoadCountedVotesOfVoters)
                 {

@@ -13,6 +13,9 @@ public static class ShardSchema
     /// </summary>
     public const string WriterLockSql = "select pg_advisory_xact_lock(7340033)";
 
+    /// <summary>PostgreSQL's name for the primary key of <c>votes</c> (vote_id), which a vote stored twice breaks.</summary>
+    public const string VotesKey = "votes_pkey";
+
     private const string CreateV1 = """
         create table if not exists votes (
             vote_id uuid primary key, season_id uuid not null, slot_position int not null, clip_id uuid not null,

@@ -147,7 +147,8 @@ public sealed class ShardWriter(
         await _turn.WaitAsync(cancellationToken);
         try
         {
-            applied = await applier.ApplyAsync(batch.Select(m => (m.Region, m.Event)).ToList(), knownSlots.LatestSlot, cancellationToken);
+            applied = await applier.ApplyAsync(batch.Select(m => (m.Region, m.Event)).ToList(), UnseenVotes(batch), knownSlots.LatestSlot,
+                cancellationToken);
         }
         catch (PostgresException e) when (IsRefusedData(e))
         {
@@ -186,6 +187,9 @@ public sealed class ShardWriter(
         knownSlots.Observe(shard, applied.Tallies);
         await _committed.Writer.WriteAsync((batch, applied), cancellationToken);
     }
+
+    private static HashSet<Guid> UnseenVotes(List<InboundMessage> batch) =>
+        batch.Where(m => m.FirstDelivery).Select(m => m.Event).OfType<VoteCast>().Select(c => c.VoteId).ToHashSet();
 
     /// <summary>
     /// The shard is up but refuses what a message holds (a value out of range, a key too long to index...): retrying

@@ -39,7 +39,10 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    /// <summary>A stale aggregator still running beside its replacement must not count a vote twice nor fail forever.</summary>
+    /// <summary>
+    /// A stale aggregator still running beside its replacement must not count a vote twice nor fail forever, even when
+    /// both took the votes for new.
+    /// </summary>
     [Fact]
     public async Task Two_writers_applying_the_same_votes_at_once_count_each_vote_once()
     {
@@ -51,6 +54,27 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         Assert.Equal(4_000L, await ScalarAsync("select (select count(*) from votes) + (select sum(votes)::bigint from tallies)"));
     }
 
+    /// <summary>An edge that published a vote again after the stream's duplicate window: JetStream delivers it as new.</summary>
+    [Fact]
+    public async Task A_stored_vote_delivered_as_new_counts_once_and_the_next_batches_go_on()
+    {
+        var season = Guid.NewGuid();
+        var first = Batch(season, "device_again_", 1_000);
+        var later = Batch(season, "device_after_", 1_000);
+        await using var applier = NewApplier(NewLedger());
+        await applier.ApplyAsync(first, VoteIds(first), _ => null, CancellationToken.None);
+
+        var again = await applier.ApplyAsync(first, VoteIds(first), _ => null, CancellationToken.None);
+        var after = await applier.ApplyAsync(later, VoteIds(later), _ => null, CancellationToken.None);
+
+        Assert.Equal(0, again.Plan.CountedVotes);
+        Assert.All(again.Plan.Decisions, d => Assert.Equal(VoteStatuses.Counted, d.Decision.Status));
+        Assert.Equal(1_000, after.Plan.CountedVotes);
+        Assert.Equal(2_000L, await ScalarAsync("select count(*) from votes"));
+        Assert.Equal(2_000L, await ScalarAsync("select sum(votes)::bigint from tallies"));
+        Assert.Equal(2_000L, await ScalarAsync("select sum(weight)::bigint from voter_days"));
+    }
+
     [Fact]
     public async Task The_writer_analyzes_the_votes_table_as_it_grows()
     {
@@ -59,7 +83,8 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
 
         for (var i = 0; i < 6; i++)
         {
-            await applier.ApplyAsync(Batch(season, $"device_grow_{i}_", 10_000), _ => null, CancellationToken.None);
+            var batch = Batch(season, $"device_grow_{i}_", 10_000);
+            await applier.ApplyAsync(batch, VoteIds(batch), _ => null, CancellationToken.None);
         }
 
         await Eventually.UntilAsync(() => ScalarAsync("select count(last_analyze) from pg_stat_user_tables where relname = 'votes'"),
@@ -72,7 +97,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
     {
         await using (var applier = NewApplier(NewLedger()))
         {
-            await applier.ApplyAsync(Batch(Guid.NewGuid(), "device_v1_", 10), _ => null, CancellationToken.None);
+            await applier.ApplyAsync(Batch(Guid.NewGuid(), "device_v1_", 10), LookUpEveryVote, _ => null, CancellationToken.None);
         }
 
         // Back to what version 1 created: voter keys in the database's default collation.
@@ -101,11 +126,15 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         .Select(i => (AggregatorFixture.EuWest, (object)AggregatorFixture.Vote(1, season, Guid.Empty, voterPrefix + i, AggregatorFixture.EuWest, acceptedAt: _now)))
         .ToList();
 
+    private static readonly IReadOnlySet<Guid> LookUpEveryVote = new HashSet<Guid>();
+
+    private static HashSet<Guid> VoteIds(List<(string, object)> batch) => batch.Select(m => ((VoteCast)m.Item2).VoteId).ToHashSet();
+
     /// <summary>Each process has its own ledger, as two aggregators would.</summary>
     private async Task<AppliedBatch> ApplyInNewProcessAsync(List<(string, object)> batch)
     {
         await using var applier = NewApplier(NewLedger());
-        return await applier.ApplyAsync(batch, _ => null, CancellationToken.None);
+        return await applier.ApplyAsync(batch, VoteIds(batch), _ => null, CancellationToken.None);
     }
 
     private DailyLedger NewLedger()
