@@ -41,7 +41,7 @@ public static class IngestBenchmark
                 "twoshards" => ("aggregator, spread over 2 shards:",
                     await AggregatorRunAsync(dir, nats, postgres, "twoshards", voteCount, clipCount, shardCount: 2, stop)),
                 _ => ("raw binary COPY into votes:        ",
-                    await RawCopyAsync(postgres.ConnectionString("raw"), Votes("raw", voteCount, clipCount), voteCount, stop)),
+                    await RawCopyAsync(postgres.ConnectionString("raw"), BenchmarkVotes.Distinct("raw", voteCount, clipCount), voteCount, stop)),
             };
             rates[phase] = rate;
             Console.WriteLine($"{label} {rate,12:N0} votes/s");
@@ -67,36 +67,6 @@ public static class IngestBenchmark
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("checkpoint", connection);
         await command.ExecuteNonQueryAsync();
-    }
-
-    /// <summary>
-    /// Distinct voters (one vote each), so every vote is counted and the rules do their full work; time-ordered vote ids
-    /// as the edges make them; seasons numbered from 1, taken in turn.
-    /// </summary>
-    private static IEnumerable<VoteCast> Votes(string region, int count, int clipCount, int seasons = 1)
-    {
-        var seasonIds = Enumerable.Range(0, seasons).Select(_ => Guid.NewGuid()).ToArray();
-        var clips = Enumerable.Range(0, clipCount).Select(_ => Guid.NewGuid()).ToArray();
-        var now = DateTimeOffset.UtcNow;
-        for (var i = 0; i < count; i++)
-        {
-            var clip = clips[i % clips.Length];
-            yield return new VoteCast
-            {
-                VoteId = Guid.CreateVersion7(),
-                SeasonId = seasonIds[i % seasons],
-                SeasonNumber = 1 + (i % seasons),
-                SlotPosition = 1,
-                ClipId = clip,
-                CreatorId = clip,
-                VoterKey = "device_" + i.ToString("x8", System.Globalization.CultureInfo.InvariantCulture),
-                VoteType = VoteTypes.Standard,
-                Weight = 1,
-                Region = region,
-                AcceptedAt = now,
-                VotingEndsAt = now.AddDays(1),
-            };
-        }
     }
 
     private static async Task<double> RawCopyAsync(string connectionString, IEnumerable<VoteCast> votes, int count, CancellationToken stop)
@@ -171,7 +141,7 @@ public static class IngestBenchmark
                 MaxAge = TimeSpan.FromDays(7),
             });
             var clock = Stopwatch.StartNew();
-            foreach (var window in Votes(region, voteCount, clipCount, seasons: shardCount).Chunk(PublishWindow))
+            foreach (var window in BenchmarkVotes.Distinct(region, voteCount, clipCount, seasons: shardCount).Chunk(PublishWindow))
             {
                 stop.ThrowIfCancellationRequested();
                 await Task.WhenAll(window.Select(async v =>

@@ -1,10 +1,25 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using AiMoviez.Perf.Ingest;
+using AiMoviez.Testing;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
 
 // Ingest benchmark: N votes pre-published into a region's vote stream, drained by the real aggregator process into a
 // shard, once with every vote on one hot clip and once spread over many clips; next to a raw binary COPY of the same
 // rows into an identical votes table. Starts and stops its own nats-server and PostgreSQL.
+// "micro [BenchmarkDotNet arguments]" instead measures the aggregator's in-process steps per vote (BenchmarkDotNet).
+if (args is ["micro", .. var benchmarkArgs])
+{
+    // The aggregator's runtime settings (aggregator/AiMoviez.Aggregator.csproj), a short bounded run per benchmark.
+    var job = Job.ShortRun.WithGcServer(true).WithGcConcurrent(false).WithEnvironmentVariable("DOTNET_TieredPGO", "0");
+    var config = DefaultConfig.Instance.AddJob(job)
+        .WithArtifactsPath(Path.Combine(RepoPaths.Root, "perf", "results", "micro"));
+    BenchmarkSwitcher.FromTypes([typeof(AggregatorStepBenchmarks)]).Run(benchmarkArgs.Length > 0 ? benchmarkArgs : ["--filter", "*"], config);
+    return 0;
+}
+
 var votes = 1_000_000;
 var clips = 1_000;
 string[] phases = [.. IngestBenchmark.AllPhases];
