@@ -19,9 +19,10 @@ public sealed record NewVote(VoteCast Cast, DateOnly UtcDay, string Status, stri
 }
 
 /// <summary>Everything one batch changes, decided before it is written.</summary>
-public sealed class BatchPlan
+/// <param name="capacity">Messages in the batch: its lists take one entry per message at most, sized once.</param>
+public sealed class BatchPlan(int capacity = 0)
 {
-    public List<NewVote> NewVotes { get; } = [];
+    public List<NewVote> NewVotes { get; } = new(capacity);
 
     /// <summary>Counted votes already stored that this batch revokes.</summary>
     public List<StoredVote> Revoked { get; } = [];
@@ -31,14 +32,14 @@ public sealed class BatchPlan
     public List<ClipViewsReported> Views { get; } = [];
 
     /// <summary>Per origin region, the final word on each vote the batch touched.</summary>
-    public List<(string Region, VoteDecision Decision)> Decisions { get; } = [];
+    public List<(string Region, VoteDecision Decision)> Decisions { get; } = new(capacity);
 
     public HashSet<(Guid SeasonId, int SlotPosition)> TouchedSlots { get; } = [];
 
     public HashSet<Guid> SeasonsWithViews { get; } = [];
 
     /// <summary>Day-total changes made while deciding, to undo if the batch does not commit.</summary>
-    public List<(string VoterKey, DateOnly Day, long Weight)> DailyChanges { get; } = [];
+    public List<(string VoterKey, DateOnly Day, long Weight)> DailyChanges { get; } = new(capacity);
 
     public int CountedVotes => NewVotes.Count(v => v.Status == VoteStatuses.Counted);
 }
@@ -59,11 +60,11 @@ public static class VoteRules
     public static BatchPlan Decide(IReadOnlyCollection<(string Region, object Event)> batch, ShardState state, IDailyTotals totals,
         int dailyWeightLimit, Action<NewVote>? final = null)
     {
-        var plan = new BatchPlan();
+        var plan = new BatchPlan(batch.Count);
         var revokedLater = final is null ? [] : batch.Select(m => m.Event).OfType<VoteRevoked>().Select(r => r.VoteId).ToHashSet();
-        var counted = new CountedVotes(state.CountedVotesOfBatchVoters);
+        var counted = new CountedVotes(state.CountedVotesOfBatchVoters, batch.Count);
         var stored = new Dictionary<Guid, StoredVote>(state.VotesById);
-        var fresh = new Dictionary<Guid, NewVote>();
+        var fresh = new Dictionary<Guid, NewVote>(batch.Count);
         var tombstones = new HashSet<Guid>(state.Tombstones);
         var viewBatches = new HashSet<Guid>();
 
@@ -186,10 +187,13 @@ public static class VoteRules
     /// <summary>Counted votes per (voter, season, slot): the scope of the per-clip and super/mega rules.</summary>
     private sealed class CountedVotes
     {
-        private readonly Dictionary<(string, Guid, int), List<(Guid VoteId, Guid ClipId, string VoteType)>> _byVoterSlot = [];
+        private static readonly List<(Guid VoteId, Guid ClipId, string VoteType)> None = [];
+        private readonly Dictionary<(string, Guid, int), List<(Guid VoteId, Guid ClipId, string VoteType)>> _byVoterSlot;
 
-        public CountedVotes(IEnumerable<StoredVote> votes)
+        /// <param name="newVotes">At most this many more (voter, season, slot) keys come while deciding.</param>
+        public CountedVotes(IReadOnlyCollection<StoredVote> votes, int newVotes)
         {
+            _byVoterSlot = new(votes.Count + newVotes);
             foreach (var v in votes)
             {
                 Add(v.VoteId, v.VoterKey, v.SeasonId, v.SlotPosition, v.ClipId, v.VoteType);
@@ -205,7 +209,8 @@ public static class VoteRules
             var key = (voterKey, seasonId, slot);
             if (!_byVoterSlot.TryGetValue(key, out var list))
             {
-                list = [];
+                // Most voters cast one vote per slot.
+                list = new(1);
                 _byVoterSlot[key] = list;
             }
 
@@ -221,6 +226,6 @@ public static class VoteRules
         }
 
         private List<(Guid VoteId, Guid ClipId, string VoteType)> Of(VoteCast cast) =>
-            _byVoterSlot.GetValueOrDefault((cast.VoterKey, cast.SeasonId, cast.SlotPosition)) ?? [];
+            _byVoterSlot.GetValueOrDefault((cast.VoterKey, cast.SeasonId, cast.SlotPosition)) ?? None;
     }
 }

@@ -25,7 +25,8 @@ public sealed class BatchDeltas
     public static BatchDeltas Of(BatchPlan plan)
     {
         var tallies = new Dictionary<(Guid, int, Guid), Delta>();
-        var voterDays = new Dictionary<(string, Guid, DateOnly), Delta>();
+        // Nearly a row per vote (voters rarely vote twice in a batch), so sized once rather than grown.
+        var voterDays = new Dictionary<(string, Guid, DateOnly), Delta>(plan.NewVotes.Count + plan.Revoked.Count);
         var creatorDays = new Dictionary<(Guid, Guid, DateOnly), Delta>();
         var clipDays = new Dictionary<(Guid, Guid, DateOnly), Delta>();
         foreach (var vote in plan.NewVotes)
@@ -66,8 +67,19 @@ public sealed class BatchDeltas
     }
 
     private static List<(TKey Key, Delta Change)> NonZero<TKey>(Dictionary<TKey, Delta> rows)
-        where TKey : notnull =>
-        rows.Where(r => r.Value != default).Select(r => (r.Key, r.Value)).ToList();
+        where TKey : notnull
+    {
+        var nonZero = new List<(TKey Key, Delta Change)>(rows.Count);
+        foreach (var (key, change) in rows)
+        {
+            if (change != default)
+            {
+                nonZero.Add((key, change));
+            }
+        }
+
+        return nonZero;
+    }
 }
 
 /// <summary>Counted votes and their weight added to (or, negative, taken from) one row.</summary>
