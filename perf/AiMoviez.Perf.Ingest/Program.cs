@@ -16,8 +16,9 @@ if (args is ["micro", .. var benchmarkArgs])
     var job = Job.ShortRun.WithGcServer(true).WithGcConcurrent(false).WithEnvironmentVariable("DOTNET_TieredPGO", "0");
     var config = DefaultConfig.Instance.AddJob(job)
         .WithArtifactsPath(Path.Combine(RepoPaths.Root, "perf", "results", "micro"));
-    BenchmarkSwitcher.FromTypes([typeof(AggregatorStepBenchmarks)]).Run(benchmarkArgs.Length > 0 ? benchmarkArgs : ["--filter", "*"], config);
-    return 0;
+    var summaries = BenchmarkSwitcher.FromTypes([typeof(AggregatorStepBenchmarks)])
+        .Run(benchmarkArgs.Length > 0 ? benchmarkArgs : ["--filter", "*"], config).ToList();
+    return summaries.Count > 0 && summaries.All(s => !s.HasCriticalValidationErrors && s.Reports.All(r => r.Success)) ? 0 : 1;
 }
 
 var votes = 1_000_000;
