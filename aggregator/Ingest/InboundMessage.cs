@@ -1,5 +1,3 @@
-using NATS.Client.JetStream;
-
 namespace AiMoviez.Aggregator.Ingest;
 
 /// <summary>A decoded event from a lane of a region's vote stream, routed to its season's shard.</summary>
@@ -27,20 +25,25 @@ public interface IDelivery
     Task DeadLetterAsync(string reason, CancellationToken cancellationToken);
 }
 
-public sealed class JetStreamDelivery(INatsJSMsg<byte[]> message, ulong sequence, RegionLink region, DeadLetters deadLetters, LaneAcks acks)
+/// <summary>A message of a lane's consumer, known by its stream sequence and reply subject only.</summary>
+public sealed class JetStreamDelivery(string replyTo, ulong sequence, RegionLink region, DeadLetters deadLetters, LaneAcks acks)
     : IDelivery
 {
-    public void Settle() => acks.Settle(sequence, message);
+    public void Settle() => acks.Settle(sequence, replyTo);
 
     public ValueTask FlushAcksAsync(CancellationToken cancellationToken) => acks.FlushAsync(cancellationToken);
 
-    public async Task DeadLetterAsync(string reason, CancellationToken cancellationToken)
+    /// <summary>The payload is read back from the stream, which keeps every message until its MaxAge.</summary>
+    public Task DeadLetterAsync(string reason, CancellationToken cancellationToken) => DeadLetterAsync(null, reason, cancellationToken);
+
+    /// <param name="received">The message's subject and payload while still at hand (poison found at decoding).</param>
+    public async Task DeadLetterAsync((string Subject, byte[] Data)? received, string reason, CancellationToken cancellationToken)
     {
-        await deadLetters.MoveAsync(region, message, reason, cancellationToken);
+        await deadLetters.MoveAsync(region, sequence, received, reason, cancellationToken);
         Settle();
         await FlushAcksAsync(cancellationToken);
     }
 
     public ValueTask NakAsync(TimeSpan delay, CancellationToken cancellationToken) =>
-        message.NakAsync(new AckOpts { NakDelay = delay }, cancellationToken);
+        JetStreamReplies.NakAsync(region.Connection, replyTo, delay, cancellationToken);
 }

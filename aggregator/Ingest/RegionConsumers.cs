@@ -37,7 +37,7 @@ public sealed class RegionConsumers(
                 await region.EnsureStreamsAsync(cancellationToken);
                 var (consumer, ackFloor) = await RestartConsumerAsync(region, lane, cancellationToken);
                 watermarks.Start(region.Name, lane, ackFloor);
-                var acks = new LaneAcks();
+                var acks = new LaneAcks(region.Connection);
                 var pull = new NatsJSConsumeOpts { MaxMsgs = options.Value.PullBatchSize };
                 await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: pull, cancellationToken: cancellationToken))
                 {
@@ -98,7 +98,8 @@ public sealed class RegionConsumers(
         var metadata = message.Metadata!.Value;
         var sequence = metadata.Sequence.Stream;
         acks.Delivered(sequence);
-        var delivery = new JetStreamDelivery(message, sequence, region, deadLetters, acks);
+        // Only the reply subject outlives this method: the received message is garbage once decoded.
+        var delivery = new JetStreamDelivery(message.ReplyTo!, sequence, region, deadLetters, acks);
         var decoded = MessageDecoder.Decode(message.Subject, message.Data ?? [], shardMap);
         if (decoded.PoisonReason is { } reason)
         {
@@ -111,7 +112,7 @@ public sealed class RegionConsumers(
             }
 
             // Poison never blocks its stream.
-            await delivery.DeadLetterAsync(reason, cancellationToken);
+            await delivery.DeadLetterAsync((message.Subject, message.Data ?? []), reason, cancellationToken);
             return;
         }
 

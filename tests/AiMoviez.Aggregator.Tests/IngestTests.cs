@@ -181,13 +181,20 @@ public sealed class IngestTests(AggregatorFixture fixture)
         Assert.Equal(0UL, after.Regions.Single(r => r.Region == UsEast).ConsumerLag);
         Assert.True(after.Shards.Single(s => s.Shard == "shard-1").Healthy);
         var consumer = await fixture.JetStream(UsEast).CreateOrderedConsumerAsync(StreamNames.DeadLetters(UsEast));
-        var reasons = new List<string>();
+        var refused = new List<(string Subject, VoteCast? Vote)>();
         await foreach (var message in consumer.FetchNoWaitAsync<byte[]>(new NATS.Client.JetStream.NatsJSFetchOpts { MaxMsgs = 100 }))
         {
-            reasons.Add(message.Headers!["AiMoviez-Reason"].ToString());
+            if (message.Headers!["AiMoviez-Reason"].ToString().StartsWith("refused by shard-1: 54000", StringComparison.Ordinal))
+            {
+                refused.Add((message.Headers["AiMoviez-Subject"].ToString(), JsonSerializer.Deserialize(message.Data, ContractsJson.Default.VoteCast)));
+            }
         }
 
-        Assert.Contains(reasons, r => r.StartsWith("refused by shard-1: 54000", StringComparison.Ordinal));
+        // Dead-lettered after its batch, long after the received message was let go: subject and payload are read back
+        // from the vote stream.
+        var (subject, deadLettered) = Assert.Single(refused);
+        Assert.Equal(Subjects.VoteCast(UsEast, fixture.LaneOf(number)), subject);
+        Assert.Equal(unindexable, deadLettered);
         Assert.Equal(new VoteDecision(unindexable.VoteId, VoteStatuses.Rejected, ErrorCodes.InvalidRequest),
             (await fixture.ReceiptsAsync(UsEast))[unindexable.VoteId]);
     }

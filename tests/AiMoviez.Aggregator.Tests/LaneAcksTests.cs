@@ -41,7 +41,7 @@ public sealed class LaneAcksTests : IAsyncLifetime
             AckPolicy = ConsumerConfigAckPolicy.All,
             AckWait = TimeSpan.FromSeconds(30),
         });
-        var acks = new LaneAcks();
+        var acks = new LaneAcks(_connection);
         var delivered = new List<INatsJSMsg<byte[]>>();
         await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 6, Expires = TimeSpan.FromSeconds(5) }))
         {
@@ -62,7 +62,7 @@ public sealed class LaneAcksTests : IAsyncLifetime
 
         // 1 done: 1 to 3 go with one ack. 4 is NAKed and holds back 5.
         Settle(acks, delivered[0]);
-        await delivered[3].NakAsync(new AckOpts { NakDelay = TimeSpan.Zero });
+        await JetStreamReplies.NakAsync(_connection, delivered[3].ReplyTo!, TimeSpan.Zero, CancellationToken.None);
         Settle(acks, delivered[4]);
         await acks.FlushAsync(CancellationToken.None);
         await AckFloorReachesAsync(3);
@@ -82,7 +82,40 @@ public sealed class LaneAcksTests : IAsyncLifetime
         Assert.Equal(1, (await _js.GetConsumerAsync("LANE", "aggregator")).Info.NumAckPending);
     }
 
-    private static void Settle(LaneAcks acks, INatsJSMsg<byte[]> message) => acks.Settle(message.Metadata!.Value.Sequence.Stream, message);
+    [Fact]
+    public async Task A_nak_with_a_delay_holds_the_redelivery_back_that_long()
+    {
+        // Only the last message, so nothing else can be delivered meanwhile.
+        var consumer = await _js.CreateOrUpdateConsumerAsync("LANE", new ConsumerConfig("naked")
+        {
+            AckPolicy = ConsumerConfigAckPolicy.Explicit,
+            AckWait = TimeSpan.FromSeconds(30),
+            DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence,
+            OptStartSeq = 6,
+        });
+        string? replyTo = null;
+        await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1, Expires = TimeSpan.FromSeconds(5) }))
+        {
+            replyTo = message.ReplyTo;
+        }
+
+        var naked = DateTimeOffset.UtcNow;
+        await JetStreamReplies.NakAsync(_connection, replyTo!, TimeSpan.FromSeconds(3), CancellationToken.None);
+        ulong? redelivered = null;
+        while (redelivered is null && DateTimeOffset.UtcNow - naked < TimeSpan.FromSeconds(10))
+        {
+            await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1, Expires = TimeSpan.FromSeconds(1) }))
+            {
+                redelivered = message.Metadata!.Value.Sequence.Stream;
+            }
+        }
+
+        // The server keeps the message back for the delay: not a timing assertion on us, a check that it read the delay.
+        Assert.Equal(6UL, redelivered);
+        Assert.True(DateTimeOffset.UtcNow - naked >= TimeSpan.FromSeconds(2.5), "redelivered before the NAK's delay");
+    }
+
+    private static void Settle(LaneAcks acks, INatsJSMsg<byte[]> message) => acks.Settle(message.Metadata!.Value.Sequence.Stream, message.ReplyTo!);
 
     private async Task<ulong> AckFloorAsync() => (await _js.GetConsumerAsync("LANE", "aggregator")).Info.AckFloor.StreamSeq;
 
