@@ -13,7 +13,8 @@ using BenchmarkDotNet.Running;
 if (args is ["micro", .. var benchmarkArgs])
 {
     // The aggregator's runtime settings (aggregator/AiMoviez.Aggregator.csproj), a short bounded run per benchmark.
-    var job = Job.ShortRun.WithGcServer(true).WithGcConcurrent(false).WithEnvironmentVariable("DOTNET_TieredPGO", "0");
+    var job = Job.ShortRun.WithGcServer(true).WithGcConcurrent(false)
+        .WithEnvironmentVariable("DOTNET_TieredPGO", "0").WithEnvironmentVariable("DOTNET_GCLOHThreshold", "0x400000");
     var config = DefaultConfig.Instance.AddJob(job)
         .WithArtifactsPath(Path.Combine(RepoPaths.Root, "perf", "results", "micro"));
     var summaries = BenchmarkSwitcher.FromTypes([typeof(AggregatorStepBenchmarks)])
