@@ -100,7 +100,8 @@ public sealed class RegionConsumers(
         acks.Delivered(sequence);
         // Only the reply subject outlives this method: the received message is garbage once decoded.
         var delivery = new JetStreamDelivery(message.ReplyTo!, sequence, region, deadLetters, acks);
-        var decoded = MessageDecoder.Decode(message.Subject, message.Data ?? [], shardMap);
+        var data = message.Data ?? [];
+        var decoded = MessageDecoder.Decode(message.Subject, data, shardMap);
         if (decoded.PoisonReason is { } reason)
         {
             watermarks.Delivered(region.Name, lane, sequence, metadata.Sequence.Consumer, metadata.Timestamp, awaitsApply: false);
@@ -112,7 +113,7 @@ public sealed class RegionConsumers(
             }
 
             // Poison never blocks its stream.
-            await delivery.DeadLetterAsync((message.Subject, message.Data ?? []), reason, cancellationToken);
+            await delivery.DeadLetterAsync((message.Subject, data), reason, cancellationToken);
             return;
         }
 
