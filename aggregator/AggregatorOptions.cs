@@ -45,6 +45,13 @@ public sealed record AggregatorOptions
     [Range(1, 1_000_000)]
     public int DailyWeightLimit { get; init; } = 200;
 
+    /// <summary>
+    /// How long a shard keeps the keys of the day rows each batch changed (day_changes), which core's leaderboard rollup
+    /// follows; a core that has not read them for longer reads the day tables whole once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
+    public TimeSpan DayChangesRetention { get; init; } = TimeSpan.FromDays(2);
+
     /// <summary>Every known season slot's tally is republished this often, so edges converge after any loss.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan RepublishInterval { get; init; } = TimeSpan.FromSeconds(5);

@@ -19,8 +19,11 @@ public sealed record AppliedBatch(BatchPlan Plan, IReadOnlyList<SlotTally> Talli
 /// keeps its connection.
 /// </summary>
 public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource, DailyLedger ledger, LedgerDays ledgerDays, int dailyWeightLimit,
-    ILogger logger) : IAsyncDisposable
+    TimeSpan dayChangesRetention, ILogger logger) : IAsyncDisposable
 {
+    // The prune scans day_changes, so it runs with a batch at most this often (or as often as the retention, if shorter).
+    private static readonly TimeSpan PruneInterval = TimeSpan.FromHours(1);
+
     private readonly VoteStatistics _statistics = new(shard, dataSource, logger);
 
     private const string Columns =
@@ -53,7 +56,8 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
             set votes = x.votes + excluded.votes, weighted_score = x.weighted_score + excluded.weighted_score, updated_at = excluded.updated_at),
         vd as ({AddToDays("voter_days", "voter_key", "text", 6)}),
         cd as ({AddToDays("creator_days", "creator_id", "uuid", 11)}),
-        kd as ({AddToDays("clip_days", "clip_id", "uuid", 16)})
+        kd as ({AddToDays("clip_days", "clip_id", "uuid", 16)}),
+        dc as ({RecordDayChanges(("voter_days", 6), ("creator_days", 11), ("clip_days", 16))})
         update votes set status = 'revoked', reason = null, applied_at = now() where vote_id = any($21)
         """;
 
@@ -87,6 +91,8 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         """;
 
     private NpgsqlConnection? _connection;
+
+    private DateTimeOffset _nextPruneAt;
 
     // Set when a vote taken for new was stored already, until a batch that looks every id up finds no such vote again.
     private bool _lookUpEveryVote;
@@ -314,7 +320,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
     private List<NpgsqlBatchCommand> WriteCommands(BatchPlan plan, IReadOnlyCollection<(Guid SeasonId, int SlotPosition)> slots)
     {
         var views = plan.Views.SelectMany(b => b.Views.Select(v => (b.BatchId, b.SeasonId, v.ClipId, (long)v.Views))).ToList();
-        return
+        List<NpgsqlBatchCommand> commands =
         [
             ApplyDeltasCommand(plan),
             new NpgsqlBatchCommand(AddTombstones)
@@ -338,15 +344,26 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
                 },
             },
             new NpgsqlBatchCommand(MarkApplied) { Parameters = { new() { Value = shard }, new() { Value = (long)plan.CountedVotes } } },
-            new NpgsqlBatchCommand(ReadTallies)
-            {
-                Parameters =
-                {
-                    new() { Value = slots.Select(s => s.SeasonId).ToArray() },
-                    new() { Value = slots.Select(s => s.SlotPosition).ToArray() },
-                },
-            },
         ];
+        if (DateTimeOffset.UtcNow >= _nextPruneAt)
+        {
+            _nextPruneAt = DateTimeOffset.UtcNow + TimeSpan.FromTicks(Math.Min(PruneInterval.Ticks, dayChangesRetention.Ticks));
+            commands.Add(new NpgsqlBatchCommand(ShardSchema.PruneDayChangesSql)
+            {
+                Parameters = { new() { Value = dayChangesRetention }, new() { Value = shard } },
+            });
+        }
+
+        // Last: its rows are what the batch's reader reads.
+        commands.Add(new NpgsqlBatchCommand(ReadTallies)
+        {
+            Parameters =
+            {
+                new() { Value = slots.Select(s => s.SeasonId).ToArray() },
+                new() { Value = slots.Select(s => s.SlotPosition).ToArray() },
+            },
+        });
+        return commands;
     }
 
     private static async Task<List<SlotTally>> WriteAsync(NpgsqlConnection connection, List<NpgsqlBatchCommand> commands,
@@ -368,6 +385,18 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
             select d.*, now() from unnest(${first}::{subjectType}[], ${first + 1}::uuid[], ${first + 2}::date[], ${first + 3}::bigint[], ${first + 4}::bigint[]) as d
             on conflict ({subject}, season_id, utc_day) do update
             set votes = x.votes + excluded.votes, weight = x.weight + excluded.weight, updated_at = excluded.updated_at
+        """;
+
+    /// <summary>
+    /// Records in day_changes the keys of the day rows a statement changes, one row per table that has any, from the
+    /// subject, season and day array parameters from each table's <c>$first</c>.
+    /// </summary>
+    private static string RecordDayChanges(params (string Table, int First)[] tables) => $"""
+        insert into day_changes (day_table, changed_at, key_count, subjects, season_ids, days)
+            select c.* from (values {string.Join(", ", tables.Select(t =>
+                $"('{t.Table}', now(), cardinality(${t.First}), ${t.First}::text[], ${t.First + 1}::uuid[], ${t.First + 2}::date[])"))})
+            as c(day_table, changed_at, key_count, subjects, season_ids, days)
+            where c.key_count > 0
         """;
 
     private static NpgsqlBatchCommand ApplyDeltasCommand(BatchPlan plan)

@@ -5,8 +5,6 @@ namespace AiMoviez.Aggregator.Shards;
 /// <summary>The shard schema of docs/DESIGN.md, created at start; core reads it, only the aggregator writes it.</summary>
 public static class ShardSchema
 {
-    public const int Version = 2;
-
     /// <summary>
     /// Taken by every transaction that writes votes or counts: the rules decide against the shard as they read it, so
     /// two aggregators (a stale one still running beside its replacement) take turns instead of racing.
@@ -64,7 +62,32 @@ public static class ShardSchema
         alter table voter_days alter column voter_key type text collate "C";
         """;
 
-    private static readonly (int Version, string Sql)[] Migrations = [(1, CreateV1), (2, CollateVoterKeysV2)];
+    // Core followed the day tables by keyset on an index of (updated_at, subject, season, day) per table. Those indexes
+    // cost an index entry per changed day row, and made every update of a row a non-HOT one: with a voter's day row
+    // changing on every vote, that was about a quarter of the shard's CPU per vote in the ingest benchmark. Instead each
+    // batch (and reset) records the keys of the rows it changed, one row per day table, in day_changes, whose seq grows in
+    // commit order (the writer lock serializes the shard's writers); core reads the current values of those keys.
+    // Changes older than the aggregator's retention are deleted and day_changes_floor says up to which seq: a reader
+    // behind the floor reads the whole table once instead.
+    private const string DayChangesV3 = """
+        drop index if exists voter_days_by_update;
+        drop index if exists creator_days_by_update;
+        drop index if exists clip_days_by_update;
+        create table if not exists day_changes (
+            day_table text not null, seq bigint generated always as identity, changed_at timestamptz not null,
+            key_count int not null, subjects text[] not null, season_ids uuid[] not null, days date[] not null,
+            primary key (day_table, seq));
+        alter table shard_status add column if not exists day_changes_floor bigint not null default 0;
+        """;
+
+    private static readonly (int Version, string Sql)[] Migrations = [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3)];
+
+    /// <summary>Deletes the day changes older than the retention <c>$1</c> and raises the floor of shard <c>$2</c> past them.</summary>
+    public const string PruneDayChangesSql = """
+        with gone as (delete from day_changes where changed_at < now() - $1::interval returning seq)
+        update shard_status set day_changes_floor = greatest(day_changes_floor, (select max(seq) from gone))
+        where shard = $2 and exists (select from gone)
+        """;
 
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {

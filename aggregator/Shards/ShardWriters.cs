@@ -20,7 +20,8 @@ public sealed class ShardWriters : BackgroundService
         ByShard = shards.ByShard.ToDictionary(s => s.Key, s =>
         {
             var logger = loggerFactory.CreateLogger("AiMoviez.Aggregator.Shards." + s.Key);
-            return new ShardWriter(s.Key, s.Value, new ShardBatchApplier(s.Key, s.Value, ledger, ledgerDays, settings.DailyWeightLimit, logger),
+            return new ShardWriter(s.Key, s.Value, new ShardBatchApplier(s.Key, s.Value, ledger, ledgerDays, settings.DailyWeightLimit,
+                settings.DayChangesRetention, logger),
                 ledger, watermarks, knownSlots, publisher, metrics, settings, logger);
         });
     }

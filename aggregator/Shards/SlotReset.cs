@@ -2,7 +2,10 @@ using Npgsql;
 
 namespace AiMoviez.Aggregator.Shards;
 
-/// <summary>Admin reset-votes: every vote and count of one slot goes, with its share of the day tables.</summary>
+/// <summary>
+/// Admin reset-votes: every vote and count of one slot goes, with its share of the day tables (recorded in day_changes
+/// like a batch's).
+/// </summary>
 public static class SlotReset
 {
     private const string Sql = """
@@ -22,7 +25,15 @@ public static class SlotReset
         kd as (
             update clip_days x set votes = x.votes - c.n, weight = x.weight - c.w, updated_at = now()
             from (select clip_id, utc_day, count(*) n, sum(weight) w from counted group by 1, 2) c
-            where x.clip_id = c.clip_id and x.season_id = $1 and x.utc_day = c.utc_day)
+            where x.clip_id = c.clip_id and x.season_id = $1 and x.utc_day = c.utc_day),
+        dc as (
+            insert into day_changes (day_table, changed_at, key_count, subjects, season_ids, days)
+            select day_table, now(), count(*), array_agg(subject), array_agg($1::uuid), array_agg(utc_day)
+            from (
+                select distinct 'voter_days' as day_table, voter_key as subject, utc_day from counted
+                union all select distinct 'creator_days', creator_id::text, utc_day from counted
+                union all select distinct 'clip_days', clip_id::text, utc_day from counted) k
+            group by day_table)
         select voter_key, utc_day, sum(weight)::bigint from counted group by 1, 2
         """;
 

@@ -1,11 +1,15 @@
 namespace AiMoviez.Core.Leaderboards;
 
-/// <summary>A leaderboard and the shard table its day rows come from.</summary>
-public sealed record LeaderboardBoard(string Name, string ShardTable, string SubjectExpression)
+/// <summary>
+/// A leaderboard and the shard table its day rows come from: the table's subject column, and how a subject given as text
+/// (day_changes, leaderboards) matches that column so the lookup stays on the table's primary key.
+/// </summary>
+public sealed record LeaderboardBoard(string Name, string ShardTable, string SubjectColumn, string SubjectExpression, string SubjectFromText)
 {
-    public static readonly LeaderboardBoard Clips = new("clips", "clip_days", "clip_id::text");
-    public static readonly LeaderboardBoard Voters = new("voters", "voter_days", "voter_key");
-    public static readonly LeaderboardBoard Creators = new("creators", "creator_days", "creator_id::text");
+    public static readonly LeaderboardBoard Clips = new("clips", "clip_days", "clip_id", "clip_id::text", "{0}::uuid");
+    // Voter keys compare bytewise on the shards (their column's collation is "C").
+    public static readonly LeaderboardBoard Voters = new("voters", "voter_days", "voter_key", "voter_key", "{0} collate \"C\"");
+    public static readonly LeaderboardBoard Creators = new("creators", "creator_days", "creator_id", "creator_id::text", "{0}::uuid");
 
     public static readonly IReadOnlyList<LeaderboardBoard> All = [Clips, Voters, Creators];
 }

@@ -1,24 +1,23 @@
+using System.Globalization;
 using AiMoviez.Core.Data;
 using AiMoviez.Core.Infrastructure;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AiMoviez.Core.Leaderboards;
 
 /// <summary>
 /// Rolls the shards' day rows (clip_days, voter_days, creator_days) into the catalog's leaderboard totals, so a
 /// leaderboard page is one bounded index range scan however many shards and seasons it spans. Each shard table is
-/// read incrementally by keyset on (updated_at, subject, season, day) in bounded batches; each batch applies the
-/// change of every day row (new minus the copy kept in leaderboard_days) to its day, ISO week and all-time totals, for
-/// its season and for all seasons, as one new generation. Runs under an advisory lock (one core at a time).
+/// followed through the shard's day_changes: the keys of the rows each aggregator batch (or reset) changed, in commit
+/// order. A rollup batch takes changes up to about RollupBatchSize keys, reads those rows' current values and applies
+/// the change of every row (new minus the copy kept in leaderboard_days) to its day, ISO week and all-time totals, for
+/// its season and for all seasons, as one new generation. A table is read whole once (in batches) when core has no
+/// position on it or the aggregator has pruned changes core has not read. Runs under an advisory lock (one core at a time).
 /// </summary>
 public sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases shards, IOptions<LeaderboardOptions> options,
     ILogger<LeaderboardRollup> logger) : ExclusivePeriodicService(catalog, logger)
 {
-    /// <summary>Re-read this much of each table after catching up, in case a shard transaction committed late; deltas make it harmless.</summary>
-    private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(10);
-
     /// <summary>Bounds one pass so a large backlog cannot starve the other tables.</summary>
     private const int MaxBatchesPerPass = 20;
 
@@ -39,92 +38,187 @@ public sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases sh
         await CollectRetiredAsync(connection, ct);
     }
 
-    private sealed record Watermark(DateTime UpdatedAt, string Subject, Guid SeasonId, DateOnly Day);
+    private sealed record DayKey(string Subject, Guid SeasonId, DateOnly Day);
 
-    private sealed record DayRow(string Subject, Guid SeasonId, DateOnly Day, long Votes, long Weight, DateTime UpdatedAt);
+    private sealed record DayRow(string Subject, Guid SeasonId, DateOnly Day, long Votes, long Weight);
+
+    /// <summary>The changes after a position: their keys and the last seq, or <c>Pruned</c> when some are gone.</summary>
+    private sealed record ChangeBatch(bool Pruned, List<DayKey> Keys, long LastSeq);
 
     private async Task RollUpAsync(NpgsqlConnection connection, string shard, LeaderboardBoard board, CancellationToken ct)
     {
-        for (var batch = 0; batch < MaxBatchesPerPass; batch++)
+        try
         {
-            var watermark = await ReadWatermarkAsync(connection, shard, board, ct);
-            List<DayRow> rows;
-            try
+            var position = await ReadPositionAsync(connection, shard, board, ct);
+            for (var batch = 0; batch < MaxBatchesPerPass; batch++)
             {
-                rows = await ReadShardRowsAsync(shard, board, watermark, ct);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
-            {
-                return; // The aggregator has not created the shard schema yet.
-            }
+                var changes = position is null ? null : await ReadChangesAsync(shard, board, position.Value, ct);
+                if (changes is null or { Pruned: true })
+                {
+                    await ReadWholeTableAsync(connection, shard, board, ct);
+                    return;
+                }
 
-            if (rows.Count == 0)
-            {
-                return;
-            }
+                if (changes.Keys.Count == 0)
+                {
+                    return;
+                }
 
-            var caughtUp = rows.Count < options.Value.RollupBatchSize;
-            var last = rows[^1];
-            var next = caughtUp
-                ? new Watermark(rows.Max(r => r.UpdatedAt) - Overlap, "", Guid.Empty, DateOnly.MinValue)
-                : new Watermark(last.UpdatedAt, last.Subject, last.SeasonId, last.Day);
-            // Never move backwards past where we were: the overlap only re-reads what came after the old watermark's time.
-            if (caughtUp && watermark is not null && next.UpdatedAt < watermark.UpdatedAt)
-            {
-                next = watermark with { };
+                var rows = await ReadRowsAsync(shard, board, changes.Keys, ct);
+                await ApplyAsync(connection, shard, board, rows, changes.LastSeq, ct);
+                position = changes.LastSeq;
             }
-
-            await ApplyAsync(connection, shard, board, rows, next, ct);
-            if (caughtUp)
-            {
-                return;
-            }
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.UndefinedColumn)
+        {
+            // The aggregator has not created (or migrated) the shard schema yet.
         }
     }
 
-    private static async Task<Watermark?> ReadWatermarkAsync(NpgsqlConnection connection, string shard, LeaderboardBoard board, CancellationToken ct)
+    private static async Task<long?> ReadPositionAsync(NpgsqlConnection connection, string shard, LeaderboardBoard board, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand(
-            "select updated_at, subject, season_id, utc_day from leaderboard_watermarks where shard = $1 and board = $2", connection);
+        await using var command = new NpgsqlCommand("select change_seq from leaderboard_positions where shard = $1 and board = $2", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = shard });
         command.Parameters.Add(new NpgsqlParameter { Value = board.Name });
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct)
-            ? new Watermark(reader.GetDateTime(0), reader.GetString(1), reader.GetGuid(2), reader.GetFieldValue<DateOnly>(3))
-            : null;
+        return await command.ExecuteScalarAsync(ct) is long seq ? seq : null;
     }
 
-    private async Task<List<DayRow>> ReadShardRowsAsync(string shard, LeaderboardBoard board, Watermark? after, CancellationToken ct)
+    /// <summary>
+    /// The changes after <paramref name="after"/> whose keys add up to at most RollupBatchSize (at least one change),
+    /// read in one snapshot with the shard's prune floor: a floor past the position means changes were deleted unread.
+    /// </summary>
+    private async Task<ChangeBatch> ReadChangesAsync(string shard, LeaderboardBoard board, long after, CancellationToken ct)
     {
-        // Table and column names come from LeaderboardBoard constants, never from input.
-        await using var command = shards.Shard(shard).CreateCommand($"""
-            select {board.SubjectExpression} as subject, season_id, utc_day, votes, weight, updated_at
-            from {board.ShardTable}
-            where (updated_at, {board.SubjectExpression}, season_id, utc_day) > ($1, $2, $3, $4)
-            order by updated_at, {board.SubjectExpression}, season_id, utc_day
-            limit $5
+        await using var command = shards.Shard(shard).CreateCommand("""
+            with next as (
+                select seq, sum(key_count) over (order by seq) - key_count as keys_before
+                from day_changes where day_table = $1 and seq > $2 order by seq limit 1000)
+            select f.floor, c.seq, c.subjects, c.season_ids, c.days
+            from (select coalesce(max(day_changes_floor), 0) as floor from shard_status) as f
+            left join (next n join day_changes c on c.day_table = $1 and c.seq = n.seq and n.keys_before < $3) on true
+            order by c.seq
             """);
-        command.Parameters.Add(new NpgsqlParameter { Value = after?.UpdatedAt ?? DateTime.UnixEpoch, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter { Value = after?.Subject ?? "" });
-        command.Parameters.Add(new NpgsqlParameter { Value = after?.SeasonId ?? Guid.Empty });
-        command.Parameters.Add(new NpgsqlParameter { Value = after?.Day ?? DateOnly.MinValue });
-        command.Parameters.Add(new NpgsqlParameter { Value = options.Value.RollupBatchSize });
-        var rows = new List<DayRow>();
+        command.Parameters.Add(new NpgsqlParameter { Value = board.ShardTable });
+        command.Parameters.Add(new NpgsqlParameter { Value = after });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)options.Value.RollupBatchSize });
+        var keys = new HashSet<DayKey>();
+        var last = after;
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            rows.Add(new DayRow(reader.GetString(0), reader.GetGuid(1), reader.GetFieldValue<DateOnly>(2), reader.GetInt64(3),
-                reader.GetInt64(4), reader.GetDateTime(5)));
+            if (reader.GetInt64(0) > after)
+            {
+                return new ChangeBatch(true, [], after);
+            }
+
+            if (reader.IsDBNull(1))
+            {
+                break;
+            }
+
+            last = reader.GetInt64(1);
+            var subjects = reader.GetFieldValue<string[]>(2);
+            var seasons = reader.GetFieldValue<Guid[]>(3);
+            var days = reader.GetFieldValue<DateOnly[]>(4);
+            for (var i = 0; i < subjects.Length; i++)
+            {
+                keys.Add(new DayKey(subjects[i], seasons[i], days[i]));
+            }
+        }
+
+        return new ChangeBatch(false, [.. keys], last);
+    }
+
+    /// <summary>The current rows of <paramref name="keys"/>; a key without a row reads as zero.</summary>
+    private async Task<List<DayRow>> ReadRowsAsync(string shard, LeaderboardBoard board, List<DayKey> keys, CancellationToken ct)
+    {
+        // Table and column names come from LeaderboardBoard constants, never from input.
+        await using var command = shards.Shard(shard).CreateCommand($"""
+            select k.subject, k.season_id, k.utc_day, coalesce(t.votes, 0), coalesce(t.weight, 0)
+            from unnest($1::text[], $2::uuid[], $3::date[]) as k(subject, season_id, utc_day)
+            left join {board.ShardTable} t on t.{board.SubjectColumn} = {string.Format(CultureInfo.InvariantCulture, board.SubjectFromText, "k.subject")}
+                and t.season_id = k.season_id and t.utc_day = k.utc_day
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Subject).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.SeasonId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Day).ToArray() });
+        var rows = new List<DayRow>(keys.Count);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(ReadRow(reader));
         }
 
         return rows;
     }
 
+    /// <summary>
+    /// Applies every row of the table in batches, then takes the position the shard's changes had before the read began:
+    /// changes after it are read again later, which the copies in leaderboard_days make harmless.
+    /// </summary>
+    private async Task ReadWholeTableAsync(NpgsqlConnection connection, string shard, LeaderboardBoard board, CancellationToken ct)
+    {
+        long position;
+        await using (var command = shards.Shard(shard).CreateCommand("""
+            select greatest((select coalesce(max(seq), 0) from day_changes where day_table = $1),
+                            (select coalesce(max(day_changes_floor), 0) from shard_status))
+            """))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = board.ShardTable });
+            position = (long)(await command.ExecuteScalarAsync(ct))!;
+        }
+
+        logger.LogInformation("Leaderboard rollup reads {Table} of shard {Shard} whole (up to change {Position})", board.ShardTable, shard, position);
+        await using var read = shards.Shard(shard).CreateCommand(
+            $"select {board.SubjectExpression}, season_id, utc_day, votes, weight from {board.ShardTable}");
+        await using var reader = await read.ExecuteReaderAsync(ct);
+        var rows = new List<DayRow>();
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(ReadRow(reader));
+            if (rows.Count == options.Value.RollupBatchSize)
+            {
+                await ApplyAsync(connection, shard, board, rows, position: null, ct);
+                rows.Clear();
+            }
+        }
+
+        await ApplyAsync(connection, shard, board, rows, position, ct);
+    }
+
+    private static DayRow ReadRow(NpgsqlDataReader reader) =>
+        new(reader.GetString(0), reader.GetGuid(1), reader.GetFieldValue<DateOnly>(2), reader.GetInt64(3), reader.GetInt64(4));
+
+    /// <param name="position">The shard change the rows bring the board up to; null to leave the position as it is.</param>
     private static async Task ApplyAsync(NpgsqlConnection connection, string shard, LeaderboardBoard board, List<DayRow> rows,
-        Watermark next, CancellationToken ct)
+        long? position, CancellationToken ct)
     {
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await using (var command = new NpgsqlCommand("""
+        if (rows.Count > 0)
+        {
+            await ApplyRowsAsync(connection, tx, board, rows, ct);
+        }
+
+        if (position is not null)
+        {
+            await using var command = new NpgsqlCommand("""
+                insert into leaderboard_positions (shard, board, change_seq) values ($1, $2, $3)
+                on conflict (shard, board) do update set change_seq = excluded.change_seq
+                """, connection, tx);
+            command.Parameters.Add(new NpgsqlParameter { Value = shard });
+            command.Parameters.Add(new NpgsqlParameter { Value = board.Name });
+            command.Parameters.Add(new NpgsqlParameter { Value = position.Value });
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Applies the change of each row against its copy in leaderboard_days to the totals, as one new generation.</summary>
+    private static async Task ApplyRowsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, LeaderboardBoard board, List<DayRow> rows,
+        CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
             with generation as (
                 insert into leaderboard_generations (generation, created_at)
                 select max(generation) + 1, now() from leaderboard_generations
@@ -167,33 +261,14 @@ public sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases sh
                    coalesce(r.votes, 0) + d.dv, coalesce(r.weight, 0) + d.dw, (select generation from generation)
             from deltas d
             left join retired r on r.period = d.period and r.period_start = d.period_start and r.season_key = d.season_key and r.subject = d.subject
-            """, connection, tx))
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = board.Name });
-            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Subject).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.SeasonId).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Day).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Votes).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Weight).ToArray() });
-            await command.ExecuteNonQueryAsync(ct);
-        }
-
-        await using (var command = new NpgsqlCommand("""
-            insert into leaderboard_watermarks (shard, board, updated_at, subject, season_id, utc_day) values ($1, $2, $3, $4, $5, $6)
-            on conflict (shard, board) do update set updated_at = excluded.updated_at, subject = excluded.subject,
-                season_id = excluded.season_id, utc_day = excluded.utc_day
-            """, connection, tx))
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = shard });
-            command.Parameters.Add(new NpgsqlParameter { Value = board.Name });
-            command.Parameters.Add(new NpgsqlParameter { Value = next.UpdatedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            command.Parameters.Add(new NpgsqlParameter { Value = next.Subject });
-            command.Parameters.Add(new NpgsqlParameter { Value = next.SeasonId });
-            command.Parameters.Add(new NpgsqlParameter { Value = next.Day });
-            await command.ExecuteNonQueryAsync(ct);
-        }
-
-        await tx.CommitAsync(ct);
+            """, connection, tx);
+        command.Parameters.Add(new NpgsqlParameter { Value = board.Name });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Subject).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.SeasonId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Day).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Votes).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Weight).ToArray() });
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Deletes total rows and generations no valid cursor can reach any more.</summary>

@@ -213,6 +213,11 @@ public sealed class IngestTests(AggregatorFixture fixture)
         Assert.Equal(0, await fixture.ScalarAsync<long>(number, "select count(*) from votes where season_id = $1", season));
         Assert.Equal(0, await fixture.ScalarAsync<long>(number, "select count(*) from tallies where season_id = $1", season));
         Assert.Equal(0, await fixture.ScalarAsync<long>(number, "select coalesce(sum(votes), 0) from voter_days where season_id = $1", season));
+        // The reset's change of the day rows is recorded for core's leaderboard rollup: the newest change of each day table.
+        Assert.Equal(20 + 20 + 20, await fixture.ScalarAsync<long>(number, """
+            select sum(key_count)::bigint from day_changes c
+            where seq = (select max(seq) from day_changes where day_table = c.day_table) and $1 = all(season_ids)
+            """, season));
     }
 
     [Fact]

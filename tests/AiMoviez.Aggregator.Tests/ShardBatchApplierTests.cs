@@ -91,6 +91,38 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
             n => n == 1, TimeSpan.FromSeconds(20), "ANALYZE of votes after 60,000 rows");
     }
 
+    /// <summary>
+    /// Core's leaderboard rollup follows day_changes: each batch records the keys of every day row it changed, and a later
+    /// batch deletes the changes older than the retention and raises the floor past them.
+    /// </summary>
+    [Fact]
+    public async Task Each_batch_records_the_day_rows_it_changed_and_changes_past_the_retention_are_pruned()
+    {
+        var season = Guid.NewGuid();
+        var first = Batch(season, "device_changes_a_", 300);
+        var second = Batch(season, "device_changes_b_", 200);
+        await using var applier = NewApplier(NewLedger(), dayChangesRetention: TimeSpan.FromSeconds(1));
+
+        await applier.ApplyAsync(first, VoteIds(first), _ => null, CancellationToken.None);
+
+        Assert.Equal(300L, await ScalarAsync("select sum(key_count)::bigint from day_changes where day_table = 'voter_days'"));
+        Assert.Equal(0L, await ScalarAsync("""
+            select count(*) from voter_days v
+            where not exists (select from day_changes c, unnest(c.subjects, c.season_ids, c.days) as k(subject, season_id, utc_day)
+                              where c.day_table = 'voter_days' and (k.subject, k.season_id, k.utc_day) = (v.voter_key, v.season_id, v.utc_day))
+            """));
+        Assert.Equal(2L, await ScalarAsync("select count(*) from day_changes where day_table in ('creator_days', 'clip_days')"));
+        var firstLastSeq = await ScalarAsync("select max(seq) from day_changes");
+        Assert.Equal(0L, await ScalarAsync("select day_changes_floor from shard_status"));
+
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        await applier.ApplyAsync(second, VoteIds(second), _ => null, CancellationToken.None);
+
+        Assert.Equal(200L, await ScalarAsync("select sum(key_count)::bigint from day_changes where day_table = 'voter_days'"));
+        Assert.Equal(firstLastSeq, await ScalarAsync("select day_changes_floor from shard_status"));
+        Assert.True(await ScalarAsync("select min(seq) from day_changes") > firstLastSeq);
+    }
+
     /// <summary>A shard created by an older aggregator (schema version 1) is upgraded at start and keeps its votes.</summary>
     [Fact]
     public async Task A_version_1_shard_gets_bytewise_voter_keys_and_keeps_its_votes()
@@ -104,7 +136,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         await using (var downgrade = Shard.CreateCommand("""
             alter table votes alter column voter_key type text collate "default";
             alter table voter_days alter column voter_key type text collate "default";
-            delete from schema_migrations where version = 2
+            delete from schema_migrations where version >= 2
             """))
         {
             await downgrade.ExecuteNonQueryAsync();
@@ -117,7 +149,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
             select count(*) from information_schema.columns
             where table_name in ('votes', 'voter_days') and column_name = 'voter_key' and collation_name = 'C'
             """));
-        Assert.Equal(2L, await ScalarAsync("select count(*) from schema_migrations"));
+        Assert.Equal(3L, await ScalarAsync("select count(*) from schema_migrations"));
         Assert.Equal(10L, await ScalarAsync("select count(*) from votes"));
         Assert.Equal(10L, await ScalarAsync("select count(*) from voter_days where voter_key >= 'device_v1_'"));
     }
@@ -144,8 +176,8 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         return ledger;
     }
 
-    private ShardBatchApplier NewApplier(DailyLedger ledger) =>
-        new("shard-1", Shard, ledger, new LedgerDays(ledger, _shards), 1_000_000, NullLogger.Instance);
+    private ShardBatchApplier NewApplier(DailyLedger ledger, TimeSpan? dayChangesRetention = null) =>
+        new("shard-1", Shard, ledger, new LedgerDays(ledger, _shards), 1_000_000, dayChangesRetention ?? TimeSpan.FromDays(2), NullLogger.Instance);
 
     private async Task<long> ScalarAsync(string sql)
     {

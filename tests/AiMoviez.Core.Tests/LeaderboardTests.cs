@@ -101,6 +101,30 @@ public sealed class LeaderboardTests(CoreFixture fixture)
         await response.AssertProblemAsync(status, code);
     }
 
+    [Fact]
+    public async Task A_table_whose_changes_were_pruned_unread_is_read_whole()
+    {
+        var (s1, shard1, _, _) = await SeasonsOnBothShardsAsync();
+        var prefix = "user_lbp" + Guid.NewGuid().ToString("N")[..6] + "_";
+        await WriteDayAsync(shard1, "voter_days", "voter_key", prefix + "seen", s1, votes: 5);
+        await Eventually.UntilAsync(async () => Totals(await AllPagesAsync("/v1/leaderboards/voters?period=all", prefix)),
+            totals => totals.GetValueOrDefault(prefix + "seen") == 5, Patience, "the change to be rolled up");
+
+        // A row changes and its change is pruned before the rollup reads it (the aggregator's retention ran out): the
+        // change is never seen, only the floor that passes it. One statement, so the rollup reads both or neither.
+        await ShardSchema.ExecuteAsync(shard1, """
+            with written as (
+                insert into voter_days (voter_key, season_id, utc_day, votes, weight, updated_at) values ($1, $2, $3, 42, 84, now()))
+            insert into shard_status (shard, votes_applied, day_changes_floor)
+            values ('pruned-test', 0, nextval(pg_get_serial_sequence('day_changes', 'seq')))
+            on conflict (shard) do update set day_changes_floor = excluded.day_changes_floor
+            """, prefix + "pruned", s1, Today);
+
+        await Eventually.UntilAsync(async () => Totals(await AllPagesAsync("/v1/leaderboards/voters?period=all", prefix)),
+            totals => totals.GetValueOrDefault(prefix + "pruned") == 42 && totals[prefix + "seen"] == 5, Patience,
+            "the whole table to be read");
+    }
+
     private async Task<(Guid S1, string Shard1, Guid S2, string Shard2)> SeasonsOnBothShardsAsync()
     {
         var a = await fixture.CreateSeasonAsync();
@@ -130,9 +154,17 @@ public sealed class LeaderboardTests(CoreFixture fixture)
         return all.Where(i => i["voterKey"]!.GetValue<string>().StartsWith(prefix, StringComparison.Ordinal)).ToList();
     }
 
+    /// <summary>Sets a day row and records its key in day_changes, as an aggregator batch does.</summary>
     private static Task WriteDayAsync(string shard, string table, string keyColumn, object key, Guid seasonId, long votes, DateOnly? day = null) =>
         ShardSchema.ExecuteAsync(shard, $"""
-            insert into {table} ({keyColumn}, season_id, utc_day, votes, weight, updated_at) values ($1, $2, $3, $4, $4 * 2, clock_timestamp())
-            on conflict ({keyColumn}, season_id, utc_day) do update set votes = excluded.votes, weight = excluded.weight, updated_at = excluded.updated_at
+            with written as (
+                insert into {table} ({keyColumn}, season_id, utc_day, votes, weight, updated_at) values ($1, $2, $3, $4, $4 * 2, clock_timestamp())
+                on conflict ({keyColumn}, season_id, utc_day) do update set votes = excluded.votes, weight = excluded.weight, updated_at = excluded.updated_at)
+            {RecordChange(table)}
             """, key, seasonId, day ?? Today, votes);
+
+    private static string RecordChange(string table) => $"""
+        insert into day_changes (day_table, changed_at, key_count, subjects, season_ids, days)
+        values ('{table}', now(), 1, array[$1::text], array[$2::uuid], array[$3::date])
+        """;
 }

@@ -18,7 +18,11 @@ public static class ShardSchema
                      primary key (creator_id, season_id, utc_day));
         create table if not exists clip_days(clip_id uuid, season_id uuid, utc_day date, votes bigint, weight bigint, updated_at timestamptz,
                   primary key (clip_id, season_id, utc_day));
-        create table if not exists shard_status(shard text primary key, last_applied_at timestamptz, votes_applied bigint);
+        create table if not exists shard_status(shard text primary key, last_applied_at timestamptz, votes_applied bigint,
+                     day_changes_floor bigint not null default 0);
+        create table if not exists day_changes(day_table text not null, seq bigint generated always as identity, changed_at timestamptz not null,
+                    key_count int not null, subjects text[] not null, season_ids uuid[] not null, days date[] not null,
+                    primary key (day_table, seq));
         """;
 
     public static async Task CreateAsync(string connectionString)

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using AiMoviez.Testing;
 
 namespace AiMoviez.EndToEnd.Tests;
@@ -20,6 +22,15 @@ public sealed class VotePipelineTests(SystemUnderTest system) : IClassFixture<Sy
         {
             await Eventually.UntilAsync(async () => (await system.TalliesAsync(edge.BaseUrl, seasonId))[clipIds[0]] == 1,
                 TimeSpan.FromSeconds(15), $"the vote in {edge.Name}'s tallies");
+        }
+
+        // And in core's leaderboards, rolled up from the shard's day tables through its day_changes.
+        foreach (var board in new[] { "clips", "voters", "creators" })
+        {
+            await Eventually.UntilAsync(
+                async () => (await system.Http.GetFromJsonAsync<JsonObject>($"{system.Core.BaseUrl}/v1/leaderboards/{board}?seasonId={seasonId}&period=all"))!,
+                page => page["items"]!.AsArray() is [{ } item] && item["votes"]!.GetValue<long>() == 1,
+                TimeSpan.FromSeconds(30), $"the vote on the {board} leaderboard");
         }
     }
 
