@@ -24,8 +24,6 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
     // The prune scans day_changes, so it runs with a batch at most this often (or as often as the retention, if shorter).
     private static readonly TimeSpan PruneInterval = TimeSpan.FromHours(1);
 
-    private readonly VoteStatistics _statistics = new(shard, dataSource, logger);
-
     private const string Columns =
         "vote_id, season_id, slot_position, clip_id, creator_id, voter_key, vote_type, weight, region, flags, multi_vote, accepted_at, utc_day, status, reason, applied_at";
 
@@ -40,7 +38,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
     // planned on stale statistics (the table grows faster than autovacuum analyzes it) hashed the whole index instead:
     // 120 ms against 18 ms per 10,000 voters at 300,000 votes, and worse as the table grows. The lists may admit a
     // voter's votes in another of the batch's slots; the rules look up exact (voter, season, slot) keys.
-    private const string LoadCountedVotesOfVoters = """
+    internal const string LoadCountedVotesOfVoters = """
         select vote_id, season_id, slot_position, clip_id, creator_id, voter_key, vote_type, weight, utc_day, status, reason
         from votes
         where voter_key = any($1) and season_id = any($2) and slot_position = any($3) and status = 'counted'
@@ -89,6 +87,19 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         left join clip_views cv on cv.season_id = t.season_id and cv.clip_id = t.clip_id
         order by t.season_id, t.slot_position, t.weighted_score desc, t.votes desc, t.clip_id
         """;
+
+    /// <summary>
+    /// The writer's session. Every statement of the writer looks rows up, or writes them, by key lists of up to a batch,
+    /// passed as array parameters. Planned for their values (a custom plan, PostgreSQL's choice for a statement run once),
+    /// the planner folded each 10,000-element array into the plan and estimated every element against the statistics:
+    /// about 15 % of the shard's CPU in the ingest benchmark, and the plans followed the statistics, which lag behind a
+    /// table that grows by millions within autovacuum's nap (a whole slot read to find a batch's voters, or a parallel
+    /// scan of the table). A generic plan prices a key list as a few probes, so every lookup is an index probe whatever
+    /// the statistics say, and no statement is planned against its arrays. The costs stay those of a shard in memory or on
+    /// SSD, without parallel workers, for the generic plans' choices.
+    /// </summary>
+    public const string WriterSessionSettings =
+        "set plan_cache_mode = force_generic_plan; set random_page_cost = 1.1; set max_parallel_workers_per_gather = 0";
 
     private NpgsqlConnection? _connection;
 
@@ -177,7 +188,6 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
             var written = Stopwatch.GetTimestamp();
             await transaction.CommitAsync(cancellationToken);
             var committedAt = DateTimeOffset.UtcNow;
-            _statistics.Inserted(plan!.NewVotes.Count);
             if (logger.IsEnabled(LogLevel.Debug))
             {
                 // Where a batch's time goes, to tune batch size and find the next bottleneck. The COPY runs beside the
@@ -188,7 +198,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
                     Stopwatch.GetElapsedTime(copied, written).TotalMilliseconds, Stopwatch.GetElapsedTime(written).TotalMilliseconds);
             }
 
-            return new AppliedBatch(plan, tallies.Select(t => t with { AsOf = committedAt }).ToList(), committedAt);
+            return new AppliedBatch(plan!, tallies.Select(t => t with { AsOf = committedAt }).ToList(), committedAt);
         }
         catch
         {
@@ -448,11 +458,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
 
         await DropConnectionAsync();
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        // Every statement of the writer looks rows up by key lists of up to a batch. With the default random_page_cost
-        // (4, a spinning disk) the planner prices 10,000 index probes above a parallel scan of the whole table, and
-        // from about a million votes it switched: 140-180 ms per lookup on both cores against 20-40 ms on one
-        // (measured on PostgreSQL 15). The shard's pages are in memory or on SSD, where 1.1 is the usual setting.
-        await using (var command = new NpgsqlCommand("set random_page_cost = 1.1; set max_parallel_workers_per_gather = 0", connection))
+        await using (var command = new NpgsqlCommand(WriterSessionSettings, connection))
         {
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
