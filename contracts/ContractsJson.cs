@@ -7,6 +7,7 @@ namespace AiMoviez.Contracts;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = false)]
 [JsonSerializable(typeof(Topology))]
 [JsonSerializable(typeof(VoteCast))]
+[JsonSerializable(typeof(VoteCasts))]
 [JsonSerializable(typeof(VoteRevoked))]
 [JsonSerializable(typeof(ClipViewsReported))]
 [JsonSerializable(typeof(VoteDecisions))]

@@ -12,6 +12,9 @@ public static class Subjects
     /// <summary>JetStream: a vote an edge accepted. Nats-Msg-Id is the vote id.</summary>
     public static string VoteCast(string region, string lane) => $"votes.{region}.{lane}.cast";
 
+    /// <summary>JetStream: votes an edge accepted together (<see cref="AiMoviez.Contracts.VoteCasts"/>).</summary>
+    public static string VoteCasts(string region, string lane) => $"votes.{region}.{lane}.casts";
+
     /// <summary>JetStream: a vote its voter took back.</summary>
     public static string VoteRevoked(string region, string lane) => $"votes.{region}.{lane}.revoke";
 

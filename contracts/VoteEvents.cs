@@ -54,6 +54,17 @@ public sealed record VoteCast
     public VoteFlags Flags { get; init; }
 }
 
+/// <summary>
+/// Votes an edge accepted together (subject <see cref="Subjects.VoteCasts"/>): those that arrived for one lane while the
+/// edge's previous publish to it was in flight, so the stream and the aggregator pay their cost per message once for
+/// all of them. Nats-Msg-Id is <c>casts-</c> and the first vote's id.
+/// </summary>
+public sealed record VoteCasts
+{
+    public int SchemaVersion { get; init; } = EventSchema.Version;
+    public required IReadOnlyList<VoteCast> Votes { get; init; }
+}
+
 /// <summary>A vote taken back by its voter (subject <see cref="Subjects.VoteRevoked"/>).</summary>
 public sealed record VoteRevoked
 {

@@ -15,11 +15,14 @@ public sealed class DeadLetters(AggregatorMetrics metrics, ILogger<DeadLetters> 
 {
     public const string ReasonHeader = "AiMoviez-Reason";
 
-    /// <param name="received">The message's subject and payload if still at hand; otherwise read back from the stream by sequence.</param>
-    public async Task MoveAsync(RegionLink region, ulong sequence, (string Subject, byte[] Data)? received, string reason,
+    public const string PartHeader = "AiMoviez-Part";
+
+    /// <param name="part">For one vote of a message's group of votes (<see cref="VoteCasts"/>): its place in the group.</param>
+    /// <param name="received">The subject and payload to move if at hand; otherwise the message is read back from the stream by sequence.</param>
+    public async Task MoveAsync(RegionLink region, ulong sequence, int? part, (string Subject, byte[] Data)? received, string reason,
         CancellationToken cancellationToken)
     {
-        logger.LogWarning("Dead letter from {Region} seq {Sequence}: {Reason}", region.Name, sequence, reason);
+        logger.LogWarning("Dead letter from {Region} seq {Sequence} part {Part}: {Reason}", region.Name, sequence, part, reason);
         var (subject, data) = received ?? await ReadBackAsync(region, sequence, cancellationToken);
         var headers = new NatsHeaders
         {
@@ -27,9 +30,14 @@ public sealed class DeadLetters(AggregatorMetrics metrics, ILogger<DeadLetters> 
             ["AiMoviez-Subject"] = subject,
             ["AiMoviez-Sequence"] = sequence.ToString(CultureInfo.InvariantCulture),
         };
+        if (part is { } index)
+        {
+            headers[PartHeader] = index.ToString(CultureInfo.InvariantCulture);
+        }
+
         // The message id makes a move repeated after a crash (stored, not yet acked) store it once.
         var ack = await region.JetStream.PublishAsync(Subjects.DeadLetter(region.Name), data, headers: headers,
-            opts: new NatsJSPubOpts { MsgId = $"{StreamNames.Votes(region.Name)}-{sequence}" },
+            opts: new NatsJSPubOpts { MsgId = $"{StreamNames.Votes(region.Name)}-{sequence}" + (part is { } p ? $"-{p}" : "") },
             cancellationToken: cancellationToken);
         ack.EnsureSuccess();
         metrics.DeadLettered(region.Name);

@@ -1,3 +1,7 @@
+using System.Text.Json;
+using AiMoviez.Aggregator.Barrier;
+using AiMoviez.Contracts;
+
 namespace AiMoviez.Aggregator.Ingest;
 
 /// <summary>A decoded event from a lane of a region's vote stream, routed to its season's shard.</summary>
@@ -9,41 +13,110 @@ namespace AiMoviez.Aggregator.Ingest;
 /// </param>
 public sealed record InboundMessage(string Region, string Lane, ulong Sequence, object Event, IDelivery Delivery, bool FirstDelivery);
 
-/// <summary>How a delivered message is settled with its stream.</summary>
+/// <summary>How a delivered event is settled with its stream, through the message that carried it.</summary>
 public interface IDelivery
 {
-    /// <summary>Done with: acked by the next <see cref="FlushAcksAsync"/> of its lane.</summary>
-    void Settle();
+    /// <summary>In its shard (committed): once every event of its message is, or dead-lettered, the close barrier counts the message applied.</summary>
+    void Applied();
+
+    /// <summary>Done with: once every event of its message is, the message is acked by the next <see cref="FlushAcksAsync"/> of its lane.</summary>
+    ValueTask SettleAsync(CancellationToken cancellationToken);
 
     /// <summary>Sends the acks of its lane's settled messages.</summary>
     ValueTask FlushAcksAsync(CancellationToken cancellationToken);
 
-    /// <summary>Asks for redelivery after <paramref name="delay"/>.</summary>
+    /// <summary>Asks for its message again after <paramref name="delay"/>, once every event of the message is settled or asks too.</summary>
     ValueTask NakAsync(TimeSpan delay, CancellationToken cancellationToken);
 
-    /// <summary>Moves the message to its region's dead-letter stream with <paramref name="reason"/>, then acks it.</summary>
+    /// <summary>Moves the event to its region's dead-letter stream with <paramref name="reason"/>, then settles it.</summary>
     Task DeadLetterAsync(string reason, CancellationToken cancellationToken);
 }
 
-/// <summary>A message of a lane's consumer, known by its stream sequence and reply subject only.</summary>
-public sealed class JetStreamDelivery(string replyTo, ulong sequence, RegionLink region, DeadLetters deadLetters, LaneAcks acks)
-    : IDelivery
+/// <summary>
+/// A message of a lane's consumer, known by its stream sequence and reply subject only, settled with its stream once
+/// every event it carries is: acked (with its lane's next flush) when all are done with, NAKed when any asked for
+/// redelivery (the events already applied are then found applied again, idempotently).
+/// </summary>
+public sealed class LaneMessage(string replyTo, ulong sequence, string lane, int events, RegionLink region, DeadLetters deadLetters,
+    LaneAcks acks, AppliedWatermarks watermarks)
 {
-    public void Settle() => acks.Settle(sequence, replyTo);
+    private readonly Lock _sync = new();
+    private int _unapplied = events;
+    private int _unsettled = events;
+    private TimeSpan? _redeliverAfter;
+
+    public string Lane => lane;
+
+    public RegionLink Region => region;
+
+    public void EventApplied()
+    {
+        if (Interlocked.Decrement(ref _unapplied) == 0)
+        {
+            watermarks.Applied(region.Name, lane, sequence);
+        }
+    }
+
+    /// <param name="redeliverAfter">Null when the event is done with; else the delay after which it wants its message again.</param>
+    public ValueTask EventSettledAsync(TimeSpan? redeliverAfter, CancellationToken cancellationToken)
+    {
+        TimeSpan? nak;
+        lock (_sync)
+        {
+            if (redeliverAfter is { } delay && (_redeliverAfter is not { } longer || delay > longer))
+            {
+                _redeliverAfter = delay;
+            }
+
+            if (--_unsettled > 0)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            nak = _redeliverAfter;
+        }
+
+        if (nak is { } after)
+        {
+            return JetStreamReplies.NakAsync(region.Connection, replyTo, after, cancellationToken);
+        }
+
+        acks.Settle(sequence, replyTo);
+        return ValueTask.CompletedTask;
+    }
 
     public ValueTask FlushAcksAsync(CancellationToken cancellationToken) => acks.FlushAsync(cancellationToken);
 
-    /// <summary>The payload is read back from the stream, which keeps every message until its MaxAge.</summary>
+    /// <param name="received">A subject and payload to dead-letter; null for the message as the stream keeps it (read back).</param>
+    public Task DeadLetterAsync(int? part, (string Subject, byte[] Data)? received, string reason, CancellationToken cancellationToken) =>
+        deadLetters.MoveAsync(region, sequence, part, received, reason, cancellationToken);
+}
+
+/// <summary>How one event of a <see cref="LaneMessage"/> is settled.</summary>
+/// <param name="groupPart">The vote's place in its message's <see cref="VoteCasts"/>; null when the event is the whole message.</param>
+/// <param name="groupVote">That vote, which is dead-lettered on its own, as the <see cref="VoteCast"/> it would be alone.</param>
+public sealed class EventDelivery(LaneMessage message, int? groupPart = null, VoteCast? groupVote = null) : IDelivery
+{
+    public void Applied() => message.EventApplied();
+
+    public ValueTask SettleAsync(CancellationToken cancellationToken) => message.EventSettledAsync(null, cancellationToken);
+
+    public ValueTask FlushAcksAsync(CancellationToken cancellationToken) => message.FlushAcksAsync(cancellationToken);
+
+    public ValueTask NakAsync(TimeSpan delay, CancellationToken cancellationToken) => message.EventSettledAsync(delay, cancellationToken);
+
+    /// <summary>A whole message is read back from the stream, which keeps every message until its MaxAge.</summary>
     public Task DeadLetterAsync(string reason, CancellationToken cancellationToken) => DeadLetterAsync(null, reason, cancellationToken);
 
     /// <param name="received">The message's subject and payload while still at hand (poison found at decoding).</param>
     public async Task DeadLetterAsync((string Subject, byte[] Data)? received, string reason, CancellationToken cancellationToken)
     {
-        await deadLetters.MoveAsync(region, sequence, received, reason, cancellationToken);
-        Settle();
+        var payload = received ?? (groupVote is null
+            ? null
+            : (Subjects.VoteCast(message.Region.Name, message.Lane), JsonSerializer.SerializeToUtf8Bytes(groupVote, ContractsJson.Default.VoteCast)));
+        await message.DeadLetterAsync(groupPart, payload, reason, cancellationToken);
+        Applied();
+        await SettleAsync(cancellationToken);
         await FlushAcksAsync(cancellationToken);
     }
-
-    public ValueTask NakAsync(TimeSpan delay, CancellationToken cancellationToken) =>
-        JetStreamReplies.NakAsync(region.Connection, replyTo, delay, cancellationToken);
 }

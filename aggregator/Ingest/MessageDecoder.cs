@@ -4,58 +4,87 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Aggregator.Ingest;
 
 /// <summary>
-/// A message decoded and routed, or the reason it is poison; a poison message that still decoded keeps its event, so
-/// an accepted vote can be given its final word.
+/// An event decoded and routed, or the reason it is poison; a poison event that still decoded keeps its event, so an
+/// accepted vote can be given its final word.
 /// </summary>
 public readonly record struct Decoded(object? Event, string? Shard, string? PoisonReason)
 {
     public static Decoded Poison(string reason, object? decodedEvent = null) => new(decodedEvent, null, reason);
 }
 
-/// <summary>Turns a vote-stream message into an event and its shard; anything it cannot place is poison.</summary>
+/// <summary>
+/// Turns a vote-stream message into its events and their shards; anything it cannot place is poison. A message carries
+/// one event, except a <see cref="VoteCasts"/>, whose votes are routed, or found poison, each on its own.
+/// </summary>
 public static class MessageDecoder
 {
-    public static Decoded Decode(string subject, ReadOnlySpan<byte> data, ShardMap shards)
+    /// <summary>Whether the message carries a group of votes (<see cref="Subjects.VoteCasts"/>).</summary>
+    public static bool IsGroup(string subject) => Kind(subject) == "casts";
+
+    /// <returns>One entry per event; one poison entry when the message itself cannot be read.</returns>
+    public static IReadOnlyList<Decoded> Decode(string subject, ReadOnlySpan<byte> data, ShardMap shards)
     {
-        var kind = subject[(subject.LastIndexOf('.') + 1)..];
         try
         {
-            var (schemaVersion, seasonNumber, evt, invalid) = kind switch
+            return Kind(subject) switch
             {
-                "cast" => Check(JsonSerializer.Deserialize(data, ContractsJson.Default.VoteCast)),
-                "revoke" => Check(JsonSerializer.Deserialize(data, ContractsJson.Default.VoteRevoked)),
-                "views" => Check(JsonSerializer.Deserialize(data, ContractsJson.Default.ClipViewsReported)),
-                _ => (0, 0, null, $"unknown subject {subject}"),
+                "cast" => [Route(Check(JsonSerializer.Deserialize(data, ContractsJson.Default.VoteCast)), shards)],
+                "casts" => DecodeGroup(JsonSerializer.Deserialize(data, ContractsJson.Default.VoteCasts), shards),
+                "revoke" => [Route(Check(JsonSerializer.Deserialize(data, ContractsJson.Default.VoteRevoked)), shards)],
+                "views" => [Route(Check(JsonSerializer.Deserialize(data, ContractsJson.Default.ClipViewsReported)), shards)],
+                _ => [Decoded.Poison($"unknown subject {subject}")],
             };
-            if (invalid is not null)
-            {
-                return Decoded.Poison(invalid);
-            }
-
-            if (schemaVersion != EventSchema.Version)
-            {
-                return Decoded.Poison($"unknown schema version {schemaVersion}", evt);
-            }
-
-            return shards.ShardFor(seasonNumber) is { } shard
-                ? new Decoded(evt, shard, null)
-                : Decoded.Poison($"no shard for season number {seasonNumber}", evt);
         }
         catch (JsonException e)
         {
-            return Decoded.Poison("undecodable: " + e.Message);
+            return [Decoded.Poison("undecodable: " + e.Message)];
         }
+    }
+
+    private static string Kind(string subject) => subject[(subject.LastIndexOf('.') + 1)..];
+
+    private static IReadOnlyList<Decoded> DecodeGroup(VoteCasts? group, ShardMap shards)
+    {
+        if (group is not { Votes: [_, ..] } || group.Votes.Any(v => v is null))
+        {
+            return [Decoded.Poison("empty message")];
+        }
+
+        // A group of an unknown version: its votes may still be read, and each is given its final word.
+        return group.SchemaVersion == EventSchema.Version
+            ? group.Votes.Select(v => Route(Check(v), shards)).ToList()
+            : group.Votes.Select(v => Decoded.Poison($"unknown schema version {group.SchemaVersion}", v)).ToList();
+    }
+
+    private static Decoded Route((int SchemaVersion, int SeasonNumber, object? Event, string? Invalid) checkedEvent, ShardMap shards)
+    {
+        var (schemaVersion, seasonNumber, evt, invalid) = checkedEvent;
+        if (invalid is not null)
+        {
+            return Decoded.Poison(invalid, evt);
+        }
+
+        if (schemaVersion != EventSchema.Version)
+        {
+            return Decoded.Poison($"unknown schema version {schemaVersion}", evt);
+        }
+
+        return shards.ShardFor(seasonNumber) is { } shard
+            ? new Decoded(evt, shard, null)
+            : Decoded.Poison($"no shard for season number {seasonNumber}", evt);
     }
 
     private static (int, int, object?, string?) Check(VoteCast? vote) => vote switch
     {
         null => (0, 0, null, "empty message"),
-        { VoterKey.Length: 0 } => (0, 0, null, "vote without voter key"),
+        // Kept with its reason: a vote the edge accepted still gets its final word.
+        { VoterKey: null or { Length: 0 } } => (0, 0, vote, "vote without voter key"),
+        { Region: null } => (0, 0, vote, "vote without region"),
         // PostgreSQL text cannot hold NUL: such a vote would fail its whole shard batch forever.
         _ when vote.VoterKey.Contains('\0', StringComparison.Ordinal) || vote.Region.Contains('\0', StringComparison.Ordinal) =>
-            (0, 0, null, "vote with a NUL character"),
-        _ when !VoteTypes.IsKnown(vote.VoteType) => (0, 0, null, $"unknown vote type {vote.VoteType}"),
-        _ when VoteTypes.Weight(vote.VoteType) != vote.Weight => (0, 0, null, $"weight {vote.Weight} does not match {vote.VoteType}"),
+            (0, 0, vote, "vote with a NUL character"),
+        _ when !VoteTypes.IsKnown(vote.VoteType) => (0, 0, vote, $"unknown vote type {vote.VoteType}"),
+        _ when VoteTypes.Weight(vote.VoteType) != vote.Weight => (0, 0, vote, $"weight {vote.Weight} does not match {vote.VoteType}"),
         _ => (vote.SchemaVersion, vote.SeasonNumber, vote, null),
     };
 

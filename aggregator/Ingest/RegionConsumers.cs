@@ -98,28 +98,41 @@ public sealed class RegionConsumers(
         var metadata = message.Metadata!.Value;
         var sequence = metadata.Sequence.Stream;
         acks.Delivered(sequence);
-        // Only the reply subject outlives this method: the received message is garbage once decoded.
-        var delivery = new JetStreamDelivery(message.ReplyTo!, sequence, region, deadLetters, acks);
         var data = message.Data ?? [];
-        var decoded = MessageDecoder.Decode(message.Subject, data, shardMap);
-        if (decoded.PoisonReason is { } reason)
+        var events = MessageDecoder.Decode(message.Subject, data, shardMap);
+        // An accepted vote that can never count still ends with a final word; unpublished, the message comes again.
+        var rejected = events.Where(e => e.PoisonReason is not null).Select(e => e.Event).OfType<VoteCast>()
+            .Select(c => (region.Name, new VoteDecision(c.VoteId, VoteStatuses.Rejected, ErrorCodes.InvalidRequest))).ToList();
+        if (rejected.Count > 0 && (await outcomes.PublishDecisionsAsync(rejected, cancellationToken)).Count > 0)
         {
-            watermarks.Delivered(region.Name, lane, sequence, metadata.Sequence.Consumer, metadata.Timestamp, awaitsApply: false);
-            // An accepted vote that can never count still ends with a final word; unpublished, the message comes again.
-            if (decoded.Event is VoteCast cast && (await outcomes.PublishDecisionsAsync(
-                    [(region.Name, new VoteDecision(cast.VoteId, VoteStatuses.Rejected, ErrorCodes.InvalidRequest))], cancellationToken)).Count > 0)
-            {
-                throw new InvalidOperationException($"Decision for dead-lettered vote {cast.VoteId} not published");
-            }
+            throw new InvalidOperationException($"Decisions for {rejected.Count} dead-lettered votes of seq {sequence} not published");
+        }
 
-            // Poison never blocks its stream.
-            await delivery.DeadLetterAsync((message.Subject, data), reason, cancellationToken);
+        var routed = events.Count(e => e.PoisonReason is null);
+        watermarks.Delivered(region.Name, lane, sequence, metadata.Sequence.Consumer, metadata.Timestamp, awaitsApply: routed > 0);
+        // Only the reply subject outlives this method: the received message is garbage once decoded.
+        var delivered = new LaneMessage(message.ReplyTo!, sequence, lane, routed > 0 ? events.Count : 1, region, deadLetters, acks, watermarks);
+        if (routed == 0)
+        {
+            // Poison never blocks its stream; a message with nothing to apply goes whole, as it came.
+            await new EventDelivery(delivered).DeadLetterAsync((message.Subject, data),
+                string.Join("; ", events.Select(e => e.PoisonReason).Distinct()), cancellationToken);
             return;
         }
 
-        watermarks.Delivered(region.Name, lane, sequence, metadata.Sequence.Consumer, metadata.Timestamp, awaitsApply: true);
-        // Routed by season, not by lane: after a season moved shards, its older messages still reach the right one.
-        writers.ByShard[decoded.Shard!].Enqueue(
-            new InboundMessage(region.Name, lane, sequence, decoded.Event!, delivery, FirstDelivery: metadata.NumDelivered == 1));
+        var group = MessageDecoder.IsGroup(message.Subject);
+        for (var part = 0; part < events.Count; part++)
+        {
+            var (evt, shard, poisonReason) = events[part];
+            var delivery = group ? new EventDelivery(delivered, part, (VoteCast)evt!) : new EventDelivery(delivered);
+            if (poisonReason is not null)
+            {
+                await delivery.DeadLetterAsync(poisonReason, cancellationToken);
+                continue;
+            }
+
+            // Routed by season, not by lane: after a season moved shards, its older messages still reach the right one.
+            writers.ByShard[shard!].Enqueue(new InboundMessage(region.Name, lane, sequence, evt!, delivery, FirstDelivery: metadata.NumDelivered == 1));
+        }
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using AiMoviez.Aggregator.Barrier;
 using AiMoviez.Aggregator.Ingest;
 using AiMoviez.Aggregator.Republish;
 using AiMoviez.Aggregator.Rules;
@@ -19,7 +18,6 @@ public sealed class ShardWriter(
     NpgsqlDataSource dataSource,
     ShardBatchApplier applier,
     DailyLedger ledger,
-    AppliedWatermarks watermarks,
     KnownSlots knownSlots,
     OutcomePublisher publisher,
     AggregatorMetrics metrics,
@@ -181,7 +179,7 @@ public sealed class ShardWriter(
         metrics.BatchApplied(shard, batch.Count, applied.Plan.CountedVotes);
         foreach (var message in batch)
         {
-            watermarks.Applied(message.Region, message.Lane, message.Sequence);
+            message.Delivery.Applied();
         }
 
         knownSlots.Observe(shard, applied.Tallies);
@@ -224,7 +222,6 @@ public sealed class ShardWriter(
             }
 
             await message.Delivery.DeadLetterAsync($"refused by {shard}: {error.SqlState} {error.MessageText}", cancellationToken);
-            watermarks.Applied(message.Region, message.Lane, message.Sequence);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -265,7 +262,7 @@ public sealed class ShardWriter(
         // A vote whose decision did not reach its region's receipts comes back and is decided again (idempotently).
         if (!redeliver)
         {
-            message.Delivery.Settle();
+            await message.Delivery.SettleAsync(cancellationToken);
             return;
         }
 

@@ -1,5 +1,4 @@
 using AiMoviez.Contracts;
-using AiMoviez.Aggregator.Barrier;
 using AiMoviez.Aggregator.Republish;
 using AiMoviez.Aggregator.Rules;
 using Microsoft.Extensions.Options;
@@ -11,8 +10,8 @@ public sealed class ShardWriters : BackgroundService
 {
     private readonly DailyLedger _ledger;
 
-    public ShardWriters(ShardDataSources shards, DailyLedger ledger, LedgerDays ledgerDays, AppliedWatermarks watermarks,
-        KnownSlots knownSlots, OutcomePublisher publisher, AggregatorMetrics metrics, IOptions<AggregatorOptions> options,
+    public ShardWriters(ShardDataSources shards, DailyLedger ledger, LedgerDays ledgerDays, KnownSlots knownSlots,
+        OutcomePublisher publisher, AggregatorMetrics metrics, IOptions<AggregatorOptions> options,
         ILoggerFactory loggerFactory)
     {
         _ledger = ledger;
@@ -22,7 +21,7 @@ public sealed class ShardWriters : BackgroundService
             var logger = loggerFactory.CreateLogger("AiMoviez.Aggregator.Shards." + s.Key);
             return new ShardWriter(s.Key, s.Value, new ShardBatchApplier(s.Key, s.Value, ledger, ledgerDays, settings.DailyWeightLimit,
                 settings.DayChangesRetention, logger),
-                ledger, watermarks, knownSlots, publisher, metrics, settings, logger);
+                ledger, knownSlots, publisher, metrics, settings, logger);
         });
     }
 

@@ -19,12 +19,16 @@ public static class IngestBenchmark
     /// <summary>What <c>--phases</c> may name, in the order they run.</summary>
     public static readonly string[] AllPhases = ["spread", "hot", "twoshards", "raw"];
 
-    public static async Task RunAsync(int voteCount, int clipCount, IReadOnlyCollection<string> phases, CancellationToken stop)
+    /// <param name="votesPerMessage">
+    /// Votes per stream message: 1 publishes every vote alone (<see cref="Subjects.VoteCast"/>); more publishes groups
+    /// (<see cref="Subjects.VoteCasts"/>), as edges do with the votes that arrive while their last publish is in flight.
+    /// </param>
+    public static async Task RunAsync(int voteCount, int clipCount, int votesPerMessage, IReadOnlyCollection<string> phases, CancellationToken stop)
     {
         using var dir = new TempDirectory("perf-ingest");
         await using var nats = await NatsServer.StartAsync(dir.Sub("nats"));
         await using var postgres = await PostgresServer.StartAsync(dir.Sub("pg"), "hot", "spread", "twoshards1", "twoshards2", "raw");
-        Console.WriteLine($"Ingest benchmark: {voteCount:N0} votes; {Environment.ProcessorCount} cores; servers in {dir.Path}");
+        Console.WriteLine($"Ingest benchmark: {voteCount:N0} votes, {votesPerMessage} per stream message; {Environment.ProcessorCount} cores; servers in {dir.Path}");
 
         var rates = new Dictionary<string, double>();
         foreach (var phase in AllPhases.Where(phases.Contains))
@@ -35,11 +39,11 @@ public static class IngestBenchmark
             var (label, rate) = phase switch
             {
                 "spread" => ($"aggregator, spread ({clipCount:N0} clips): ",
-                    await AggregatorRunAsync(dir, nats, postgres, "spread", voteCount, clipCount, shardCount: 1, stop)),
-                "hot" => ("aggregator, hot clip (1 clip):    ", await AggregatorRunAsync(dir, nats, postgres, "hot", voteCount, 1, shardCount: 1, stop)),
+                    await AggregatorRunAsync(dir, nats, postgres, "spread", voteCount, clipCount, votesPerMessage, shardCount: 1, stop)),
+                "hot" => ("aggregator, hot clip (1 clip):    ", await AggregatorRunAsync(dir, nats, postgres, "hot", voteCount, 1, votesPerMessage, shardCount: 1, stop)),
                 // Shards apply in parallel: the same spread votes over two seasons on two shards (two databases of one server).
                 "twoshards" => ("aggregator, spread over 2 shards:",
-                    await AggregatorRunAsync(dir, nats, postgres, "twoshards", voteCount, clipCount, shardCount: 2, stop)),
+                    await AggregatorRunAsync(dir, nats, postgres, "twoshards", voteCount, clipCount, votesPerMessage, shardCount: 2, stop)),
                 _ => ("raw binary COPY into votes:        ",
                     await RawCopyAsync(postgres.ConnectionString("raw"), BenchmarkVotes.Distinct("raw", voteCount, clipCount), voteCount, stop)),
             };
@@ -112,7 +116,7 @@ public static class IngestBenchmark
     /// to the shard's votes_applied reaching the count (the aggregator's start-up is inside the time).
     /// </summary>
     private static async Task<double> AggregatorRunAsync(TempDirectory dir, NatsServer nats, PostgresServer postgres, string region,
-        int voteCount, int clipCount, int shardCount, CancellationToken stop)
+        int voteCount, int clipCount, int votesPerMessage, int shardCount, CancellationToken stop)
     {
         var shards = Enumerable.Range(1, shardCount)
             .Select(n => new ShardTopology { Name = $"shard-{n}", ConnectionString = postgres.ConnectionString(shardCount == 1 ? region : region + n) })
@@ -141,16 +145,22 @@ public static class IngestBenchmark
                 MaxAge = TimeSpan.FromDays(7),
             });
             var clock = Stopwatch.StartNew();
-            foreach (var window in BenchmarkVotes.Distinct(region, voteCount, clipCount, seasons: shardCount).Chunk(PublishWindow))
+            var messages = 0;
+            foreach (var window in BenchmarkVotes.Distinct(region, voteCount, clipCount, seasons: shardCount).Chunk(PublishWindow * votesPerMessage))
             {
                 stop.ThrowIfCancellationRequested();
-                await Task.WhenAll(window.Select(async v =>
-                    (await js.PublishAsync(Subjects.VoteCast(region, shardMap.LaneFor(v.SeasonNumber)),
-                        JsonSerializer.SerializeToUtf8Bytes(v, ContractsJson.Default.VoteCast),
-                        opts: new NatsJSPubOpts { MsgId = v.VoteId.ToString() })).EnsureSuccess()));
+                // A group holds one lane's votes, as an edge's does.
+                var groups = window.GroupBy(v => shardMap.LaneFor(v.SeasonNumber)).SelectMany(lane => lane.Chunk(votesPerMessage).Select(g => (Lane: lane.Key, Votes: g))).ToList();
+                messages += groups.Count;
+                await Task.WhenAll(groups.Select(async g =>
+                    (await (votesPerMessage == 1
+                        ? js.PublishAsync(Subjects.VoteCast(region, g.Lane), JsonSerializer.SerializeToUtf8Bytes(g.Votes[0], ContractsJson.Default.VoteCast),
+                            opts: new NatsJSPubOpts { MsgId = g.Votes[0].VoteId.ToString() })
+                        : js.PublishAsync(Subjects.VoteCasts(region, g.Lane), JsonSerializer.SerializeToUtf8Bytes(new VoteCasts { Votes = g.Votes }, ContractsJson.Default.VoteCasts),
+                            opts: new NatsJSPubOpts { MsgId = "casts-" + g.Votes[0].VoteId }))).EnsureSuccess()));
             }
 
-            Console.WriteLine($"  [{region}] pre-published {voteCount:N0} votes at {voteCount / clock.Elapsed.TotalSeconds:N0}/s");
+            Console.WriteLine($"  [{region}] pre-published {voteCount:N0} votes in {messages:N0} messages at {voteCount / clock.Elapsed.TotalSeconds:N0} votes/s");
         }
 
         await using var aggregator = new ServiceProcess("aggregator-" + region, RepoPaths.ServiceDll("aggregator", "AiMoviez.Aggregator"),

@@ -24,6 +24,7 @@ if (args is ["micro", .. var benchmarkArgs])
 
 var votes = 1_000_000;
 var clips = 1_000;
+var votesPerMessage = 1;
 string[] phases = [.. IngestBenchmark.AllPhases];
 for (var i = 0; i < args.Length - 1; i++)
 {
@@ -35,10 +36,19 @@ for (var i = 0; i < args.Length - 1; i++)
         case "--clips":
             clips = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
             break;
+        case "--votes-per-message":
+            votesPerMessage = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            break;
         case "--phases":
             phases = args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             break;
     }
+}
+
+if (votesPerMessage < 1)
+{
+    Console.Error.WriteLine("--votes-per-message must be at least 1");
+    return 2;
 }
 
 if (phases.Except(IngestBenchmark.AllPhases).ToList() is [_, ..] unknown)
@@ -61,7 +71,7 @@ using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, contex
 });
 try
 {
-    await IngestBenchmark.RunAsync(votes, clips, phases, stop.Token);
+    await IngestBenchmark.RunAsync(votes, clips, votesPerMessage, phases, stop.Token);
     return 0;
 }
 catch (OperationCanceledException) when (stop.IsCancellationRequested)

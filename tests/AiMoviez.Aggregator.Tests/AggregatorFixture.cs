@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AiMoviez.Aggregator.Ingest;
 using AiMoviez.Contracts;
 using AiMoviez.Testing;
 using NATS.Client.Core;
@@ -95,6 +96,27 @@ public sealed class AggregatorFixture : IAsyncLifetime
     public Task PublishAsync(VoteCast vote, string? msgId = null) =>
         PublishRawAsync(vote.Region, Subjects.VoteCast(vote.Region, LaneOf(vote.SeasonNumber)), JsonSerializer.SerializeToUtf8Bytes(vote, ContractsJson.Default.VoteCast),
             msgId ?? vote.VoteId.ToString());
+
+    /// <summary>Votes of one region and lane as one message, as an edge sends those accepted while its last publish was in flight.</summary>
+    public Task PublishGroupAsync(IReadOnlyList<VoteCast> votes) =>
+        PublishRawAsync(votes[0].Region, Subjects.VoteCasts(votes[0].Region, LaneOf(votes[0].SeasonNumber)),
+            JsonSerializer.SerializeToUtf8Bytes(new VoteCasts { Votes = votes }, ContractsJson.Default.VoteCasts), "casts-" + votes[0].VoteId);
+
+    /// <summary>The region's dead letters whose reason starts with <paramref name="reason"/>.</summary>
+    public async Task<List<INatsJSMsg<byte[]>>> DeadLettersAsync(string region, string reason)
+    {
+        var consumer = await JetStream(region).CreateOrderedConsumerAsync(StreamNames.DeadLetters(region));
+        var found = new List<INatsJSMsg<byte[]>>();
+        await foreach (var message in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1_000 }))
+        {
+            if (message.Headers![DeadLetters.ReasonHeader].ToString().StartsWith(reason, StringComparison.Ordinal))
+            {
+                found.Add(message);
+            }
+        }
+
+        return found;
+    }
 
     public Task RevokeAsync(VoteCast vote, string region)
     {

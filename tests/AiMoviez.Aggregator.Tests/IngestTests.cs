@@ -2,6 +2,7 @@ using System.Text.Json;
 using AiMoviez.Contracts;
 using AiMoviez.Testing;
 using NATS.Client.Core;
+using NATS.Client.JetStream;
 using static AiMoviez.Aggregator.Tests.AggregatorFixture;
 
 namespace AiMoviez.Aggregator.Tests;
@@ -192,11 +193,75 @@ public sealed class IngestTests(AggregatorFixture fixture)
 
         // Dead-lettered after its batch, long after the received message was let go: subject and payload are read back
         // from the vote stream.
-        var (subject, deadLettered) = Assert.Single(refused);
+        var (subject, deadLettered) = Assert.Single(refused, r => r.Vote?.VoteId == unindexable.VoteId);
         Assert.Equal(Subjects.VoteCast(UsEast, fixture.LaneOf(number)), subject);
         Assert.Equal(unindexable, deadLettered);
         Assert.Equal(new VoteDecision(unindexable.VoteId, VoteStatuses.Rejected, ErrorCodes.InvalidRequest),
             (await fixture.ReceiptsAsync(UsEast))[unindexable.VoteId]);
+    }
+
+    /// <summary>An edge sends the votes it accepted while its last publish was in flight as one message.</summary>
+    [Fact]
+    public async Task Each_vote_of_a_group_counts_and_a_poison_vote_of_it_is_dead_lettered_alone()
+    {
+        var (number, season, clip) = (SeasonOn("shard-2"), Guid.NewGuid(), Guid.NewGuid());
+        var goods = Enumerable.Range(0, 6).Select(i => Vote(number, season, clip, "user_grouped_" + i)).ToList();
+        var twice = Vote(number, season, clip, "user_grouped_0");
+        var poison = Vote(number, season, clip, "user_grouped_poison") with { VoteType = "ultra" };
+
+        await fixture.PublishGroupAsync([.. goods[..3], poison, twice, .. goods[3..]]);
+        await fixture.WaitDrainedAsync(number, season);
+
+        Assert.Equal(6, await fixture.CountedAsync(number, season));
+        Assert.Equal($"{VoteStatuses.Rejected}:{ErrorCodes.AlreadyVoted}", await fixture.StatusAsync(number, twice.VoteId));
+        var deadLetter = await DeadLetterOfAsync(poison, "unknown vote type ultra");
+        Assert.Equal("3", deadLetter.Headers!["AiMoviez-Part"].ToString());
+        Assert.Equal(Subjects.VoteCast(UsEast, fixture.LaneOf(number)), deadLetter.Headers["AiMoviez-Subject"].ToString());
+        Assert.Equal(poison, JsonSerializer.Deserialize(deadLetter.Data, ContractsJson.Default.VoteCast));
+        var receipts = await Eventually.UntilAsync(() => fixture.ReceiptsAsync(UsEast), r => r.ContainsKey(goods[^1].VoteId), Wait, "receipts");
+        Assert.Equal(new VoteDecision(poison.VoteId, VoteStatuses.Rejected, ErrorCodes.InvalidRequest), receipts[poison.VoteId]);
+        Assert.All(goods, g => Assert.Equal(VoteStatuses.Counted, receipts[g.VoteId].Status));
+        Assert.Equal(0UL, (await fixture.PipelineAsync()).Regions.Single(r => r.Region == UsEast).ConsumerLag);
+    }
+
+    [Fact]
+    public async Task A_vote_of_a_group_the_shard_refuses_goes_to_dead_letter_alone_and_the_rest_counts()
+    {
+        var (number, season) = (SeasonOn("shard-1"), Guid.NewGuid());
+        var unindexable = Vote(number, season, Guid.NewGuid(), "user_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(15_000)));
+        var goods = Enumerable.Range(0, 10).Select(i => Vote(number, season, Guid.NewGuid(), "user_grouped_beside_refused_" + i)).ToList();
+
+        await fixture.PublishGroupAsync([.. goods[..5], unindexable, .. goods[5..]]);
+        await fixture.WaitDrainedAsync(number, season);
+
+        Assert.Equal(10, await fixture.CountedAsync(number, season));
+        Assert.Null(await fixture.StatusAsync(number, unindexable.VoteId));
+        var deadLetter = await DeadLetterOfAsync(unindexable, "refused by shard-1: 54000");
+        Assert.Equal("5", deadLetter.Headers!["AiMoviez-Part"].ToString());
+        Assert.Equal(unindexable, JsonSerializer.Deserialize(deadLetter.Data, ContractsJson.Default.VoteCast));
+        Assert.Equal(new VoteDecision(unindexable.VoteId, VoteStatuses.Rejected, ErrorCodes.InvalidRequest),
+            (await fixture.ReceiptsAsync(UsEast))[unindexable.VoteId]);
+        Assert.Equal(0UL, (await fixture.PipelineAsync()).Regions.Single(r => r.Region == UsEast).ConsumerLag);
+    }
+
+    /// <summary>The one dead letter holding <paramref name="vote"/>, moved for <paramref name="reason"/>.</summary>
+    private async Task<INatsJSMsg<byte[]>> DeadLetterOfAsync(VoteCast vote, string reason)
+    {
+        var found = await Eventually.UntilAsync(() => fixture.DeadLettersAsync(UsEast, reason),
+            d => d.Any(m => Holds(m, vote)), Wait, $"vote {vote.VoteId} dead-lettered");
+        return Assert.Single(found, m => Holds(m, vote));
+
+        static bool Holds(INatsJSMsg<byte[]> message, VoteCast vote)
+        {
+            try
+            {
+                return JsonSerializer.Deserialize(message.Data, ContractsJson.Default.VoteCast)?.VoteId == vote.VoteId;
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+        }
     }
 
     [Fact]

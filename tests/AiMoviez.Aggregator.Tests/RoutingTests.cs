@@ -20,13 +20,18 @@ public sealed class RoutingTests
         AggregatorFixture.Vote(seasonNumber, Guid.NewGuid(), Guid.NewGuid(), "user_1") with { SchemaVersion = schemaVersion },
         ContractsJson.Default.VoteCast);
 
+    private static Decoded DecodeOne(string subject, byte[] data, ShardMap map) => Assert.Single(MessageDecoder.Decode(subject, data, map));
+
+    private static byte[] Group(int schemaVersion, params VoteCast[] votes) =>
+        JsonSerializer.SerializeToUtf8Bytes(new VoteCasts { SchemaVersion = schemaVersion, Votes = votes }, ContractsJson.Default.VoteCasts);
+
     [Theory]
     [InlineData(1, "shard-1")]
     [InlineData(2, "shard-2")]
     [InlineData(7, "shard-1")]
     public void Vote_is_routed_by_season_number(int seasonNumber, string shard)
     {
-        var decoded = MessageDecoder.Decode("votes.us-east.shard-1.cast", Cast(seasonNumber), Map);
+        var decoded = DecodeOne("votes.us-east.shard-1.cast", Cast(seasonNumber), Map);
 
         Assert.Equal(shard, decoded.Shard);
         Assert.IsType<VoteCast>(decoded.Event);
@@ -46,8 +51,8 @@ public sealed class RoutingTests
             Views = [new ClipViewCount(Guid.NewGuid(), 4)],
         }, ContractsJson.Default.ClipViewsReported);
 
-        Assert.Equal("shard-2", MessageDecoder.Decode("votes.us-east.shard-1.revoke", revoke, Map).Shard);
-        Assert.Equal("shard-1", MessageDecoder.Decode("votes.us-east.shard-1.views", views, Map).Shard);
+        Assert.Equal("shard-2", DecodeOne("votes.us-east.shard-1.revoke", revoke, Map).Shard);
+        Assert.Equal("shard-1", DecodeOne("votes.us-east.shard-1.views", views, Map).Shard);
     }
 
     [Theory]
@@ -55,7 +60,7 @@ public sealed class RoutingTests
     [InlineData("votes.us-east.shard-1.other", "{}", "unknown subject")]
     public void Undecodable_messages_are_poison(string subject, string body, string reason)
     {
-        var decoded = MessageDecoder.Decode(subject, System.Text.Encoding.UTF8.GetBytes(body), Map);
+        var decoded = DecodeOne(subject, System.Text.Encoding.UTF8.GetBytes(body), Map);
 
         Assert.StartsWith(reason, decoded.PoisonReason);
     }
@@ -63,8 +68,8 @@ public sealed class RoutingTests
     [Fact]
     public void Unknown_schema_version_and_season_without_shard_are_poison()
     {
-        Assert.Equal("unknown schema version 2", MessageDecoder.Decode("votes.us-east.shard-1.cast", Cast(1, schemaVersion: 2), Map).PoisonReason);
-        Assert.Equal("no shard for season number 11", MessageDecoder.Decode("votes.us-east.shard-1.cast", Cast(11), Map).PoisonReason);
+        Assert.Equal("unknown schema version 2", DecodeOne("votes.us-east.shard-1.cast", Cast(1, schemaVersion: 2), Map).PoisonReason);
+        Assert.Equal("no shard for season number 11", DecodeOne("votes.us-east.shard-1.cast", Cast(11), Map).PoisonReason);
     }
 
     [Fact]
@@ -73,6 +78,40 @@ public sealed class RoutingTests
         var vote = JsonSerializer.SerializeToUtf8Bytes(AggregatorFixture.Vote(1, Guid.NewGuid(), Guid.NewGuid(), "user_\0x"),
             ContractsJson.Default.VoteCast);
 
-        Assert.Equal("vote with a NUL character", MessageDecoder.Decode("votes.us-east.shard-1.cast", vote, Map).PoisonReason);
+        Assert.Equal("vote with a NUL character", DecodeOne("votes.us-east.shard-1.cast", vote, Map).PoisonReason);
+    }
+
+    [Fact]
+    public void Each_vote_of_a_group_is_routed_or_found_poison_on_its_own()
+    {
+        var votes = new[]
+        {
+            AggregatorFixture.Vote(1, Guid.NewGuid(), Guid.NewGuid(), "user_1"),
+            AggregatorFixture.Vote(2, Guid.NewGuid(), Guid.NewGuid(), "user_2"),
+            AggregatorFixture.Vote(2, Guid.NewGuid(), Guid.NewGuid(), "user_3") with { VoteType = "ultra" },
+            AggregatorFixture.Vote(11, Guid.NewGuid(), Guid.NewGuid(), "user_4"),
+        };
+
+        var decoded = MessageDecoder.Decode("votes.us-east.shard-1.casts", Group(EventSchema.Version, votes), Map);
+
+        Assert.True(MessageDecoder.IsGroup("votes.us-east.shard-1.casts"));
+        Assert.Equal(["shard-1", "shard-2", null, null], decoded.Select(d => d.Shard));
+        Assert.Equal([null, null, "unknown vote type ultra", "no shard for season number 11"], decoded.Select(d => d.PoisonReason));
+        // Each keeps its vote: a poison vote still gets its final word and is dead-lettered on its own.
+        Assert.Equal(votes, decoded.Select(d => d.Event));
+    }
+
+    [Fact]
+    public void A_group_of_an_unknown_version_keeps_its_votes_as_poison_and_an_empty_group_is_poison()
+    {
+        var vote = AggregatorFixture.Vote(1, Guid.NewGuid(), Guid.NewGuid(), "user_1");
+
+        var unknown = MessageDecoder.Decode("votes.us-east.shard-1.casts", Group(2, vote, vote with { VoteId = Guid.NewGuid() }), Map);
+        var empty = DecodeOne("votes.us-east.shard-1.casts", Group(EventSchema.Version), Map);
+
+        Assert.All(unknown, d => Assert.Equal("unknown schema version 2", d.PoisonReason));
+        Assert.Equal(vote, unknown[0].Event);
+        Assert.Equal("empty message", empty.PoisonReason);
+        Assert.Null(empty.Event);
     }
 }

@@ -18,6 +18,7 @@ public sealed class AggregatorStepBenchmarksTests
         var deltas = steps.Deltas();
 
         Assert.Equal(AggregatorStepBenchmarks.BatchSize, steps.Decode());
+        Assert.Equal(AggregatorStepBenchmarks.BatchSize, steps.DecodeGroups());
         Assert.Equal(AggregatorStepBenchmarks.BatchSize, plan.CountedVotes);
         Assert.All(plan.Decisions, d => Assert.Equal(VoteStatuses.Counted, d.Decision.Status));
         Assert.Equal(clips, deltas.Tallies.Count);
