@@ -132,7 +132,8 @@ public sealed class RegionConsumers(
             }
 
             // Routed by season, not by lane: after a season moved shards, its older messages still reach the right one.
-            writers.ByShard[shard!].Enqueue(new InboundMessage(region.Name, lane, sequence, evt!, delivery, FirstDelivery: metadata.NumDelivered == 1));
+            await writers.ByShard[shard!].EnqueueAsync(
+                new InboundMessage(region.Name, lane, sequence, evt!, delivery, FirstDelivery: metadata.NumDelivered == 1), cancellationToken);
         }
     }
 }

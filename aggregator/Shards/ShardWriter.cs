@@ -25,7 +25,10 @@ public sealed class ShardWriter(
     ILogger logger)
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
-    private readonly Channel<InboundMessage> _inbox = Channel.CreateUnbounded<InboundMessage>(new UnboundedChannelOptions { SingleReader = true });
+    // Four batches' worth wait at most: the consumers' MaxAckPending counts messages, and a message may carry a group of
+    // up to 100 votes, so it alone would let millions of decoded votes pile up here while a backlog drains.
+    private readonly Channel<InboundMessage> _inbox = Channel.CreateBounded<InboundMessage>(
+        new BoundedChannelOptions(4 * options.MaxBatchSize) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     // Publishing and acking a committed batch overlaps the next batch's transaction; bounded, in commit order.
     private readonly Channel<(List<InboundMessage> Batch, AppliedBatch Applied)> _committed =
         Channel.CreateBounded<(List<InboundMessage>, AppliedBatch)>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
@@ -43,8 +46,8 @@ public sealed class ShardWriter(
 
     public long VotesApplied { get; private set; }
 
-    /// <summary>Never blocks the region consumer: the consumer's MaxAckPending bounds what waits here.</summary>
-    public void Enqueue(InboundMessage message) => _inbox.Writer.TryWrite(message);
+    /// <summary>Waits while the shard already has four batches waiting: only the lanes feeding it wait with it.</summary>
+    public ValueTask EnqueueAsync(InboundMessage message, CancellationToken cancellationToken) => _inbox.Writer.WriteAsync(message, cancellationToken);
 
     /// <summary>Creates the schema and loads what the writer and the ledger need, retrying until the shard answers.</summary>
     public async Task InitializeAsync(DateOnly ledgerFrom, DateOnly ledgerTo, CancellationToken cancellationToken)

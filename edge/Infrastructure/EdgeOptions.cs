@@ -15,6 +15,10 @@ namespace AiMoviez.Edge.Infrastructure;
 /// <param name="FreshClipMinutes">Clips younger than this are boosted on ballots.</param>
 /// <param name="FreshClipViewFactor">A fresh clip's views are multiplied by this when ordering (below 1 moves it forward).</param>
 /// <param name="SseHeartbeatMs">How often tally streams get a keep-alive comment, so proxies do not cut idle ones.</param>
+/// <param name="MaxVotesPerMessage">
+/// Most votes one stream message carries: a lane's votes that arrive while its last publish is in flight go out together
+/// (1: every vote alone).
+/// </param>
 public sealed record EdgeOptions(
     [property: Required(AllowEmptyStrings = false)] string Region = "",
     [property: IpAddressList] string[]? TrustedProxies = null,
@@ -35,7 +39,8 @@ public sealed record EdgeOptions(
     [property: Range(0.0, 1_000_000.0)] double BallotJitterViews = 3,
     [property: Range(0, 1_000_000)] int FreshClipMinutes = 120,
     [property: Range(0.0, 1.0)] double FreshClipViewFactor = 0.25,
-    [property: Range(100, 600_000)] int SseHeartbeatMs = 15_000)
+    [property: Range(100, 600_000)] int SseHeartbeatMs = 15_000,
+    [property: Range(1, 1_000)] int MaxVotesPerMessage = 100)
 {
     public const string Section = "Edge";
 

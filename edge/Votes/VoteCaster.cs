@@ -25,8 +25,7 @@ public sealed partial class VoteCaster(
 {
     private readonly EdgeOptions _options = options.Value;
 
-    public async Task<CastOutcome> CastAsync(Voter voter, VoteRequest? request, string? invalidDetail, string? idempotencyKey,
-        CancellationToken cancellationToken)
+    public async Task<CastOutcome> CastAsync(Voter voter, VoteRequest? request, string? invalidDetail, string? idempotencyKey)
     {
         var now = time.GetUtcNow();
         var view = catalog.Current;
@@ -84,7 +83,7 @@ public sealed partial class VoteCaster(
                 VotingEndsAt = attempt.VotingEndsAt!.Value,
                 MultiVote = attempt.MultiVote,
                 Flags = decision.Flags,
-            }, cancellationToken);
+            });
         }
         catch (PublishFailedException e)
         {

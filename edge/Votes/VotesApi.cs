@@ -34,8 +34,8 @@ public static class VotesApi
 
         var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
         var invalid = body.Detail ?? Validate(body.Value!, idempotencyKey);
-        var outcome = await caster.CastAsync(voter, body.Value, invalid,
-            idempotencyKey.Length > 0 ? idempotencyKey : null, cancellationToken);
+        // Not cancelled with the request once read: a vote is either published or its reservation undone.
+        var outcome = await caster.CastAsync(voter, body.Value, invalid, idempotencyKey.Length > 0 ? idempotencyKey : null);
         outcome.RateLimit.WriteTo(context.Response);
         return outcome.Accepted is { } accepted
             ? TypedResults.Accepted($"/v1/votes/{accepted.VoteId}", accepted)

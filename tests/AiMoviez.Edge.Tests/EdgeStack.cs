@@ -43,6 +43,12 @@ public sealed class EdgeStack : IAsyncLifetime
     public HttpClient Proxied { get; } = new(new SocketsHttpHandler { ConnectCallback = ConnectFromTrustedProxyAsync }) { Timeout = TimeSpan.FromSeconds(10) };
 
     public ConcurrentDictionary<Guid, VoteCast> Casts { get; } = new();
+
+    /// <summary>Every vote id published, once per time it was (alone or in a group).</summary>
+    public ConcurrentQueue<Guid> Published { get; } = new();
+
+    /// <summary>The groups of votes published together.</summary>
+    public ConcurrentQueue<VoteCasts> Groups { get; } = new();
     public ConcurrentDictionary<Guid, VoteRevoked> Revokes { get; } = new();
     public ConcurrentQueue<ClipViewsReported> Views { get; } = new();
 
@@ -204,6 +210,19 @@ public sealed class EdgeStack : IAsyncLifetime
             await foreach (var m in Bus.SubscribeAsync<VoteCast>(Subjects.VoteCast(Region, "*"), cancellationToken: token))
             {
                 Casts[m.Data!.VoteId] = m.Data;
+                Published.Enqueue(m.Data.VoteId);
+            }
+        }, token);
+        _ = Task.Run(async () =>
+        {
+            await foreach (var m in Bus.SubscribeAsync<VoteCasts>(Subjects.VoteCasts(Region, "*"), cancellationToken: token))
+            {
+                Groups.Enqueue(m.Data!);
+                foreach (var vote in m.Data!.Votes)
+                {
+                    Casts[vote.VoteId] = vote;
+                    Published.Enqueue(vote.VoteId);
+                }
             }
         }, token);
         _ = Task.Run(async () =>
