@@ -80,7 +80,17 @@ public static class ShardSchema
         alter table shard_status add column if not exists day_changes_floor bigint not null default 0;
         """;
 
-    private static readonly (int Version, string Sql)[] Migrations = [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3)];
+    // Only a slot's reset looks votes up by slot, rarely, while every vote paid about 1 µs of the shard's serial COPY for
+    // a btree entry in a key with a handful of values. A slot's votes arrive together, so a block-range index finds them
+    // nearly as well and costs nothing per insert (measured: 500,000 rows, 2.47 s with it, 2.47 s without, 3.06 s with
+    // the btree); ranges filled since the last summary are read whole.
+    private const string SlotRangesV4 = """
+        drop index if exists votes_by_slot;
+        create index if not exists votes_by_slot_range on votes using brin (season_id, slot_position) with (autosummarize = on);
+        """;
+
+    private static readonly (int Version, string Sql)[] Migrations =
+        [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3), (4, SlotRangesV4)];
 
     /// <summary>Deletes the day changes older than the retention <c>$1</c> and raises the floor of shard <c>$2</c> past them.</summary>
     public const string PruneDayChangesSql = """
