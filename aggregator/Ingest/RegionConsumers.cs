@@ -100,15 +100,18 @@ public sealed class RegionConsumers(
         acks.Delivered(sequence);
         var data = message.Data ?? [];
         var events = MessageDecoder.Decode(message.Subject, data, shardMap);
-        // An accepted vote that can never count still ends with a final word; unpublished, the message comes again.
-        var rejected = events.Where(e => e.PoisonReason is not null).Select(e => e.Event).OfType<VoteCast>()
-            .Select(c => (region.Name, new VoteDecision(c.VoteId, VoteStatuses.Rejected, ErrorCodes.InvalidRequest))).ToList();
-        if (rejected.Count > 0 && (await outcomes.PublishDecisionsAsync(rejected, cancellationToken)).Count > 0)
+        var routed = events.Count(e => e.PoisonReason is null);
+        if (routed < events.Count)
         {
-            throw new InvalidOperationException($"Decisions for {rejected.Count} dead-lettered votes of seq {sequence} not published");
+            // An accepted vote that can never count still ends with a final word; unpublished, the message comes again.
+            var rejected = events.Where(e => e.PoisonReason is not null).Select(e => e.Event).OfType<VoteCast>()
+                .Select(c => (region.Name, new VoteDecision(c.VoteId, VoteStatuses.Rejected, ErrorCodes.InvalidRequest))).ToList();
+            if (rejected.Count > 0 && (await outcomes.PublishDecisionsAsync(rejected, cancellationToken)).Count > 0)
+            {
+                throw new InvalidOperationException($"Decisions for {rejected.Count} dead-lettered votes of seq {sequence} not published");
+            }
         }
 
-        var routed = events.Count(e => e.PoisonReason is null);
         watermarks.Delivered(region.Name, lane, sequence, metadata.Sequence.Consumer, metadata.Timestamp, awaitsApply: routed > 0);
         // Only the reply subject outlives this method: the received message is garbage once decoded.
         var delivered = new LaneMessage(message.ReplyTo!, sequence, lane, routed > 0 ? events.Count : 1, region, deadLetters, acks, watermarks);
