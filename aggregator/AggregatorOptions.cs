@@ -37,6 +37,14 @@ public sealed record AggregatorOptions
     [Range(100, 1_000_000)]
     public int MaxAckPending { get; init; } = 20_000;
 
+    /// <summary>
+    /// The longest a shard writer's statement waits for a lock. A batch holds the rows it copied while it waits for the
+    /// batch before it to commit, so two aggregator processes writing the same votes to one shard could wait on each
+    /// other through this process, where PostgreSQL cannot see the cycle: the wait ends with the batch failed and retried.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan WriterLockTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The longest wait between retries of a shard that is down.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan ShardRetryMax { get; init; } = TimeSpan.FromSeconds(5);

@@ -11,15 +11,17 @@ namespace AiMoviez.Aggregator.Shards;
 public sealed record AppliedBatch(BatchPlan Plan, IReadOnlyList<SlotTally> Tallies, DateTimeOffset CommittedAt);
 
 /// <summary>
-/// Applies one batch to one shard in ONE transaction: take the shard's writer lock, read the rules' state for the
-/// batch's votes and voters, decide in delivery order, binary COPY the votes the shard does not have yet into votes,
+/// Applies one batch to one shard in ONE transaction: read the rules' state for the batch's votes and voters, decide
+/// in delivery order, binary COPY the votes the shard does not have yet into votes, then take the shard's writer lock
 /// and apply the batch's net change per tally and day row with one set-based statement. A redelivered vote is found
 /// by id and changes nothing; a vote id stored twice would break the primary key and fail the whole batch, never
-/// count twice, which is what lets first deliveries skip the lookup by id. Owned by the shard's single writer, which
-/// keeps its connection.
+/// count twice, which is what lets first deliveries skip the lookup by id. The shard's writer keeps two, each with
+/// its connection, so one batch reads and copies while the one before writes and commits (<see cref="BatchTurn"/>);
+/// the shard's write count, read with the state and counted under the lock, shows whether another writer (a second
+/// aggregator process) wrote in between, and the batch is then read again under the lock.
 /// </summary>
 public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource, DailyLedger ledger, LedgerDays ledgerDays, int dailyWeightLimit,
-    TimeSpan dayChangesRetention, ILogger logger) : IAsyncDisposable
+    TimeSpan dayChangesRetention, TimeSpan lockTimeout, ILogger logger) : IAsyncDisposable
 {
     // The prune scans day_changes, so it runs with a batch at most this often (or as often as the retention, if shorter).
     private static readonly TimeSpan PruneInterval = TimeSpan.FromHours(1);
@@ -30,6 +32,15 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
     private const string LoadVotesById = """
         select vote_id, season_id, slot_position, clip_id, creator_id, voter_key, vote_type, weight, utc_day, status, reason
         from votes where vote_id = any($1)
+        """;
+
+    private const string ReadWrites = "select coalesce((select writes from shard_status where shard = $1), 0)";
+
+    // Counts the shard's writes (batches and resets), under the writer lock: the fence of a batch that read without it.
+    private const string CountWrite = """
+        insert into shard_status as x (shard, votes_applied, writes) values ($1, 0, 1)
+        on conflict (shard) do update set writes = x.writes + 1
+        returning x.writes
         """;
 
     private const string LoadTombstones = "select vote_id from vote_tombstones where vote_id = any($1)";
@@ -114,23 +125,39 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
     /// after all (an edge published it twice, a restart replays what the last process applied), the votes table's key
     /// refuses the batch, which then runs again looking every id up.
     /// </param>
+    /// <param name="turn">The batch's place in the shard's pipeline: when it may read, and after which batch it commits.</param>
     public async Task<AppliedBatch> ApplyAsync(IReadOnlyList<(string Region, object Event)> batch, IReadOnlySet<Guid> unseenVotes,
-        Func<Guid, int?> latestSlotOf, CancellationToken cancellationToken)
+        Func<Guid, int?> latestSlotOf, BatchTurn turn, CancellationToken cancellationToken)
     {
-        try
+        var lockFirst = false;
+        while (true)
         {
-            return await ApplyOnceAsync(batch, unseenVotes, latestSlotOf, cancellationToken);
-        }
-        catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: ShardSchema.VotesKey } && !_lookUpEveryVote)
-        {
-            _lookUpEveryVote = true;
-            logger.LogInformation("Shard {Shard}: a vote delivered for the first time was stored already; looking every vote up", shard);
-            return await ApplyOnceAsync(batch, unseenVotes, latestSlotOf, cancellationToken);
+            try
+            {
+                return await ApplyOnceAsync(batch, unseenVotes, latestSlotOf, turn, lockFirst, cancellationToken);
+            }
+            catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: ShardSchema.VotesKey } && !_lookUpEveryVote)
+            {
+                _lookUpEveryVote = true;
+                logger.LogInformation("Shard {Shard}: a vote delivered for the first time was stored already; looking every vote up", shard);
+            }
+            catch (Exception e) when (!lockFirst && e is ShardWrittenMeanwhileException or PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected })
+            {
+                // Another writer (another aggregator process) wrote meanwhile, or copied some of the same votes in
+                // another order: read again under the writer lock, as that writer does.
+                lockFirst = true;
+                logger.LogInformation("Shard {Shard}: another writer wrote since the batch read the shard ({Error}); reading it again under the writer lock",
+                    shard, e.Message);
+            }
         }
     }
 
+    /// <param name="lockFirst">
+    /// Takes the writer lock before reading the shard's state rather than only before writing: after another writer
+    /// (another aggregator process) was found to have written between the two.
+    /// </param>
     private async Task<AppliedBatch> ApplyOnceAsync(IReadOnlyList<(string Region, object Event)> batch, IReadOnlySet<Guid> unseenVotes,
-        Func<Guid, int?> latestSlotOf, CancellationToken cancellationToken)
+        Func<Guid, int?> latestSlotOf, BatchTurn turn, bool lockFirst, CancellationToken cancellationToken)
     {
         await ledgerDays.EnsureLoadedAsync(batch.Select(m => m.Event).OfType<VoteCast>()
             .Select(c => DateOnly.FromDateTime(c.AcceptedAt.UtcDateTime)), cancellationToken);
@@ -139,10 +166,11 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         Task<(HashSet<(Guid, int)> Slots, List<NpgsqlBatchCommand> Commands)>? deciding = null;
         try
         {
+            await turn.WaitToReadAsync();
             var started = Stopwatch.GetTimestamp();
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var state = await LoadStateAsync(connection, batch, _lookUpEveryVote ? null : unseenVotes, cancellationToken);
-            if (_lookUpEveryVote && !unseenVotes.Any(state.VotesById.ContainsKey))
+            var state = await LoadStateAsync(connection, batch, _lookUpEveryVote ? null : unseenVotes, lockFirst, cancellationToken);
+            if (_lookUpEveryVote && !unseenVotes.Any(state.Shard.VotesById.ContainsKey))
             {
                 _lookUpEveryVote = false;
             }
@@ -161,7 +189,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
                 {
                     lock (ledger.Sync)
                     {
-                        plan = VoteRules.Decide(batch, state, ledger, dailyWeightLimit, vote => final.Writer.TryWrite(vote));
+                        plan = VoteRules.Decide(batch, state.Shard, ledger, dailyWeightLimit, vote => final.Writer.TryWrite(vote));
                     }
                 }
                 finally
@@ -184,18 +212,24 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
             await CopyVotesAsync(connection, final.Reader, hasVotes: batch.Any(m => m.Event is VoteCast), cancellationToken);
             var copied = Stopwatch.GetTimestamp();
             var (slots, commands) = await deciding;
+            await turn.WaitToWriteAsync();
+            var waited = Stopwatch.GetTimestamp();
+            var writes = await FenceAsync(connection, state.Writes, turn.PreviousCommittedWrites, cancellationToken);
             var tallies = await WriteAsync(connection, commands, slots, cancellationToken);
             var written = Stopwatch.GetTimestamp();
             await transaction.CommitAsync(cancellationToken);
             var committedAt = DateTimeOffset.UtcNow;
+            turn.Committed(writes);
             if (logger.IsEnabled(LogLevel.Debug))
             {
                 // Where a batch's time goes, to tune batch size and find the next bottleneck. The COPY runs beside the
-                // rules: "rules" ends when the last vote is decided, "copy" when the shard has every row.
-                logger.LogDebug("Shard {Shard} batch of {Count}: state {State:F1} ms, rules {Rules:F1} ms, copy {Copy:F1} ms, write {Write:F1} ms, commit {Commit:F1} ms",
+                // rules: "rules" ends when the last vote is decided, "copy" when the shard has every row; "wait" is for
+                // the batch before to commit.
+                logger.LogDebug("Shard {Shard} batch of {Count}: state {State:F1} ms, rules {Rules:F1} ms, copy {Copy:F1} ms, wait {Wait:F1} ms, write {Write:F1} ms, commit {Commit:F1} ms",
                     shard, batch.Count, Stopwatch.GetElapsedTime(started, loaded).TotalMilliseconds,
                     Stopwatch.GetElapsedTime(loaded, decidedAt).TotalMilliseconds, Stopwatch.GetElapsedTime(loaded, copied).TotalMilliseconds,
-                    Stopwatch.GetElapsedTime(copied, written).TotalMilliseconds, Stopwatch.GetElapsedTime(written).TotalMilliseconds);
+                    Stopwatch.GetElapsedTime(copied, waited).TotalMilliseconds, Stopwatch.GetElapsedTime(waited, written).TotalMilliseconds,
+                    Stopwatch.GetElapsedTime(written).TotalMilliseconds);
             }
 
             return new AppliedBatch(plan!, tallies.Select(t => t with { AsOf = committedAt }).ToList(), committedAt);
@@ -224,9 +258,42 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         }
     }
 
+    /// <summary>
+    /// Takes the writer lock and counts this write, then checks that no other writer wrote since the batch read the
+    /// shard: the count then is the one read with the state, or, when the previous batch of this writer committed in
+    /// between, that batch's. Returns the count after this write.
+    /// </summary>
+    private async Task<long> FenceAsync(NpgsqlConnection connection, long readWrites, long? previousWrites, CancellationToken cancellationToken)
+    {
+        await using var fence = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand(ShardSchema.WriterLockSql),
+                new NpgsqlBatchCommand(CountWrite) { Parameters = { new() { Value = shard } } },
+            },
+        };
+        long writes;
+        await using (var reader = await fence.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            writes = reader.GetInt64(0);
+        }
+
+        var before = writes - 1;
+        if (before != readWrites && !(previousWrites == before && readWrites == before - 1))
+        {
+            throw new ShardWrittenMeanwhileException();
+        }
+
+        return writes;
+    }
+
     /// <param name="unseenVotes">Votes not looked up by id; null to look up every vote.</param>
-    private static async Task<ShardState> LoadStateAsync(NpgsqlConnection connection, IReadOnlyList<(string Region, object Event)> batch,
-        IReadOnlySet<Guid>? unseenVotes, CancellationToken cancellationToken)
+    /// <returns>The rules' state, and the shard's write count read before it.</returns>
+    private async Task<(ShardState Shard, long Writes)> LoadStateAsync(NpgsqlConnection connection, IReadOnlyList<(string Region, object Event)> batch,
+        IReadOnlySet<Guid>? unseenVotes, bool lockFirst, CancellationToken cancellationToken)
     {
         var casts = batch.Select(m => m.Event).OfType<VoteCast>().ToList();
         var ids = casts.Select(c => c.VoteId).Concat(batch.Select(m => m.Event).OfType<VoteRevoked>().Select(r => r.VoteId)).Distinct().ToArray();
@@ -235,8 +302,8 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         {
             BatchCommands =
             {
-                // First, so what follows reads the shard as the last writer left it, whichever process that was.
-                new NpgsqlBatchCommand(ShardSchema.WriterLockSql),
+                // First, so a write by another writer after it, even during the reads that follow, is found by the fence.
+                new NpgsqlBatchCommand(ReadWrites) { Parameters = { new() { Value = shard } } },
                 new NpgsqlBatchCommand(LoadVotesById) { Parameters = { new() { Value = storedIds } } },
                 // Every id: a revoke may have come before its vote, even before the vote's first delivery.
                 new NpgsqlBatchCommand(LoadTombstones) { Parameters = { new() { Value = ids } } },
@@ -251,7 +318,19 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
                 },
             },
         };
+        if (lockFirst)
+        {
+            command.BatchCommands.Insert(0, new NpgsqlBatchCommand(ShardSchema.WriterLockSql));
+        }
+
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (lockFirst)
+        {
+            await reader.NextResultAsync(cancellationToken);
+        }
+
+        await reader.ReadAsync(cancellationToken);
+        var writes = reader.GetInt64(0);
         await reader.NextResultAsync(cancellationToken);
         var byId = new Dictionary<Guid, StoredVote>();
         while (await reader.ReadAsync(cancellationToken))
@@ -274,7 +353,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
             counted.Add(ReadVote(reader));
         }
 
-        return new ShardState(byId, tombstones, counted);
+        return (new ShardState(byId, tombstones, counted), writes);
     }
 
     private static StoredVote ReadVote(NpgsqlDataReader reader) => new(
@@ -458,7 +537,8 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
 
         await DropConnectionAsync();
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var command = new NpgsqlCommand(WriterSessionSettings, connection))
+        await using (var command = new NpgsqlCommand(
+            $"{WriterSessionSettings}; set lock_timeout = {(long)lockTimeout.TotalMilliseconds}", connection))
         {
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -478,3 +558,6 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
 
     public ValueTask DisposeAsync() => _connection?.DisposeAsync() ?? ValueTask.CompletedTask;
 }
+
+/// <summary>Another writer wrote to the shard between a batch's read of it and its write: the batch's decisions may be stale.</summary>
+internal sealed class ShardWrittenMeanwhileException() : Exception("the shard was written by another writer since the batch read it");

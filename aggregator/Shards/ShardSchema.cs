@@ -6,8 +6,9 @@ namespace AiMoviez.Aggregator.Shards;
 public static class ShardSchema
 {
     /// <summary>
-    /// Taken by every transaction that writes votes or counts: the rules decide against the shard as they read it, so
-    /// two aggregators (a stale one still running beside its replacement) take turns instead of racing.
+    /// Taken by every transaction that writes votes' status or counts, before it does: two aggregators (a stale one still
+    /// running beside its replacement) take turns instead of racing, and a batch that finds the shard's write count
+    /// moved since it read the shard reads it again under this lock (<see cref="ShardBatchApplier"/>).
     /// </summary>
     public const string WriterLockSql = "select pg_advisory_xact_lock(7340033)";
 
@@ -89,8 +90,21 @@ public static class ShardSchema
         create index if not exists votes_by_slot_range on votes using brin (season_id, slot_position) with (autosummarize = on);
         """;
 
+    // A batch reads the shard before it takes the writer lock, so its writer's next batch can read while it writes; the
+    // count of the shard's writes (batches and resets), read with the state and counted under the lock, tells whether
+    // another writer wrote in between. The per-clip count rows take a change from nearly every batch: half-empty pages
+    // leave room for their new versions on the same page (HOT updates, no new index entry, pruned in place), where full
+    // pages sent every new version to another page with a new index entry (measured: 200 upserts of the same 1,000 rows
+    // left 25 heap pages instead of 304, at 2.7 instead of 3.4 ms per upsert).
+    private const string WriteCountV5 = """
+        alter table shard_status add column if not exists writes bigint not null default 0;
+        alter table tallies set (fillfactor = 50);
+        alter table creator_days set (fillfactor = 50);
+        alter table clip_days set (fillfactor = 50);
+        """;
+
     private static readonly (int Version, string Sql)[] Migrations =
-        [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3), (4, SlotRangesV4)];
+        [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3), (4, SlotRangesV4), (5, WriteCountV5)];
 
     /// <summary>Deletes the day changes older than the retention <c>$1</c> and raises the floor of shard <c>$2</c> past them.</summary>
     public const string PruneDayChangesSql = """

@@ -10,13 +10,15 @@ namespace AiMoviez.Aggregator.Shards;
 
 /// <summary>
 /// The single writer of one shard, fed by every region: cross-region rules are decided without races because only
-/// this writer changes the shard. A failed batch (shard down) is NAKed with a growing delay and only this shard's
-/// seasons wait; while the shard is down, messages are NAKed without a try until the next probe is due.
+/// this writer changes the shard. It applies batches in order through two appliers, each with its connection: a batch
+/// reads and copies while the one before writes and commits (<see cref="BatchTurn"/>). A failed batch (shard down) is
+/// NAKed with a growing delay and only this shard's seasons wait; while the shard is down, messages are NAKed without
+/// a try until the next probe is due.
 /// </summary>
 public sealed class ShardWriter(
     string shard,
     NpgsqlDataSource dataSource,
-    ShardBatchApplier applier,
+    (ShardBatchApplier First, ShardBatchApplier Second) appliers,
     DailyLedger ledger,
     KnownSlots knownSlots,
     OutcomePublisher publisher,
@@ -32,7 +34,9 @@ public sealed class ShardWriter(
     // Publishing and acking a committed batch overlaps the next batch's transaction; bounded, in commit order.
     private readonly Channel<(List<InboundMessage> Batch, AppliedBatch Applied)> _committed =
         Channel.CreateBounded<(List<InboundMessage>, AppliedBatch)>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+    // Held to start a batch, and by a slot's reset while it waits for the batches in flight and runs between them.
     private readonly SemaphoreSlim _turn = new(1, 1);
+    private BatchTurn _latest = BatchTurn.BeforeFirst();
     private TimeSpan _retryDelay = FirstRetry;
     private DateTimeOffset _nextAttemptAt;
 
@@ -96,13 +100,36 @@ public sealed class ShardWriter(
 
     private async Task ApplyLoopAsync(CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        // The next batch goes to the applier whose last batch is the older one, which must be done with it first.
+        var (next, other) = appliers;
+        Task nextsLast = Task.CompletedTask, othersLast = Task.CompletedTask;
+        try
         {
-            var batch = await BatchCollector.ReadAsync(_inbox.Reader, options.MaxBatchSize, options.MaxBatchAge, cancellationToken);
-            if (batch.Count > 0)
+            while (!cancellationToken.IsCancellationRequested)
             {
-                await ApplyAsync(batch, cancellationToken);
+                var batch = await BatchCollector.ReadAsync(_inbox.Reader, options.MaxBatchSize, options.MaxBatchAge, cancellationToken);
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+
+                await _turn.WaitAsync(cancellationToken);
+                try
+                {
+                    await nextsLast;
+                    _latest = _latest.Next(batch.Select(m => m.Event));
+                    nextsLast = ApplyAsync(batch, next, _latest, cancellationToken);
+                    (next, other, nextsLast, othersLast) = (other, next, othersLast, nextsLast);
+                }
+                finally
+                {
+                    _turn.Release();
+                }
             }
+        }
+        finally
+        {
+            await Task.WhenAll(nextsLast, othersLast);
         }
     }
 
@@ -134,7 +161,19 @@ public sealed class ShardWriter(
         }
     }
 
-    private async Task ApplyAsync(List<InboundMessage> batch, CancellationToken cancellationToken)
+    private async Task ApplyAsync(List<InboundMessage> batch, ShardBatchApplier applier, BatchTurn turn, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ApplyInTurnAsync(batch, applier, turn, cancellationToken);
+        }
+        finally
+        {
+            turn.Finish();
+        }
+    }
+
+    private async Task ApplyInTurnAsync(List<InboundMessage> batch, ShardBatchApplier applier, BatchTurn turn, CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow;
         if (!Healthy && now < _nextAttemptAt)
@@ -143,17 +182,18 @@ public sealed class ShardWriter(
             return;
         }
 
-        AppliedBatch? applied = null;
-        PostgresException? refused = null;
-        await _turn.WaitAsync(cancellationToken);
+        AppliedBatch applied;
         try
         {
             applied = await applier.ApplyAsync(batch.Select(m => (m.Region, m.Event)).ToList(), UnseenVotes(batch), knownSlots.LatestSlot,
-                cancellationToken);
+                turn, cancellationToken);
         }
         catch (PostgresException e) when (IsRefusedData(e))
         {
-            refused = e;
+            // Its halves are applied in order after the batches before it, and before the batches after it.
+            await turn.WaitToWriteAsync();
+            await SplitRefusedAsync(batch, applier, e, cancellationToken);
+            return;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -162,16 +202,6 @@ public sealed class ShardWriter(
             logger.LogWarning("Shard {Shard} batch of {Count} failed ({Error}); retrying in {Delay}", shard, batch.Count, e.Message, _retryDelay);
             await NakAsync(batch, _retryDelay, cancellationToken);
             _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, options.ShardRetryMax.Ticks));
-            return;
-        }
-        finally
-        {
-            _turn.Release();
-        }
-
-        if (applied is null)
-        {
-            await SplitRefusedAsync(batch, refused!, cancellationToken);
             return;
         }
 
@@ -205,12 +235,15 @@ public sealed class ShardWriter(
     /// Applies each half of a refused batch on its own, down to the single message the shard refuses, which goes to its
     /// region's dead-letter stream; every other message of the batch is applied as usual.
     /// </summary>
-    private async Task SplitRefusedAsync(List<InboundMessage> batch, PostgresException error, CancellationToken cancellationToken)
+    private async Task SplitRefusedAsync(List<InboundMessage> batch, ShardBatchApplier applier, PostgresException error, CancellationToken cancellationToken)
     {
         if (batch.Count > 1)
         {
-            await ApplyAsync(batch[..(batch.Count / 2)], cancellationToken);
-            await ApplyAsync(batch[(batch.Count / 2)..], cancellationToken);
+            foreach (var half in (List<InboundMessage>[])[batch[..(batch.Count / 2)], batch[(batch.Count / 2)..]])
+            {
+                await ApplyAsync(half, applier, BatchTurn.Alone(half.Select(m => m.Event)), cancellationToken);
+            }
+
             return;
         }
 
@@ -240,7 +273,8 @@ public sealed class ShardWriter(
         await _turn.WaitAsync(cancellationToken);
         try
         {
-            var removed = await SlotReset.ExecuteAsync(dataSource, seasonId, slotPosition, cancellationToken);
+            await _latest.Done;
+            var removed = await SlotReset.ExecuteAsync(dataSource, shard, seasonId, slotPosition, cancellationToken);
             lock (ledger.Sync)
             {
                 foreach (var (voterKey, day, weight) in removed)

@@ -19,9 +19,11 @@ public sealed class ShardWriters : BackgroundService
         ByShard = shards.ByShard.ToDictionary(s => s.Key, s =>
         {
             var logger = loggerFactory.CreateLogger("AiMoviez.Aggregator.Shards." + s.Key);
-            return new ShardWriter(s.Key, s.Value, new ShardBatchApplier(s.Key, s.Value, ledger, ledgerDays, settings.DailyWeightLimit,
-                settings.DayChangesRetention, logger),
-                ledger, knownSlots, publisher, metrics, settings, logger);
+            return new ShardWriter(s.Key, s.Value, (Applier(), Applier()), ledger, knownSlots, publisher, metrics, settings, logger);
+
+            ShardBatchApplier Applier() =>
+                new(s.Key, s.Value, ledger, ledgerDays, settings.DailyWeightLimit, settings.DayChangesRetention,
+                    settings.WriterLockTimeout, logger);
         });
     }
 

@@ -54,6 +54,68 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         Assert.Equal(4_000L, await ScalarAsync("select (select count(*) from votes) + (select sum(votes)::bigint from tallies)"));
     }
 
+    /// <summary>
+    /// A batch reads the shard before it takes the writer lock, so its writer's previous batch can still be writing. When
+    /// another aggregator process writes in between (here a vote of the same voter for the same clip, from another
+    /// region), the batch finds the shard's write count moved, reads again under the lock, and its vote is rejected.
+    /// </summary>
+    [Fact]
+    public async Task A_batch_that_read_the_shard_before_another_writer_wrote_reads_it_again_under_the_lock()
+    {
+        var season = Guid.NewGuid();
+        var clip = Guid.NewGuid();
+        var ledger = NewLedger();
+        List<(string, object)> mine = [(AggregatorFixture.EuWest, AggregatorFixture.Vote(1, season, clip, "device_twice", AggregatorFixture.EuWest, acceptedAt: _now))];
+        List<(string, object)> theirs = [(AggregatorFixture.UsEast, AggregatorFixture.Vote(1, season, clip, "device_twice", AggregatorFixture.UsEast, acceptedAt: _now))];
+        var stillWriting = BatchTurn.Alone([]);
+        await using var applier = NewApplier(ledger);
+
+        var applying = applier.ApplyAsync(mine, VoteIds(mine), _ => null, stillWriting.Next(mine.Select(m => m.Item2)), CancellationToken.None);
+        // Decided (its weight reserved in this process's ledger) and copied: it waits for the batch before to commit.
+        while (ledger.Get("device_twice", DateOnly.FromDateTime(_now.UtcDateTime)) == 0 && !applying.IsCompleted)
+        {
+            await Task.Delay(10);
+        }
+
+        var other = await ApplyInNewProcessAsync(theirs);
+        stillWriting.Finish();
+        var applied = await applying;
+
+        Assert.Equal(1, other.Plan.CountedVotes);
+        Assert.Equal(0, applied.Plan.CountedVotes);
+        Assert.Equal(ErrorCodes.AlreadyVoted, Assert.Single(applied.Plan.Decisions).Decision.Reason);
+        Assert.Equal(1L, await ScalarAsync("select sum(votes)::bigint from tallies"));
+        Assert.Equal(2L, await ScalarAsync("select writes from shard_status"));
+        Assert.Equal(0, ledger.Get("device_twice", DateOnly.FromDateTime(_now.UtcDateTime)));
+    }
+
+    /// <summary>
+    /// Another writer that keeps the writer lock (here a transaction left open) makes the batch fail after the lock
+    /// timeout, with nothing written and its day totals given back, rather than wait forever; it applies once the lock is free.
+    /// </summary>
+    [Fact]
+    public async Task A_batch_waiting_longer_than_the_lock_timeout_for_the_writer_lock_fails_and_applies_later()
+    {
+        var batch = Batch(Guid.NewGuid(), "device_locked_", 10);
+        var ledger = NewLedger();
+        await using var applier = NewApplier(ledger, lockTimeout: TimeSpan.FromMilliseconds(200));
+        await using var other = await Shard.OpenConnectionAsync();
+        await using var holding = await other.BeginTransactionAsync();
+        await using (var take = new NpgsqlCommand(ShardSchema.WriterLockSql, other, holding))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var failed = await Assert.ThrowsAsync<PostgresException>(() => applier.ApplyAsync(batch, VoteIds(batch), _ => null, BatchTurn.Alone([]), CancellationToken.None));
+        Assert.Equal(PostgresErrorCodes.LockNotAvailable, failed.SqlState);
+        Assert.Equal(0L, await ScalarAsync("select count(*) from votes"));
+        Assert.Equal(0, ledger.Get("device_locked_0", DateOnly.FromDateTime(_now.UtcDateTime)));
+
+        await holding.RollbackAsync();
+        var applied = await applier.ApplyAsync(batch, VoteIds(batch), _ => null, BatchTurn.Alone([]), CancellationToken.None);
+        Assert.Equal(10, applied.Plan.CountedVotes);
+    }
+
     /// <summary>An edge that published a vote again after the stream's duplicate window: JetStream delivers it as new.</summary>
     [Fact]
     public async Task A_stored_vote_delivered_as_new_counts_once_and_the_next_batches_go_on()
@@ -62,10 +124,10 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         var first = Batch(season, "device_again_", 1_000);
         var later = Batch(season, "device_after_", 1_000);
         await using var applier = NewApplier(NewLedger());
-        await applier.ApplyAsync(first, VoteIds(first), _ => null, CancellationToken.None);
+        await applier.ApplyAsync(first, VoteIds(first), _ => null, BatchTurn.Alone([]), CancellationToken.None);
 
-        var again = await applier.ApplyAsync(first, VoteIds(first), _ => null, CancellationToken.None);
-        var after = await applier.ApplyAsync(later, VoteIds(later), _ => null, CancellationToken.None);
+        var again = await applier.ApplyAsync(first, VoteIds(first), _ => null, BatchTurn.Alone([]), CancellationToken.None);
+        var after = await applier.ApplyAsync(later, VoteIds(later), _ => null, BatchTurn.Alone([]), CancellationToken.None);
 
         Assert.Equal(0, again.Plan.CountedVotes);
         Assert.All(again.Plan.Decisions, d => Assert.Equal(VoteStatuses.Counted, d.Decision.Status));
@@ -87,12 +149,12 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         await using var applier = NewApplier(NewLedger());
         await ExecuteAsync("alter table votes set (autovacuum_enabled = false)");
         var small = Batch(season, "device_small_", 100);
-        await applier.ApplyAsync(small, VoteIds(small), _ => null, CancellationToken.None);
+        await applier.ApplyAsync(small, VoteIds(small), _ => null, BatchTurn.Alone([]), CancellationToken.None);
         await ExecuteAsync("analyze votes");
         for (var i = 0; i < 6; i++)
         {
             var batch = Batch(season, $"device_grow_{i}_", 10_000);
-            await applier.ApplyAsync(batch, VoteIds(batch), _ => null, CancellationToken.None);
+            await applier.ApplyAsync(batch, VoteIds(batch), _ => null, BatchTurn.Alone([]), CancellationToken.None);
         }
 
         var voters = Batch(season, "device_grow_5_", 10_000).Select(m => ((VoteCast)m.Item2).VoterKey).ToArray();
@@ -119,7 +181,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         var second = Batch(season, "device_changes_b_", 200);
         await using var applier = NewApplier(NewLedger(), dayChangesRetention: TimeSpan.FromSeconds(1));
 
-        await applier.ApplyAsync(first, VoteIds(first), _ => null, CancellationToken.None);
+        await applier.ApplyAsync(first, VoteIds(first), _ => null, BatchTurn.Alone([]), CancellationToken.None);
 
         Assert.Equal(300L, await ScalarAsync("select sum(key_count)::bigint from day_changes where day_table = 'voter_days'"));
         Assert.Equal(0L, await ScalarAsync("""
@@ -132,7 +194,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         Assert.Equal(0L, await ScalarAsync("select day_changes_floor from shard_status"));
 
         await Task.Delay(TimeSpan.FromSeconds(1.2));
-        await applier.ApplyAsync(second, VoteIds(second), _ => null, CancellationToken.None);
+        await applier.ApplyAsync(second, VoteIds(second), _ => null, BatchTurn.Alone([]), CancellationToken.None);
 
         Assert.Equal(200L, await ScalarAsync("select sum(key_count)::bigint from day_changes where day_table = 'voter_days'"));
         Assert.Equal(firstLastSeq, await ScalarAsync("select day_changes_floor from shard_status"));
@@ -145,7 +207,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
     {
         await using (var applier = NewApplier(NewLedger()))
         {
-            await applier.ApplyAsync(Batch(Guid.NewGuid(), "device_v1_", 10), LookUpEveryVote, _ => null, CancellationToken.None);
+            await applier.ApplyAsync(Batch(Guid.NewGuid(), "device_v1_", 10), LookUpEveryVote, _ => null, BatchTurn.Alone([]), CancellationToken.None);
         }
 
         // Back to what version 1 created: voter keys in the database's default collation.
@@ -165,7 +227,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
             select count(*) from information_schema.columns
             where table_name in ('votes', 'voter_days') and column_name = 'voter_key' and collation_name = 'C'
             """));
-        Assert.Equal(4L, await ScalarAsync("select count(*) from schema_migrations"));
+        Assert.Equal(5L, await ScalarAsync("select count(*) from schema_migrations"));
         Assert.Equal(10L, await ScalarAsync("select count(*) from votes"));
         Assert.Equal(10L, await ScalarAsync("select count(*) from voter_days where voter_key >= 'device_v1_'"));
     }
@@ -182,7 +244,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
     private async Task<AppliedBatch> ApplyInNewProcessAsync(List<(string, object)> batch)
     {
         await using var applier = NewApplier(NewLedger());
-        return await applier.ApplyAsync(batch, VoteIds(batch), _ => null, CancellationToken.None);
+        return await applier.ApplyAsync(batch, VoteIds(batch), _ => null, BatchTurn.Alone([]), CancellationToken.None);
     }
 
     private DailyLedger NewLedger()
@@ -192,8 +254,9 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         return ledger;
     }
 
-    private ShardBatchApplier NewApplier(DailyLedger ledger, TimeSpan? dayChangesRetention = null) =>
-        new("shard-1", Shard, ledger, new LedgerDays(ledger, _shards), 1_000_000, dayChangesRetention ?? TimeSpan.FromDays(2), NullLogger.Instance);
+    private ShardBatchApplier NewApplier(DailyLedger ledger, TimeSpan? dayChangesRetention = null, TimeSpan? lockTimeout = null) =>
+        new("shard-1", Shard, ledger, new LedgerDays(ledger, _shards), 1_000_000, dayChangesRetention ?? TimeSpan.FromDays(2),
+            lockTimeout ?? TimeSpan.FromSeconds(30), NullLogger.Instance);
 
     /// <summary>The plan of the writer's lookup of a batch's voters in a session set up by <paramref name="settings"/>.</summary>
     private async Task<string> ExplainVotersLookupAsync(string settings, string[] voters, Guid season)
