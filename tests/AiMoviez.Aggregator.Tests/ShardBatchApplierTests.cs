@@ -90,6 +90,45 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// The writer's two appliers: the next batch has a vote of the same voter for the same clip, so it reads the shard
+    /// only once the batch before has committed, and its vote is rejected rather than counted twice.
+    /// </summary>
+    [Fact]
+    public async Task A_batch_sharing_a_voter_with_the_batch_before_reads_after_that_batch_commits()
+    {
+        var season = Guid.NewGuid();
+        var clip = Guid.NewGuid();
+        var day = DateOnly.FromDateTime(_now.UtcDateTime);
+        var ledger = NewLedger();
+        List<(string, object)> first = [(AggregatorFixture.EuWest, AggregatorFixture.Vote(1, season, clip, "device_pipelined", AggregatorFixture.EuWest, acceptedAt: _now))];
+        List<(string, object)> second = [(AggregatorFixture.UsEast, AggregatorFixture.Vote(1, season, clip, "device_pipelined", AggregatorFixture.UsEast, acceptedAt: _now))];
+        var stillWriting = BatchTurn.Alone([]);
+        var firstTurn = stillWriting.Next(first.Select(m => m.Item2));
+        var secondTurn = firstTurn.Next(second.Select(m => m.Item2));
+        await using var firstApplier = NewApplier(ledger);
+        await using var secondApplier = NewApplier(ledger);
+
+        var applyingFirst = firstApplier.ApplyAsync(first, VoteIds(first), _ => null, firstTurn, CancellationToken.None);
+        while (ledger.Get("device_pipelined", day) == 0 && !applyingFirst.IsCompleted)
+        {
+            await Task.Delay(10);
+        }
+
+        var applyingSecond = secondApplier.ApplyAsync(second, VoteIds(second), _ => null, secondTurn, CancellationToken.None);
+        stillWriting.Finish();
+        var applied = await applyingFirst;
+        firstTurn.Finish();
+        var appliedSecond = await applyingSecond;
+        secondTurn.Finish();
+
+        Assert.Equal(1, applied.Plan.CountedVotes);
+        Assert.Equal(ErrorCodes.AlreadyVoted, Assert.Single(appliedSecond.Plan.Decisions).Decision.Reason);
+        Assert.Equal(1L, await ScalarAsync("select sum(votes)::bigint from tallies"));
+        Assert.Equal(1, ledger.Get("device_pipelined", day));
+        Assert.Equal(2L, await ScalarAsync("select writes from shard_status"));
+    }
+
+    /// <summary>
     /// Another writer that keeps the writer lock (here a transaction left open) makes the batch fail after the lock
     /// timeout, with nothing written and its day totals given back, rather than wait forever; it applies once the lock is free.
     /// </summary>
