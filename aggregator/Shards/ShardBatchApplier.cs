@@ -36,13 +36,6 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
 
     private const string ReadWrites = "select coalesce((select writes from shard_status where shard = $1), 0)";
 
-    // Counts the shard's writes (batches and resets), under the writer lock: the fence of a batch that read without it.
-    private const string CountWrite = """
-        insert into shard_status as x (shard, votes_applied, writes) values ($1, 0, 1)
-        on conflict (shard) do update set writes = x.writes + 1
-        returning x.writes
-        """;
-
     private const string LoadTombstones = "select vote_id from vote_tombstones where vote_id = any($1)";
 
     // Key lists rather than a join with the batch's keys: each is an index condition whatever the statistics say. A join
@@ -265,22 +258,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
     /// </summary>
     private async Task<long> FenceAsync(NpgsqlConnection connection, long readWrites, long? previousWrites, CancellationToken cancellationToken)
     {
-        await using var fence = new NpgsqlBatch(connection)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand(ShardSchema.WriterLockSql),
-                new NpgsqlBatchCommand(CountWrite) { Parameters = { new() { Value = shard } } },
-            },
-        };
-        long writes;
-        await using (var reader = await fence.ExecuteReaderAsync(cancellationToken))
-        {
-            await reader.NextResultAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            writes = reader.GetInt64(0);
-        }
-
+        var writes = await ShardSchema.LockAndCountWriteAsync(connection, null, shard, cancellationToken);
         var before = writes - 1;
         if (before != readWrites && !(previousWrites == before && readWrites == before - 1))
         {

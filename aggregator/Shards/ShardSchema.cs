@@ -12,6 +12,32 @@ public static class ShardSchema
     /// </summary>
     public const string WriterLockSql = "select pg_advisory_xact_lock(7340033)";
 
+    // Every batch and reset counts its write here, under the writer lock: the fence of a batch that read the shard
+    // before it took the lock (ShardBatchApplier).
+    private const string CountWriteSql = """
+        insert into shard_status as x (shard, votes_applied, writes) values ($1, 0, 1)
+        on conflict (shard) do update set writes = x.writes + 1
+        returning x.writes
+        """;
+
+    /// <summary>Takes the writer lock in the transaction and counts a write of <paramref name="shard"/>; returns the shard's write count after it.</summary>
+    public static async Task<long> LockAndCountWriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string shard,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand(WriterLockSql),
+                new NpgsqlBatchCommand(CountWriteSql) { Parameters = { new() { Value = shard } } },
+            },
+        };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.GetInt64(0);
+    }
+
     /// <summary>PostgreSQL's name for the primary key of <c>votes</c> (vote_id), which a vote stored twice breaks.</summary>
     public const string VotesKey = "votes_pkey";
 

@@ -37,26 +37,14 @@ public static class SlotReset
         select voter_key, utc_day, sum(weight)::bigint from counted group by 1, 2
         """;
 
-    // A write like a batch's: a batch that read the slot's votes before it must read them again.
-    private const string CountWrite = "update shard_status set writes = writes + 1 where shard = $1";
-
     /// <summary>Returns the removed counted weight per (voter, day), for the daily ledger.</summary>
     public static async Task<List<(string VoterKey, DateOnly Day, long Weight)>> ExecuteAsync(NpgsqlDataSource dataSource, string shard,
         Guid seasonId, int slotPosition, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var command = new NpgsqlBatch(connection, transaction)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand(ShardSchema.WriterLockSql),
-                new NpgsqlBatchCommand(CountWrite) { Parameters = { new() { Value = shard } } },
-            },
-        })
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
+        // A write like a batch's: a batch that read the slot's votes before it must read them again.
+        await ShardSchema.LockAndCountWriteAsync(connection, transaction, shard, cancellationToken);
 
         var removed = new List<(string, DateOnly, long)>();
         await using (var command = new NpgsqlCommand(Sql, connection, transaction))
