@@ -53,7 +53,7 @@ public static class AggregatorApi
 
         return failing.Count == 0
             ? TypedResults.Ok(new Readiness("ready", failing))
-            : TypedResults.Json(new Readiness("unready", failing), statusCode: StatusCodes.Status503ServiceUnavailable);
+            : TypedResults.Json(new Readiness("unready", failing), AggregatorJson.Default.Readiness, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
     /// <summary>

@@ -1,8 +1,13 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using Microsoft.Extensions.Options;
 
 namespace AiMoviez.Aggregator;
 
-/// <summary>Aggregator tuning, bound from configuration section <see cref="Section"/> and validated at start.</summary>
+/// <summary>
+/// Aggregator tuning, bound from configuration section <see cref="Section"/> and validated at start. Settable, not
+/// <c>init</c>: the source-generated configuration binder of a Native AOT build silently skips <c>init</c> properties.
+/// </summary>
 public sealed record AggregatorOptions
 {
     public const string Section = "Aggregator";
@@ -14,18 +19,18 @@ public sealed record AggregatorOptions
     /// clips) faster than 2,000; on a quiet host (1,000,000 votes) both were within noise of each other.
     /// </summary>
     [Range(1, 50_000)]
-    public int MaxBatchSize { get; init; } = 10_000;
+    public int MaxBatchSize { get; set; } = 10_000;
 
     /// <summary>...or when its first message has waited this long.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
-    public TimeSpan MaxBatchAge { get; init; } = TimeSpan.FromMilliseconds(50);
+    [TimeSpanRange("00:00:00.001", "00:00:10")]
+    public TimeSpan MaxBatchAge { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Messages each lane's pull asks for at once.</summary>
     [Range(1, 10_000)]
-    public int PullBatchSize { get; init; } = 1_000;
+    public int PullBatchSize { get; set; } = 1_000;
 
-    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
-    public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(60);
+    [TimeSpanRange("00:00:05", "01:00:00")]
+    public TimeSpan AckWait { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// Bounds the messages held in memory per lane (one region's messages for one shard), including those of a shard
@@ -35,32 +40,51 @@ public sealed record AggregatorOptions
     /// spent about 40 % less CPU per vote with fewer messages pending, and the aggregator had fewer live objects to collect.
     /// </summary>
     [Range(100, 1_000_000)]
-    public int MaxAckPending { get; init; } = 20_000;
+    public int MaxAckPending { get; set; } = 20_000;
 
     /// <summary>
     /// The longest a shard writer's statement waits for a lock. A batch holds the rows it copied while it waits for the
     /// batch before it to commit, so two aggregator processes writing the same votes to one shard could wait on each
     /// other through this process, where PostgreSQL cannot see the cycle: the wait ends with the batch failed and retried.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
-    public TimeSpan WriterLockTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    [TimeSpanRange("00:00:00.100", "00:10:00")]
+    public TimeSpan WriterLockTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The longest wait between retries of a shard that is down.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
-    public TimeSpan ShardRetryMax { get; init; } = TimeSpan.FromSeconds(5);
+    [TimeSpanRange("00:00:00.050", "00:01:00")]
+    public TimeSpan ShardRetryMax { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Weighted votes a voter may have counted per UTC day, over all seasons.</summary>
     [Range(1, 1_000_000)]
-    public int DailyWeightLimit { get; init; } = 200;
+    public int DailyWeightLimit { get; set; } = 200;
 
     /// <summary>
     /// How long a shard keeps the keys of the day rows each batch changed (day_changes), which core's leaderboard rollup
     /// follows; a core that has not read them for longer reads the day tables whole once.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
-    public TimeSpan DayChangesRetention { get; init; } = TimeSpan.FromDays(2);
+    [TimeSpanRange("00:00:01", "365.00:00:00")]
+    public TimeSpan DayChangesRetention { get; set; } = TimeSpan.FromDays(2);
 
     /// <summary>Every known season slot's tally is republished this often, so edges converge after any loss.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
-    public TimeSpan RepublishInterval { get; init; } = TimeSpan.FromSeconds(5);
+    [TimeSpanRange("00:00:00.100", "00:10:00")]
+    public TimeSpan RepublishInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+[OptionsValidator]
+public sealed partial class AggregatorOptionsValidator : IValidateOptions<AggregatorOptions>;
+
+/// <summary>
+/// <c>[Range(typeof(TimeSpan), min, max)]</c> without the type converter lookup that trimming cannot follow (the
+/// aggregator is published Native AOT).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class TimeSpanRangeAttribute(string minimum, string maximum) : ValidationAttribute
+{
+    public TimeSpan Minimum { get; } = TimeSpan.Parse(minimum, CultureInfo.InvariantCulture);
+
+    public TimeSpan Maximum { get; } = TimeSpan.Parse(maximum, CultureInfo.InvariantCulture);
+
+    public override bool IsValid(object? value) => value is not TimeSpan span || (span >= Minimum && span <= Maximum);
+
+    public override string FormatErrorMessage(string name) => $"The field {name} must be between {Minimum} and {Maximum}.";
 }

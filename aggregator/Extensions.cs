@@ -6,6 +6,7 @@ using AiMoviez.Aggregator.Republish;
 using AiMoviez.Aggregator.Rules;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -26,7 +27,6 @@ public static class Extensions
         var services = builder.Services;
         services.AddOptions<AggregatorOptions>()
             .BindConfiguration(AggregatorOptions.Section)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -34,6 +34,7 @@ public static class Extensions
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, AggregatorJson.Default);
         });
 
+        services.AddSingleton<IValidateOptions<AggregatorOptions>, AggregatorOptionsValidator>();
         services.AddSingleton(topology);
         services.AddSingleton(new ShardMap(topology));
         services.AddSingleton(new RegionLinks(topology.Regions.Select(r => new RegionLink(r))));

@@ -19,6 +19,9 @@ public static class IngestBenchmark
     /// <summary>What <c>--phases</c> may name, in the order they run.</summary>
     public static readonly string[] AllPhases = ["spread", "hot", "twoshards", "raw"];
 
+    /// <summary>The Native AOT executable <c>./aimoviez bench ingest</c> publishes, or else the dll of the build.</summary>
+    private static string AggregatorProgram { get; } = RepoPaths.ServiceProgram("aggregator", "AiMoviez.Aggregator");
+
     /// <param name="votesPerMessage">
     /// Votes per stream message: 1 publishes every vote alone (<see cref="Subjects.VoteCast"/>); more publishes groups
     /// (<see cref="Subjects.VoteCasts"/>), as edges do with the votes that arrive while their last publish is in flight.
@@ -29,6 +32,7 @@ public static class IngestBenchmark
         await using var nats = await NatsServer.StartAsync(dir.Sub("nats"));
         await using var postgres = await PostgresServer.StartAsync(dir.Sub("pg"), "hot", "spread", "twoshards1", "twoshards2", "raw");
         Console.WriteLine($"Ingest benchmark: {voteCount:N0} votes, {votesPerMessage} per stream message; {Environment.ProcessorCount} cores; servers in {dir.Path}");
+        Console.WriteLine($"  aggregator: {AggregatorProgram}");
 
         var rates = new Dictionary<string, double>();
         foreach (var phase in AllPhases.Where(phases.Contains))
@@ -163,7 +167,7 @@ public static class IngestBenchmark
             Console.WriteLine($"  [{region}] pre-published {voteCount:N0} votes in {messages:N0} messages at {voteCount / clock.Elapsed.TotalSeconds:N0} votes/s");
         }
 
-        await using var aggregator = new ServiceProcess("aggregator-" + region, RepoPaths.ServiceDll("aggregator", "AiMoviez.Aggregator"),
+        await using var aggregator = new ServiceProcess("aggregator-" + region, AggregatorProgram,
             url, dir.Path, new Dictionary<string, string?>
             {
                 ["Topology__Path"] = topologyPath,

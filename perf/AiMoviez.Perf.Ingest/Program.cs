@@ -12,7 +12,8 @@ using BenchmarkDotNet.Running;
 // "micro [BenchmarkDotNet arguments]" instead measures the aggregator's in-process steps per vote (BenchmarkDotNet).
 if (args is ["micro", .. var benchmarkArgs])
 {
-    // The aggregator's runtime settings (aggregator/AiMoviez.Aggregator.csproj), a short bounded run per benchmark.
+    // The aggregator's runtime settings (aggregator/AiMoviez.Aggregator.csproj), a short bounded run per benchmark. The
+    // aggregator is published Native AOT; steady-state JIT code without dynamic PGO stands in for it here.
     var job = Job.ShortRun.WithGcServer(true).WithGcConcurrent(false)
         .WithEnvironmentVariable("DOTNET_TieredPGO", "0").WithEnvironmentVariable("DOTNET_GCLOHThreshold", "0x400000");
     var config = DefaultConfig.Instance.AddJob(job)

@@ -308,21 +308,24 @@ public sealed class IngestTests(AggregatorFixture fixture)
         Assert.Equal(1, (await tally).Clips.Single().Votes);
     }
 
-    [Fact]
-    public async Task Bad_setting_stops_the_process_with_a_message_naming_it()
+    [Theory]
+    [InlineData("MaxBatchSize", "0")]
+    [InlineData("MaxBatchAge", "00:00:11")]
+    [InlineData("ShardRetryMax", "soon")]
+    public async Task Bad_setting_stops_the_process_with_a_message_naming_it(string setting, string value)
     {
         var url = $"http://127.0.0.1:{FreePort.Next()}";
         var environment = fixture.Stack.ServiceEnvironment(new Dictionary<string, string?>
         {
-            ["Aggregator__MaxBatchSize"] = "0",
+            ["Aggregator__" + setting] = value,
             ["ASPNETCORE_URLS"] = url,
         });
-        await using var aggregator = new ServiceProcess("aggregator-bad-setting", RepoPaths.ServiceDll("aggregator", "AiMoviez.Aggregator"),
+        await using var aggregator = new ServiceProcess("aggregator-bad-" + setting, RepoPaths.ServiceProgram("aggregator", "AiMoviez.Aggregator"),
             url, fixture.Stack.Dir.Path, environment);
 
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => aggregator.StartAsync(TimeSpan.FromSeconds(30)));
 
-        Assert.Contains("MaxBatchSize", failure.Message);
+        Assert.Contains(setting, failure.Message);
     }
 
     private async Task<SlotTally> WaitForTallyAsync(string region, Guid seasonId, Func<SlotTally, bool> done, CancellationToken cancellationToken)

@@ -113,7 +113,7 @@ public sealed class EdgeStack : IAsyncLifetime
             ["Edge__PublishTimeoutMs"] = "1500",
             ["Logging__LogLevel__Default"] = "Warning",
         };
-        Edge = new ServiceProcess("edge-" + Region, RepoPaths.ServiceDll("edge", "AiMoviez.Edge"), topology.Regions[0].EdgeUrl, Dir.Path, EdgeEnvironment);
+        Edge = new ServiceProcess("edge-" + Region, RepoPaths.ServiceProgram("edge", "AiMoviez.Edge"), topology.Regions[0].EdgeUrl, Dir.Path, EdgeEnvironment);
         await Edge.StartAsync();
         await Edge.WaitReadyAsync(TimeSpan.FromSeconds(30));
     }

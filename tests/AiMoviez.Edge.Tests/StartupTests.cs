@@ -14,7 +14,7 @@ public sealed class StartupTests(EdgeStack stack)
     public async Task A_bad_setting_stops_the_edge_with_a_message_naming_it(string variable, string value, string named)
     {
         var environment = new Dictionary<string, string?>(stack.EdgeEnvironment) { [variable] = value };
-        await using var edge = new ServiceProcess("bad-" + named.Replace(':', '-'), RepoPaths.ServiceDll("edge", "AiMoviez.Edge"),
+        await using var edge = new ServiceProcess("bad-" + named.Replace(':', '-'), RepoPaths.ServiceProgram("edge", "AiMoviez.Edge"),
             $"http://127.0.0.1:{FreePort.Next()}", stack.Dir.Path, environment);
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => edge.StartAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains(named, failure.Message, StringComparison.Ordinal);

@@ -84,7 +84,7 @@ public sealed class TalliesTests(EdgeStack stack, ITestOutputHelper output)
     {
         var url = $"http://127.0.0.1:{FreePort.Next()}";
         var environment = new Dictionary<string, string?>(stack.EdgeEnvironment) { ["ASPNETCORE_URLS"] = url, ["Edge__SseHeartbeatMs"] = "200" };
-        await using var edge = new ServiceProcess("edge-heartbeat", RepoPaths.ServiceDll("edge", "AiMoviez.Edge"), url, stack.Dir.Path, environment);
+        await using var edge = new ServiceProcess("edge-heartbeat", RepoPaths.ServiceProgram("edge", "AiMoviez.Edge"), url, stack.Dir.Path, environment);
         await edge.StartAsync();
         await edge.WaitReadyAsync(TimeSpan.FromSeconds(30));
 

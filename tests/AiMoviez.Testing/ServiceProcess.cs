@@ -1,18 +1,21 @@
 namespace AiMoviez.Testing;
 
-/// <summary>One of our services (core, aggregator, an edge) running as a real process from its build output.</summary>
+/// <summary>
+/// One of our services (core, aggregator, an edge) running as a real process: a dll on <c>dotnet</c>, or a published
+/// Native AOT executable (see <see cref="RepoPaths.ServiceProgram"/>).
+/// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
-    private readonly string _dll;
+    private readonly string _program;
     private readonly string _logPath;
     private readonly Dictionary<string, string?> _environment;
     private ExternalProcess? _process;
 
-    public ServiceProcess(string name, string dll, string baseUrl, string logDir, IReadOnlyDictionary<string, string?> environment)
+    public ServiceProcess(string name, string program, string baseUrl, string logDir, IReadOnlyDictionary<string, string?> environment)
     {
         Name = name;
-        _dll = dll;
+        _program = program;
         BaseUrl = baseUrl.TrimEnd('/');
         _logPath = Path.Combine(logDir, name + ".log");
         // Defaults first, so a caller's own value for one of them wins.
@@ -38,7 +41,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public async Task StartAsync(TimeSpan? timeout = null)
     {
-        _process = ExternalProcess.Start("dotnet", [_dll], _logPath, _environment, Path.GetDirectoryName(_dll));
+        _process = _program.EndsWith(".dll", StringComparison.Ordinal)
+            ? ExternalProcess.Start("dotnet", [_program], _logPath, _environment, Path.GetDirectoryName(_program))
+            : ExternalProcess.Start(_program, [], _logPath, _environment, Path.GetDirectoryName(_program));
         await WaitHealthyAsync(timeout ?? TimeSpan.FromSeconds(60));
     }
 

@@ -135,7 +135,7 @@ public sealed class TestStack : IAsyncDisposable
 
     private async Task<ServiceProcess> StartServiceAsync(string name, string folder, string assembly, string url, Dictionary<string, string?> env)
     {
-        var service = new ServiceProcess(name, RepoPaths.ServiceDll(folder, assembly), url, Dir.Path, env);
+        var service = new ServiceProcess(name, RepoPaths.ServiceProgram(folder, assembly), url, Dir.Path, env);
         _services.Add(service);
         await service.StartAsync();
         return service;
