@@ -28,13 +28,13 @@ public static class Extensions
         services.AddOptions<AggregatorOptions>()
             .BindConfiguration(AggregatorOptions.Section)
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AggregatorOptions>, AggregatorOptionsValidator>();
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ContractsJson.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, AggregatorJson.Default);
         });
 
-        services.AddSingleton<IValidateOptions<AggregatorOptions>, AggregatorOptionsValidator>();
         services.AddSingleton(topology);
         services.AddSingleton(new ShardMap(topology));
         services.AddSingleton(new RegionLinks(topology.Regions.Select(r => new RegionLink(r))));

@@ -41,9 +41,8 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public async Task StartAsync(TimeSpan? timeout = null)
     {
-        _process = _program.EndsWith(".dll", StringComparison.Ordinal)
-            ? ExternalProcess.Start("dotnet", [_program], _logPath, _environment, Path.GetDirectoryName(_program))
-            : ExternalProcess.Start(_program, [], _logPath, _environment, Path.GetDirectoryName(_program));
+        var (file, arguments) = _program.EndsWith(".dll", StringComparison.Ordinal) ? ("dotnet", new[] { _program }) : (_program, []);
+        _process = ExternalProcess.Start(file, arguments, _logPath, _environment, Path.GetDirectoryName(_program));
         await WaitHealthyAsync(timeout ?? TimeSpan.FromSeconds(60));
     }
 
