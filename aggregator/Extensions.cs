@@ -6,6 +6,7 @@ using AiMoviez.Aggregator.Republish;
 using AiMoviez.Aggregator.Rules;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
+using AiMoviez.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -37,7 +38,8 @@ public static class Extensions
 
         services.AddSingleton(topology);
         services.AddSingleton(new ShardMap(topology));
-        services.AddSingleton(new RegionLinks(topology.Regions.Select(r => new RegionLink(r))));
+        var natsAuth = NatsCredentials.FromConfiguration(builder.Configuration);
+        services.AddSingleton(new RegionLinks(topology.Regions.Select(r => new RegionLink(r, natsAuth))));
         services.AddSingleton<ShardDataSources>();
         services.AddSingleton<DailyLedger>();
         services.AddSingleton<LedgerDays>();

@@ -11,6 +11,7 @@ using AiMoviez.Core.Moderation;
 using AiMoviez.Core.Pipeline;
 using AiMoviez.Core.Seasons;
 using AiMoviez.Core.Slots;
+using AiMoviez.ServiceDefaults;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -44,7 +45,7 @@ public static class Extensions
 
         services.AddSingleton(NpgsqlDataSource.Create(topology.CatalogDatabase));
         services.AddSingleton(new ShardDatabases(topology));
-        services.AddSingleton(new RegionNats(topology));
+        services.AddSingleton(new RegionNats(topology, NatsCredentials.FromConfiguration(builder.Configuration)));
         services.AddSingleton<CatalogChangePublisher>();
         services.AddSingleton<CatalogDatabase>();
         services.AddSingleton<CatalogSnapshotReader>();

@@ -8,11 +8,11 @@ namespace AiMoviez.Aggregator.Ingest;
 /// <summary>One region's NATS: its vote stream (read), receipts and dead letters (written), tallies (published).</summary>
 public sealed class RegionLink : IAsyncDisposable
 {
-    public RegionLink(RegionTopology region)
+    public RegionLink(RegionTopology region, NatsAuthOpts auth)
     {
         Region = region;
         // A loaded host can be slow to answer the first connect; the consumer loop retries anyway.
-        Connection = new NatsConnection(new NatsOpts { Url = region.Nats, Name = "aggregator", ConnectTimeout = TimeSpan.FromSeconds(10) });
+        Connection = new NatsConnection(new NatsOpts { Url = region.Nats, Name = "aggregator", AuthOpts = auth, ConnectTimeout = TimeSpan.FromSeconds(10) });
         JetStream = new NatsJSContext(Connection);
     }
 

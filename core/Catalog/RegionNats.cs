@@ -8,12 +8,13 @@ public sealed class RegionNats : IAsyncDisposable
 {
     private readonly Dictionary<string, NatsConnection> _connections;
 
-    public RegionNats(Topology topology)
+    public RegionNats(Topology topology, NatsAuthOpts auth)
     {
         _connections = topology.Regions.ToDictionary(r => r.Name, r => new NatsConnection(new NatsOpts
         {
             Url = r.Nats,
             Name = "aimoviez-core",
+            AuthOpts = auth,
             ConnectTimeout = TimeSpan.FromSeconds(2),
             RequestTimeout = TimeSpan.FromSeconds(2),
         }));

@@ -1,4 +1,5 @@
 using AiMoviez.Contracts;
+using AiMoviez.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -35,6 +36,7 @@ public static class RegionConnections
             {
                 Url = region.Nats,
                 Name = "edge-" + region.Name,
+                AuthOpts = NatsCredentials.FromConfiguration(sp.GetRequiredService<IConfiguration>()),
                 SerializerRegistry = new NatsJsonContextSerializerRegistry(ContractsJson.Default),
                 LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
                 MaxReconnectRetry = -1,

@@ -5,11 +5,13 @@ public sealed class NatsServer : IAsyncDisposable
 {
     private readonly string _storeDir;
     private readonly string _logPath;
+    private readonly string? _configPath;
     private ExternalProcess? _process;
 
-    private NatsServer(string dir, int port)
+    private NatsServer(string dir, int port, string? configPath)
     {
         Port = port;
+        _configPath = configPath;
         _storeDir = System.IO.Path.Combine(dir, "jetstream");
         _logPath = System.IO.Path.Combine(dir, "nats.log");
     }
@@ -20,18 +22,25 @@ public sealed class NatsServer : IAsyncDisposable
 
     public int? Pid => _process?.Pid;
 
-    public static async Task<NatsServer> StartAsync(string dir, int? port = null)
+    /// <param name="config">Extra nats-server configuration (e.g. an <c>authorization</c> block), written to a file.</param>
+    public static async Task<NatsServer> StartAsync(string dir, int? port = null, string? config = null)
     {
-        var server = new NatsServer(dir, port ?? FreePort.Next());
+        string? configPath = null;
+        if (config is not null)
+        {
+            configPath = System.IO.Path.Combine(dir, "nats.conf");
+            await File.WriteAllTextAsync(configPath, config);
+        }
+
+        var server = new NatsServer(dir, port ?? FreePort.Next(), configPath);
         await server.StartAsync();
         return server;
     }
 
     public async Task StartAsync()
     {
-        _process = ExternalProcess.Start("nats-server",
-            ["-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", _storeDir],
-            _logPath);
+        string[] arguments = ["-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", _storeDir];
+        _process = ExternalProcess.Start("nats-server", _configPath is null ? arguments : ["-c", _configPath, .. arguments], _logPath);
         await FreePort.WaitListeningAsync(Port, TimeSpan.FromSeconds(20), () => _process.Tail());
     }
 
