@@ -11,18 +11,40 @@ public sealed record SetBanRequest(bool? Banned);
 /// <summary>The ban state of a user id or a voter key.</summary>
 public sealed record Ban(string Kind, string Subject, bool Banned, DateTime? BannedAt);
 
-/// <summary>Admin: ban and unban users and voter keys; edges read the lists from the catalog snapshot.</summary>
+/// <summary>Admin: ban and unban users and voter keys, list the bans; edges read the lists from the catalog snapshot.</summary>
 public static class BansApi
 {
     public const int MaxSubjectLength = 200;
 
     public static RouteGroupBuilder MapBansApi(this RouteGroupBuilder admin)
     {
+        admin.MapGet("/bans", List).WithSummary("The banned user ids and voter keys, newest ban first (keyset)");
         admin.MapPut("/users/{userId}/ban", (string userId, SetBanRequest request, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct) =>
-            SetBan("user", userId, request, user, catalog, ct)).WithName("BanUser").WithSummary("Ban or unban a user id");
+            SetBan(BanStore.UserKind, userId, request, user, catalog, ct)).WithName("BanUser").WithSummary("Ban or unban a user id");
         admin.MapPut("/voters/{voterKey}/ban", (string voterKey, SetBanRequest request, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct) =>
-            SetBan("voter", voterKey, request, user, catalog, ct)).WithName("BanVoter").WithSummary("Ban or unban a voter key");
+            SetBan(BanStore.VoterKind, voterKey, request, user, catalog, ct)).WithName("BanVoter").WithSummary("Ban or unban a voter key");
         return admin;
+    }
+
+    private static async Task<Results<Ok<Page<Ban>>, ProblemHttpResult>> List(
+        string? cursor, int? limit, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct)
+    {
+        if (limit is < 1 or > 100)
+        {
+            return Problems.Invalid("limit must be between 1 and 100.");
+        }
+
+        if (!Cursor.TryDecode<BanStore.Position>(cursor, out var after))
+        {
+            return Problems.Invalid("cursor is not valid.");
+        }
+
+        var take = limit ?? 50;
+        await using var tx = await catalog.BeginAsync(ct);
+        var bans = await BanStore.ListAsync(tx, after, take + 1, ct);
+        await tx.CommitAsync(AuditEntry.For(user, "bans.read", "ban", cursor ?? "first"), ct);
+        var next = bans.Count > take ? Cursor.Encode(new BanStore.Position(bans[take - 1].BannedAt!.Value, bans[take - 1].Kind, bans[take - 1].Subject)) : null;
+        return TypedResults.Ok(new Page<Ban>(bans.Take(take).ToList(), next));
     }
 
     private static async Task<Results<Ok<Ban>, ProblemHttpResult>> SetBan(
@@ -42,15 +64,11 @@ public static class BansApi
         DateTime? bannedAt = null;
         if (banned)
         {
-            await using var command = tx.Command("""
-                insert into bans (kind, subject, banned_at) values ($1, $2, now())
-                on conflict (kind, subject) do update set kind = excluded.kind returning banned_at
-                """, kind, subject);
-            bannedAt = (DateTime)(await command.ExecuteScalarAsync(ct))!;
+            bannedAt = await BanStore.BanAsync(tx, kind, subject, ct);
         }
         else
         {
-            await tx.ExecuteAsync("delete from bans where kind = $1 and subject = $2", ct, kind, subject);
+            await BanStore.UnbanAsync(tx, kind, subject, ct);
         }
 
         tx.CatalogChanged();

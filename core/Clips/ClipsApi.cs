@@ -1,4 +1,7 @@
 using System.Security.Claims;
+using AiMoviez.Contracts;
+using AiMoviez.Core.Audit;
+using AiMoviez.Core.Bans;
 using AiMoviez.Core.Data;
 using AiMoviez.Core.Infrastructure;
 using AiMoviez.Core.Seasons;
@@ -19,11 +22,19 @@ public static class ClipsApi
         return v1;
     }
 
-    private static async Task<Results<Ok<ClipResponse>, ProblemHttpResult>> Get(Guid id, CatalogDatabase catalog, CancellationToken ct)
+    /// <summary>A pending or rejected clip is its creator's and the admins' business: anyone else gets the 404 of a missing one.</summary>
+    private static async Task<Results<Ok<ClipResponse>, ProblemHttpResult>> Get(Guid id, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct)
     {
         await using var tx = await catalog.BeginAsync(ct);
-        return await ClipReader.ReadAsync(tx, id, ct) is { } clip ? TypedResults.Ok(clip) : Problems.ClipNotFound(id);
+        return await ClipReader.ReadAsync(tx, id, ct) is { } clip && IsVisibleTo(clip, user)
+            ? TypedResults.Ok(clip)
+            : Problems.NotFound($"Clip {id} does not exist.");
     }
+
+    private static bool IsVisibleTo(ClipResponse clip, ClaimsPrincipal user) =>
+        clip.Status is not (ClipStatuses.Pending or ClipStatuses.Rejected)
+        || user.IsInRole("admin")
+        || (user.Identity?.IsAuthenticated == true && Creators.IdOf(user) == clip.CreatorId);
 
     private static async Task<Results<Created<ClipResponse>, ProblemHttpResult>> Create(
         CreateClipRequest request, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct)
@@ -35,6 +46,11 @@ public static class ClipsApi
         }
 
         await using var tx = await catalog.BeginAsync(ct);
+        if (await BanStore.IsUserBannedAsync(tx, user.Subject(), ct))
+        {
+            return Problems.Create(StatusCodes.Status403Forbidden, "Banned", "This account is banned and cannot submit clips.", ErrorCodes.VoterBanned);
+        }
+
         await using var seasonCommand = tx.Command("select status from seasons where id = $1 for share", request.SeasonId!.Value);
         var seasonStatus = (string?)await seasonCommand.ExecuteScalarAsync(ct);
         if (seasonStatus is null)
@@ -73,21 +89,14 @@ public static class ClipsApi
             errors["seasonId"] = ["seasonId is required."];
         }
 
-        if (string.IsNullOrWhiteSpace(request.Title) || request.Title.Length > 200)
-        {
-            errors["title"] = ["title is required, at most 200 characters."];
-        }
-
+        ClipRules.CheckTitle(request.Title, errors);
         SeasonRules.CheckGenre(request.Genre, errors);
-        if (!IsVideoUrl(request.VideoUrl, required: true))
+        if (!ClipRules.IsMediaUrl(request.VideoUrl, required: true))
         {
             errors["videoUrl"] = ["videoUrl must be an https URL or a relative path."];
         }
 
-        if (!IsVideoUrl(request.ThumbnailUrl, required: false))
-        {
-            errors["thumbnailUrl"] = ["thumbnailUrl must be an https URL or a relative path."];
-        }
+        ClipRules.CheckThumbnailUrl(request.ThumbnailUrl, errors);
 
         if (request.DurationSeconds is not (> 0 and <= MaxDurationSeconds))
         {
@@ -95,26 +104,5 @@ public static class ClipsApi
         }
 
         return errors;
-    }
-
-    /// <summary>https://host/... or a relative path like /media/a.mp4 or media/a.mp4; no other scheme, no protocol-relative URL.</summary>
-    private static bool IsVideoUrl(string? url, bool required)
-    {
-        if (string.IsNullOrWhiteSpace(url))
-        {
-            return !required && url is null;
-        }
-
-        if (url.Length > 2048 || url.Any(char.IsWhiteSpace) || url.StartsWith("//", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        if (Uri.TryCreate(url, UriKind.Absolute, out var absolute) && !url.StartsWith('/'))
-        {
-            return absolute.Scheme == Uri.UriSchemeHttps && !string.IsNullOrEmpty(absolute.Host);
-        }
-
-        return Uri.TryCreate(url, UriKind.Relative, out _) && !url.Contains(':', StringComparison.Ordinal);
     }
 }

@@ -3,11 +3,12 @@ using AiMoviez.Core.Audit;
 using AiMoviez.Core.Clips;
 using AiMoviez.Core.Data;
 using AiMoviez.Core.Infrastructure;
+using AiMoviez.Core.Seasons;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Core.Moderation;
 
-/// <summary>Admin: the moderation queue, approve, reject, bulk.</summary>
+/// <summary>Admin: the moderation queue, approve, reject, bulk, and edits of a clip's metadata.</summary>
 public static class ModerationApi
 {
     public const int MaxBulk = 100;
@@ -25,7 +26,49 @@ public static class ModerationApi
         clips.MapPost("/{id:guid}/reject", (Guid id, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct) =>
             ModerateOne(ClipModeration.Reject, id, user, catalog, ct)).WithName("RejectClip").WithSummary("Reject a pending or active clip");
         clips.MapPost("/bulk", Bulk).WithSummary("Approve or reject many clips at once (all or nothing)");
+        clips.MapPatch("/{id:guid}", Edit).WithName("EditClip").WithSummary("Edit a clip's title, genre or thumbnail");
         return admin;
+    }
+
+    private static async Task<Results<Ok<ClipResponse>, ProblemHttpResult>> Edit(
+        Guid id, EditClipRequest request, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (request is { Title: null, Genre: null, ThumbnailUrl: null })
+        {
+            return Problems.Invalid("Give at least one of title, genre, thumbnailUrl.");
+        }
+
+        if (request.Title is not null)
+        {
+            ClipRules.CheckTitle(request.Title, errors);
+        }
+
+        if (request.Genre is not null)
+        {
+            SeasonRules.CheckGenre(request.Genre, errors);
+        }
+
+        ClipRules.CheckThumbnailUrl(request.ThumbnailUrl, errors);
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid("The clip's metadata is not valid.", errors);
+        }
+
+        await using var tx = await catalog.BeginAsync(ct);
+        if (!await ClipStore.UpdateMetadataAsync(tx, id, request.Title?.Trim(), Genres.Canonical(request.Genre), request.ThumbnailUrl, ct))
+        {
+            return Problems.ClipNotFound(id);
+        }
+
+        // Ballots show titles and thumbnails from the edges' snapshot.
+        tx.CatalogChanged();
+        var clip = (await ClipReader.ReadAsync(tx, id, ct))!;
+        await tx.CommitAsync(AuditEntry.For(user, "clip.edit", "clip", id, new Dictionary<string, object?>
+        {
+            ["title"] = request.Title, ["genre"] = request.Genre, ["thumbnailUrl"] = request.ThumbnailUrl,
+        }), ct);
+        return TypedResults.Ok(clip);
     }
 
     private static async Task<Results<Ok<Page<ClipResponse>>, ProblemHttpResult>> Queue(

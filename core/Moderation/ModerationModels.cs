@@ -8,3 +8,6 @@ public sealed record BulkModerationResponse(string Action, IReadOnlyList<ClipRes
 
 /// <summary>Why a clip could not be moderated, or null when it was.</summary>
 public sealed record ModerationFailure(bool NotFound, string Detail);
+
+/// <summary>An admin's edit of a clip's metadata: the fields given change, the others stay.</summary>
+public sealed record EditClipRequest(string? Title, string? Genre, string? ThumbnailUrl);

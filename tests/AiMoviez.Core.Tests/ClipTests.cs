@@ -8,7 +8,7 @@ namespace AiMoviez.Core.Tests;
 public sealed class ClipTests(CoreFixture fixture)
 {
     [Fact]
-    public async Task Creator_registers_a_pending_clip_and_anyone_reads_it()
+    public async Task Creator_registers_a_pending_clip_and_reads_it()
     {
         var season = await fixture.CreateSeasonAsync();
         var clip = await fixture.CreateClipAsync(season.Id(), title: "x'; delete from clips; --");
@@ -19,7 +19,7 @@ public sealed class ClipTests(CoreFixture fixture)
         Assert.Null(clip["slotPosition"]);
         Assert.Null(clip["approvedAt"]);
         Assert.NotEqual(Guid.Empty, clip["creatorId"]!.GetValue<Guid>());
-        var read = await fixture.Anonymous.GetFromJsonAsync<JsonObject>($"/v1/clips/{clip.Id()}");
+        var read = await fixture.User.GetFromJsonAsync<JsonObject>($"/v1/clips/{clip.Id()}");
         Assert.Equal("x'; delete from clips; --", read!["title"]!.GetValue<string>());
         Assert.Equal("/thumbs/t.jpg", read["thumbnailUrl"]!.GetValue<string>());
     }
@@ -74,7 +74,7 @@ public sealed class ClipTests(CoreFixture fixture)
     }
 
     [Fact]
-    public async Task Unknown_season_is_404_and_unknown_clip_is_clip_not_found()
+    public async Task Unknown_season_and_unknown_clip_are_404_not_found()
     {
         using var response = await fixture.User.PostAsJsonAsync("/v1/clips", new
         {
@@ -82,6 +82,148 @@ public sealed class ClipTests(CoreFixture fixture)
         });
         await response.AssertProblemAsync(HttpStatusCode.NotFound, "NOT_FOUND");
         using var missing = await fixture.Anonymous.GetAsync($"/v1/clips/{Guid.NewGuid()}");
-        await missing.AssertProblemAsync(HttpStatusCode.NotFound, "CLIP_NOT_FOUND");
+        await missing.AssertProblemAsync(HttpStatusCode.NotFound, "NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task Pending_and_rejected_clips_are_seen_only_by_their_creator_and_admins_until_approved()
+    {
+        var season = await fixture.CreateSeasonAsync();
+        var pending = await fixture.CreateClipAsync(season.Id());
+        var rejected = await fixture.CreateClipAsync(season.Id());
+        using (var reject = await fixture.Admin.PostAsync($"/v1/admin/clips/{rejected.Id()}/reject", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, reject.StatusCode);
+        }
+
+        using var stranger = fixture.Client(fixture.Stack.UserToken("someone-else"));
+        foreach (var clip in new[] { pending, rejected })
+        {
+            foreach (var reader in new[] { fixture.Anonymous, stranger })
+            {
+                using var hidden = await reader.GetAsync($"/v1/clips/{clip.Id()}");
+                await hidden.AssertProblemAsync(HttpStatusCode.NotFound, "NOT_FOUND");
+            }
+
+            foreach (var reader in new[] { fixture.User, fixture.Admin })
+            {
+                using var seen = await reader.GetAsync($"/v1/clips/{clip.Id()}");
+                Assert.Equal(HttpStatusCode.OK, seen.StatusCode);
+            }
+        }
+
+        await fixture.ApproveAsync(pending.Id());
+        using var approved = await fixture.Anonymous.GetAsync($"/v1/clips/{pending.Id()}");
+        Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_banned_user_cannot_submit_a_clip_whether_banned_by_user_id_or_by_voter_key()
+    {
+        var season = await fixture.CreateSeasonAsync();
+        foreach (var (subject, banPath) in new[]
+        {
+            ("banned-by-id-" + Guid.NewGuid().ToString("N")[..8], "/v1/admin/users/{0}/ban"),
+            ("banned-by-key-" + Guid.NewGuid().ToString("N")[..8], "/v1/admin/voters/user_{0}/ban"),
+        })
+        {
+            using var creator = fixture.Client(fixture.Stack.UserToken(subject));
+            var path = string.Format(System.Globalization.CultureInfo.InvariantCulture, banPath, subject);
+            using (var ban = await fixture.Admin.PutAsJsonAsync(path, new { banned = true }))
+            {
+                Assert.Equal(HttpStatusCode.OK, ban.StatusCode);
+            }
+
+            var body = new
+            {
+                seasonId = season.Id(), title = "t", genre = "Comedy", videoUrl = "https://cdn.example.com/v.mp4", durationSeconds = 8.0,
+            };
+            using (var refused = await creator.PostAsJsonAsync("/v1/clips", body))
+            {
+                await refused.AssertProblemAsync(HttpStatusCode.Forbidden, "VOTER_BANNED");
+            }
+
+            Assert.Equal(0, await ShardSchema.ScalarAsync<long>(fixture.CatalogConnectionString,
+                $"select count(*) from clips where title = 't' and season_id = '{season.Id()}'"));
+
+            using (var unban = await fixture.Admin.PutAsJsonAsync(path, new { banned = false }))
+            {
+                Assert.Equal(HttpStatusCode.OK, unban.StatusCode);
+            }
+
+            await fixture.CreateClipAsync(season.Id(), creator);
+        }
+    }
+
+    [Fact]
+    public async Task An_admin_edits_a_clips_metadata_and_bad_edits_change_nothing()
+    {
+        var season = await fixture.CreateSeasonAsync();
+        var clip = await fixture.CreateClipAsync(season.Id(), title: "Before");
+        var audits = await fixture.AuditCountAsync();
+
+        using (var edited = await fixture.Admin.PatchAsJsonAsync($"/v1/admin/clips/{clip.Id()}", new { title = " After ", genre = "horror" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, edited.StatusCode);
+            var body = (await edited.Content.ReadFromJsonAsync<JsonObject>())!;
+            Assert.Equal("After", body["title"]!.GetValue<string>());
+            Assert.Equal("Horror", body["genre"]!.GetValue<string>());
+            Assert.Equal("/thumbs/t.jpg", body["thumbnailUrl"]!.GetValue<string>());
+        }
+
+        Assert.Equal(audits + 1, await fixture.AuditCountAsync());
+        foreach (var bad in new object[] { new { title = "" }, new { genre = "Western" }, new { thumbnailUrl = "javascript:x" }, new { } })
+        {
+            using var refused = await fixture.Admin.PatchAsJsonAsync($"/v1/admin/clips/{clip.Id()}", bad);
+            await refused.AssertProblemAsync(HttpStatusCode.BadRequest, "INVALID_REQUEST");
+        }
+
+        using (var missing = await fixture.Admin.PatchAsJsonAsync($"/v1/admin/clips/{Guid.NewGuid()}", new { title = "x" }))
+        {
+            await missing.AssertProblemAsync(HttpStatusCode.NotFound, "CLIP_NOT_FOUND");
+        }
+
+        using (var notAdmin = await fixture.User.PatchAsJsonAsync($"/v1/admin/clips/{clip.Id()}", new { title = "Mine" }))
+        {
+            await notAdmin.AssertProblemAsync(HttpStatusCode.Forbidden, "FORBIDDEN");
+        }
+
+        var read = (await fixture.Admin.GetFromJsonAsync<JsonObject>($"/v1/clips/{clip.Id()}"))!;
+        Assert.Equal("After", read["title"]!.GetValue<string>());
+        Assert.Equal("Horror", read["genre"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Admins_list_bans_newest_first_a_page_at_a_time()
+    {
+        var subjects = Enumerable.Range(0, 3).Select(i => $"listed-{i}-{Guid.NewGuid():N}").ToList();
+        foreach (var subject in subjects)
+        {
+            using var ban = await fixture.Admin.PutAsJsonAsync($"/v1/admin/voters/{subject}/ban", new { banned = true });
+            Assert.Equal(HttpStatusCode.OK, ban.StatusCode);
+        }
+
+        var seen = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = (await fixture.Admin.GetFromJsonAsync<JsonObject>("/v1/admin/bans?limit=2" + (cursor is null ? "" : "&cursor=" + cursor)))!;
+            seen.AddRange(page["items"]!.AsArray().Select(i => i!["subject"]!.GetValue<string>()));
+            Assert.All(page["items"]!.AsArray(), i => Assert.True(i!["banned"]!.GetValue<bool>()));
+            cursor = page["nextCursor"]?.GetValue<string>();
+        }
+        while (cursor is not null);
+
+        // Other tests ban too; ours are the newest three of them, latest first, each once.
+        var ours = seen.Where(subjects.Contains).ToList();
+        Assert.Equal(subjects.AsEnumerable().Reverse(), ours);
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+
+        using var anonymous = await fixture.Anonymous.GetAsync("/v1/admin/bans");
+        await anonymous.AssertProblemAsync(HttpStatusCode.Unauthorized, "AUTH_REQUIRED");
+        using var notAdmin = await fixture.User.GetAsync("/v1/admin/bans");
+        await notAdmin.AssertProblemAsync(HttpStatusCode.Forbidden, "FORBIDDEN");
+        using var badCursor = await fixture.Admin.GetAsync("/v1/admin/bans?cursor=nope");
+        await badCursor.AssertProblemAsync(HttpStatusCode.BadRequest, "INVALID_REQUEST");
     }
 }

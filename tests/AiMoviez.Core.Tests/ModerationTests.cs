@@ -77,7 +77,7 @@ public sealed class ModerationTests(CoreFixture fixture)
 
         using var withUnknown = await fixture.Admin.PostAsJsonAsync("/v1/admin/clips/bulk", new { action = "approve", clipIds = new[] { a.Id(), Guid.NewGuid() } });
         await withUnknown.AssertProblemAsync(HttpStatusCode.NotFound, "CLIP_NOT_FOUND");
-        Assert.Equal("pending", (await fixture.Anonymous.GetFromJsonAsync<JsonObject>($"/v1/clips/{a.Id()}"))!["status"]!.GetValue<string>());
+        Assert.Equal("pending", (await fixture.Admin.GetFromJsonAsync<JsonObject>($"/v1/clips/{a.Id()}"))!["status"]!.GetValue<string>());
 
         using var badAction = await fixture.Admin.PostAsJsonAsync("/v1/admin/clips/bulk", new { action = "delete", clipIds = new[] { a.Id() } });
         await badAction.AssertProblemAsync(HttpStatusCode.BadRequest, "INVALID_REQUEST");
