@@ -3,6 +3,8 @@ namespace AiMoviez.Contracts;
 /// <summary>What an edge needs of the catalog, served by core at <see cref="CatalogRoutes.Snapshot"/>.</summary>
 public sealed record CatalogSnapshot
 {
+    private readonly IReadOnlyList<FinishedSeasonSnapshot> _finishedSeasons = [];
+
     /// <summary>Grows with every catalog change; edges keep the newest they have seen.</summary>
     public required long Version { get; init; }
     public required DateTimeOffset GeneratedAt { get; init; }
@@ -11,6 +13,19 @@ public sealed record CatalogSnapshot
     public required IReadOnlyList<SeasonSnapshot> Seasons { get; init; }
     public required IReadOnlyList<string> BannedUserIds { get; init; }
     public required IReadOnlyList<string> BannedVoterKeys { get; init; }
+
+    /// <summary>Seasons whose last slot locked within the last day, so edges can announce the final winner.</summary>
+    public IReadOnlyList<FinishedSeasonSnapshot> FinishedSeasons
+    {
+        get => _finishedSeasons;
+        init => _finishedSeasons = value ?? [];
+    }
+}
+
+public sealed record FinishedSeasonSnapshot
+{
+    public required Guid Id { get; init; }
+    public required LockedSlotSnapshot LastLockedSlot { get; init; }
 }
 
 public sealed record FeatureFlagSet
@@ -33,6 +48,8 @@ public sealed record SeasonSnapshot
     public DateTimeOffset? ActivatedAt { get; init; }
     /// <summary>The slot that is voting or waiting for clips; null when none is.</summary>
     public SlotSnapshot? CurrentSlot { get; init; }
+    /// <summary>The season's most recently locked slot and its winner; null before the first lock.</summary>
+    public LockedSlotSnapshot? LastLockedSlot { get; init; }
     /// <summary>Clips active in <see cref="CurrentSlot"/>.</summary>
     public required IReadOnlyList<ClipSnapshot> Clips { get; init; }
     /// <summary>
@@ -55,6 +72,12 @@ public sealed record SlotSnapshot
     public DateTimeOffset? VotingEndsAt { get; init; }
 }
 
+public sealed record LockedSlotSnapshot
+{
+    public required int Position { get; init; }
+    public required Guid WinnerClipId { get; init; }
+}
+
 public sealed record ClipSnapshot
 {
     public required Guid Id { get; init; }
@@ -70,6 +93,14 @@ public sealed record ClipSnapshot
 public static class CatalogRoutes
 {
     public const string Snapshot = "/internal/catalog";
+}
+
+public static class SeasonStatuses
+{
+    public const string Draft = "draft";
+    public const string Active = "active";
+    public const string Finished = "finished";
+    public const string Archived = "archived";
 }
 
 public static class SlotStatuses

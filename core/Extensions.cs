@@ -50,6 +50,7 @@ public static class Extensions
         services.AddSingleton<CatalogDatabase>();
         services.AddSingleton<CatalogSnapshotReader>();
         services.AddSingleton<PipelineReader>();
+        services.AddSingleton<SlotTallies>();
         services.AddSingleton<SlotCloser>();
         services.AddHostedService<SlotCloseLoop>();
         services.AddHostedService<LeaderboardRollup>();

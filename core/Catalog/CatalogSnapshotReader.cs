@@ -136,6 +136,32 @@ public sealed class CatalogSnapshotReader(CatalogDatabase catalog)
             }
         }
 
+        // Each active or just-finished season's latest lock, for the SSE slot event's winner.
+        var lastLocked = new Dictionary<Guid, LockedSlotSnapshot>();
+        var finished = new List<FinishedSeasonSnapshot>();
+        await using (var command = new NpgsqlCommand("""
+            select distinct on (sl.season_id) sl.season_id, se.status, sl.position, sl.winner_clip_id
+            from slots sl join seasons se on se.id = sl.season_id
+            where sl.status = 'locked'
+              and (se.status = 'active' or (se.status = 'finished' and sl.locked_at > now() - interval '1 day'))
+            order by sl.season_id, sl.position desc
+            """, connection, transaction))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var locked = new LockedSlotSnapshot { Position = reader.GetInt32(2), WinnerClipId = reader.GetGuid(3) };
+                if (reader.GetString(1) == "active")
+                {
+                    lastLocked[reader.GetGuid(0)] = locked;
+                }
+                else
+                {
+                    finished.Add(new FinishedSeasonSnapshot { Id = reader.GetGuid(0), LastLockedSlot = locked });
+                }
+            }
+        }
+
         await transaction.CommitAsync(ct);
         return new CatalogSnapshot
         {
@@ -152,7 +178,9 @@ public sealed class CatalogSnapshotReader(CatalogDatabase catalog)
             {
                 Clips = clips.GetValueOrDefault(s.Season.Id) ?? [],
                 NotVotableClipIds = notVotable.GetValueOrDefault(s.Season.Id) ?? [],
+                LastLockedSlot = lastLocked.GetValueOrDefault(s.Season.Id),
             }).ToList(),
+            FinishedSeasons = finished,
             BannedUserIds = bannedUsers,
             BannedVoterKeys = bannedVoters,
         };

@@ -1,3 +1,4 @@
+using AiMoviez.Contracts;
 using AiMoviez.Core.Clips;
 using AiMoviez.Core.Data;
 using AiMoviez.Core.Seasons;

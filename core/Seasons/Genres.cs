@@ -8,11 +8,3 @@ public static class Genres
     public static string? Canonical(string? genre) =>
         All.FirstOrDefault(g => string.Equals(g, genre?.Trim(), StringComparison.OrdinalIgnoreCase));
 }
-
-public static class SeasonStatuses
-{
-    public const string Draft = "draft";
-    public const string Active = "active";
-    public const string Finished = "finished";
-    public const string Archived = "archived";
-}

@@ -1,3 +1,4 @@
+using AiMoviez.Contracts;
 using System.Security.Claims;
 using AiMoviez.Core.Audit;
 using AiMoviez.Core.Data;

@@ -12,7 +12,11 @@ public sealed record SeasonResponse(
     DateTime? ActivatedAt,
     IReadOnlyList<SlotResponse> Slots);
 
-public sealed record SlotResponse(int Position, string Status, DateTime? VotingEndsAt, Guid? WinnerClipId);
+/// <param name="Winner">A locked slot's winning clip with its final counts, so a story page needs no other call.</param>
+public sealed record SlotResponse(int Position, string Status, DateTime? VotingEndsAt, Guid? WinnerClipId, SlotWinner? Winner);
+
+/// <param name="Votes">Null for a slot locked before final counts were kept.</param>
+public sealed record SlotWinner(Guid ClipId, string Title, Guid CreatorId, string VideoUrl, string? ThumbnailUrl, long? Votes, long? WeightedScore);
 
 public sealed record SeasonList(IReadOnlyList<SeasonResponse> Items);
 

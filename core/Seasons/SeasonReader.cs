@@ -9,6 +9,12 @@ public static class SeasonReader
     private const string SeasonColumns =
         "id, number, label, genre, status, total_slots, slot_duration_seconds, created_at, activated_at";
 
+    private const string SlotsQuery = """
+        select sl.season_id, sl.position, sl.status, sl.voting_ends_at, sl.winner_clip_id,
+               c.title, c.creator_id, c.video_url, c.thumbnail_url, sl.winner_votes, sl.winner_weighted_score
+        from slots sl left join clips c on c.id = sl.winner_clip_id and sl.status = 'locked'
+        """;
+
     public static async Task<SeasonResponse?> ReadAsync(CatalogTransaction tx, Guid id, CancellationToken ct)
     {
         await using var command = tx.Command($"select {SeasonColumns} from seasons where id = $1", id);
@@ -18,7 +24,7 @@ public static class SeasonReader
             return null;
         }
 
-        await using var slots = tx.Command("select season_id, position, status, voting_ends_at, winner_clip_id from slots where season_id = $1 order by position", id);
+        await using var slots = tx.Command($"{SlotsQuery} where sl.season_id = $1 order by sl.position", id);
         return (await AttachSlotsAsync(seasons, slots, ct))[0];
     }
 
@@ -33,7 +39,7 @@ public static class SeasonReader
         await using var tx = await catalog.BeginAsync(ct);
         await using var command = tx.Command($"select {SeasonColumns} from seasons order by number desc");
         var seasons = await ReadSeasonsAsync(command, ct);
-        await using var slots = tx.Command("select season_id, position, status, voting_ends_at, winner_clip_id from slots order by season_id, position");
+        await using var slots = tx.Command($"{SlotsQuery} order by sl.season_id, sl.position");
         return await AttachSlotsAsync(seasons, slots, ct);
     }
 
@@ -63,7 +69,9 @@ public static class SeasonReader
                     slots[seasonId] = list = [];
                 }
 
-                list.Add(new SlotResponse(reader.GetInt32(1), reader.GetString(2), reader.GetNullableDateTime(3), reader.GetNullableGuid(4)));
+                var winner = reader.IsDBNull(5) ? null : new SlotWinner(reader.GetGuid(4), reader.GetString(5), reader.GetGuid(6),
+                    reader.GetString(7), reader.GetNullableString(8), reader.GetNullableInt64(9), reader.GetNullableInt64(10));
+                list.Add(new SlotResponse(reader.GetInt32(1), reader.GetString(2), reader.GetNullableDateTime(3), reader.GetNullableGuid(4), winner));
             }
         }
 

@@ -25,7 +25,8 @@ public static class SlotAdminApi
     }
 
     private static async Task<Results<Ok<SeasonResponse>, ProblemHttpResult>> AssignWinner(
-        Guid id, int position, AssignWinnerRequest request, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct)
+        Guid id, int position, AssignWinnerRequest request, ClaimsPrincipal user, CatalogDatabase catalog, SlotTallies slotTallies,
+        CancellationToken ct)
     {
         if (request.ClipId is not { } clipId)
         {
@@ -38,19 +39,35 @@ public static class SlotAdminApi
             return missing;
         }
 
-        await using (var clipCommand = tx.Command("select 1 from clips where id = $1 and season_id = $2", clipId, id))
+        int seasonNumber;
+        await using (var clipCommand = tx.Command(
+            "select se.number from clips c join seasons se on se.id = c.season_id where c.id = $1 and c.season_id = $2", clipId, id))
         {
-            if (await clipCommand.ExecuteScalarAsync(ct) is null)
+            if (await clipCommand.ExecuteScalarAsync(ct) is not int number)
             {
                 return Problems.ClipNotFound(clipId);
             }
+
+            seasonNumber = number;
+        }
+
+        // The winner's counts as they stand now become the slot's final counts.
+        Dictionary<Guid, (long Votes, long WeightedScore)> tallies;
+        try
+        {
+            tallies = await slotTallies.ReadAsync(seasonNumber, id, position, ct);
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            return Problems.Unavailable("The season's vote shard does not answer, so the winner's counts are unknown; try again.");
         }
 
         var wrongClip = false;
         var locked = await SlotTransitions.LockAsync(tx, id, position, expectedEndsAt: null, candidates =>
         {
-            wrongClip = candidates.All(c => c.ClipId != clipId);
-            return clipId;
+            var counted = SlotTallies.Apply(candidates, tallies);
+            wrongClip = counted.All(c => c.ClipId != clipId);
+            return counted.FirstOrDefault(c => c.ClipId == clipId) ?? new Candidate(clipId, DateTime.UnixEpoch, 0, 0);
         }, ct);
         if (locked is null)
         {
@@ -188,7 +205,8 @@ public static class SlotAdminApi
             ct, id, position);
         await tx.ExecuteAsync("update clips set status = 'active' where id = $1", ct, winner);
         await tx.ExecuteAsync("""
-            update slots set status = 'voting', winner_clip_id = null, voting_ends_at = now() + make_interval(secs => $3)
+            update slots set status = 'voting', winner_clip_id = null, winner_votes = null, winner_weighted_score = null, locked_at = null,
+                voting_ends_at = now() + make_interval(secs => $3)
             where season_id = $1 and position = $2
             """, ct, id, position, (double)duration);
         if (seasonStatus == SeasonStatuses.Finished)

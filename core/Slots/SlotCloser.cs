@@ -11,7 +11,7 @@ public sealed record DueSlot(Guid SeasonId, int SeasonNumber, int Position, Date
 /// Closes voting slots (CONTRACT section 6): only after the aggregator's barrier says every accepted vote is in the
 /// tally, then the winner is chosen from the shard's tallies and the losers carry over to the next slot.
 /// </summary>
-public sealed class SlotCloser(CatalogDatabase catalog, ShardDatabases shards, AggregatorClient aggregator,
+public sealed class SlotCloser(CatalogDatabase catalog, SlotTallies slotTallies, AggregatorClient aggregator,
     IOptions<SlotOptions> options, TimeProvider time, ILogger<SlotCloser> logger)
 {
     public TimeSpan Grace => TimeSpan.FromSeconds(options.Value.BarrierGraceSeconds);
@@ -49,11 +49,10 @@ public sealed class SlotCloser(CatalogDatabase catalog, ShardDatabases shards, A
             return false;
         }
 
-        var tallies = await ReadTalliesAsync(slot, ct);
+        var tallies = await slotTallies.ReadAsync(slot.SeasonNumber, slot.SeasonId, slot.Position, ct);
         await using var tx = await catalog.BeginAsync(ct);
         var locked = await SlotTransitions.LockAsync(tx, slot.SeasonId, slot.Position, slot.VotingEndsAt,
-            candidates => WinnerChoice.Choose(candidates.Select(c => tallies.TryGetValue(c.ClipId, out var t)
-                ? c with { Votes = t.Votes, WeightedScore = t.WeightedScore } : c).ToList()).ClipId, ct);
+            candidates => WinnerChoice.Choose(SlotTallies.Apply(candidates, tallies)), ct);
         if (locked is null)
         {
             return false;
@@ -62,21 +61,5 @@ public sealed class SlotCloser(CatalogDatabase catalog, ShardDatabases shards, A
         await tx.CommitAsync(audit: null, ct);
         logger.LogInformation("Closed season {SeasonId} slot {Slot}: winner {Winner}", slot.SeasonId, slot.Position, locked.WinnerClipId);
         return true;
-    }
-
-    private async Task<Dictionary<Guid, (long Votes, long WeightedScore)>> ReadTalliesAsync(DueSlot slot, CancellationToken ct)
-    {
-        await using var command = shards.ForSeason(slot.SeasonNumber).CreateCommand(
-            "select clip_id, votes, weighted_score from tallies where season_id = $1 and slot_position = $2");
-        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = slot.SeasonId });
-        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = slot.Position });
-        var tallies = new Dictionary<Guid, (long, long)>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            tallies[reader.GetGuid(0)] = (reader.GetInt64(1), reader.GetInt64(2));
-        }
-
-        return tallies;
     }
 }

@@ -11,10 +11,11 @@ public static class SlotTransitions
     /// <summary>
     /// Locks a voting slot with the winner chooser's pick, moves the other active clips to the next slot (which opens, or
     /// waits for clips), or finishes the season after its last slot. The row lock plus the status (and, for the timer,
-    /// votingEndsAt) check make a second closer of the same slot a no-op: returns null then.
+    /// votingEndsAt) check make a second closer of the same slot a no-op: returns null then. The chosen candidate's
+    /// counts are kept with the slot as its final counts.
     /// </summary>
     public static async Task<LockedSlot?> LockAsync(CatalogTransaction tx, Guid seasonId, int position, DateTime? expectedEndsAt,
-        Func<IReadOnlyList<Candidate>, Guid> chooseWinner, CancellationToken ct)
+        Func<IReadOnlyList<Candidate>, Candidate> chooseWinner, CancellationToken ct)
     {
         await using var slotCommand = tx.Command("""
             select sl.status, sl.voting_ends_at, se.total_slots, se.slot_duration_seconds
@@ -61,9 +62,12 @@ public static class SlotTransitions
             return new LockedSlot(null);
         }
 
-        var winner = chooseWinner(candidates);
-        await tx.ExecuteAsync("update slots set status = 'locked', winner_clip_id = $3 where season_id = $1 and position = $2",
-            ct, seasonId, position, winner);
+        var chosen = chooseWinner(candidates);
+        var winner = chosen.ClipId;
+        await tx.ExecuteAsync("""
+            update slots set status = 'locked', winner_clip_id = $3, winner_votes = $4, winner_weighted_score = $5, locked_at = now()
+            where season_id = $1 and position = $2
+            """, ct, seasonId, position, winner, chosen.Votes, chosen.WeightedScore);
         await tx.ExecuteAsync("update clips set status = 'locked' where id = $1", ct, winner);
         if (position >= totalSlots)
         {

@@ -28,7 +28,9 @@ public static class TalliesApi
             : Problems.For(ErrorCodes.NotFound, "The season has no voting slot now.");
     }
 
-    public static Results<TallyStream, ProblemHttpResult> Stream(string? seasonId, CatalogStore catalog, TallyBoard board, TallyFeeds feeds)
+    /// <summary>A reconnecting client (its <c>Last-Event-ID</c>) may have missed a slot change, so it gets the slot state first.</summary>
+    public static Results<TallyStream, ProblemHttpResult> Stream(string? seasonId, HttpRequest request, CatalogStore catalog, TallyBoard board,
+        TallyFeeds feeds)
     {
         var (season, problem) = SeasonSelection.Resolve(catalog.Current, seasonId);
         if (problem is not null)
@@ -37,7 +39,10 @@ public static class TalliesApi
         }
 
         // Taken before the initial counts are read so no event published meanwhile is missed.
-        var next = feeds.For(season!.Id).Next;
-        return new TallyStream(next, board.Current(season, catalog.Current!.Snapshot.GeneratedAt));
+        var feed = feeds.For(season!.Id);
+        var next = feed.Next;
+        var view = catalog.Current!;
+        var slot = request.Headers.ContainsKey("Last-Event-ID") ? SlotChanged.Of(view, season.Id) : null;
+        return new TallyStream(next, feed.LastEventId, slot, board.Current(season, view.Snapshot.GeneratedAt));
     }
 }

@@ -44,9 +44,13 @@ public sealed class SeasonFeed : IDisposable
     private readonly ITimer _heartbeat;
     private TaskCompletionSource<FeedEvent> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Event ids count up from the feed's start time in milliseconds, so they also grow across restarts.</summary>
+    private long _lastEventId;
+
     public SeasonFeed(Guid seasonId, TimeProvider time, TimeSpan heartbeat)
     {
         SeasonId = seasonId;
+        _lastEventId = time.GetUtcNow().ToUnixTimeMilliseconds();
         _heartbeat = time.CreateTimer(static feed => ((SeasonFeed)feed!).Publish(KeepAlive), this, heartbeat, heartbeat);
     }
 
@@ -57,12 +61,15 @@ public sealed class SeasonFeed : IDisposable
     /// <summary>What was last sent, so the pump only publishes changes.</summary>
     public string? LastCounts { get; set; }
 
-    public int? LastSlot { get; set; }
+    public SlotChanged? LastSlot { get; set; }
+
+    /// <summary>The id of the newest event; a subscriber's first frames, the current state, carry it too.</summary>
+    public long LastEventId => Interlocked.Read(ref _lastEventId);
 
     /// <summary>An SSE event as sent; its data is compact JSON, which has no line breaks, so one data line holds it.</summary>
-    public static byte[] Frame(string type, string data) => Encoding.UTF8.GetBytes($"event: {type}\ndata: {data}\n\n");
+    public static byte[] Frame(long id, string type, string data) => Encoding.UTF8.GetBytes($"id: {id}\nevent: {type}\ndata: {data}\n\n");
 
-    public void Publish(string type, string data) => Publish(Frame(type, data));
+    public void Publish(string type, string data) => Publish(Frame(Interlocked.Increment(ref _lastEventId), type, data));
 
     /// <summary>Safe from the pump and the heartbeat timer at once: whoever swaps a link out completes it.</summary>
     private void Publish(ReadOnlyMemory<byte> frame)
@@ -97,19 +104,18 @@ public sealed class TallyFeedPump(TallyFeeds feeds, TallyBoard board, CatalogSto
 
     private void Pump(SeasonFeed feed, CatalogView view)
     {
-        var season = view.Season(feed.SeasonId);
-        var slot = season?.CurrentSlot;
-        if (slot?.Position != feed.LastSlot)
+        var slot = SlotChanged.Of(view, feed.SeasonId);
+        if (slot != feed.LastSlot)
         {
-            if (feed.LastCounts is not null || feed.LastSlot is not null)
+            if (feed.LastSlot is not null)
             {
-                feed.Publish(SeasonFeed.SlotEvent, JsonSerializer.Serialize(
-                    new SlotChanged(feed.SeasonId, slot?.Position, slot?.Status, slot?.VotingEndsAt), EdgeJson.Default.SlotChanged));
+                feed.Publish(SeasonFeed.SlotEvent, JsonSerializer.Serialize(slot, EdgeJson.Default.SlotChanged));
             }
 
-            feed.LastSlot = slot?.Position;
+            feed.LastSlot = slot;
         }
 
+        var season = view.Season(feed.SeasonId);
         if (season is null || board.Current(season, view.Snapshot.GeneratedAt) is not { } tallies)
         {
             return;

@@ -8,7 +8,8 @@ namespace AiMoviez.Edge.Tallies;
 /// One subscriber's <c>text/event-stream</c>, written by hand because SseFormatter cannot send the comment lines the
 /// keep-alive needs. Frames arrive encoded from <see cref="SeasonFeed"/>, so a subscriber only copies bytes.
 /// </summary>
-public sealed class TallyStream(Task<FeedEvent> next, TalliesResponse? initial) : IResult
+/// <param name="initial">The current state, sent first: a reconnecting client's slot event, then the counts.</param>
+public sealed class TallyStream(Task<FeedEvent> next, long initialId, SlotChanged? initialSlot, TalliesResponse? initial) : IResult
 {
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -26,9 +27,15 @@ public sealed class TallyStream(Task<FeedEvent> next, TalliesResponse? initial) 
         {
             // Headers go out now, so a season without counts yet still shows an open stream.
             await response.StartAsync(cancellationToken);
+            if (initialSlot is not null)
+            {
+                await body.WriteAsync(SeasonFeed.Frame(initialId, SeasonFeed.SlotEvent, JsonSerializer.Serialize(initialSlot, EdgeJson.Default.SlotChanged)),
+                    cancellationToken);
+            }
+
             if (initial is not null)
             {
-                await body.WriteAsync(SeasonFeed.Frame(SeasonFeed.TallyEvent, JsonSerializer.Serialize(initial, EdgeJson.Default.TalliesResponse)),
+                await body.WriteAsync(SeasonFeed.Frame(initialId, SeasonFeed.TallyEvent, JsonSerializer.Serialize(initial, EdgeJson.Default.TalliesResponse)),
                     cancellationToken);
             }
 

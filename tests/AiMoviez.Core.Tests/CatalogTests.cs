@@ -39,6 +39,40 @@ public sealed class CatalogTests(CoreFixture fixture)
     }
 
     [Fact]
+    public async Task Snapshot_carries_each_seasons_last_winner_and_a_finished_season_for_a_day()
+    {
+        var season = await fixture.CreateSeasonAsync(totalSlots: 2, slotDurationSeconds: 600);
+        var first = await fixture.CreateClipAsync(season.Id());
+        var second = await fixture.CreateClipAsync(season.Id());
+        await fixture.ApproveAsync(first.Id());
+        await fixture.ApproveAsync(second.Id());
+        await fixture.ActivateAsync(season.Id());
+        Assert.Null((await SnapshotAsync()).Seasons.Single(s => s.Id == season.Id()).LastLockedSlot);
+
+        await AssignAsync(season.Id(), 1, first.Id());
+        var active = (await SnapshotAsync()).Seasons.Single(s => s.Id == season.Id());
+        Assert.Equal(1, active.LastLockedSlot!.Position);
+        Assert.Equal(first.Id(), active.LastLockedSlot.WinnerClipId);
+        Assert.Equal(2, active.CurrentSlot!.Position);
+
+        await AssignAsync(season.Id(), 2, second.Id());
+        var snapshot = await SnapshotAsync();
+        Assert.DoesNotContain(snapshot.Seasons, s => s.Id == season.Id());
+        var finished = snapshot.FinishedSeasons.Single(s => s.Id == season.Id());
+        Assert.Equal(2, finished.LastLockedSlot.Position);
+        Assert.Equal(second.Id(), finished.LastLockedSlot.WinnerClipId);
+    }
+
+    private async Task<CatalogSnapshot> SnapshotAsync() =>
+        (await fixture.Anonymous.GetFromJsonAsync(CatalogRoutes.Snapshot, ContractsJson.Default.CatalogSnapshot))!;
+
+    private async Task AssignAsync(Guid seasonId, int position, Guid clipId)
+    {
+        using var response = await fixture.Admin.PostAsJsonAsync($"/v1/admin/seasons/{seasonId}/slots/{position}/assign-winner", new { clipId });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Snapshot_lists_pending_and_rejected_clips_as_not_votable_and_a_new_pending_clip_bumps_the_version()
     {
         var season = await fixture.CreateSeasonAsync();

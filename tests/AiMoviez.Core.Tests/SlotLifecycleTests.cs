@@ -45,6 +45,18 @@ public sealed class SlotLifecycleTests(CoreFixture fixture)
         var finished = await Eventually.UntilAsync(() => fixture.GetSeasonAsync(season.Id()),
             s => s["status"]!.GetValue<string>() == "finished", Patience, "the season to finish");
         Assert.Equal([b, c, a], finished["slots"]!.AsArray().Select(s => s!["winnerClipId"]!.GetValue<Guid>()));
+        // The story page: each winner with its title, media and final counts (A's 5 votes were slot 1's, not slot 3's).
+        var storyWinners = finished["slots"]!.AsArray().Select(s => s!["winner"]!).ToList();
+        Assert.Equal([b, c, a], storyWinners.Select(w => w["clipId"]!.GetValue<Guid>()));
+        Assert.Equal([2L, 1L, 0L], storyWinners.Select(w => w["votes"]!.GetValue<long>()));
+        Assert.Equal([12L, 1L, 0L], storyWinners.Select(w => w["weightedScore"]!.GetValue<long>()));
+        Assert.All(storyWinners, w =>
+        {
+            Assert.Equal("A clip", w["title"]!.GetValue<string>());
+            Assert.Equal("https://cdn.example.com/v.mp4", w["videoUrl"]!.GetValue<string>());
+            Assert.Equal("/thumbs/t.jpg", w["thumbnailUrl"]!.GetValue<string>());
+            Assert.NotEqual(Guid.Empty, w["creatorId"]!.GetValue<Guid>());
+        });
         Assert.All(finished["slots"]!.AsArray(), s => Assert.Equal("locked", s!["status"]!.GetValue<string>()));
         foreach (var (clip, position) in new[] { (b, 1), (c, 2), (a, 3) })
         {
@@ -119,10 +131,14 @@ public sealed class SlotLifecycleTests(CoreFixture fixture)
         using var notVoting = await fixture.Admin.PostAsJsonAsync($"/v1/admin/seasons/{season.Id()}/slots/2/assign-winner", new { clipId = b });
         await notVoting.AssertProblemAsync(HttpStatusCode.Conflict, "CONFLICT");
 
+        await WriteTallyAsync(fixture.ShardOf(season["number"]!.GetValue<int>()), season.Id(), 1, b, votes: 3, weighted: 7);
         using var response = await fixture.Admin.PostAsJsonAsync(url, new { clipId = b });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var locked = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal(b, locked["slots"]![0]!["winnerClipId"]!.GetValue<Guid>());
+        Assert.Equal(3, locked["slots"]![0]!["winner"]!["votes"]!.GetValue<long>());
+        Assert.Equal(7, locked["slots"]![0]!["winner"]!["weightedScore"]!.GetValue<long>());
+        Assert.Null(locked["slots"]![1]!["winner"]);
         Assert.Equal("voting", locked["slots"]![1]!["status"]!.GetValue<string>());
         Assert.Equal(2, (await fixture.Anonymous.GetFromJsonAsync<JsonObject>($"/v1/clips/{a}"))!["slotPosition"]!.GetValue<int>());
     }
@@ -171,6 +187,7 @@ public sealed class SlotLifecycleTests(CoreFixture fixture)
         var reopened = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal("voting", reopened["slots"]![0]!["status"]!.GetValue<string>());
         Assert.Null(reopened["slots"]![0]!["winnerClipId"]);
+        Assert.Null(reopened["slots"]![0]!["winner"]);
         Assert.InRange(reopened["slots"]![0]!["votingEndsAt"]!.GetValue<DateTimeOffset>(), DateTimeOffset.UtcNow.AddSeconds(590), DateTimeOffset.UtcNow.AddSeconds(610));
         Assert.Equal("upcoming", reopened["slots"]![1]!["status"]!.GetValue<string>());
         foreach (var clip in new[] { a, b })

@@ -69,14 +69,69 @@ public sealed class TalliesTests(EdgeStack stack, ITestOutputHelper output)
         Assert.Equal(season.Clips[1].Id, first.GetProperty("clipId").GetGuid());
         Assert.Equal(1, first.GetProperty("votes").GetInt64());
 
+        var winner = season.Clips[1].Id;
         await stack.Core.UpdateAsync(s => s with
         {
             Seasons = [.. s.Seasons.Select(x => x.Id == season.Id
-                ? x with { CurrentSlot = x.CurrentSlot! with { Position = 4 } }
+                ? x with { CurrentSlot = x.CurrentSlot! with { Position = 4 }, LastLockedSlot = new() { Position = 3, WinnerClipId = winner } }
                 : x)],
         });
         var slot = await NextEventAsync(reader, e => e.Type == "slot");
+        Assert.Equal(season.Id, slot.Data.GetProperty("seasonId").GetGuid());
+        Assert.Equal(3, slot.Data.GetProperty("closedPosition").GetInt32());
+        Assert.Equal(winner, slot.Data.GetProperty("winnerClipId").GetGuid());
         Assert.Equal(4, slot.Data.GetProperty("slotPosition").GetInt32());
+        Assert.Equal("active", slot.Data.GetProperty("seasonStatus").GetString());
+        Assert.True(slot.Data.TryGetProperty("votingEndsAt", out _));
+
+        // The season's last slot locks: it leaves the active seasons and is announced finished, with no slot open.
+        await stack.Core.UpdateAsync(s => s with
+        {
+            Seasons = [.. s.Seasons.Where(x => x.Id != season.Id)],
+            FinishedSeasons = [new FinishedSeasonSnapshot { Id = season.Id, LastLockedSlot = new() { Position = 4, WinnerClipId = season.Clips[0].Id } }],
+        });
+        var last = await NextEventAsync(reader, e => e.Type == "slot");
+        Assert.Equal(4, last.Data.GetProperty("closedPosition").GetInt32());
+        Assert.Equal(season.Clips[0].Id, last.Data.GetProperty("winnerClipId").GetGuid());
+        Assert.Equal(JsonValueKind.Null, last.Data.GetProperty("slotPosition").ValueKind);
+        Assert.Equal("finished", last.Data.GetProperty("seasonStatus").GetString());
+        await stack.Core.UpdateAsync(s => s with { FinishedSeasons = [] });
+    }
+
+    [Fact]
+    public async Task Every_stream_event_has_a_growing_id_and_a_reconnect_with_Last_Event_ID_gets_the_slot_and_counts_at_once()
+    {
+        var season = EdgeStack.NewSeason(22, SlotStatuses.Voting, TimeSpan.FromHours(1), 2, activatedHoursAgo: 32);
+        var winner = season.Clips[0].Id;
+        season = season with { LastLockedSlot = new() { Position = 2, WinnerClipId = winner } };
+        await stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons, season] });
+        await Eventually.UntilAsync(async () => (await stack.Direct.GetAsync($"{stack.BaseUrl}/v1/tallies?seasonId={season.Id}")).IsSuccessStatusCode,
+            TimeSpan.FromSeconds(5), "the season at the edge");
+
+        using var stream = await stack.Direct.GetAsync($"{stack.BaseUrl}/v1/tallies/stream?seasonId={season.Id}", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        var first = await NextEventAsync(reader, _ => true);
+        Assert.Equal("tally", first.Type);
+        await stack.Bus.PublishAsync(Subjects.Tally(season.Id), new SlotTally
+        {
+            SeasonId = season.Id, SlotPosition = 3, AsOf = DateTimeOffset.UtcNow, Clips = [new(season.Clips[1].Id, 1, 1, 0)],
+        });
+        var counted = await NextEventAsync(reader, e => e.Type == "tally" && e.Data.GetProperty("clips")[0].GetProperty("votes").GetInt64() == 1);
+        Assert.True(long.Parse(counted.Id!, CultureInfo.InvariantCulture) > long.Parse(first.Id!, CultureInfo.InvariantCulture));
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{stack.BaseUrl}/v1/tallies/stream?seasonId={season.Id}");
+        request.Headers.Add("Last-Event-ID", counted.Id);
+        using var again = await stack.Direct.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reconnected = new StreamReader(await again.Content.ReadAsStreamAsync());
+        var slot = await NextEventAsync(reconnected, _ => true);
+        Assert.Equal("slot", slot.Type);
+        Assert.NotNull(slot.Id);
+        Assert.Equal(2, slot.Data.GetProperty("closedPosition").GetInt32());
+        Assert.Equal(winner, slot.Data.GetProperty("winnerClipId").GetGuid());
+        Assert.Equal(3, slot.Data.GetProperty("slotPosition").GetInt32());
+        var tally = await NextEventAsync(reconnected, _ => true);
+        Assert.Equal("tally", tally.Type);
+        Assert.Equal(1, tally.Data.GetProperty("clips")[0].GetProperty("votes").GetInt64());
     }
 
     [Fact]
@@ -149,14 +204,19 @@ public sealed class TalliesTests(EdgeStack stack, ITestOutputHelper output)
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 
     /// <summary>The next event the test is waiting for; earlier ones (e.g. a repeat of the current counts) are skipped.</summary>
-    private static async Task<(string Type, JsonElement Data)> NextEventAsync(StreamReader reader, Func<(string Type, JsonElement Data), bool> wanted)
+    private static async Task<StreamEvent> NextEventAsync(StreamReader reader, Func<StreamEvent, bool> wanted)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        string? id = null;
         string? type = null;
         string? data = null;
         while (await reader.ReadLineAsync(timeout.Token) is { } line)
         {
-            if (line.StartsWith("event:", StringComparison.Ordinal))
+            if (line.StartsWith("id:", StringComparison.Ordinal))
+            {
+                id = line["id:".Length..].Trim();
+            }
+            else if (line.StartsWith("event:", StringComparison.Ordinal))
             {
                 type = line["event:".Length..].Trim();
             }
@@ -166,16 +226,18 @@ public sealed class TalliesTests(EdgeStack stack, ITestOutputHelper output)
             }
             else if (line.Length == 0 && data is not null)
             {
-                var received = (type ?? "message", JsonDocument.Parse(data).RootElement);
+                var received = new StreamEvent(id, type ?? "message", JsonDocument.Parse(data).RootElement);
                 if (wanted(received))
                 {
                     return received;
                 }
 
-                (type, data) = (null, null);
+                (id, type, data) = (null, null, null);
             }
         }
 
         throw new EndOfStreamException("The event stream ended.");
     }
 }
+
+public sealed record StreamEvent(string? Id, string Type, JsonElement Data);

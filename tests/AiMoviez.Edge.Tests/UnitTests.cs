@@ -181,6 +181,6 @@ public sealed class SeasonFeedTests
     }
 
     [Fact]
-    public void An_event_is_one_event_line_and_one_data_line() =>
-        Assert.Equal("event: tally\ndata: {\"a\":1}\n\n", Encoding.UTF8.GetString(SeasonFeed.Frame("tally", "{\"a\":1}")));
+    public void An_event_is_one_id_line_one_event_line_and_one_data_line() =>
+        Assert.Equal("id: 7\nevent: tally\ndata: {\"a\":1}\n\n", Encoding.UTF8.GetString(SeasonFeed.Frame(7, "tally", "{\"a\":1}")));
 }
