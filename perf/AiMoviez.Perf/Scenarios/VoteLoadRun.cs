@@ -61,6 +61,11 @@ public sealed class VoteLoadRun(ScenarioContext context)
             throw new InvalidOperationException($"Slot {season.SlotPosition} of {season.SeasonLabel} closes at {endsAt:u}, before this load would end.");
         }
 
+        var own = context.RunSeason.CreatedSeasonId == season.SeasonId;
+        settings = new Dictionary<string, string>(settings)
+        {
+            ["season"] = $"{season.SeasonLabel} #{season.SeasonNumber} ({(own ? "the run's own, deleted at its end" : "given by --season-id")})",
+        };
         await using var shard = new ShardReader(season.ShardConnectionString);
         var verifier = new VoteVerifier(context.Api, context.Stack.Edges, season, shard, context.Options);
         Console.WriteLine($"[{name}] season {season.SeasonLabel} (#{season.SeasonNumber}, {season.ShardName}) slot {season.SlotPosition}, {season.Clips.Count} clips; settling tallies...");
