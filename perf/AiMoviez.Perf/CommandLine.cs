@@ -14,14 +14,17 @@ public static class CommandLine
           --duration S        seconds of load
           --votes N           votes to send (burst; default 1,000,000)
           --voters N          distinct simulated voters
-          --clips N           use only the first N votable clips (sorted by id; the first is the hot one)
+          --clips N           clips of the run's own season (default 12); with --season-id, use only the first N
+                              votable clips (sorted by id; the first is the hot one)
           --regions a,b       edges to spread load over (default: every region in the topology)
           --hot-share F       share of votes the hot clip takes (default 0.3)
           --concurrency N     requests in flight (open model: ceiling; closed model: workers)
-          --season-id ID      season to vote in (default: the most recently activated active season)
+          --season-id ID      vote in this active season (default: the run creates, activates and at its end deletes
+                              its own season, with one slot of 24 h)
           --topology PATH     topology file (default: <repo>/regions/regions.json)
           --out DIR           results root (default: <repo>/perf/results); a <timestamp>/ folder is made in it
-          --admin-token JWT   admin token for the pipeline view (default: `./aimoviez token --admin` if present)
+          --admin-token JWT   admin token for the run's own season and the pipeline view (default: `./aimoviez token --admin`)
+          --creator-token JWT user token the run's own clips are created with (default: `./aimoviez token --user bench-creator`)
           --receipt-sample N  receipts polled after a run (default 50,000; the shard check covers every vote)
           --drain-timeout S   longest wait for tallies to become exact (default 120)
         """;
@@ -64,6 +67,7 @@ public static class CommandLine
                 "--topology" => options with { TopologyPath = Path.GetFullPath(value) },
                 "--out" => options with { OutDirectory = Path.GetFullPath(value) },
                 "--admin-token" => options with { AdminToken = value },
+                "--creator-token" => options with { CreatorToken = value },
                 "--receipt-sample" => options with { ReceiptSample = Positive(name, ParseInt(name, value)) },
                 "--drain-timeout" => options with { DrainTimeoutSeconds = Positive(name, ParseDouble(name, value)) },
                 _ => throw new UsageException($"Unknown option '{name}'."),

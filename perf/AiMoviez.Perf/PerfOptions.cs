@@ -20,6 +20,7 @@ public sealed record PerfOptions
     public required string RepoRoot { get; init; }
     public required string OutDirectory { get; init; }
     public string? AdminToken { get; init; }
+    public string? CreatorToken { get; init; }
     public int ReceiptSample { get; init; } = 50_000;
     public double DrainTimeoutSeconds { get; init; } = 120;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AiMoviez.Contracts;
 using AiMoviez.Perf.Report;
 using AiMoviez.Perf.Scenarios;
 using AiMoviez.Perf.Stack;
@@ -43,7 +44,11 @@ public static class PerfProgram
         var startedAt = DateTimeOffset.UtcNow;
         var machine = MachineInfo.Current();
         var runTag = Guid.NewGuid().ToString("N")[..8];
-        var adminToken = await AdminToken.ResolveAsync(options, cancellation.Token);
+        var adminToken = await StackTokens.AdminAsync(options, cancellation.Token);
+        var creatorToken = options.SeasonId is null ? await StackTokens.CreatorAsync(options, cancellation.Token) : null;
+        using var seasonHttp = LoopbackHttp.Create(8, TimeSpan.FromSeconds(30));
+        var runSeason = new RunSeason(seasonHttp, StackAddresses.FromTopology(TopologyFile.Load(options.TopologyPath), options.Regions),
+            options, runTag, adminToken, creatorToken);
         var results = new List<ScenarioResult>();
         foreach (var (name, scenarioOptions, run) in Steps(options))
         {
@@ -56,7 +61,7 @@ public static class PerfProgram
             Console.WriteLine($"=== {name}");
             try
             {
-                using var context = new ScenarioContext(scenarioOptions, runTag, adminToken);
+                using var context = new ScenarioContext(scenarioOptions, runTag, adminToken, runSeason);
                 results.Add(await run(context, cancellation.Token));
             }
             catch (Exception exception)
@@ -74,11 +79,18 @@ public static class PerfProgram
             }
         }
 
+        // The run's own season goes whether the run passed or not: left active it would become the stack's default
+        // season for every user. A failed run's votes stay in the shard under the season id printed here.
+        if (await runSeason.DeleteCreatedAsync(CancellationToken.None) is { } deleted)
+        {
+            Console.WriteLine($"[season] {deleted}");
+        }
+
         var report = new RunReport
         {
             RunId = runTag,
             StartedAt = startedAt,
-            Command = "AiMoviez.Perf " + string.Join(' ', args.Select((arg, i) => i > 0 && args[i - 1] == "--admin-token" ? "<redacted>" : arg)),
+            Command = "AiMoviez.Perf " + string.Join(' ', args.Select((arg, i) => i > 0 && args[i - 1] is "--admin-token" or "--creator-token" ? "<redacted>" : arg)),
             Machine = machine,
             Scenarios = results,
             Ratios = RatioCalculator.From(results),

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AiMoviez.Perf.Load;
 using AiMoviez.Perf.Report;
+using AiMoviez.Perf.Stack;
 using AiMoviez.Perf.Verification;
 using AiMoviez.Testing;
 
@@ -24,6 +25,15 @@ public sealed class ReportWriterTests
         Assert.Equal(3, scenario.GetProperty("timeline").GetArrayLength());
         Assert.Equal(1, scenario.GetProperty("verification").GetProperty("missingInShard").GetInt64());
         Assert.False(json.RootElement.GetProperty("passed").GetBoolean());
+        var cpu = scenario.GetProperty("cpuPerVote");
+        Assert.Equal(2_400, cpu.GetProperty("acceptedVotes").GetInt64());
+        Assert.Equal("edge-us-east", cpu.GetProperty("processes")[0].GetProperty("name").GetString());
+        Assert.Equal(250, cpu.GetProperty("processes")[0].GetProperty("microsecondsPerVote").GetDouble());
+        Assert.Equal(300, cpu.GetProperty("stackMicrosecondsPerVote").GetDouble());
+        Assert.Equal(125, cpu.GetProperty("loadToolMicrosecondsPerVote").GetDouble());
+        Assert.Equal(250, cpu.GetProperty("groupMicrosecondsPerVote").GetProperty("edges").GetDouble());
+        Assert.Equal(50, cpu.GetProperty("healthz").GetProperty("edgesMicrosecondsPerRequest").GetDouble());
+        Assert.Equal(5, cpu.GetProperty("healthz").GetProperty("voteOverHealthz").GetDouble());
 
         var html = await File.ReadAllTextAsync(Path.Combine(written, "index.html"));
         Assert.StartsWith("<!doctype html>", html, StringComparison.Ordinal);
@@ -35,7 +45,42 @@ public sealed class ReportWriterTests
         // Self-contained and inert: text from the run (here the command line) is escaped, and nothing is scripted.
         Assert.Contains("--out &lt;dir&gt;", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("<h3>CPU per accepted vote</h3>", html, StringComparison.Ordinal);
+        Assert.Contains("<td>stack (load tool apart)</td><td></td><td></td><td>300.0</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<td>50.0</td><td>250.0</td><td>5.00</td>", html, StringComparison.Ordinal);
         Assert.EndsWith("</body></html>\n", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_console_report_prints_the_cpu_per_vote_of_each_process_and_the_edges_vote_over_healthz()
+    {
+        var output = new StringWriter();
+        var console = Console.Out;
+        Console.SetOut(output);
+        try
+        {
+            ConsoleReport.Print(Report(), "/tmp/report");
+        }
+        finally
+        {
+            Console.SetOut(console);
+        }
+
+        var text = output.ToString();
+        Assert.Contains("CPU per accepted vote over the load window (3.0 s, 2,400 votes)", text, StringComparison.Ordinal);
+        Assert.Matches(@"edge-us-east\s+250\.0 µs/vote  \(0\.60 s CPU\)", text);
+        Assert.Matches(@"stack \(load tool apart\)\s+300\.0 µs/vote", text);
+        Assert.Contains("by kind: edges 250.0, pg-shards 50.0", text, StringComparison.Ordinal);
+        Assert.Contains("edges per GET /healthz 50.0 µs (3,000 requests at 1000/s over 3.0 s); per vote 250.0 µs: a vote costs the edges 5.00 × a healthz", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>0.6 s of edge CPU and 0.12 s of a shard's over 2,400 votes; then 3,000 healthz taking 0.15 s of the edge.</summary>
+    private static CpuPerVote Cpu()
+    {
+        static CpuSnapshot At(double seconds, long edge, long shard, long perf) => new((long)(seconds * System.Diagnostics.Stopwatch.Frequency),
+            new Dictionary<string, long> { ["edge-us-east"] = edge, ["pg-shard-1"] = shard, [ProcessSampler.LoadToolName] = perf }, null);
+        return CpuPerVote.From(At(0, 0, 0, 0), At(3, 60, 12, 30), 2_400)
+            .WithHealthz(At(10, 1_000, 0, 0), At(13, 1_015, 0, 0), ["edge-us-east"], 3_000, 1_000);
     }
 
     private static RunReport Report()
@@ -80,6 +125,7 @@ public sealed class ReportWriterTests
                 Problems = ["1 votes answered 202 are not in the shard's votes table (lost)."],
                 Notes = [],
             },
+            CpuPerVote = Cpu(),
         };
         return new RunReport
         {

@@ -49,6 +49,11 @@ public static class ConsoleReport
                     $"    {process.Name,-22} pid {process.Pid,7}  cpu avg {process.AverageCpuPercent,6:0.0}% peak {process.PeakCpuPercent,6:0.0}%  rss peak {process.PeakRssMb,8:0.0} MB  pss peak {process.PeakPssMb,8:0.0} MB"));
             }
 
+            if (scenario.CpuPerVote is { } cpu)
+            {
+                PrintCpu(cpu);
+            }
+
             foreach (var note in scenario.Notes)
             {
                 Console.WriteLine("    note: " + note);
@@ -67,6 +72,37 @@ public static class ConsoleReport
 
         Console.WriteLine();
         Console.WriteLine($"{(report.Passed ? "PASSED" : "FAILED")} — report: {Path.Combine(directory, "index.html")} and report.json");
+    }
+
+    private static void PrintCpu(CpuPerVote cpu)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"    CPU per accepted vote over the load window ({cpu.WindowSeconds:0.0} s, {cpu.AcceptedVotes:N0} votes), µs of CPU time per vote:"));
+        foreach (var process in cpu.Processes)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"      {process.Name,-22} {process.MicrosecondsPerVote,9:0.0} µs/vote  ({process.CpuSeconds:0.00} s CPU)"));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {"stack (load tool apart)",-22} {cpu.StackMicrosecondsPerVote,9:0.0} µs/vote"));
+        Console.WriteLine("      by kind: " + string.Join(", ", cpu.GroupMicrosecondsPerVote.OrderByDescending(g => g.Value)
+            .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} {g.Value:0.0}"))));
+        if (cpu.LoadToolMicrosecondsPerVote is { } tool)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {"load tool (perf)",-22} {tool,9:0.0} µs/vote"));
+        }
+
+        if (cpu.MachineMicrosecondsPerVote is { } machine)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {"machine (all processes)",-22} {machine,9:0.0} µs/vote"));
+        }
+
+        if (cpu.Healthz is { } healthz)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"      edges per GET /healthz {healthz.EdgesMicrosecondsPerRequest:0.0} µs ({healthz.Requests:N0} requests at {healthz.RatePerSecond:0}/s over {healthz.Seconds:0.0} s); "
+                + $"per vote {healthz.EdgesMicrosecondsPerVote:0.0} µs: a vote costs the edges {(healthz.VoteOverHealthz is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) : "?")} × a healthz"));
+        }
     }
 
     private static string Format(double value) =>

@@ -79,11 +79,43 @@ public static class HtmlReport
                     scenario.Processes.Select(p => new[] { p.Name, N(p.Pid, "0"), N(p.AverageCpuPercent, "0.0"), N(p.PeakCpuPercent, "0.0"), N(p.PeakRssMb, "0.0"), N(p.PeakPssMb, "0.0") }));
             }
 
+            if (scenario.CpuPerVote is { } cpu)
+            {
+                Cpu(html, cpu);
+            }
+
             List(html, "", scenario.Notes);
         }
 
         html.Append("</body></html>\n");
         return html.ToString();
+    }
+
+    private static void Cpu(StringBuilder html, CpuPerVote cpu)
+    {
+        html.Append("<h3>CPU per accepted vote</h3><p>").Append(E(string.Create(CultureInfo.InvariantCulture,
+            $"Over the load window ({cpu.WindowSeconds:0.0} s, {cpu.AcceptedVotes:N0} accepted votes): each process's CPU time (every thread and child) divided by the votes the stack accepted."))).Append("</p>");
+        var rows = cpu.Processes.Select(p => new[] { p.Name, p.Group, N(p.CpuSeconds, "0.00"), N(p.MicrosecondsPerVote, "0.0") }).ToList();
+        rows.Add(["stack (load tool apart)", "", "", N(cpu.StackMicrosecondsPerVote, "0.0")]);
+        if (cpu.LoadToolMicrosecondsPerVote is { } tool)
+        {
+            rows.Add(["load tool (perf)", "", "", N(tool, "0.0")]);
+        }
+
+        if (cpu.MachineMicrosecondsPerVote is { } machine)
+        {
+            rows.Add(["machine (all processes)", "", "", N(machine, "0.0")]);
+        }
+
+        Table(html, ["process", "kind", "cpu s", "µs per vote"], rows);
+        Table(html, ["kind", "µs per vote"], cpu.GroupMicrosecondsPerVote.OrderByDescending(g => g.Value).Select(g => new[] { g.Key, N(g.Value, "0.0") }));
+        if (cpu.Healthz is { } h)
+        {
+            html.Append("<p>Edges' CPU per GET /healthz, driven after the votes at their rate:</p>");
+            Table(html, ["requests", "rate /s", "seconds", "edges µs per healthz", "edges µs per vote", "vote / healthz"],
+                [[N(h.Requests, "0"), N(h.RatePerSecond, "0"), N(h.Seconds, "0.0"), N(h.EdgesMicrosecondsPerRequest, "0.0"),
+                  N(h.EdgesMicrosecondsPerVote, "0.0"), h.VoteOverHealthz is { } r ? N(r, "0.00") : "—"]]);
+        }
     }
 
     private static void Charts(StringBuilder html, IReadOnlyList<TimelinePoint> timeline)

@@ -17,4 +17,9 @@ public static class MetricNames
     public const string BaselineVotesPerSecond = "baselineVotesPerSecond";
     public const string HealthzPerSecond = "healthzPerSecond";
     public const string CopyRowsPerSecond = "copyRowsPerSecond";
+    public const string StackCpuUsPerVote = "stackCpuUsPerVote";
+    public const string LoadToolCpuUsPerVote = "loadToolCpuUsPerVote";
+    public const string EdgesCpuUsPerVote = "edgesCpuUsPerVote";
+    public const string EdgesCpuUsPerHealthz = "edgesCpuUsPerHealthz";
+    public const string EdgesVoteOverHealthzCpu = "edgesVoteOverHealthzCpu";
 }

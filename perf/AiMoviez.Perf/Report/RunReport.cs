@@ -16,6 +16,8 @@ public sealed record ScenarioResult
     public IReadOnlyList<TimelinePoint> Timeline { get; init; } = [];
     public VerificationResult? Verification { get; init; }
     public IReadOnlyList<ProcessUsage> Processes { get; init; } = [];
+    /// <summary>Vote scenarios: CPU per accepted vote per process over the load window, and the edges' CPU per healthz.</summary>
+    public CpuPerVote? CpuPerVote { get; init; }
     public IReadOnlyList<string> Notes { get; init; } = [];
     /// <summary>Set when the scenario could not run at all (stack down, database unreachable).</summary>
     public string? Error { get; init; }

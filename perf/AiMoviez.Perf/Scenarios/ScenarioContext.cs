@@ -10,10 +10,11 @@ public sealed class ScenarioContext : IDisposable
     public const int DefaultConcurrency = 128;
     private SeasonTarget? _season;
 
-    public ScenarioContext(PerfOptions options, string runTag, string? adminToken)
+    public ScenarioContext(PerfOptions options, string runTag, string? adminToken, RunSeason runSeason)
     {
         Options = options;
         RunTag = runTag;
+        RunSeason = runSeason;
         Stack = StackAddresses.FromTopology(TopologyFile.Load(options.TopologyPath), options.Regions);
         Http = LoopbackHttp.Create(Math.Max(options.ConcurrencyOr(DefaultConcurrency), 8), TimeSpan.FromSeconds(10));
         Api = new PublicApiClient(Http);
@@ -33,10 +34,14 @@ public sealed class ScenarioContext : IDisposable
 
     public PipelineProbe Pipeline { get; }
 
+    /// <summary>The season of the whole run (its own, or the one given), shared by its scenarios.</summary>
+    public RunSeason RunSeason { get; }
+
     public int Concurrency => Options.ConcurrencyOr(DefaultConcurrency);
 
+    /// <summary>The season's state when the scenario first asks: its voting slot may have moved on since an earlier scenario.</summary>
     public async Task<SeasonTarget> SeasonAsync(CancellationToken cancellationToken) =>
-        _season ??= await new SeasonDiscovery(Http, Stack).DiscoverAsync(Options.SeasonId, Options.Clips, cancellationToken);
+        _season ??= await new SeasonDiscovery(Http, Stack).DiscoverAsync(await RunSeason.IdAsync(cancellationToken), Options.Clips, cancellationToken);
 
     public Voter VoterAt(int index) => new(index, RunTag);
 

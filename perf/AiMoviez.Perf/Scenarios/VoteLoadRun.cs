@@ -48,6 +48,9 @@ public sealed class VoteLoadSession(ScenarioContext context, SeasonTarget season
 /// </summary>
 public sealed class VoteLoadRun(ScenarioContext context)
 {
+    /// <summary>The longest healthz phase after a vote load; at the vote rate, enough requests for a CPU tick to be noise.</summary>
+    public const double HealthzSeconds = 10;
+
     public async Task<ScenarioResult> RunAsync(
         string name, long maxVotes, int voters, TimeSpan expectedDuration,
         IReadOnlyDictionary<string, string> settings,
@@ -61,6 +64,11 @@ public sealed class VoteLoadRun(ScenarioContext context)
             throw new InvalidOperationException($"Slot {season.SlotPosition} of {season.SeasonLabel} closes at {endsAt:u}, before this load would end.");
         }
 
+        var own = context.RunSeason.CreatedSeasonId == season.SeasonId;
+        settings = new Dictionary<string, string>(settings)
+        {
+            ["season"] = $"{season.SeasonLabel} #{season.SeasonNumber} ({(own ? "the run's own, deleted at its end" : "given by --season-id")})",
+        };
         await using var shard = new ShardReader(season.ShardConnectionString);
         var verifier = new VoteVerifier(context.Api, context.Stack.Edges, season, shard, context.Options);
         Console.WriteLine($"[{name}] season {season.SeasonLabel} (#{season.SeasonNumber}, {season.ShardName}) slot {season.SlotPosition}, {season.Clips.Count} clips; settling tallies...");
@@ -70,7 +78,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
         var recorder = new LoadRecorder(VoteLoadSession.VoteOperation);
         var ledger = new VoteLedger();
         var session = new VoteLoadSession(context, season, plan, recorder, ledger);
-        var sampler = ProcessSampler.ForStack(context.Options.RepoRoot);
+        var sampler = ProcessSampler.ForStack(context.Stack.Topology, context.Options.RepoRoot);
 
         using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watchLimit = expectedDuration + TimeSpan.FromMinutes(2);
@@ -81,7 +89,9 @@ public sealed class VoteLoadRun(ScenarioContext context)
             new TallyWatcher(context.Api, context.Stack.Edges, season.SeasonId, baseline.Shard.TotalVotes, ledger, recorder).RunAsync(watchLimit, background.Token),
             ProgressDisplay.RunAsync(name, () => Status(recorder, ledger), watchLimit, background.Token),
         };
+        var cpuAtStart = sampler.CpuNow();
         var driven = await driveAsync(session, cancellationToken);
+        var cpuAtEnd = sampler.CpuNow();
         recorder.Stop();
         var pipelineAtLoadEnd = await context.Pipeline.ReadAsync(cancellationToken);
         await background.CancelAsync();
@@ -89,18 +99,62 @@ public sealed class VoteLoadRun(ScenarioContext context)
 
         Console.WriteLine($"[{name}] load done: {driven.Issued} sent in {driven.Elapsed.TotalSeconds:0.0} s; verifying and waiting for the drain...");
         var verification = await verifier.VerifyAsync(baseline, ledger, cancellationToken);
-        var result = Result(name, startedAt, settings, driven, recorder, plan, verification, sampler);
-        if (pipelineAtLoadEnd is null)
+        var cpu = CpuPerVote.From(cpuAtStart, cpuAtEnd, ledger.AcceptedCount);
+        // After the drain and the receipts, so the edges do nothing else meanwhile; at the rate the votes came in.
+        var votesPerSecond = ledger.AcceptedCount / Math.Max(0.001, driven.Elapsed.TotalSeconds);
+        if (ledger.AcceptedCount > 0 && !cancellationToken.IsCancellationRequested)
         {
-            return result;
+            cpu = await MeasureHealthzAsync(name, cpu, sampler, votesPerSecond, Math.Min(HealthzSeconds, driven.Elapsed.TotalSeconds), cancellationToken);
         }
 
+        var result = Result(name, startedAt, settings, driven, recorder, plan, verification, sampler) with { CpuPerVote = cpu };
         var metrics = new Dictionary<string, double>(result.Metrics)
         {
-            ["streamDepthAtLoadEnd"] = pipelineAtLoadEnd.Regions.Sum(r => (double)r.StreamDepth),
-            ["consumerLagAtLoadEnd"] = pipelineAtLoadEnd.Regions.Sum(r => (double)r.ConsumerLag),
+            [MetricNames.StackCpuUsPerVote] = cpu.StackMicrosecondsPerVote,
+            [MetricNames.EdgesCpuUsPerVote] = cpu.GroupMicrosecondsPerVote.GetValueOrDefault("edges"),
         };
+        if (cpu.LoadToolMicrosecondsPerVote is { } tool)
+        {
+            metrics[MetricNames.LoadToolCpuUsPerVote] = tool;
+        }
+
+        if (cpu.Healthz is { } healthz)
+        {
+            metrics[MetricNames.EdgesCpuUsPerHealthz] = healthz.EdgesMicrosecondsPerRequest;
+            if (healthz.VoteOverHealthz is { } ratio)
+            {
+                metrics[MetricNames.EdgesVoteOverHealthzCpu] = ratio;
+            }
+        }
+
+        if (pipelineAtLoadEnd is not null)
+        {
+            metrics["streamDepthAtLoadEnd"] = pipelineAtLoadEnd.Regions.Sum(r => (double)r.StreamDepth);
+            metrics["consumerLagAtLoadEnd"] = pipelineAtLoadEnd.Regions.Sum(r => (double)r.ConsumerLag);
+        }
+
         return result with { Metrics = metrics };
+    }
+
+    /// <summary>
+    /// GET /healthz spread over the loaded edges as the votes were, open model at the vote rate, for up to
+    /// <see cref="HealthzSeconds"/>: the edges' CPU per request of an HTTP exchange that does nothing else.
+    /// </summary>
+    private async Task<CpuPerVote> MeasureHealthzAsync(string name, CpuPerVote cpu, ProcessSampler sampler, double ratePerSecond, double seconds,
+        CancellationToken cancellationToken)
+    {
+        var edges = context.Stack.Edges;
+        var open = new OpenLoopSettings { RatePerSecond = ratePerSecond, Duration = TimeSpan.FromSeconds(seconds), MaxInFlight = context.Concurrency };
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{name}] edges' CPU per GET /healthz: {ratePerSecond:0}/s for {seconds:0.#} s..."));
+        long next = -1;
+        var start = sampler.CpuNow();
+        var driven = await OpenLoopDriver.RunAsync(open, async (_, token) =>
+        {
+            await context.Api.HealthzAsync(edges[(int)(Interlocked.Increment(ref next) % edges.Count)], token);
+            return true;
+        }, _ => { }, cancellationToken);
+        var end = sampler.CpuNow();
+        return cpu.WithHealthz(start, end, [.. edges.Select(e => ProcessSampler.EdgeName(e.Region))], driven.Issued - driven.Abandoned, ratePerSecond);
     }
 
     private static ScenarioResult Result(string name, DateTimeOffset startedAt, IReadOnlyDictionary<string, string> settings, DriverResult driven,

@@ -7,7 +7,7 @@ namespace AiMoviez.Perf.Stack;
 
 public sealed record VoteAcceptedBody(Guid VoteId, Guid ClipId, string Region, string Status, int Weight);
 
-public sealed record ProblemBody(int Status, string? Code, string? Title);
+public sealed record ProblemBody(int Status, string? Code, string? Title, string? Detail = null);
 
 public sealed record ReceiptBody(Guid VoteId, string Status, string? Reason);
 
@@ -25,6 +25,14 @@ public sealed record SlotBody(int Position, string Status, DateTimeOffset? Votin
 
 public sealed record VoteRequestBody(Guid ClipId, string VoteType);
 
+public sealed record CreateSeasonRequestBody(string Label, string Genre, int TotalSlots, int SlotDurationSeconds);
+
+public sealed record CreateClipRequestBody(Guid SeasonId, string Title, string Genre, string VideoUrl, string ThumbnailUrl, double DurationSeconds);
+
+public sealed record ClipBody(Guid Id, Guid SeasonId, string Status);
+
+public sealed record BulkModerationRequestBody(string Action, IReadOnlyList<Guid> ClipIds);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(VoteAcceptedBody))]
 [JsonSerializable(typeof(ProblemBody))]
@@ -34,5 +42,9 @@ public sealed record VoteRequestBody(Guid ClipId, string VoteType);
 [JsonSerializable(typeof(SeasonBody))]
 [JsonSerializable(typeof(List<SeasonBody>))]
 [JsonSerializable(typeof(VoteRequestBody))]
+[JsonSerializable(typeof(CreateSeasonRequestBody))]
+[JsonSerializable(typeof(CreateClipRequestBody))]
+[JsonSerializable(typeof(ClipBody))]
+[JsonSerializable(typeof(BulkModerationRequestBody))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class ApiJson : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AiMoviez.Contracts;
 
 namespace AiMoviez.Perf.Stack;
 
@@ -9,14 +10,23 @@ namespace AiMoviez.Perf.Stack;
 /// </summary>
 public sealed record ProcessUsage(string Name, int Pid, double AverageCpuPercent, double PeakCpuPercent, double PeakRssMb, double PeakPssMb, int Samples);
 
+/// <summary>CPU clock ticks of every sampled group (and of the whole machine) at one moment.</summary>
+public sealed record CpuSnapshot(long Timestamp, IReadOnlyDictionary<string, long> Ticks, long? MachineTicks)
+{
+    /// <summary>USER_HZ, the unit of /proc's CPU times, on every Linux the stack targets.</summary>
+    public const double TicksPerSecond = 100;
+}
+
 /// <summary>
 /// Samples CPU and RSS of the stack's processes (and their children, which is where PostgreSQL backends live) once a
-/// second from /proc. 100 % CPU is one full core. Pids come from `.aimoviez/pids/*.pid` and the PostgreSQL clusters'
-/// `.aimoviez/data/*/postmaster.pid`; without them, by name.
+/// second from /proc. 100 % CPU is one full core. The processes are found by the ports the topology gives them
+/// (<see cref="StackProcesses"/>); one that is not found that way by `.aimoviez/pids/*.pid` or its PostgreSQL
+/// cluster's `.aimoviez/data/*/postmaster.pid`; with none found at all, by name.
 /// </summary>
 public sealed class ProcessSampler
 {
-    private const double ClockTicksPerSecond = 100; // USER_HZ on every Linux the stack targets.
+    /// <summary>The load tool itself, beside the stack's processes.</summary>
+    public const string LoadToolName = "perf";
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     /// <summary>The whole machine (every core, every process, the stack's or not): other work on a shared box shows here.</summary>
     public const string MachineName = "machine (all processes)";
@@ -27,15 +37,30 @@ public sealed class ProcessSampler
 
     private ProcessSampler(IReadOnlyDictionary<string, int> roots) => _roots = roots;
 
+    /// <summary>An edge's name here and in `./aimoviez status`.</summary>
+    public static string EdgeName(string region) => "edge-" + region;
+
+    /// <summary>The root pid of each sampled group, by name.</summary>
+    public IReadOnlyDictionary<string, int> Roots => _roots;
+
     /// <summary>Samples the given processes (each with its descendants) and the whole machine.</summary>
     public static ProcessSampler For(IReadOnlyDictionary<string, int> roots) => new(roots);
 
-    public static ProcessSampler ForStack(string repoRoot)
+    public static ProcessSampler ForStack(Topology topology, string repoRoot)
     {
-        var roots = FromPidFiles(Path.Combine(repoRoot, ".aimoviez", "pids"));
+        var roots = StackProcesses.Find(topology);
+        var fromFiles = FromPidFiles(Path.Combine(repoRoot, ".aimoviez", "pids"));
         foreach (var (name, pid) in FromPostmasterFiles(Path.Combine(repoRoot, ".aimoviez", "data")))
         {
-            roots[name] = pid;
+            fromFiles[name] = pid;
+        }
+
+        foreach (var (name, _) in StackProcesses.Listeners(topology))
+        {
+            if (!roots.ContainsKey(name) && fromFiles.TryGetValue(name, out var pid))
+            {
+                roots[name] = pid;
+            }
         }
 
         if (roots.Count == 0)
@@ -43,8 +68,27 @@ public sealed class ProcessSampler
             roots = FromProcNames();
         }
 
-        roots["perf"] = Environment.ProcessId;
+        roots[LoadToolName] = Environment.ProcessId;
         return For(roots);
+    }
+
+    /// <summary>
+    /// CPU ticks of every group now, read on the caller's thread so a load window's edges are exact to the read;
+    /// safe beside a running <see cref="RunAsync"/>, which keeps its own samples.
+    /// </summary>
+    public CpuSnapshot CpuNow()
+    {
+        var children = ChildrenByParent();
+        var ticks = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (name, root) in _roots)
+        {
+            if (GroupTicks(root, children) is { } t)
+            {
+                ticks[name] = t;
+            }
+        }
+
+        return new CpuSnapshot(Stopwatch.GetTimestamp(), ticks, ReadMachineBusyTicks());
     }
 
     /// <summary>
@@ -90,7 +134,7 @@ public sealed class ProcessSampler
     private static double CpuPercent(UsageSample from, UsageSample to)
     {
         var seconds = Stopwatch.GetElapsedTime(from.Timestamp, to.Timestamp).TotalSeconds;
-        return seconds <= 0 ? 0 : Math.Max(0, to.Ticks - from.Ticks) / ClockTicksPerSecond / seconds * 100;
+        return seconds <= 0 ? 0 : Math.Max(0, to.Ticks - from.Ticks) / CpuSnapshot.TicksPerSecond / seconds * 100;
     }
 
     private void Sample()
@@ -136,6 +180,20 @@ public sealed class ProcessSampler
         list.Add(sample);
     }
 
+    private static long? GroupTicks(int root, Dictionary<int, List<int>> children)
+    {
+        long? ticks = null;
+        foreach (var pid in WithDescendants(root, children))
+        {
+            if (ReadTicks(pid) is { } t)
+            {
+                ticks = (ticks ?? 0) + t;
+            }
+        }
+
+        return ticks;
+    }
+
     /// <summary>/proc/stat "cpu" line: every tick not idle or waiting for I/O, summed over all cores.</summary>
     private static long? ReadMachineBusyTicks()
     {
@@ -176,9 +234,9 @@ public sealed class ProcessSampler
     private static Dictionary<int, List<int>> ChildrenByParent()
     {
         var map = new Dictionary<int, List<int>>();
-        foreach (var pid in AllPids())
+        foreach (var pid in ProcFs.Pids())
         {
-            if (ReadStatFields(pid) is { } fields && int.TryParse(fields[1], out var parent))
+            if (ProcFs.StatFields(pid) is { } fields && int.TryParse(fields[1], out var parent))
             {
                 if (!map.TryGetValue(parent, out var list))
                 {
@@ -197,27 +255,9 @@ public sealed class ProcessSampler
     /// connection closed) leaves its time in its parent's cutime/cstime, so the group's total never drops.
     /// </summary>
     private static long? ReadTicks(int pid) =>
-        ReadStatFields(pid) is { } fields
+        ProcFs.StatFields(pid) is { } fields
             ? fields[11..15].Sum(f => long.Parse(f, CultureInfo.InvariantCulture))
             : null;
-
-    /// <summary>/proc/pid/stat fields after the parenthesised command name (which may contain spaces): [0] is state.</summary>
-    private static string[]? ReadStatFields(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
 
     private static double ReadMemoryMb(string path, string field)
     {
@@ -232,12 +272,6 @@ public sealed class ProcessSampler
             return 0;
         }
     }
-
-    private static IEnumerable<int> AllPids() =>
-        Directory.EnumerateDirectories("/proc")
-            .Select(Path.GetFileName)
-            .Where(n => n is { Length: > 0 } && char.IsAsciiDigit(n[0]))
-            .Select(n => int.Parse(n!, CultureInfo.InvariantCulture));
 
     private static Dictionary<string, int> FromPidFiles(string directory)
     {
@@ -283,7 +317,7 @@ public sealed class ProcessSampler
     private static Dictionary<string, int> FromProcNames()
     {
         var found = new Dictionary<int, string>();
-        foreach (var pid in AllPids())
+        foreach (var pid in ProcFs.Pids())
         {
             string cmdline;
             try
@@ -305,7 +339,7 @@ public sealed class ProcessSampler
         var roots = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (pid, name) in found)
         {
-            var parent = ReadStatFields(pid) is { } f && int.TryParse(f[1], out var p) ? p : 0;
+            var parent = ProcFs.ParentOf(pid) ?? 0;
             if (found.GetValueOrDefault(parent) != name)
             {
                 roots[$"{name}-{pid}"] = pid;

@@ -1,27 +1,22 @@
 using System.Net.Http.Json;
-using System.Text.Json;
 using AiMoviez.Contracts;
 
 namespace AiMoviez.Perf.Stack;
 
-/// <summary>Finds the season to vote in through the public API: core's seasons, then an edge's ballot for the clips.</summary>
+/// <summary>Reads the season to vote in through the public API: core's season with its slots, then an edge's ballot for the clips.</summary>
 public sealed class SeasonDiscovery(HttpClient http, StackAddresses stack)
 {
     private const int MaxBallotPages = 20;
 
-    public async Task<SeasonTarget> DiscoverAsync(Guid? seasonId, int? clipLimit, CancellationToken cancellationToken)
+    public async Task<SeasonTarget> DiscoverAsync(Guid seasonId, int? clipLimit, CancellationToken cancellationToken)
     {
-        var season = seasonId is { } id
-            ? await GetSeasonAsync(id, cancellationToken)
-            : await NewestActiveSeasonAsync(cancellationToken);
+        var season = await GetSeasonAsync(seasonId, cancellationToken);
         if (season.Status != "active")
         {
             throw new InvalidOperationException($"Season {season.Id} is '{season.Status}', not active.");
         }
 
-        // The list may omit slots; the single-season read has them.
-        var detailed = season.Slots is null ? await GetSeasonAsync(season.Id, cancellationToken) : season;
-        var slot = detailed.Slots?.FirstOrDefault(s => s.Status == SlotStatuses.Voting)
+        var slot = season.Slots?.FirstOrDefault(s => s.Status == SlotStatuses.Voting)
             ?? throw new InvalidOperationException($"Season {season.Label} has no slot in voting.");
 
         var clips = await VotableClipsAsync(season.Id, cancellationToken);
@@ -44,23 +39,6 @@ public sealed class SeasonDiscovery(HttpClient http, StackAddresses stack)
             ShardName = shardName,
             ShardConnectionString = LoopbackGuard.CheckConnectionString(stack.Topology.Shard(shardName).ConnectionString),
         };
-    }
-
-    private async Task<SeasonBody> NewestActiveSeasonAsync(CancellationToken cancellationToken)
-    {
-        var document = await http.GetFromJsonAsync(new Uri(stack.CoreUri, "/v1/seasons"), ApiJson.Default.JsonElement, cancellationToken);
-        // The contract names the resource, not the envelope: accept a bare array or an object holding one.
-        var list = document.ValueKind == JsonValueKind.Array
-            ? document
-            : document.EnumerateObject().Select(p => p.Value).FirstOrDefault(v => v.ValueKind == JsonValueKind.Array);
-        if (list.ValueKind != JsonValueKind.Array)
-        {
-            throw new InvalidOperationException("GET /v1/seasons did not return a list of seasons.");
-        }
-
-        var seasons = list.Deserialize(ApiJson.Default.ListSeasonBody) ?? [];
-        return seasons.Where(s => s.Status == "active").OrderByDescending(s => s.ActivatedAt).FirstOrDefault()
-            ?? throw new InvalidOperationException("No active season: run `./aimoviez up` (it seeds a demo season).");
     }
 
     private async Task<SeasonBody> GetSeasonAsync(Guid id, CancellationToken cancellationToken) =>

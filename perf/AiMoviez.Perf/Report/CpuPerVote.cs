@@ -1,0 +1,103 @@
+using AiMoviez.Perf.Stack;
+
+namespace AiMoviez.Perf.Report;
+
+/// <summary>One process (with its children) over the load window: its CPU, and that CPU per accepted vote.</summary>
+public sealed record ProcessCpu(string Name, string Group, double CpuSeconds, double MicrosecondsPerVote);
+
+/// <summary>
+/// The edges' CPU per plain GET /healthz, driven after the votes at the vote rate, beside their CPU per vote: the
+/// ratio says how many times a vote costs an edge what the HTTP exchange alone does.
+/// </summary>
+public sealed record HealthzCpu(long Requests, double RatePerSecond, double Seconds, double EdgesMicrosecondsPerRequest,
+    double EdgesMicrosecondsPerVote, double? VoteOverHealthz);
+
+/// <summary>
+/// Where the CPU of one accepted vote goes, over the load window: per process of the stack (all of its CPU, every
+/// thread and child, divided by the votes the whole stack accepted, so the rows add up), the stack's total without
+/// the load tool, the load tool, and the whole machine (which shows other work on a shared box).
+/// </summary>
+public sealed record CpuPerVote
+{
+    public required double WindowSeconds { get; init; }
+    public required long AcceptedVotes { get; init; }
+    public required IReadOnlyList<ProcessCpu> Processes { get; init; }
+    /// <summary>The processes' rows summed by kind (every edge, every nats-server...), as issue 19 reads them.</summary>
+    public required IReadOnlyDictionary<string, double> GroupMicrosecondsPerVote { get; init; }
+    public required double StackMicrosecondsPerVote { get; init; }
+    public double? LoadToolMicrosecondsPerVote { get; init; }
+    public double? MachineMicrosecondsPerVote { get; init; }
+    public HealthzCpu? Healthz { get; init; }
+
+    private const double MicrosecondsPerTick = 1_000_000 / CpuSnapshot.TicksPerSecond;
+
+    /// <summary>
+    /// From two snapshots around the load window. A process missing from either (it was not running, or it restarted
+    /// into a new pid) is left out rather than guessed.
+    /// </summary>
+    public static CpuPerVote From(CpuSnapshot start, CpuSnapshot end, long acceptedVotes)
+    {
+        var votes = Math.Max(1, acceptedVotes);
+        var processes = new List<ProcessCpu>();
+        double? loadTool = null;
+        foreach (var (name, endTicks) in end.Ticks.OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            if (!start.Ticks.TryGetValue(name, out var startTicks))
+            {
+                continue;
+            }
+
+            var ticks = Math.Max(0, endTicks - startTicks);
+            var perVote = Math.Round(ticks * MicrosecondsPerTick / votes, 1);
+            if (name == ProcessSampler.LoadToolName)
+            {
+                loadTool = perVote;
+                continue;
+            }
+
+            processes.Add(new ProcessCpu(name, Group(name), Math.Round(ticks / CpuSnapshot.TicksPerSecond, 2), perVote));
+        }
+
+        return new CpuPerVote
+        {
+            WindowSeconds = Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(start.Timestamp, end.Timestamp).TotalSeconds, 3),
+            AcceptedVotes = acceptedVotes,
+            Processes = processes,
+            GroupMicrosecondsPerVote = processes.GroupBy(p => p.Group, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => Math.Round(g.Sum(p => p.MicrosecondsPerVote), 1), StringComparer.Ordinal),
+            StackMicrosecondsPerVote = Math.Round(processes.Sum(p => p.MicrosecondsPerVote), 1),
+            LoadToolMicrosecondsPerVote = loadTool,
+            MachineMicrosecondsPerVote = start.MachineTicks is { } from && end.MachineTicks is { } to
+                ? Math.Round(Math.Max(0, to - from) * MicrosecondsPerTick / votes, 1)
+                : null,
+        };
+    }
+
+    /// <summary>
+    /// The edges' CPU per healthz request between two snapshots, against their CPU per vote in this window. Only the
+    /// edges that took the load count, on both sides.
+    /// </summary>
+    public CpuPerVote WithHealthz(CpuSnapshot start, CpuSnapshot end, IReadOnlyCollection<string> edgeNames, long requests, double ratePerSecond)
+    {
+        var edgeTicks = edgeNames.Sum(name =>
+            end.Ticks.TryGetValue(name, out var to) && start.Ticks.TryGetValue(name, out var from) ? Math.Max(0, to - from) : 0);
+        var perRequest = Math.Round(edgeTicks * MicrosecondsPerTick / Math.Max(1, requests), 1);
+        var perVote = Math.Round(Processes.Where(p => edgeNames.Contains(p.Name)).Sum(p => p.MicrosecondsPerVote), 1);
+        return this with
+        {
+            Healthz = new HealthzCpu(requests, Math.Round(ratePerSecond, 1),
+                Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(start.Timestamp, end.Timestamp).TotalSeconds, 3),
+                perRequest, perVote, perRequest > 0 ? Math.Round(perVote / perRequest, 2) : null),
+        };
+    }
+
+    /// <summary>edge-us-east → edges, nats-eu-west → nats-servers, pg-shard-2 → pg-shards; others as named.</summary>
+    public static string Group(string name) => name switch
+    {
+        _ when name.StartsWith("edge-", StringComparison.Ordinal) => "edges",
+        _ when name.StartsWith("nats-", StringComparison.Ordinal) => "nats-servers",
+        _ when name.StartsWith("redis-", StringComparison.Ordinal) => "redis-servers",
+        _ when name.StartsWith("pg-shard", StringComparison.Ordinal) => "pg-shards",
+        _ => name,
+    };
+}

@@ -1,0 +1,54 @@
+using AiMoviez.Perf.Scenarios;
+using AiMoviez.Perf.Stack;
+
+namespace AiMoviez.Perf.Tests;
+
+[Collection(PerfStackCollection.Name)]
+public sealed class StackRunTests(PerfStack stack)
+{
+    [Fact]
+    public void The_stack_s_processes_are_found_by_the_ports_the_topology_gives_them()
+    {
+        var found = StackProcesses.Find(stack.Stack.Topology);
+
+        Assert.Equal(stack.Core.Pid, found["core"]);
+        Assert.Equal(stack.Aggregator.Pid, found["aggregator"]);
+        Assert.Equal(stack.Edge.Pid, found[ProcessSampler.EdgeName(PerfStack.Region)]);
+        Assert.Equal(stack.Stack.Nats[PerfStack.Region].Pid, found["nats-" + PerfStack.Region]);
+        Assert.Equal(stack.Stack.Redis[PerfStack.Region].Pid, found["redis-" + PerfStack.Region]);
+        // The postmaster, not one of its backends (which hold client sockets, never the listening one).
+        Assert.Equal(stack.Stack.Catalog.PostmasterPid, found["pg-catalog"]);
+        Assert.Equal(stack.Stack.Shards["shard-1"].PostmasterPid, found["pg-shard-1"]);
+        Assert.Equal(stack.Stack.Shards["shard-2"].PostmasterPid, found["pg-shard-2"]);
+        Assert.Equal(StackProcesses.Listeners(stack.Stack.Topology).Count, found.Count);
+    }
+
+    [Fact]
+    public async Task A_sustained_run_votes_in_its_own_season_and_reports_the_cpu_per_vote_of_every_process_and_the_edges_per_healthz()
+    {
+        var options = stack.Options() with { Rate = 100, DurationSeconds = 4, Clips = 4, ReceiptSample = 1_000 };
+        var runTag = "cpu" + Guid.NewGuid().ToString("N")[..5];
+        using var seasonHttp = LoopbackHttp.Create(8, TimeSpan.FromSeconds(30));
+        var runSeason = new RunSeason(seasonHttp, stack.Addresses, options, runTag, options.AdminToken, options.CreatorToken);
+        using var context = new ScenarioContext(options, runTag, options.AdminToken, runSeason);
+
+        var result = await new SustainedScenario(context).RunAsync(CancellationToken.None);
+
+        Assert.True(result.Passed, result.Error ?? string.Join("; ", result.Verification?.Problems ?? []));
+        Assert.Contains("the run's own", result.Settings["season"], StringComparison.Ordinal);
+        var cpu = result.CpuPerVote!;
+        Assert.Equal(result.Verification!.Accepted, cpu.AcceptedVotes);
+        Assert.True(cpu.AcceptedVotes >= 300, $"{cpu.AcceptedVotes} votes accepted");
+        Assert.Subset(cpu.Processes.Select(p => p.Name).ToHashSet(),
+            StackProcesses.Listeners(stack.Stack.Topology).Select(l => l.Name).ToHashSet());
+        Assert.True(cpu.Processes.Single(p => p.Name == "edge-" + PerfStack.Region).MicrosecondsPerVote > 0);
+        Assert.Equal(cpu.Processes.Sum(p => p.MicrosecondsPerVote), cpu.StackMicrosecondsPerVote, 0.5);
+        Assert.True(cpu.LoadToolMicrosecondsPerVote > 0);
+        var healthz = cpu.Healthz!;
+        Assert.InRange(healthz.Requests, 1, 1_000);
+        Assert.True(healthz.EdgesMicrosecondsPerRequest >= 0);
+        Assert.Equal(cpu.StackMicrosecondsPerVote, result.Metrics["stackCpuUsPerVote"]);
+
+        Assert.StartsWith("deleted", await runSeason.DeleteCreatedAsync(CancellationToken.None), StringComparison.Ordinal);
+    }
+}
