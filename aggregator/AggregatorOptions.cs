@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using System.Globalization;
+using AiMoviez.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace AiMoviez.Aggregator;
@@ -72,19 +72,3 @@ public sealed record AggregatorOptions
 
 [OptionsValidator]
 public sealed partial class AggregatorOptionsValidator : IValidateOptions<AggregatorOptions>;
-
-/// <summary>
-/// <c>[Range(typeof(TimeSpan), min, max)]</c> without the type converter lookup that trimming cannot follow (the
-/// aggregator is published Native AOT).
-/// </summary>
-[AttributeUsage(AttributeTargets.Property)]
-public sealed class TimeSpanRangeAttribute(string minimum, string maximum) : ValidationAttribute
-{
-    public TimeSpan Minimum { get; } = TimeSpan.Parse(minimum, CultureInfo.InvariantCulture);
-
-    public TimeSpan Maximum { get; } = TimeSpan.Parse(maximum, CultureInfo.InvariantCulture);
-
-    public override bool IsValid(object? value) => value is not TimeSpan span || (span >= Minimum && span <= Maximum);
-
-    public override string FormatErrorMessage(string name) => $"The field {name} must be between {Minimum} and {Maximum}.";
-}

@@ -42,6 +42,9 @@ public static class Extensions
         BindValidated<SlotOptions>(builder, SlotOptions.Section);
         BindValidated<LeaderboardOptions>(builder, LeaderboardOptions.Section);
         var cors = BindValidated<CorsOptions>(builder, CorsOptions.Section);
+        var proxies = BindValidated<ProxyOptions>(builder, ProxyOptions.Section);
+        services.Configure<ForwardedHeadersOptions>(forwarded => TrustedProxies.Apply(forwarded, proxies.Trusted));
+        services.AddPublicReadLimits(builder.Configuration);
 
         services.AddSingleton(NpgsqlDataSource.Create(topology.CatalogDatabase));
         services.AddSingleton(new ShardDatabases(topology));
@@ -92,11 +95,13 @@ public static class Extensions
 
     public static void MapCoreEndpoints(this WebApplication app)
     {
+        app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         app.MapHealthApi();
         app.MapCatalogApi();

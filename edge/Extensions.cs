@@ -5,6 +5,7 @@ using AiMoviez.Edge.Identity;
 using AiMoviez.Edge.Infrastructure;
 using AiMoviez.Edge.Tallies;
 using AiMoviez.Edge.Votes;
+using AiMoviez.ServiceDefaults;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -56,6 +57,7 @@ public static class Extensions
             .WithExposedHeaders("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "Location")));
         services.AddVoterIdentity(configuration);
         services.AddRegionConnections();
+        services.AddPublicReadLimits(configuration);
         services.AddReadinessChecks();
 
         services.AddHttpClient<CatalogClient>(http => http.BaseAddress = new Uri(topology.Core.Url))
@@ -103,6 +105,7 @@ public static class Extensions
         app.UseStatusCodePages();
         app.UseCors();
         app.UseAuthentication();
+        app.UseRateLimiter();
 
         app.MapGet("/healthz", () => TypedResults.Ok("ok"));
         app.MapHealthChecks("/readyz", Readiness.Options);

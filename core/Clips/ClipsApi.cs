@@ -5,6 +5,7 @@ using AiMoviez.Core.Bans;
 using AiMoviez.Core.Data;
 using AiMoviez.Core.Infrastructure;
 using AiMoviez.Core.Seasons;
+using AiMoviez.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Core.Clips;
@@ -17,22 +18,30 @@ public static class ClipsApi
     public static RouteGroupBuilder MapClipsApi(this RouteGroupBuilder v1)
     {
         var clips = v1.MapGroup("/clips").WithTags("Clips");
-        clips.MapGet("/{id:guid}", Get).WithSummary("One clip");
+        clips.MapGet("/{id:guid}", Get).WithSummary("One clip").RequirePublicReadLimit();
         clips.MapPost("/", Create).RequireAuthorization().WithSummary("Register a clip (creator JWT); it awaits moderation");
         return v1;
     }
 
     /// <summary>A pending or rejected clip is its creator's and the admins' business: anyone else gets the 404 of a missing one.</summary>
-    private static async Task<Results<Ok<ClipResponse>, ProblemHttpResult>> Get(Guid id, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct)
+    private static async Task<Results<Ok<ClipResponse>, ProblemHttpResult>> Get(
+        Guid id, ClaimsPrincipal user, HttpResponse response, CatalogDatabase catalog, CancellationToken ct)
     {
         await using var tx = await catalog.BeginAsync(ct);
-        return await ClipReader.ReadAsync(tx, id, ct) is { } clip && IsVisibleTo(clip, user)
-            ? TypedResults.Ok(clip)
-            : Problems.NotFound($"Clip {id} does not exist.");
+        if (await ClipReader.ReadAsync(tx, id, ct) is not { } clip || !IsVisibleTo(clip, user))
+        {
+            return Problems.NotFound($"Clip {id} does not exist.");
+        }
+
+        // A clip still in moderation is its creator's and the admins' view: no shared cache may keep it.
+        response.Headers.CacheControl = IsPublic(clip) ? "public, max-age=5" : "private, no-store";
+        return TypedResults.Ok(clip);
     }
 
+    private static bool IsPublic(ClipResponse clip) => clip.Status is not (ClipStatuses.Pending or ClipStatuses.Rejected);
+
     private static bool IsVisibleTo(ClipResponse clip, ClaimsPrincipal user) =>
-        clip.Status is not (ClipStatuses.Pending or ClipStatuses.Rejected)
+        IsPublic(clip)
         || user.IsInRole("admin")
         || (user.Identity?.IsAuthenticated == true && Creators.IdOf(user) == clip.CreatorId);
 

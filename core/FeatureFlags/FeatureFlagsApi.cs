@@ -3,6 +3,7 @@ using AiMoviez.Contracts;
 using AiMoviez.Core.Audit;
 using AiMoviez.Core.Data;
 using AiMoviez.Core.Infrastructure;
+using AiMoviez.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Core.FeatureFlags;
@@ -18,7 +19,8 @@ public static class FeatureFlagsApi
 {
     public static RouteGroupBuilder MapFeaturesApi(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/features", List).WithTags("Features").WithSummary("Every feature flag");
+        v1.MapGet("/features", List).WithTags("Features").WithSummary("Every feature flag")
+            .RequirePublicReadLimit().WithCacheControl("public, max-age=5");
         return v1;
     }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using AiMoviez.ServiceDefaults;
 
 namespace AiMoviez.Core.Infrastructure;
 
@@ -59,4 +60,13 @@ public sealed class CorsOptions
     /// <summary>Exact origins, or `scheme://host:*` for any port of that host.</summary>
     [Required, MinLength(1)]
     public string[] AllowedOrigins { get; set; } = ["http://localhost:*", "http://127.0.0.1:*"];
+}
+
+/// <summary>Reverse proxies whose X-Forwarded-For is believed, so public reads are limited per real client IP.</summary>
+public sealed class ProxyOptions
+{
+    public const string Section = "Proxies";
+
+    [IpAddressList]
+    public string[] Trusted { get; set; } = [];
 }

@@ -1,5 +1,6 @@
 using AiMoviez.Core.Data;
 using AiMoviez.Core.Infrastructure;
+using AiMoviez.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Core.Leaderboards;
@@ -39,7 +40,9 @@ public static class LeaderboardsApi
     public static RouteGroupBuilder MapLeaderboardsApi(this RouteGroupBuilder v1)
     {
         v1.MapGet("/leaderboards/{board}", Get).WithTags("Leaderboards")
-            .WithSummary("Top clips (votes received), voters (votes cast) or creators (votes received) for day, ISO week or all time");
+            .WithSummary("Top clips (votes received), voters (votes cast) or creators (votes received) for day, ISO week or all time")
+            // The rollup refreshes boards every few seconds; a page reused that long is no staler than the board.
+            .RequirePublicReadLimit().WithCacheControl("public, max-age=5");
         return v1;
     }
 

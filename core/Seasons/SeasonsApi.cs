@@ -1,5 +1,6 @@
 using AiMoviez.Core.Data;
 using AiMoviez.Core.Infrastructure;
+using AiMoviez.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Core.Seasons;
@@ -9,7 +10,8 @@ public static class SeasonsApi
 {
     public static RouteGroupBuilder MapSeasonsApi(this RouteGroupBuilder v1)
     {
-        var seasons = v1.MapGroup("/seasons").WithTags("Seasons");
+        // Seasons change on admin actions and slot closes: a few seconds' reuse is within the catalog's own freshness.
+        var seasons = v1.MapGroup("/seasons").WithTags("Seasons").RequirePublicReadLimit().WithCacheControl("public, max-age=5");
         seasons.MapGet("/", List).WithSummary("Every season, newest first, with its slots");
         seasons.MapGet("/{id:guid}", Get).WithSummary("One season with its slots");
         return v1;

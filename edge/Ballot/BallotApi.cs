@@ -4,6 +4,7 @@ using AiMoviez.Edge.Identity;
 using AiMoviez.Edge.Infrastructure;
 using AiMoviez.Edge.Tallies;
 using AiMoviez.Edge.Votes;
+using AiMoviez.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +17,8 @@ public static class BallotApi
 
     public static IEndpointRouteBuilder MapBallotApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/ballot", GetBallotAsync);
+        // Personal (voted clips, allowance) and each answer counts views: never reused.
+        app.MapGet("/v1/ballot", GetBallotAsync).RequirePublicReadLimit().WithCacheControl("private, no-store");
         return app;
     }
 

@@ -1,8 +1,7 @@
-using System.Net;
 using System.Text;
 using AiMoviez.Edge.Infrastructure;
+using AiMoviez.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -32,17 +31,7 @@ public static class IdentityExtensions
             });
 
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<EdgeOptions>>((forwarded, edge) =>
-        {
-            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
-            // No limit: walk right to left past every trusted proxy to the right-most untrusted entry.
-            forwarded.ForwardLimit = null;
-            forwarded.KnownIPNetworks.Clear();
-            forwarded.KnownProxies.Clear();
-            foreach (var proxy in edge.Value.TrustedProxies ?? [])
-            {
-                forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
-            }
-        });
+            TrustedProxies.Apply(forwarded, edge.Value.TrustedProxies));
         return services;
     }
 }

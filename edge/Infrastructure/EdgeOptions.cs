@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using AiMoviez.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace AiMoviez.Edge.Infrastructure;
@@ -51,13 +52,3 @@ public sealed record EdgeOptions(
 
 [OptionsValidator]
 public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>;
-
-/// <summary>Every entry must be an IP address.</summary>
-[AttributeUsage(AttributeTargets.Property)]
-public sealed class IpAddressListAttribute : ValidationAttribute
-{
-    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) =>
-        value is not string[] addresses || addresses.All(a => System.Net.IPAddress.TryParse(a, out _))
-            ? ValidationResult.Success
-            : new ValidationResult($"{validationContext.DisplayName} must list IP addresses only.");
-}

@@ -1,6 +1,7 @@
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Catalog;
 using AiMoviez.Edge.Infrastructure;
+using AiMoviez.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Edge.Tallies;
@@ -9,8 +10,9 @@ public static class TalliesApi
 {
     public static IEndpointRouteBuilder MapTalliesApi(this IEndpointRouteBuilder app)
     {
-        var tallies = app.MapGroup("/v1/tallies");
-        tallies.MapGet("", GetTallies);
+        var tallies = app.MapGroup("/v1/tallies").RequirePublicReadLimit();
+        // Counts change at most once a second per season (the SSE pace), so a second's reuse loses nothing.
+        tallies.MapGet("", GetTallies).WithCacheControl("public, max-age=1");
         tallies.MapGet("/stream", Stream);
         return app;
     }

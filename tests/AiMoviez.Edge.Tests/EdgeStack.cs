@@ -112,6 +112,8 @@ public sealed class EdgeStack : IAsyncLifetime
             ["Edge__DailyWeightLimit"] = DailyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Edge__PublishTimeoutMs"] = "1500",
             ["Logging__LogLevel__Default"] = "Warning",
+            // Tests poll public reads from one address; PublicReadTests start an edge with a low limit.
+            ["PublicReads__PermitsPerWindow"] = "1000000",
         };
         Edge = new ServiceProcess("edge-" + Region, RepoPaths.ServiceProgram("edge", "AiMoviez.Edge"), topology.Regions[0].EdgeUrl, Dir.Path, EdgeEnvironment);
         await Edge.StartAsync();

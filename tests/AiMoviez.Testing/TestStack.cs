@@ -99,6 +99,8 @@ public sealed class TestStack : IAsyncDisposable
             ["Auth__SigningKey"] = SigningKey,
             ["Auth__Issuer"] = DevTokens.Issuer,
             ["Auth__Audience"] = DevTokens.Audience,
+            // Tests poll public reads from one address; the per-IP limit has tests of its own with a low setting.
+            ["PublicReads__PermitsPerWindow"] = "1000000",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
         {

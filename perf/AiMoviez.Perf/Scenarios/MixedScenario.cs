@@ -73,7 +73,7 @@ public sealed class MixedScenario(ScenarioContext context)
         }
         else if (draw < BallotShare + TallyShare)
         {
-            var (call, _) = await api.TalliesAsync(edge, session.Season.SeasonId, cancellationToken);
+            var (call, _) = await api.TalliesAsync(edge, session.Season.SeasonId, cancellationToken, voter);
             session.Recorder.Record(TallyOperation, intended, call.Outcome, call.Succeeded);
         }
         else if (draw < BallotShare + TallyShare + VoteShare || session.Ledger.PickRevocable(Random.Shared) is not { } revocable)
