@@ -62,7 +62,7 @@ module "region_us_east" {
   edge               = local.region_inputs["us-east"].edge
   auth               = local.region_inputs["us-east"].auth
   nats               = var.sizes.nats
-  redis              = var.sizes.redis
+  redis              = { node_type = var.sizes.redis.node_type, shards = var.sizes.redis.shards["us-east"] }
 }
 
 locals {
@@ -87,7 +87,7 @@ module "region_eu_west" {
   edge               = local.region_inputs["eu-west"].edge
   auth               = local.region_inputs["eu-west"].auth
   nats               = var.sizes.nats
-  redis              = var.sizes.redis
+  redis              = { node_type = var.sizes.redis.node_type, shards = var.sizes.redis.shards["eu-west"] }
   home               = local.home_network
 }
 
@@ -104,7 +104,7 @@ module "region_ap_south" {
   edge               = local.region_inputs["ap-south"].edge
   auth               = local.region_inputs["ap-south"].auth
   nats               = var.sizes.nats
-  redis              = var.sizes.redis
+  redis              = { node_type = var.sizes.redis.node_type, shards = var.sizes.redis.shards["ap-south"] }
   home               = local.home_network
 }
 

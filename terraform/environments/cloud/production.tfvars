@@ -21,15 +21,15 @@ season_shards = [
 ]
 
 sizes = {
-  # 4 vCPU tasks; min is the slot-close peak (CAPACITY.md table: edge cores per region / 4), held before each close.
-  edge       = { cpu = 4096, memory = 8192, min = { us-east = 15, eu-west = 10, ap-south = 8 }, max = { us-east = 30, eu-west = 20, ap-south = 16 } }
-  nats       = { instance_type = "c7i.xlarge", volume_gb = 200, version = "2.10.24" }
-  redis      = { node_type = "cache.r7g.large" }
+  # Edge tasks of 4 vCPU: min is the slot-close peak (CAPACITY.md: edge tasks per region), running before each close.
+  edge       = { cpu = 4096, memory = 8192, min = { us-east = 5, eu-west = 4, ap-south = 3 }, max = { us-east = 10, eu-west = 8, ap-south = 6 } }
+  nats       = { instance_type = "c7i.xlarge", volume_gb = 50, version = "2.10.24" }
+  redis      = { node_type = "cache.r7g.large", shards = { us-east = 4, eu-west = 3, ap-south = 3 } }
   core       = { cpu = 1024, memory = 2048 }
-  aggregator = { cpu = 2048, memory = 4096, count = 2 }
+  aggregator = { cpu = 8192, memory = 16384, count = 2 }
   databases = {
-    catalog               = { instance_class = "db.r7g.large", storage_gb = 100, max_storage_gb = 1000 }
-    shard                 = { instance_class = "db.r7g.large", storage_gb = 200, max_storage_gb = 2000 }
+    catalog               = { instance_class = "db.r7g.4xlarge", storage_gb = 100, max_storage_gb = 1000 }
+    shard                 = { instance_class = "db.r7g.2xlarge", storage_gb = 250, max_storage_gb = 2000 }
     backup_retention_days = 14
     multi_az              = true
   }

@@ -23,7 +23,7 @@ season_shards = [
 sizes = {
   edge       = { cpu = 1024, memory = 2048, min = { us-east = 1, eu-west = 1, ap-south = 1 }, max = { us-east = 4, eu-west = 4, ap-south = 4 } }
   nats       = { instance_type = "t3.small", volume_gb = 20, version = "2.10.24" }
-  redis      = { node_type = "cache.t3.small" }
+  redis      = { node_type = "cache.t4g.small", shards = { us-east = 3, eu-west = 3, ap-south = 3 } }
   core       = { cpu = 512, memory = 1024 }
   aggregator = { cpu = 1024, memory = 2048, count = 2 }
   databases = {

@@ -102,7 +102,7 @@ variable "sizes" {
   type = object({
     edge       = object({ cpu = number, memory = number, min = map(number), max = map(number) })
     nats       = object({ instance_type = string, volume_gb = number, version = string })
-    redis      = object({ node_type = string })
+    redis      = object({ node_type = string, shards = map(number) })
     core       = object({ cpu = number, memory = number })
     aggregator = object({ cpu = number, memory = number, count = number })
     databases = object({
