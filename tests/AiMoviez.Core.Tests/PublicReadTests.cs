@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using AiMoviez.Testing;
 
 namespace AiMoviez.Core.Tests;
@@ -19,7 +18,7 @@ public sealed class PublicReadTests(CoreFixture fixture)
             ["Proxies__Trusted__0"] = TrustedProxy,
         });
         await using var _ = core;
-        using var viaProxy = new HttpClient(new SocketsHttpHandler { ConnectCallback = ConnectFromTrustedProxyAsync }) { BaseAddress = new Uri(url) };
+        using var viaProxy = new HttpClient(LoopbackSource.Handler(TrustedProxy)) { BaseAddress = new Uri(url) };
 
         foreach (var path in new[] { "/v1/seasons", "/v1/features", "/v1/leaderboards/clips?period=all" })
         {
@@ -69,21 +68,5 @@ public sealed class PublicReadTests(CoreFixture fixture)
         var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
         return client.SendAsync(request);
-    }
-
-    private static async ValueTask<Stream> ConnectFromTrustedProxyAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            socket.Bind(new IPEndPoint(IPAddress.Parse(TrustedProxy), 0));
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(context.DnsEndPoint.Host), context.DnsEndPoint.Port), cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using AiMoviez.Contracts;
 using AiMoviez.Testing;
@@ -40,7 +39,7 @@ public sealed class EdgeStack : IAsyncLifetime
     public FakeCore Core { get; private set; } = null!;
     public ServiceProcess Edge { get; private set; } = null!;
     public HttpClient Direct { get; } = new() { Timeout = TimeSpan.FromSeconds(10) };
-    public HttpClient Proxied { get; } = new(new SocketsHttpHandler { ConnectCallback = ConnectFromTrustedProxyAsync }) { Timeout = TimeSpan.FromSeconds(10) };
+    public HttpClient Proxied { get; } = new(LoopbackSource.Handler(TrustedProxy)) { Timeout = TimeSpan.FromSeconds(10) };
 
     public ConcurrentDictionary<Guid, VoteCast> Casts { get; } = new();
 
@@ -242,22 +241,6 @@ public sealed class EdgeStack : IAsyncLifetime
             }
         }, token);
         await Bus.PingAsync();
-    }
-
-    private static async ValueTask<Stream> ConnectFromTrustedProxyAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            socket.Bind(new IPEndPoint(IPAddress.Parse(TrustedProxy), 0));
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(context.DnsEndPoint.Host), context.DnsEndPoint.Port), cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 
     public async Task DisposeAsync()
