@@ -1,11 +1,13 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using Microsoft.Extensions.Options;
 
 namespace AiMoviez.Edge.Infrastructure;
 
 /// <summary>
 /// Configuration section <c>Edge</c>; every vote limit of CONTRACT.md section 4 is here with its default.
-/// Positional so the AOT configuration binder fills it through the constructor (it cannot set <c>init</c> properties).
+/// Positional so the AOT configuration binder fills it through the constructor (it cannot set <c>init</c> properties);
+/// durations, which cannot be constant parameter defaults, are settable properties.
 /// </summary>
 /// <param name="TrustedProxies">Reverse proxies whose X-Forwarded-For is believed (IP addresses).</param>
 /// <param name="CorsOrigins">Browser origins allowed by CORS; a trailing <c>:*</c> allows any port. Null: local origins.</param>
@@ -29,7 +31,6 @@ public sealed record EdgeOptions(
     [property: Range(1, 1_000_000)] int DailyWeightLimit = 200,
     [property: Range(0, 1_000_000)] int FlagWhenRemainingAtMost = 2,
     [property: Range(1, 1_000_000)] int FlagVoterKeysPerIpHour = 20,
-    [property: Range(10, 60_000)] int RedisTimeoutMs = 500,
     [property: Range(100, 60_000)] int PublishTimeoutMs = 3000,
     [property: Range(100, 600_000)] int CatalogPollMs = 2000,
     [property: Range(100, 60_000)] int ViewFlushMs = 1000,
@@ -43,6 +44,13 @@ public sealed record EdgeOptions(
     [property: Range(1, 1_000)] int MaxVotesPerMessage = 100)
 {
     public const string Section = "Edge";
+
+    /// <summary>
+    /// The longest a request waits for Redis, connected or not: a hung Redis (stopped, forking, disk full) is then
+    /// refused as fast as a dead one.
+    /// </summary>
+    [TimeSpanRange("00:00:00.010", "00:01:00")]
+    public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 
     public static readonly string[] LocalOrigins = ["http://localhost:*", "http://127.0.0.1:*"];
 
@@ -60,4 +68,20 @@ public sealed class IpAddressListAttribute : ValidationAttribute
         value is not string[] addresses || addresses.All(a => System.Net.IPAddress.TryParse(a, out _))
             ? ValidationResult.Success
             : new ValidationResult($"{validationContext.DisplayName} must list IP addresses only.");
+}
+
+/// <summary>
+/// <c>[Range(typeof(TimeSpan), min, max)]</c> without the type converter lookup that trimming cannot follow (the edge
+/// is published Native AOT).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class TimeSpanRangeAttribute(string minimum, string maximum) : ValidationAttribute
+{
+    public TimeSpan Minimum { get; } = TimeSpan.Parse(minimum, CultureInfo.InvariantCulture);
+
+    public TimeSpan Maximum { get; } = TimeSpan.Parse(maximum, CultureInfo.InvariantCulture);
+
+    public override bool IsValid(object? value) => value is not TimeSpan span || (span >= Minimum && span <= Maximum);
+
+    public override string FormatErrorMessage(string name) => $"The field {name} must be between {Minimum} and {Maximum}.";
 }

@@ -70,7 +70,7 @@ public static class Readiness
         {
             try
             {
-                await redis.PingAsync().WaitAsync(TimeSpan.FromMilliseconds(options.Value.RedisTimeoutMs), cancellationToken);
+                await redis.PingAsync().WaitAsync(options.Value.RedisTimeout, cancellationToken);
                 return HealthCheckResult.Healthy();
             }
             catch (Exception e) when (e is RedisException or TimeoutException)

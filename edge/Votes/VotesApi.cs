@@ -27,14 +27,12 @@ public static class VotesApi
         }
 
         var body = await JsonBody.ReadAsync(context.Request, EdgeJson.Default.VoteRequest, cancellationToken);
-        if (body.Code == ErrorCodes.PayloadTooLarge)
-        {
-            return Problems.For(body.Code, body.Detail!);
-        }
-
         var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
-        var invalid = body.Detail ?? Validate(body.Value!, idempotencyKey);
-        // Not cancelled with the request once read: a vote is either published or its reservation undone.
+        var invalid = body.Code is { } code
+            ? (code, body.Detail!)
+            : Validate(body.Value!, idempotencyKey) is { } detail ? (ErrorCodes.InvalidRequest, detail) : ((string, string)?)null;
+        // Not cancelled with the request once read: a vote is either published or its reservation undone. A refused
+        // request goes to the caster too, as it counts in the rate windows.
         var outcome = await caster.CastAsync(voter, body.Value, invalid, idempotencyKey.Length > 0 ? idempotencyKey : null);
         outcome.RateLimit.WriteTo(context.Response);
         return outcome.Accepted is { } accepted
@@ -50,15 +48,11 @@ public static class VotesApi
             return Problems.For(ErrorCodes.AuthRequired, "The bearer token is not valid.");
         }
 
-        if (!Guid.TryParse(clipId, out var clip))
-        {
-            return Problems.For(ErrorCodes.InvalidRequest, "clipId must be a UUID.");
-        }
-
+        Guid? clip = Guid.TryParse(clipId, out var id) ? id : null;
         var outcome = await caster.RevokeAsync(voter, clip, cancellationToken);
         outcome.RateLimit.WriteTo(context.Response);
         return outcome.Code is null
-            ? TypedResults.Accepted((string?)null, new VoteRevokeAccepted(clip, VoteStatuses.Revoked))
+            ? TypedResults.Accepted((string?)null, new VoteRevokeAccepted(clip!.Value, VoteStatuses.Revoked))
             : Problems.For(outcome.Code, outcome.Detail);
     }
 
