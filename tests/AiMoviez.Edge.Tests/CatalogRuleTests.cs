@@ -49,12 +49,16 @@ public sealed class CatalogRuleTests(EdgeStack stack)
     [Fact]
     public async Task Banned_voter_key_is_403_within_5_seconds_even_without_the_push()
     {
-        var browser = EdgeStack.NewBrowser();
-        var key = VoterFingerprint.Compute(browser.Ip, [browser.UserAgent, "en-US,en;q=0.9", "\"Chromium\";v=\"130\"", "", "", ""]);
-        await stack.Core.UpdateAsync(s => s with { BannedVoterKeys = [key] }, announce: false);
+        // Each probe is a banned voter of its own: every vote request counts in its voter's window, so one voter
+        // probing every 50 ms would be rate limited before the ban arrives. The clip is unknown (404 until the ban,
+        // which is judged first), so the probes publish nothing.
+        var browsers = Enumerable.Range(0, 200).Select(_ => EdgeStack.NewBrowser()).ToList();
+        var keys = browsers.Select(b => VoterFingerprint.Compute(b.Ip, [b.UserAgent, "en-US,en;q=0.9", "\"Chromium\";v=\"130\"", "", "", ""])).ToList();
+        await stack.Core.UpdateAsync(s => s with { BannedVoterKeys = keys }, announce: false);
         try
         {
-            var response = await Eventually.UntilAsync(() => stack.VoteAsync(browser, Clip),
+            var probes = 0;
+            var response = await Eventually.UntilAsync(() => stack.VoteAsync(browsers[probes++ % browsers.Count], Guid.NewGuid()),
                 r => r.StatusCode == HttpStatusCode.Forbidden, Propagation, "the ban to arrive by polling");
             await response.AssertProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.VoterBanned);
             Assert.NotEmpty(response.Header("X-RateLimit-Remaining"));
