@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using AiMoviez.Edge.Infrastructure;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace AiMoviez.Edge.Votes;
 
@@ -38,8 +37,9 @@ public sealed partial class LedgerRepairs(IOptions<EdgeOptions> options, ILogger
                     await write();
                     break;
                 }
-                catch (Exception e) when (e is RedisException or TimeoutException)
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
+                    // Whatever failed, the write is retried: this worker must outlive any client fault.
                     if (attempt == 1)
                     {
                         LogRetrying(logger, what, e.Message);

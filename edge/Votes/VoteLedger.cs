@@ -125,7 +125,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
     /// <summary>The receipt's status and reason, or null when there is no such vote (or it expired).</summary>
     public async Task<(string Status, string? Reason)?> ReceiptAsync(Guid voteId)
     {
-        var values = await redis.HashGetAsync("receipt:" + voteId, ["status", "reason"]).WaitAsync(_options.RedisTimeout);
+        var values = await BoundedAsync(redis.HashGetAsync("receipt:" + voteId, ["status", "reason"]), _options.RedisTimeout);
         if (values[0].IsNull)
         {
             return null;
@@ -149,7 +149,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
         }
 
         batch.Execute();
-        await Task.WhenAll(writes).WaitAsync(_options.RedisTimeout * 4);
+        await BoundedAsync(Task.WhenAll(writes), _options.RedisTimeout * 4);
     }
 
     /// <summary>
@@ -157,7 +157,39 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
     /// about once a second; a script given up on may still run later (see <see cref="VoteScripts.Undo"/>).
     /// </summary>
     private Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values) =>
-        redis.ScriptEvaluateAsync(script, keys, values).WaitAsync(_options.RedisTimeout);
+        BoundedAsync(redis.ScriptEvaluateAsync(script, keys, values), _options.RedisTimeout);
+
+    /// <summary>
+    /// The call, bounded, with every way it fails as a Redis failure: the client can also fault a pending call with
+    /// another exception when it gives a connection up (an InvalidOperationException from its pipe reader, seen with a
+    /// hung server), and callers must answer that 503 like any outage, not 500.
+    /// </summary>
+    private static async Task<T> BoundedAsync<T>(Task<T> call, TimeSpan timeout)
+    {
+        try
+        {
+            return await call.WaitAsync(timeout);
+        }
+        catch (Exception e) when (e is not (RedisException or TimeoutException))
+        {
+            throw AsRedisFailure(e);
+        }
+    }
+
+    private static async Task BoundedAsync(Task call, TimeSpan timeout)
+    {
+        try
+        {
+            await call.WaitAsync(timeout);
+        }
+        catch (Exception e) when (e is not (RedisException or TimeoutException))
+        {
+            throw AsRedisFailure(e);
+        }
+    }
+
+    private static RedisConnectionException AsRedisFailure(Exception e) =>
+        new(ConnectionFailureType.InternalFailure, "Redis call failed: " + e.Message, e);
 
     private static RedisKey[] CastKeys(VoteAttempt a)
     {
