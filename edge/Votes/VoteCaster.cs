@@ -103,12 +103,14 @@ public sealed partial class VoteCaster(
     }
 
     /// <param name="clipId">The clip, or null when the path's id is not a UUID (400, counted all the same).</param>
-    public async Task<CastOutcome> RevokeAsync(Voter voter, Guid? clipId, CancellationToken cancellationToken)
+    /// <param name="refused">Why the request was refused before it was looked at (a bad token), or null.</param>
+    public async Task<CastOutcome> RevokeAsync(Voter voter, Guid? clipId, (string Code, string Detail)? refused, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var view = catalog.Current;
         SeasonSnapshot? season = null;
-        var (code, detail) = clipId is null
+        var (code, detail) = refused is { } early ? (early.Code, early.Detail)
+            : clipId is null
             ? (ErrorCodes.InvalidRequest, "clipId must be a UUID.")
             : view is null || !view.TryGetClip(clipId.Value, out season, out _) || season.CurrentSlot is null
                 ? (ErrorCodes.NotFound, "You have no vote on this clip.")

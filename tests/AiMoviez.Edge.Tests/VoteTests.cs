@@ -117,8 +117,17 @@ public sealed class VoteTests(EdgeStack stack)
             _ => "not.a.token",
         };
 
-        using var response = await stack.VoteAsync(EdgeStack.NewBrowser(token), Clip(0));
+        var browser = EdgeStack.NewBrowser(token);
+        using var response = await stack.VoteAsync(browser, Clip(0));
         await response.AssertProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.AuthRequired);
+        // Counted all the same, against the device the caller is.
+        Assert.Equal(Remaining(1), response.Header("X-RateLimit-Remaining"));
+        using var revoke = await stack.SendAsync(HttpMethod.Delete, $"/v1/votes/{Clip(0)}", browser);
+        await revoke.AssertProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.AuthRequired);
+        Assert.Equal(Remaining(2), revoke.Header("X-RateLimit-Remaining"));
+        using var anonymous = await stack.VoteAsync(browser with { Token = null }, Clip(0));
+        await anonymous.AssertAcceptedAsync();
+        Assert.Equal(Remaining(3), anonymous.Header("X-RateLimit-Remaining"));
     }
 
     [Fact]
