@@ -64,6 +64,10 @@ public sealed partial class VoteCaster(
                 break;
             case var code when code == verdict:
                 return new CastOutcome(null, code, detail, headers);
+            case ErrorCodes.DependencyUnavailable:
+                // The script found itself past its deadline although it answered in time: Redis's clock is ahead.
+                LogLateInTime(logger);
+                return Unavailable("The vote store refused the vote as late; no vote was recorded.");
             default:
                 return new CastOutcome(null, decision.Code, DetailFor(decision.Code), headers);
         }
@@ -269,6 +273,9 @@ public sealed partial class VoteCaster(
 
     [LoggerMessage(LogLevel.Warning, "Vote refused, Redis failed: {Reason}")]
     private static partial void LogRedisFailed(ILogger logger, string reason);
+
+    [LoggerMessage(LogLevel.Error, "Redis refused a vote as past its deadline though it answered in time: are the edge's and Redis's clocks more than a second apart?")]
+    private static partial void LogLateInTime(ILogger logger);
 
     [LoggerMessage(LogLevel.Warning, "Vote refused, publish failed: {Reason}")]
     private static partial void LogPublishFailed(ILogger logger, string reason);

@@ -111,6 +111,8 @@ internal static class VoteScripts
     /// </summary>
     public const string Undo = """
         local voteId = ARGV[1]
+        redis.call('ZREM', KEYS[1], voteId)
+        redis.call('ZREM', KEYS[2], voteId)
         local status = redis.call('HGET', KEYS[10], 'status')
         if status ~= 'accepted' then
           if not status then
@@ -119,8 +121,6 @@ internal static class VoteScripts
           end
           return 0
         end
-        redis.call('ZREM', KEYS[1], voteId)
-        redis.call('ZREM', KEYS[2], voteId)
         if redis.call('GET', KEYS[3]) == voteId then
           redis.call('DEL', KEYS[3])
           redis.call('SREM', KEYS[9], ARGV[2])
