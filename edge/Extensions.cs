@@ -76,6 +76,8 @@ public static class Extensions
         services.AddSingleton<VoteLedger>();
         services.AddSingleton<VotePublisher>();
         services.AddSingleton<VoteCaster>();
+        services.AddSingleton<LedgerRepairs>();
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerRepairs>());
         services.AddHostedService<ReceiptWriter>();
 
         services.AddSingleton<TallyBoard>();

@@ -18,13 +18,15 @@ public sealed record Voter(string Key, string? UserId, string ClientIp, bool Loo
             return new Voter("user_" + subject, subject, clientIp, IsHeadless(context.Request.Headers));
         }
 
-        if (context.Request.Headers.Authorization.Count > 0)
-        {
-            return null;
-        }
-
-        return new Voter(VoterFingerprint.Compute(context), null, clientIp, IsHeadless(context.Request.Headers));
+        return context.Request.Headers.Authorization.Count > 0 ? null : Device(context);
     }
+
+    /// <summary>
+    /// The caller as an anonymous device, whatever its Authorization header: whom a vote refused for a bad token is
+    /// counted against in the rate windows.
+    /// </summary>
+    public static Voter Device(HttpContext context) =>
+        new(VoterFingerprint.Compute(context), null, context.Connection.RemoteIpAddress?.ToString() ?? "", IsHeadless(context.Request.Headers));
 
     /// <summary>Browsers always send a language and either client hints or fetch metadata; scripts rarely do.</summary>
     public static bool IsHeadless(IHeaderDictionary headers)

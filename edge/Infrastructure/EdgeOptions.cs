@@ -6,7 +6,8 @@ namespace AiMoviez.Edge.Infrastructure;
 
 /// <summary>
 /// Configuration section <c>Edge</c>; every vote limit of CONTRACT.md section 4 is here with its default.
-/// Positional so the AOT configuration binder fills it through the constructor (it cannot set <c>init</c> properties).
+/// Positional so the AOT configuration binder fills it through the constructor (it cannot set <c>init</c> properties);
+/// durations, which cannot be constant parameter defaults, are settable properties.
 /// </summary>
 /// <param name="TrustedProxies">Reverse proxies whose X-Forwarded-For is believed (IP addresses).</param>
 /// <param name="CorsOrigins">Browser origins allowed by CORS; a trailing <c>:*</c> allows any port. Null: local origins.</param>
@@ -30,7 +31,6 @@ public sealed record EdgeOptions(
     [property: Range(1, 1_000_000)] int DailyWeightLimit = 200,
     [property: Range(0, 1_000_000)] int FlagWhenRemainingAtMost = 2,
     [property: Range(1, 1_000_000)] int FlagVoterKeysPerIpHour = 20,
-    [property: Range(10, 60_000)] int RedisTimeoutMs = 500,
     [property: Range(100, 60_000)] int PublishTimeoutMs = 3000,
     [property: Range(100, 600_000)] int CatalogPollMs = 2000,
     [property: Range(100, 60_000)] int ViewFlushMs = 1000,
@@ -44,6 +44,13 @@ public sealed record EdgeOptions(
     [property: Range(1, 1_000)] int MaxVotesPerMessage = 100)
 {
     public const string Section = "Edge";
+
+    /// <summary>
+    /// The longest a request waits for Redis, connected or not: a hung Redis (stopped, forking, disk full) is then
+    /// refused as fast as a dead one.
+    /// </summary>
+    [TimeSpanRange("00:00:00.010", "00:01:00")]
+    public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 
     public static readonly string[] LocalOrigins = ["http://localhost:*", "http://127.0.0.1:*"];
 

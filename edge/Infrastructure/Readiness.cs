@@ -70,11 +70,12 @@ public static class Readiness
         {
             try
             {
-                await redis.PingAsync().WaitAsync(TimeSpan.FromMilliseconds(options.Value.RedisTimeoutMs), cancellationToken);
+                await redis.PingAsync().WaitAsync(options.Value.RedisTimeout, cancellationToken);
                 return HealthCheckResult.Healthy();
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                // The client may also fault a call with a non-Redis exception when it gives a connection up.
                 return HealthCheckResult.Unhealthy("Redis does not answer.");
             }
         }

@@ -15,9 +15,10 @@ public static class RegionConnections
         services.AddSingleton<IConnectionMultiplexer>(sp =>
         {
             var region = sp.GetRequiredService<RegionTopology>();
-            var timeout = sp.GetRequiredService<IOptions<EdgeOptions>>().Value.RedisTimeoutMs;
+            var timeout = (int)sp.GetRequiredService<IOptions<EdgeOptions>>().Value.RedisTimeout.TotalMilliseconds;
             var options = ConfigurationOptions.Parse(region.Redis);
-            // Fail closed but heal: never give up connecting, and never wait long for an answer.
+            // Fail closed but heal: never give up connecting, and never wait long for an answer. A hung server keeps
+            // its socket open, so only these timeouts (and the callers' own, see VoteLedger) notice it.
             options.AbortOnConnectFail = false;
             options.ConnectTimeout = Math.Max(timeout, 1000);
             options.SyncTimeout = timeout;

@@ -12,12 +12,14 @@ public sealed record CastOutcome(VoteAccepted? Accepted, string? Code, string De
 
 /// <summary>
 /// Casts and revokes votes: catalog rules in memory, every Redis rule in one script call, then the JetStream publish;
-/// a publish that fails undoes the reservation so nothing is half done.
+/// a vote answered 503 (publish failed, or Redis did not answer in time) is undone so nothing is half done. Every vote
+/// request that gets this far counts in the rate windows, whatever its answer, in that same script call.
 /// </summary>
 public sealed partial class VoteCaster(
     CatalogStore catalog,
     VoteLedger ledger,
     VotePublisher publisher,
+    LedgerRepairs repairs,
     RegionTopology region,
     IOptions<EdgeOptions> options,
     TimeProvider time,
@@ -25,12 +27,13 @@ public sealed partial class VoteCaster(
 {
     private readonly EdgeOptions _options = options.Value;
 
-    public async Task<CastOutcome> CastAsync(Voter voter, VoteRequest? request, string? invalidDetail, string? idempotencyKey)
+    /// <param name="invalid">Why the request was refused before it was read (a bad or oversized body), or null.</param>
+    public async Task<CastOutcome> CastAsync(Voter voter, VoteRequest? request, (string Code, string Detail)? invalid, string? idempotencyKey)
     {
         var now = time.GetUtcNow();
         var view = catalog.Current;
         var voteType = request?.VoteType ?? VoteTypes.Standard;
-        var (verdict, detail, season, clip) = Judge(voter, request, invalidDetail, view, now);
+        var (verdict, detail, season, clip) = Judge(voter, request, invalid, view, now);
         // Time-ordered ids (UUIDv7) land at the right edge of the shard's primary-key index instead of at random pages.
         var attempt = new VoteAttempt(voter.Key, voter.ClientIp, Guid.CreateVersion7(now), VoteTypes.IsKnown(voteType) ? voteType : VoteTypes.Standard,
             season, season?.CurrentSlot?.Position ?? 0, clip?.Id, idempotencyKey, view?.Flags.MultiVoteEnabled == true,
@@ -44,14 +47,15 @@ public sealed partial class VoteCaster(
         catch (Exception e) when (IsRedisFailure(e))
         {
             LogRedisFailed(logger, e.Message);
-            // The script may still run after the timeout; the undo is queued behind it on the same connection and
-            // takes its reservation back, so the voter is not told ALREADY_VOTED for a vote that was never published.
-            // Not awaited: the answer does not depend on it, and Redis may be down.
+            // The script may still run, late (a hung Redis resumes with it in its socket buffer). Past its deadline it
+            // does nothing; before that, the undo sent now, behind it on the same connection, takes back what it did.
+            // If the connection is given up in between, the undo is retried until Redis takes it. So the voter is not
+            // told ALREADY_VOTED for a vote that was never published. Not awaited: the answer does not depend on it.
             _ = UndoAsync(attempt);
             return Unavailable("The vote store is not answering; no vote was recorded.");
         }
 
-        var headers = RateLimitHeaders.FromWindow(_options.VotesPerVoterPerWindow, decision.VoterCount, decision.ResetMs, decision.RetryMs);
+        var headers = Headers(decision.Code, decision.VoterCount, decision.ResetMs, decision.RetryMs);
         switch (decision.Code)
         {
             case "REPLAY":
@@ -60,6 +64,10 @@ public sealed partial class VoteCaster(
                 break;
             case var code when code == verdict:
                 return new CastOutcome(null, code, detail, headers);
+            case ErrorCodes.DependencyUnavailable:
+                // The script found itself past its deadline although it answered in time: Redis's clock is ahead.
+                LogLateInTime(logger);
+                return Unavailable("The vote store refused the vote as late; no vote was recorded.");
             default:
                 return new CastOutcome(null, decision.Code, DetailFor(decision.Code), headers);
         }
@@ -98,24 +106,39 @@ public sealed partial class VoteCaster(
         return new CastOutcome(accepted, null, "", headers);
     }
 
-    public async Task<CastOutcome> RevokeAsync(Voter voter, Guid clipId, CancellationToken cancellationToken)
+    /// <param name="clipId">The clip, or null when the path's id is not a UUID (400, counted all the same).</param>
+    /// <param name="refused">Why the request was refused before it was looked at (a bad token), or null.</param>
+    public async Task<CastOutcome> RevokeAsync(Voter voter, Guid? clipId, (string Code, string Detail)? refused, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var view = catalog.Current;
-        if (view is null || !view.TryGetClip(clipId, out var season, out _) || season.CurrentSlot is not { } slot)
-        {
-            return new CastOutcome(null, ErrorCodes.NotFound, "You have no vote on this clip.", NoWindow());
-        }
-
-        if (slot.VotingEndsAt is { } endsAt && now >= endsAt)
-        {
-            return new CastOutcome(null, ErrorCodes.VotingClosed, "Voting for this slot has closed; its votes are final.", NoWindow());
-        }
+        SeasonSnapshot? season = null;
+        var (code, detail) = refused is { } early ? (early.Code, early.Detail)
+            : clipId is null
+            ? (ErrorCodes.InvalidRequest, "clipId must be a UUID.")
+            : view is null || !view.TryGetClip(clipId.Value, out season, out _) || season.CurrentSlot is null
+                ? (ErrorCodes.NotFound, "You have no vote on this clip.")
+                : season.CurrentSlot.VotingEndsAt is { } endsAt && now >= endsAt
+                    ? (ErrorCodes.VotingClosed, "Voting for this slot has closed; its votes are final.")
+                    : ((string?)null, "");
+        var slot = code is null ? season!.CurrentSlot!.Position : 0;
 
         try
         {
-            var found = await ledger.FindAsync(voter.Key, season.Id, slot.Position, clipId, now);
-            var headers = RateLimitHeaders.FromWindow(_options.VotesPerVoterPerWindow, found.VoterCount, found.ResetMs);
+            // Counts the request in the windows even when it is refused already, like a vote.
+            var found = await ledger.FindAsync(voter.Key, voter.ClientIp, code is null ? season!.Id : Guid.Empty, slot,
+                clipId ?? Guid.Empty, now);
+            var headers = Headers(found.Code, found.VoterCount, found.ResetMs, found.RetryMs);
+            if (found.Code == ErrorCodes.RateLimited)
+            {
+                return new CastOutcome(null, found.Code, DetailFor(found.Code), headers);
+            }
+
+            if (code is not null)
+            {
+                return new CastOutcome(null, code, detail, headers);
+            }
+
             if (found.VoteId is not { } voteId)
             {
                 return new CastOutcome(null, ErrorCodes.NotFound, "You have no vote on this clip.", headers);
@@ -124,15 +147,15 @@ public sealed partial class VoteCaster(
             await publisher.PublishAsync(new VoteRevoked
             {
                 VoteId = voteId,
-                SeasonId = season.Id,
+                SeasonId = season!.Id,
                 SeasonNumber = season.Number,
-                SlotPosition = slot.Position,
-                ClipId = clipId,
+                SlotPosition = slot,
+                ClipId = clipId!.Value,
                 VoterKey = voter.Key,
                 Region = region.Name,
                 RevokedAt = now,
             }, cancellationToken);
-            await ledger.RevokeAsync(voter.Key, season.Id, slot.Position, clipId, found);
+            await RecordRevokeAsync(voter.Key, season.Id, slot, clipId.Value, found);
             return new CastOutcome(null, null, "", headers);
         }
         catch (Exception e) when (IsRedisFailure(e) || e is PublishFailedException)
@@ -144,11 +167,16 @@ public sealed partial class VoteCaster(
 
     /// <summary>The first rule the request breaks that needs no Redis, or null when only Redis can tell.</summary>
     private static (string? Code, string Detail, SeasonSnapshot? Season, ClipSnapshot? Clip) Judge(
-        Voter voter, VoteRequest? request, string? invalidDetail, CatalogView? view, DateTimeOffset now)
+        Voter voter, VoteRequest? request, (string Code, string Detail)? invalid, CatalogView? view, DateTimeOffset now)
     {
-        if (invalidDetail is not null || request is null)
+        if (invalid is { } refused)
         {
-            return (ErrorCodes.InvalidRequest, invalidDetail ?? "A JSON body is required.", null, null);
+            return (refused.Code, refused.Detail, null, null);
+        }
+
+        if (request is null)
+        {
+            return (ErrorCodes.InvalidRequest, "A JSON body is required.", null, null);
         }
 
         if (view is null)
@@ -197,10 +225,35 @@ public sealed partial class VoteCaster(
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
-            // The reservation then only blocks this voter until its keys expire; the vote was never published.
             LogUndoFailed(logger, attempt.VoteId, e.Message);
+            repairs.Enqueue("the undo of vote " + attempt.VoteId, () => ledger.UndoAsync(attempt));
         }
     }
+
+    /// <summary>
+    /// The revoke is published, so it stands: if Redis does not take the vote state now, it is retried rather than
+    /// the revoke answered 503 (which would invite a second, needless revoke).
+    /// </summary>
+    private async Task RecordRevokeAsync(string voterKey, Guid seasonId, int slot, Guid clipId, FoundVote found)
+    {
+        try
+        {
+            await ledger.RevokeAsync(voterKey, seasonId, slot, clipId, found);
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            LogRevokeStateFailed(logger, found.VoteId!.Value, e.Message);
+            repairs.Enqueue("the revoke of vote " + found.VoteId, () => ledger.RevokeAsync(voterKey, seasonId, slot, clipId, found));
+        }
+    }
+
+    /// <summary>
+    /// The voter's window; a 429 (from either window) says no request is left until <paramref name="retryMs"/>.
+    /// </summary>
+    private RateLimitHeaders Headers(string code, int voterCount, long resetMs, long retryMs) =>
+        code == ErrorCodes.RateLimited
+            ? RateLimitHeaders.FromWindow(_options.VotesPerVoterPerWindow, _options.VotesPerVoterPerWindow, retryMs, retryMs)
+            : RateLimitHeaders.FromWindow(_options.VotesPerVoterPerWindow, voterCount, resetMs, retryMs);
 
     private CastOutcome Unavailable(string detail) => new(null, ErrorCodes.DependencyUnavailable, detail, NoWindow());
 
@@ -221,12 +274,18 @@ public sealed partial class VoteCaster(
     [LoggerMessage(LogLevel.Warning, "Vote refused, Redis failed: {Reason}")]
     private static partial void LogRedisFailed(ILogger logger, string reason);
 
+    [LoggerMessage(LogLevel.Error, "Redis refused a vote as past its deadline though it answered in time: are the edge's and Redis's clocks more than a second apart?")]
+    private static partial void LogLateInTime(ILogger logger);
+
     [LoggerMessage(LogLevel.Warning, "Vote refused, publish failed: {Reason}")]
     private static partial void LogPublishFailed(ILogger logger, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Revoke refused: {Reason}")]
     private static partial void LogRevokeFailed(ILogger logger, string reason);
 
-    [LoggerMessage(LogLevel.Error, "Undo of unpublished vote {VoteId} failed: {Reason}")]
+    [LoggerMessage(LogLevel.Warning, "Undo of unpublished vote {VoteId} failed, will retry: {Reason}")]
     private static partial void LogUndoFailed(ILogger logger, Guid voteId, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "Redis state of published revoke of {VoteId} failed, will retry: {Reason}")]
+    private static partial void LogRevokeStateFailed(ILogger logger, Guid voteId, string reason);
 }

@@ -35,13 +35,21 @@ public sealed record CastDecision(
     Guid? VoteId,
     VoteAccepted? Replay);
 
-public sealed record FoundVote(int VoterCount, long ResetMs, Guid? VoteId, string VoteType, int Weight, string DayKey, string IdempotencyKey);
+/// <summary>What a revoke found: <see cref="Code"/> is RATE_LIMITED (nothing else looked at) or empty.</summary>
+public sealed record FoundVote(
+    string Code, int VoterCount, long ResetMs, long RetryMs, Guid? VoteId, string VoteType, int Weight, string DayKey, string IdempotencyKey);
 
 public sealed record BallotVoterState(int DayTotal, bool SuperUsed, bool MegaUsed, IReadOnlyList<Guid> VotedClipIds);
 
 /// <summary>The region's Redis state of votes: one script call per operation, each bounded by the Redis timeout.</summary>
 public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, RegionTopology region)
 {
+    /// <summary>
+    /// How far the edge's and Redis's clocks may disagree before votes are refused as late (they must agree anyway:
+    /// edges of a region share the sliding windows, which they stamp).
+    /// </summary>
+    private static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(1);
+
     private readonly EdgeOptions _options = options.Value;
 
     public async Task<CastDecision> CastAsync(VoteAttempt attempt)
@@ -56,7 +64,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
             _options.IdempotencyHours * 3600, stateTtl, _options.ReceiptHours * 3600, attempt.VoterKey,
             _options.FlagVoterKeysPerIpHour, _options.FlagWhenRemainingAtMost, attempt.ClipId?.ToString() ?? "",
             (int)attempt.BaseFlags, MsToUtcMidnight(attempt.Now), attempt.Season?.Id.ToString() ?? "",
-            attempt.SlotPosition, region.Name,
+            attempt.SlotPosition, region.Name, (attempt.Now + _options.RedisTimeout + ClockSkewAllowance).ToUnixTimeMilliseconds(),
         ]))!;
 
         var code = (string)result[0]!;
@@ -69,18 +77,24 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
 
     public Task UndoAsync(VoteAttempt attempt) =>
         EvaluateAsync(VoteScripts.Undo, CastKeys(attempt),
-            [attempt.VoteId.ToString(), attempt.ClipId?.ToString() ?? "", VoteTypes.Weight(attempt.VoteType)]);
+            [attempt.VoteId.ToString(), attempt.ClipId?.ToString() ?? "", VoteTypes.Weight(attempt.VoteType), _options.ReceiptHours * 3600]);
 
-    public async Task<FoundVote> FindAsync(string voterKey, Guid seasonId, int slot, Guid clipId, DateTimeOffset now)
+    /// <summary>
+    /// Counts a revoke request in the voter's and the IP's windows and finds the voter's vote on the clip. A request
+    /// refused before Redis (unknown clip, voting closed) is counted the same way; its key finds nothing.
+    /// </summary>
+    public async Task<FoundVote> FindAsync(string voterKey, string clientIp, Guid seasonId, int slot, Guid clipId, DateTimeOffset now)
     {
         var result = (RedisResult[])(await EvaluateAsync(VoteScripts.Find,
-            [VoteKey(voterKey, seasonId.ToString(), slot, clipId.ToString()), "rl:v:" + voterKey],
-            [now.ToUnixTimeMilliseconds(), _options.RateWindowSeconds * 1000L]))!;
-        var voteId = (string?)result[2];
+            [VoteKey(voterKey, seasonId.ToString(), slot, clipId.ToString()), "rl:v:" + voterKey, "rl:ip:" + clientIp],
+            [now.ToUnixTimeMilliseconds(), _options.RateWindowSeconds * 1000L, _options.VotesPerVoterPerWindow,
+             _options.VotesPerIpPerWindow, Guid.CreateVersion7(now).ToString()]))!;
+        var code = (string)result[0]!;
+        var voteId = (string?)result[4];
         return string.IsNullOrEmpty(voteId)
-            ? new FoundVote((int)result[0], (long)result[1], null, VoteTypes.Standard, 0, "", "")
-            : new FoundVote((int)result[0], (long)result[1], Guid.Parse(voteId), (string)result[3]!,
-                int.Parse((string)result[4]!, CultureInfo.InvariantCulture), (string)result[5]!, (string)result[6]!);
+            ? new FoundVote(code, (int)result[1], (long)result[2], (long)result[3], null, VoteTypes.Standard, 0, "", "")
+            : new FoundVote(code, (int)result[1], (long)result[2], (long)result[3], Guid.Parse(voteId), (string)result[5]!,
+                int.Parse((string)result[6]!, CultureInfo.InvariantCulture), (string)result[7]!, (string)result[8]!);
     }
 
     public async Task<bool> RevokeAsync(string voterKey, Guid seasonId, int slot, Guid clipId, FoundVote vote)
@@ -111,8 +125,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
     /// <summary>The receipt's status and reason, or null when there is no such vote (or it expired).</summary>
     public async Task<(string Status, string? Reason)?> ReceiptAsync(Guid voteId)
     {
-        var values = await redis.HashGetAsync("receipt:" + voteId, ["status", "reason"])
-            .WaitAsync(TimeSpan.FromMilliseconds(_options.RedisTimeoutMs));
+        var values = await BoundedAsync(redis.HashGetAsync("receipt:" + voteId, ["status", "reason"]), _options.RedisTimeout);
         if (values[0].IsNull)
         {
             return null;
@@ -136,11 +149,47 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
         }
 
         batch.Execute();
-        await Task.WhenAll(writes).WaitAsync(TimeSpan.FromMilliseconds(_options.RedisTimeoutMs * 4L));
+        await BoundedAsync(Task.WhenAll(writes), _options.RedisTimeout * 4);
     }
 
+    /// <summary>
+    /// Bounded by <see cref="EdgeOptions.RedisTimeout"/> here rather than only by the client's timeouts, which it checks
+    /// about once a second; a script given up on may still run later (see <see cref="VoteScripts.Undo"/>).
+    /// </summary>
     private Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values) =>
-        redis.ScriptEvaluateAsync(script, keys, values).WaitAsync(TimeSpan.FromMilliseconds(_options.RedisTimeoutMs));
+        BoundedAsync(redis.ScriptEvaluateAsync(script, keys, values), _options.RedisTimeout);
+
+    /// <summary>
+    /// The call, bounded, with every way it fails as a Redis failure: the client can also fault a pending call with
+    /// another exception when it gives a connection up (an InvalidOperationException from its pipe reader, seen with a
+    /// hung server), and callers must answer that 503 like any outage, not 500.
+    /// </summary>
+    private static async Task<T> BoundedAsync<T>(Task<T> call, TimeSpan timeout)
+    {
+        try
+        {
+            return await call.WaitAsync(timeout);
+        }
+        catch (Exception e) when (e is not (RedisException or TimeoutException))
+        {
+            throw AsRedisFailure(e);
+        }
+    }
+
+    private static async Task BoundedAsync(Task call, TimeSpan timeout)
+    {
+        try
+        {
+            await call.WaitAsync(timeout);
+        }
+        catch (Exception e) when (e is not (RedisException or TimeoutException))
+        {
+            throw AsRedisFailure(e);
+        }
+    }
+
+    private static RedisConnectionException AsRedisFailure(Exception e) =>
+        new(ConnectionFailureType.InternalFailure, "Redis call failed: " + e.Message, e);
 
     private static RedisKey[] CastKeys(VoteAttempt a)
     {

@@ -13,15 +13,25 @@ internal static class VoteScripts
     /// with limits only), 6 vote id, 7 type, 8 weight, 9 multi-vote 1/0, 10 daily limit, 11 has idempotency key 1/0,
     /// 12 idempotency ttl s, 13 slot state ttl s, 14 receipt ttl s, 15 voter key, 16 voter keys per ip hour,
     /// 17 flag when remaining at most, 18 clip id, 19 base flags, 20 ms to UTC midnight, 21 season id, 22 slot,
-    /// 23 region.
+    /// 23 region, 24 deadline ms.
     /// Returns: code, voter count, voter reset ms, day total, super used, mega used, flags, retry ms, vote id, then for
     /// a replay the original receipt: clip, season, slot, type, weight, total, remaining standard/super/mega.
+    /// Every request the windows let through counts in both (its vote id is the member), whatever it is answered:
+    /// refusals, replays and edge verdicts too. One refused by a full window does not count, so a window holds at most
+    /// its limit and Retry-After is exact. The script does nothing when the edge has given the attempt up (answered it
+    /// 503): when it runs after the deadline by Redis's clock (it waited in a hung server's socket buffer), or when the
+    /// receipt is already there (<see cref="Undo"/>'s tombstone).
     /// </summary>
     public const string Cast = """
         local now = tonumber(ARGV[1])
         local window = tonumber(ARGV[2])
         local voterLimit = tonumber(ARGV[3])
         local ipLimit = tonumber(ARGV[4])
+        local clock = redis.call('TIME')
+        if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[24])
+          or redis.call('EXISTS', KEYS[10]) == 1 then
+          return {'DEPENDENCY_UNAVAILABLE', 0, window, 0, 0, 0, 0, 0, ''}
+        end
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
         redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
         local voterCount = redis.call('ZCARD', KEYS[1])
@@ -38,6 +48,15 @@ internal static class VoteScripts
           return {code, voterCount, resetMs(KEYS[1]), dayTotal, superUsed, megaUsed, flags, retry, voteId}
         end
 
+        if voterCount >= voterLimit then return answer('RATE_LIMITED', 0, resetMs(KEYS[1]), '') end
+        if ipCount >= ipLimit then return answer('RATE_LIMITED', 0, resetMs(KEYS[2]), '') end
+        redis.call('ZADD', KEYS[1], now, ARGV[6])
+        redis.call('PEXPIRE', KEYS[1], window)
+        redis.call('ZADD', KEYS[2], now, ARGV[6])
+        redis.call('PEXPIRE', KEYS[2], window)
+        voterCount = voterCount + 1
+        ipCount = ipCount + 1
+
         if ARGV[11] == '1' then
           local previous = redis.call('GET', KEYS[7])
           if previous then
@@ -49,8 +68,6 @@ internal static class VoteScripts
           end
         end
         if ARGV[5] ~= '' then return answer(ARGV[5], 0, 0, '') end
-        if voterCount >= voterLimit then return answer('RATE_LIMITED', 0, resetMs(KEYS[1]), '') end
-        if ipCount >= ipLimit then return answer('RATE_LIMITED', 0, resetMs(KEYS[2]), '') end
         if ARGV[9] ~= '1' and redis.call('EXISTS', KEYS[3]) == 1 then return answer('ALREADY_VOTED', 0, 0, '') end
         local voteType = ARGV[7]
         if (voteType == 'super' and superUsed == 1) or (voteType == 'mega' and megaUsed == 1) then
@@ -65,15 +82,9 @@ internal static class VoteScripts
         redis.call('PFADD', KEYS[8], ARGV[15])
         redis.call('EXPIRE', KEYS[8], 7200)
         if redis.call('PFCOUNT', KEYS[8]) > tonumber(ARGV[16]) then flags = bit.bor(flags, 4) end
-        voterCount = voterCount + 1
-        ipCount = ipCount + 1
         local atMost = tonumber(ARGV[17])
         if voterLimit - voterCount <= atMost or ipLimit - ipCount <= atMost then flags = bit.bor(flags, 2) end
 
-        redis.call('ZADD', KEYS[1], now, voteId)
-        redis.call('PEXPIRE', KEYS[1], window)
-        redis.call('ZADD', KEYS[2], now, voteId)
-        redis.call('PEXPIRE', KEYS[2], window)
         redis.call('SET', KEYS[3], voteId, 'EX', stateTtl)
         dayTotal = redis.call('INCRBY', KEYS[4], weight)
         redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[20]) + 3600000)
@@ -92,14 +103,24 @@ internal static class VoteScripts
         """;
 
     /// <summary>
-    /// Takes back what <see cref="Cast"/> reserved when the vote could not be published. Same KEYS; ARGV: vote id, clip
-    /// id, weight. Does nothing unless the vote's receipt says accepted, so it is safe when Cast may not have run.
+    /// Takes back what <see cref="Cast"/> did for an attempt answered 503 (publish failed, or Redis answered too late),
+    /// as if Redis had never seen it, window counts included. Same KEYS; ARGV: vote id, clip id, weight, receipt ttl s.
+    /// Leaves the receipt as a tombstone, rejected with DEPENDENCY_UNAVAILABLE, whether Cast ran or not: a Cast that
+    /// reaches Redis after it (a hung server resumed, a connection given up with the script in its buffer) then does
+    /// nothing. Idempotent, so it can be retried until Redis answers.
     /// </summary>
     public const string Undo = """
         local voteId = ARGV[1]
-        if redis.call('HGET', KEYS[10], 'status') ~= 'accepted' then return 0 end
         redis.call('ZREM', KEYS[1], voteId)
         redis.call('ZREM', KEYS[2], voteId)
+        local status = redis.call('HGET', KEYS[10], 'status')
+        if status ~= 'accepted' then
+          if not status then
+            redis.call('HSET', KEYS[10], 'status', 'rejected', 'reason', 'DEPENDENCY_UNAVAILABLE')
+            redis.call('EXPIRE', KEYS[10], tonumber(ARGV[4]))
+          end
+          return 0
+        end
         if redis.call('GET', KEYS[3]) == voteId then
           redis.call('DEL', KEYS[3])
           redis.call('SREM', KEYS[9], ARGV[2])
@@ -109,25 +130,42 @@ internal static class VoteScripts
         if redis.call('GET', KEYS[6]) == voteId then redis.call('DEL', KEYS[6]) end
         if redis.call('GET', KEYS[7]) == voteId then redis.call('DEL', KEYS[7]) end
         redis.call('DEL', KEYS[10])
+        redis.call('HSET', KEYS[10], 'status', 'rejected', 'reason', 'DEPENDENCY_UNAVAILABLE')
+        redis.call('EXPIRE', KEYS[10], tonumber(ARGV[4]))
         return 1
         """;
 
     /// <summary>
-    /// The caller's vote on a clip, for a revoke. KEYS: 1 vote:voter:season:slot:clip, 2 rl:v:voter. ARGV: now ms, window ms.
-    /// Returns: voter count, voter reset ms, vote id or '', then the receipt's type, weight, day key, idempotency key.
+    /// The caller's vote on a clip, for a revoke, which counts in the windows as a vote request does (see
+    /// <see cref="Cast"/>). KEYS: 1 vote:voter:season:slot:clip, 2 rl:v:voter, 3 rl:ip:ip. ARGV: now ms, window ms,
+    /// voter limit, ip limit, request id. Returns: code ('' or RATE_LIMITED), voter count, voter reset ms, retry ms,
+    /// vote id or '', then the receipt's type, weight, day key, idempotency key.
     /// </summary>
     public const string Find = """
         local now = tonumber(ARGV[1])
         local window = tonumber(ARGV[2])
         redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+        redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
         local count = redis.call('ZCARD', KEYS[2])
-        local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-        local reset = window
-        if oldest[2] then reset = tonumber(oldest[2]) + window - now end
+        local function resetMs(key)
+          local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+          if oldest[2] then return tonumber(oldest[2]) + window - now end
+          return window
+        end
+        if count >= tonumber(ARGV[3]) then return {'RATE_LIMITED', count, resetMs(KEYS[2]), resetMs(KEYS[2]), ''} end
+        if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then
+          return {'RATE_LIMITED', count, resetMs(KEYS[2]), resetMs(KEYS[3]), ''}
+        end
+        redis.call('ZADD', KEYS[2], now, ARGV[5])
+        redis.call('PEXPIRE', KEYS[2], window)
+        redis.call('ZADD', KEYS[3], now, ARGV[5])
+        redis.call('PEXPIRE', KEYS[3], window)
+        count = count + 1
+        local reset = resetMs(KEYS[2])
         local voteId = redis.call('GET', KEYS[1])
-        if not voteId then return {count, reset, ''} end
+        if not voteId then return {'', count, reset, 0, ''} end
         local r = redis.call('HMGET', 'receipt:' .. voteId, 'type', 'weight', 'day', 'idem')
-        return {count, reset, voteId, r[1] or 'standard', r[2] or '0', r[3] or '', r[4] or ''}
+        return {'', count, reset, 0, voteId, r[1] or 'standard', r[2] or '0', r[3] or '', r[4] or ''}
         """;
 
     /// <summary>

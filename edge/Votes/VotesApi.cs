@@ -9,6 +9,8 @@ public static class VotesApi
 {
     private const int MaxIdempotencyKeyLength = 128;
 
+    private static readonly (string Code, string Detail) BadToken = (ErrorCodes.AuthRequired, "The bearer token is not valid.");
+
     public static IEndpointRouteBuilder MapVotesApi(this IEndpointRouteBuilder app)
     {
         var votes = app.MapGroup("/v1/votes");
@@ -21,21 +23,18 @@ public static class VotesApi
     public static async Task<Results<Accepted<VoteAccepted>, ProblemHttpResult>> CastAsync(
         HttpContext context, VoteCaster caster, CancellationToken cancellationToken)
     {
-        if (Voter.From(context) is not { } voter)
-        {
-            return Problems.For(ErrorCodes.AuthRequired, "The bearer token is not valid.");
-        }
-
+        // A bad token is refused like a bad body: counted in the rate windows, against the device the caller is.
+        var voter = Voter.From(context);
         var body = await JsonBody.ReadAsync(context.Request, EdgeJson.Default.VoteRequest, cancellationToken);
-        if (body.Code == ErrorCodes.PayloadTooLarge)
-        {
-            return Problems.For(body.Code, body.Detail!);
-        }
-
         var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
-        var invalid = body.Detail ?? Validate(body.Value!, idempotencyKey);
-        // Not cancelled with the request once read: a vote is either published or its reservation undone.
-        var outcome = await caster.CastAsync(voter, body.Value, invalid, idempotencyKey.Length > 0 ? idempotencyKey : null);
+        var invalid = voter is null ? BadToken
+            : body.Code is { } code ? (code, body.Detail!)
+            : Validate(body.Value!, idempotencyKey) is { } detail ? (ErrorCodes.InvalidRequest, detail)
+            : ((string, string)?)null;
+        // Not cancelled with the request once read: a vote is either published or its reservation undone. A refused
+        // request goes to the caster too, as it counts in the rate windows.
+        var outcome = await caster.CastAsync(voter ?? Voter.Device(context), body.Value, invalid,
+            idempotencyKey.Length > 0 ? idempotencyKey : null);
         outcome.RateLimit.WriteTo(context.Response);
         return outcome.Accepted is { } accepted
             ? TypedResults.Accepted($"/v1/votes/{accepted.VoteId}", accepted)
@@ -45,20 +44,12 @@ public static class VotesApi
     public static async Task<Results<Accepted<VoteRevokeAccepted>, ProblemHttpResult>> RevokeAsync(
         string clipId, HttpContext context, VoteCaster caster, CancellationToken cancellationToken)
     {
-        if (Voter.From(context) is not { } voter)
-        {
-            return Problems.For(ErrorCodes.AuthRequired, "The bearer token is not valid.");
-        }
-
-        if (!Guid.TryParse(clipId, out var clip))
-        {
-            return Problems.For(ErrorCodes.InvalidRequest, "clipId must be a UUID.");
-        }
-
-        var outcome = await caster.RevokeAsync(voter, clip, cancellationToken);
+        var voter = Voter.From(context);
+        Guid? clip = Guid.TryParse(clipId, out var id) ? id : null;
+        var outcome = await caster.RevokeAsync(voter ?? Voter.Device(context), clip, voter is null ? BadToken : null, cancellationToken);
         outcome.RateLimit.WriteTo(context.Response);
         return outcome.Code is null
-            ? TypedResults.Accepted((string?)null, new VoteRevokeAccepted(clip, VoteStatuses.Revoked))
+            ? TypedResults.Accepted((string?)null, new VoteRevokeAccepted(clip!.Value, VoteStatuses.Revoked))
             : Problems.For(outcome.Code, outcome.Detail);
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Identity;
 using AiMoviez.Testing;
@@ -49,12 +50,16 @@ public sealed class CatalogRuleTests(EdgeStack stack)
     [Fact]
     public async Task Banned_voter_key_is_403_within_5_seconds_even_without_the_push()
     {
-        var browser = EdgeStack.NewBrowser();
-        var key = VoterFingerprint.Compute(browser.Ip, [browser.UserAgent, "en-US,en;q=0.9", "\"Chromium\";v=\"130\"", "", "", ""]);
-        await stack.Core.UpdateAsync(s => s with { BannedVoterKeys = [key] }, announce: false);
+        // Each probe is a banned voter of its own: every vote request counts in its voter's window, so one voter
+        // probing every 50 ms would be rate limited before the ban arrives. The clip is unknown (404 until the ban,
+        // which is judged first), so the probes publish nothing.
+        var browsers = Enumerable.Range(0, 200).Select(_ => EdgeStack.NewBrowser()).ToList();
+        var keys = browsers.Select(b => VoterFingerprint.Compute(b.Ip, [b.UserAgent, "en-US,en;q=0.9", "\"Chromium\";v=\"130\"", "", "", ""])).ToList();
+        await stack.Core.UpdateAsync(s => s with { BannedVoterKeys = keys }, announce: false);
         try
         {
-            var response = await Eventually.UntilAsync(() => stack.VoteAsync(browser, Clip),
+            var probes = 0;
+            var response = await Eventually.UntilAsync(() => stack.VoteAsync(browsers[probes++ % browsers.Count], Guid.NewGuid()),
                 r => r.StatusCode == HttpStatusCode.Forbidden, Propagation, "the ban to arrive by polling");
             await response.AssertProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.VoterBanned);
             Assert.NotEmpty(response.Header("X-RateLimit-Remaining"));
@@ -68,11 +73,14 @@ public sealed class CatalogRuleTests(EdgeStack stack)
     [Fact]
     public async Task Banned_user_is_403_voter_banned()
     {
-        var user = "u-" + Guid.NewGuid().ToString("N")[..8];
-        await stack.Core.UpdateAsync(s => s with { BannedUserIds = [user] });
+        // A banned user per probe, as one voter's probes count in its rate window.
+        var users = Enumerable.Range(0, 200).Select(_ => "u-" + Guid.NewGuid().ToString("N")[..8]).ToList();
+        await stack.Core.UpdateAsync(s => s with { BannedUserIds = users });
         try
         {
-            var response = await Eventually.UntilAsync(() => stack.VoteAsync(EdgeStack.NewBrowser(DevTokens.Create(stack.SigningKey, user)), Clip),
+            var probes = 0;
+            var response = await Eventually.UntilAsync(
+                () => stack.VoteAsync(EdgeStack.NewBrowser(DevTokens.Create(stack.SigningKey, users[probes++ % users.Count])), Guid.NewGuid()),
                 r => r.StatusCode == HttpStatusCode.Forbidden, Propagation, "the user ban");
             await response.AssertProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.VoterBanned);
         }
@@ -88,10 +96,14 @@ public sealed class CatalogRuleTests(EdgeStack stack)
         await stack.Core.UpdateAsync(s => s with { Flags = s.Flags with { MultiVoteEnabled = true } });
         try
         {
-            var browser = EdgeStack.NewBrowser();
-            var first = await (await stack.VoteAsync(browser, Clip)).AssertAcceptedAsync();
-            var second = await Eventually.UntilAsync(() => stack.VoteAsync(browser, Clip),
-                r => r.StatusCode == HttpStatusCode.Accepted, Propagation, "a second vote on the clip");
+            // A new voter per probe, as one voter's refused second votes count in its rate window.
+            JsonElement first = default;
+            var second = await Eventually.UntilAsync(async () =>
+            {
+                var browser = EdgeStack.NewBrowser();
+                first = await (await stack.VoteAsync(browser, Clip)).AssertAcceptedAsync();
+                return await stack.VoteAsync(browser, Clip);
+            }, r => r.StatusCode == HttpStatusCode.Accepted, Propagation, "a second vote on the clip");
             var body = await second.JsonAsync();
             Assert.NotEqual(first.GetProperty("voteId").GetGuid(), body.GetProperty("voteId").GetGuid());
             var cast = await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(body.GetProperty("voteId").GetGuid())),

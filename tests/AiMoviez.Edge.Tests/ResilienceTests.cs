@@ -1,12 +1,91 @@
+using System.Diagnostics;
 using System.Net;
 using AiMoviez.Contracts;
 using AiMoviez.Testing;
+using Xunit.Abstractions;
 
 namespace AiMoviez.Edge.Tests;
 
 [Collection(EdgeCollection.Name)]
-public sealed class ResilienceTests(EdgeStack stack)
+public sealed class ResilienceTests(EdgeStack stack, ITestOutputHelper output)
 {
+    /// <summary>How long a refusal may take while Redis hangs: the edge waits about its Redis timeout; this tolerates a busy machine.</summary>
+    private static readonly TimeSpan FailFast = TimeSpan.FromSeconds(3);
+
+    private static readonly TimeSpan HangFor = TimeSpan.FromSeconds(8);
+
+    [Fact]
+    public async Task A_hung_redis_fails_votes_closed_fast_and_voting_resumes_after_sigcont()
+    {
+        var browser = EdgeStack.NewBrowser();
+        var clip = stack.Season.Clips[8].Id;
+        var earlier = (await (await stack.VoteAsync(browser, stack.Season.Clips[9].Id)).AssertAcceptedAsync()).GetProperty("voteId").GetGuid();
+        var voterKey = (await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(earlier)), c => c is not null,
+            TimeSpan.FromSeconds(5), "the earlier VoteCast"))!.VoterKey;
+        int CastsOnClip() => stack.Casts.Values.Count(c => c.VoterKey == voterKey && c.ClipId == clip);
+
+        await stack.Redis.FreezeAsync();
+        try
+        {
+            var requests = new (string What, Func<Task<HttpResponseMessage>> Send)[]
+            {
+                ("a super vote", () => stack.VoteAsync(browser, clip, "super")),
+                ("a ballot", () => stack.SendAsync(HttpMethod.Get, $"/v1/ballot?seasonId={stack.Season.Id}", browser)),
+                ("a receipt", () => stack.SendAsync(HttpMethod.Get, $"/v1/votes/{earlier}", browser)),
+                ("readiness", () => stack.Direct.GetAsync(stack.BaseUrl + "/readyz")),
+                ("a revoke", () => stack.SendAsync(HttpMethod.Delete, $"/v1/votes/{stack.Season.Clips[9].Id}", browser)),
+            };
+            // Long enough for the Redis client to give the silent connection up and try new ones; the revoke (which
+            // counts in the window whatever happens) only once.
+            var hung = Stopwatch.StartNew();
+            var slowest = TimeSpan.Zero;
+            var refusals = 0;
+            for (var round = 0; round == 0 || hung.Elapsed < HangFor; round++)
+            {
+                foreach (var (what, send) in requests.Take(round == 0 ? requests.Length : requests.Length - 1))
+                {
+                    var watch = Stopwatch.StartNew();
+                    using var refused = await send();
+                    watch.Stop();
+                    var problem = await refused.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, ErrorCodes.DependencyUnavailable);
+                    Assert.True(watch.Elapsed < FailFast, $"{what} took {watch.Elapsed} while Redis hung");
+                    slowest = watch.Elapsed > slowest ? watch.Elapsed : slowest;
+                    refusals++;
+                    if (what == "readiness")
+                    {
+                        Assert.Equal("redis", Assert.Single(problem.GetProperty("failing").EnumerateArray()).GetString());
+                    }
+                }
+            }
+
+            Assert.Equal(0, CastsOnClip());
+            Assert.False(stack.Revokes.ContainsKey(earlier));
+            output.WriteLine($"{refusals} requests refused while Redis hung {hung.Elapsed}; slowest {slowest.TotalMilliseconds:F0} ms");
+        }
+        finally
+        {
+            await stack.Redis.ThawAsync();
+        }
+
+        var thawed = Stopwatch.StartNew();
+
+        // Nothing of the refused requests stayed behind: the super vote is free, the day total holds the earlier vote only.
+        var response = await Eventually.UntilAsync(() => stack.VoteAsync(browser, clip, "super"),
+            r => r.StatusCode != HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(20), "voting to resume after SIGCONT");
+        var accepted = await response.AssertAcceptedAsync();
+        output.WriteLine($"first vote accepted {thawed.Elapsed.TotalMilliseconds:F0} ms after SIGCONT");
+        Assert.Equal(1 + 3, accepted.GetProperty("totalVotesToday").GetInt32());
+        var voteId = accepted.GetProperty("voteId").GetGuid();
+        await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.ContainsKey(voteId)), TimeSpan.FromSeconds(5), "the VoteCast");
+        await (await stack.VoteAsync(browser, clip)).AssertProblemAsync(HttpStatusCode.Conflict, ErrorCodes.AlreadyVoted);
+        Assert.Equal(1, CastsOnClip());
+        Assert.Single(stack.Published, id => id == voteId);
+        var receipt = await (await stack.SendAsync(HttpMethod.Get, $"/v1/votes/{voteId}", browser)).JsonAsync();
+        Assert.Equal("accepted", receipt.GetProperty("status").GetString());
+        await (await stack.SendAsync(HttpMethod.Delete, $"/v1/votes/{stack.Season.Clips[9].Id}", browser)).AssertAcceptedAsync();
+        await stack.Edge.WaitReadyAsync(TimeSpan.FromSeconds(10));
+    }
+
     [Fact]
     public async Task Without_redis_voting_fails_closed_and_recovers_by_itself()
     {

@@ -9,6 +9,7 @@ public sealed class StartupTests(EdgeStack stack)
     [InlineData("Edge__VotesPerVoterPerWindow", "0", "VotesPerVoterPerWindow")]
     [InlineData("Edge__TrustedProxies__0", "not-an-ip", "TrustedProxies")]
     [InlineData("Edge__SseHeartbeatMs", "0", "SseHeartbeatMs")]
+    [InlineData("Edge__RedisTimeout", "00:00:00", "RedisTimeout")]
     [InlineData("Auth__SigningKey", "short", "SigningKey")]
     [InlineData("Edge__Region", "mars", "Edge:Region")]
     [InlineData("Nats__NKeyFile", "/nonexistent/user.nk", "Nats:NKeyFile")]

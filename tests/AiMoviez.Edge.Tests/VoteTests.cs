@@ -12,6 +12,10 @@ public sealed class VoteTests(EdgeStack stack)
 
     private Guid Clip(int i) => stack.Season.Clips[i].Id;
 
+    /// <summary>X-RateLimit-Remaining after this many vote requests of a fresh voter.</summary>
+    private static string Remaining(int requests) =>
+        (EdgeStack.VoterLimit - requests).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     [Fact]
     public async Task Vote_is_accepted_after_the_stream_stored_it_with_the_vote_id_as_message_id()
     {
@@ -113,8 +117,17 @@ public sealed class VoteTests(EdgeStack stack)
             _ => "not.a.token",
         };
 
-        using var response = await stack.VoteAsync(EdgeStack.NewBrowser(token), Clip(0));
+        var browser = EdgeStack.NewBrowser(token);
+        using var response = await stack.VoteAsync(browser, Clip(0));
         await response.AssertProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.AuthRequired);
+        // Counted all the same, against the device the caller is.
+        Assert.Equal(Remaining(1), response.Header("X-RateLimit-Remaining"));
+        using var revoke = await stack.SendAsync(HttpMethod.Delete, $"/v1/votes/{Clip(0)}", browser);
+        await revoke.AssertProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.AuthRequired);
+        Assert.Equal(Remaining(2), revoke.Header("X-RateLimit-Remaining"));
+        using var anonymous = await stack.VoteAsync(browser with { Token = null }, Clip(0));
+        await anonymous.AssertAcceptedAsync();
+        Assert.Equal(Remaining(3), anonymous.Header("X-RateLimit-Remaining"));
     }
 
     [Fact]
@@ -126,7 +139,7 @@ public sealed class VoteTests(EdgeStack stack)
 
         using var again = await stack.VoteAsync(browser, Clip(3));
         await again.AssertProblemAsync(HttpStatusCode.Conflict, ErrorCodes.AlreadyVoted);
-        Assert.Equal((EdgeStack.VoterLimit - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), again.Header("X-RateLimit-Remaining"));
+        Assert.Equal(Remaining(2), again.Header("X-RateLimit-Remaining"));
         await Task.Delay(300);
         Assert.Single(stack.Casts.Values, c => c.VoterKey == voterKey);
     }
@@ -206,6 +219,67 @@ public sealed class VoteTests(EdgeStack stack)
     }
 
     [Fact]
+    public async Task Refused_vote_requests_and_revokes_count_in_the_voter_window_until_429()
+    {
+        var browser = EdgeStack.NewBrowser();
+        var requests = new (HttpStatusCode Status, string? Code, Func<Task<HttpResponseMessage>> Send)[]
+        {
+            (HttpStatusCode.Accepted, null, () => stack.VoteAsync(browser, Clip(2))),
+            (HttpStatusCode.Conflict, ErrorCodes.AlreadyVoted, () => stack.VoteAsync(browser, Clip(2))),
+            (HttpStatusCode.NotFound, ErrorCodes.ClipNotFound, () => stack.VoteAsync(browser, Guid.NewGuid())),
+            (HttpStatusCode.BadRequest, ErrorCodes.InvalidRequest, () => stack.SendAsync(HttpMethod.Post, "/v1/votes", browser, "{}")),
+            (HttpStatusCode.NotFound, ErrorCodes.NotFound, () => stack.SendAsync(HttpMethod.Delete, $"/v1/votes/{Clip(3)}", browser)),
+        };
+        for (var i = 0; i < requests.Length; i++)
+        {
+            using var response = await requests[i].Send();
+            if (requests[i].Code is { } code)
+            {
+                await response.AssertProblemAsync(requests[i].Status, code);
+            }
+            else
+            {
+                await response.AssertAcceptedAsync();
+            }
+
+            Assert.Equal(Remaining(i + 1), response.Header("X-RateLimit-Remaining"));
+            Assert.InRange(int.Parse(response.Header("X-RateLimit-Reset"), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+        }
+
+        foreach (var send in new Func<Task<HttpResponseMessage>>[]
+        {
+            () => stack.VoteAsync(browser, Clip(2)),
+            () => stack.VoteAsync(browser, Clip(3)),
+            () => stack.SendAsync(HttpMethod.Delete, $"/v1/votes/{Clip(2)}", browser),
+            () => stack.SendAsync(HttpMethod.Post, "/v1/votes", browser, "{}"),
+        })
+        {
+            using var limited = await send();
+            await limited.AssertProblemAsync(HttpStatusCode.TooManyRequests, ErrorCodes.RateLimited);
+            Assert.InRange(int.Parse(limited.Header("Retry-After"), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+            Assert.Equal("0", limited.Header("X-RateLimit-Remaining"));
+            Assert.Equal(EdgeStack.VoterLimit.ToString(System.Globalization.CultureInfo.InvariantCulture), limited.Header("X-RateLimit-Limit"));
+        }
+    }
+
+    [Fact]
+    public async Task Refused_vote_requests_count_in_the_ip_window()
+    {
+        var first = EdgeStack.NewBrowser();
+        for (var i = 0; i < EdgeStack.IpLimit; i++)
+        {
+            await (await stack.VoteAsync(first with { UserAgent = first.UserAgent + "/" + i }, Guid.NewGuid()))
+                .AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.ClipNotFound);
+        }
+
+        using var limited = await stack.VoteAsync(first with { UserAgent = first.UserAgent + "/next" }, Clip(1));
+        await limited.AssertProblemAsync(HttpStatusCode.TooManyRequests, ErrorCodes.RateLimited);
+        Assert.InRange(int.Parse(limited.Header("Retry-After"), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+        await (await stack.SendAsync(HttpMethod.Delete, $"/v1/votes/{Clip(1)}", first with { UserAgent = first.UserAgent + "/revoke" }))
+            .AssertProblemAsync(HttpStatusCode.TooManyRequests, ErrorCodes.RateLimited);
+    }
+
+    [Fact]
     public async Task Headless_client_vote_is_accepted_but_flagged()
     {
         var body = await (await stack.VoteAsync(EdgeStack.NewBrowser(headless: true), Clip(7))).AssertAcceptedAsync();
@@ -227,7 +301,7 @@ public sealed class VoteTests(EdgeStack stack)
         using var second = await stack.VoteAsync(browser, Clip(8), "super", key);
         Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
         Assert.Equal(firstBody, await second.Content.ReadAsStringAsync());
-        Assert.NotEmpty(second.Header("X-RateLimit-Limit"));
+        Assert.Equal(Remaining(2), second.Header("X-RateLimit-Remaining"));
 
         var voteId = (await first.JsonAsync()).GetProperty("voteId").GetGuid();
         await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.ContainsKey(voteId)), Soon, "the VoteCast");
@@ -239,7 +313,7 @@ public sealed class VoteTests(EdgeStack stack)
     {
         using var response = await stack.VoteAsync(EdgeStack.NewBrowser(), Guid.NewGuid());
         await response.AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.ClipNotFound);
-        Assert.Equal(EdgeStack.VoterLimit.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Header("X-RateLimit-Remaining"));
+        Assert.Equal(Remaining(1), response.Header("X-RateLimit-Remaining"));
     }
 
     [Fact]
@@ -282,12 +356,11 @@ public sealed class VoteTests(EdgeStack stack)
         using var response = await stack.SendAsync(HttpMethod.Post, "/v1/votes", browser,
             new StringContent(body.Replace("CLIP", Clip(9).ToString(), StringComparison.Ordinal), System.Text.Encoding.UTF8, "application/json"));
         await response.AssertProblemAsync(status, code);
-        if (status != HttpStatusCode.RequestEntityTooLarge)
-        {
-            Assert.Equal(EdgeStack.VoterLimit.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Header("X-RateLimit-Remaining"));
-        }
+        Assert.Equal(Remaining(1), response.Header("X-RateLimit-Remaining"));
 
-        await (await stack.VoteAsync(browser, Clip(9))).AssertAcceptedAsync();
+        using var vote = await stack.VoteAsync(browser, Clip(9));
+        await vote.AssertAcceptedAsync();
+        Assert.Equal(Remaining(2), vote.Header("X-RateLimit-Remaining"));
     }
 
     [Fact]

@@ -36,6 +36,16 @@ public sealed class RedisServer : IAsyncDisposable
 
     public void Kill() => _process?.Kill();
 
+    /// <summary>SIGSTOP: the server keeps its sockets open but answers nothing, as in a hang (a long fork, a full disk).</summary>
+    public Task FreezeAsync() => SignalAsync("STOP");
+
+    /// <summary>SIGCONT after <see cref="FreezeAsync"/>; call it in a finally so a failed test leaves no frozen server.</summary>
+    public Task ThawAsync() => SignalAsync("CONT");
+
+    private Task SignalAsync(string signal) =>
+        ExternalProcess.RunAsync("kill", ["-" + signal, (Pid ?? throw new InvalidOperationException("redis-server is not running."))
+            .ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+
     public ValueTask DisposeAsync()
     {
         _process?.Dispose();
