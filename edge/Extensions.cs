@@ -75,6 +75,7 @@ public static class Extensions
         services.AddSingleton<VotePublisher>();
         services.AddSingleton<VoteCaster>();
         services.AddHostedService<ReceiptWriter>();
+        services.AddHostedService<SlotResetWriter>();
 
         services.AddSingleton<TallyBoard>();
         services.AddSingleton<TallyFeeds>();
