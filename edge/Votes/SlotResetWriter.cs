@@ -20,6 +20,13 @@ public sealed partial class SlotResetWriter(
     RegionTopology region,
     ILogger<SlotResetWriter> logger) : BackgroundService
 {
+    // A pull the region's NATS lost when it restarted is only renewed after a missed heartbeat or when it expires: short
+    // pulls keep a reset waiting in the stream from reaching Redis only half a minute after NATS is back (the defaults).
+    private static readonly NatsJSConsumeOpts PullOptions = new()
+    {
+        MaxMsgs = 10, Expires = TimeSpan.FromSeconds(5), IdleHeartbeat = TimeSpan.FromSeconds(2),
+    };
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await streams.Ready.WaitAsync(stoppingToken);
@@ -30,7 +37,7 @@ public sealed partial class SlotResetWriter(
                 var consumer = await jetStream.CreateOrUpdateConsumerAsync(region.ResetStream,
                     new ConsumerConfig(StreamNames.EdgeResetsConsumer) { AckPolicy = ConsumerConfigAckPolicy.Explicit, AckWait = TimeSpan.FromSeconds(30) },
                     stoppingToken);
-                await foreach (var message in consumer.ConsumeAsync<SlotVotesReset>(cancellationToken: stoppingToken))
+                await foreach (var message in consumer.ConsumeAsync<SlotVotesReset>(opts: PullOptions, cancellationToken: stoppingToken))
                 {
                     if (message.Data is null)
                     {
