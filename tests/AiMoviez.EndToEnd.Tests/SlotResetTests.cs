@@ -83,9 +83,14 @@ public sealed class SlotResetTests(SystemUnderTest system) : IClassFixture<Syste
         var second = await AcceptedAsync(usEast, clipIds[0], voter);
         Assert.Equal(1, (int)second["totalVotesToday"]!);
 
-        // The same undo once more, as JetStream would redeliver it, then the region's consumer caught up.
+        // A decision about the removed vote that reached the receipts late, then the same undo once more, as JetStream
+        // would redeliver it, and the region's consumer caught up.
         await using var nats = new NatsConnection(new NatsOpts { Url = system.Stack.Nats["us-east"].Url });
         var jetStream = new NatsJSContext(nats);
+        var late = new VoteDecisions { Decisions = [new VoteDecision(removed.VoteId, VoteStatuses.Counted, null)] };
+        (await jetStream.PublishAsync(Subjects.Receipts("us-east"), JsonSerializer.SerializeToUtf8Bytes(late, ContractsJson.Default.VoteDecisions)))
+            .EnsureSuccess();
+        await ReceiptAsync(usEast, first, VoteStatuses.Counted, null);
         var payload = JsonSerializer.SerializeToUtf8Bytes(
             new SlotVotesReset { SeasonId = seasonId, SlotPosition = 1, Votes = [removed] }, ContractsJson.Default.SlotVotesReset);
         (await jetStream.PublishAsync(Subjects.SlotResets("us-east"), payload)).EnsureSuccess();
@@ -99,6 +104,7 @@ public sealed class SlotResetTests(SystemUnderTest system) : IClassFixture<Syste
         Assert.Equal(1, (int)ballot["totalVotesToday"]!);
         Assert.Equal([clipIds[0]], ballot["votedClipIds"]!.AsArray().Select(c => Guid.Parse((string)c!)));
         Assert.Equal(HttpStatusCode.Conflict, await VoteAsync(usEast, clipIds[0], voter));
+        await ReceiptAsync(usEast, first, VoteStatuses.Revoked, VoteStatuses.SlotResetReason);
         await ReceiptAsync(usEast, second, VoteStatuses.Counted, null);
     }
 
