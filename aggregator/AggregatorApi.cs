@@ -1,5 +1,6 @@
 using AiMoviez.Aggregator.Barrier;
 using AiMoviez.Aggregator.Ingest;
+using AiMoviez.Aggregator.Republish;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -141,9 +142,12 @@ public static class AggregatorApi
         });
     }
 
-    /// <summary>Admin reset-votes: serialized with the shard's writer, then the zeroed tally is republished.</summary>
+    /// <summary>
+    /// Admin reset-votes: serialized with the shard's writer, then the zeroed tally is republished and the removed votes
+    /// go to their regions' edges to be given back (durably: the reset's transaction queued them).
+    /// </summary>
     public static async Task<Results<NoContent, ProblemHttpResult>> ResetSlot(Guid seasonId, int seasonNumber, int slotPosition,
-        ShardMap shardMap, ShardWriters writers, CancellationToken cancellationToken)
+        ShardMap shardMap, ShardWriters writers, ResetUndoPublisher undos, CancellationToken cancellationToken)
     {
         if (shardMap.ShardFor(seasonNumber) is not { } shard)
         {
@@ -153,6 +157,7 @@ public static class AggregatorApi
         try
         {
             await writers.ByShard[shard].ResetSlotAsync(seasonId, slotPosition, cancellationToken);
+            undos.Wake();
             return TypedResults.NoContent();
         }
         catch (Npgsql.NpgsqlException)

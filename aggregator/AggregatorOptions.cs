@@ -68,6 +68,13 @@ public sealed record AggregatorOptions
     /// <summary>Every known season slot's tally is republished this often, so edges converge after any loss.</summary>
     [TimeSpanRange("00:00:00.100", "00:10:00")]
     public TimeSpan RepublishInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often the votes a slot reset removed are offered again to the regions that have not stored them yet (a
+    /// region whose NATS was down); a reset sends them at once.
+    /// </summary>
+    [TimeSpanRange("00:00:00.100", "00:10:00")]
+    public TimeSpan ResetUndoRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 [OptionsValidator]

@@ -52,6 +52,8 @@ public static class Extensions
         services.AddHostedService(sp => sp.GetRequiredService<ShardWriters>());
         services.AddHostedService<RegionConsumers>();
         services.AddHostedService<TallyRepublisher>();
+        services.AddSingleton<ResetUndoPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<ResetUndoPublisher>());
 
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

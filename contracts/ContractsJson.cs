@@ -11,6 +11,7 @@ namespace AiMoviez.Contracts;
 [JsonSerializable(typeof(VoteRevoked))]
 [JsonSerializable(typeof(ClipViewsReported))]
 [JsonSerializable(typeof(VoteDecisions))]
+[JsonSerializable(typeof(SlotVotesReset))]
 [JsonSerializable(typeof(SlotTally))]
 [JsonSerializable(typeof(CatalogSnapshot))]
 [JsonSerializable(typeof(BarrierStatus))]

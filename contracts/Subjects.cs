@@ -29,6 +29,12 @@ public static class Subjects
     /// <summary>JetStream: aggregator decisions (counted / rejected / revoked) for the region's receipts.</summary>
     public static string Receipts(string region) => $"receipts.{region}";
 
+    /// <summary>
+    /// JetStream: the votes an admin's slot reset removed, for the region's edges to give back to their voters
+    /// (<see cref="AiMoviez.Contracts.SlotVotesReset"/>).
+    /// </summary>
+    public static string SlotResets(string region) => $"resets.{region}";
+
     /// <summary>Core NATS: a season's current tally, republished by the aggregator on every region.</summary>
     public static string Tally(Guid seasonId) => $"tallies.{seasonId:D}";
 
@@ -49,6 +55,11 @@ public static class StreamNames
 
     public static string DeadLetters(string region) => "DEADLETTER_" + Normalize(region);
 
+    public static string Resets(string region) => "RESETS_" + Normalize(region);
+
+    /// <summary>The durable consumer of a region's resets stream, shared by all the region's edges.</summary>
+    public const string EdgeResetsConsumer = "edge-resets";
+
     /// <summary>The aggregator's durable consumer of one lane of a region's vote stream.</summary>
     public static string AggregatorConsumer(string lane) => "aggregator-" + lane;
 
@@ -64,4 +75,7 @@ public static class StreamLimits
     public static readonly TimeSpan VotesMaxAge = TimeSpan.FromDays(7);
 
     public static readonly TimeSpan ReceiptsMaxAge = TimeSpan.FromDays(2);
+
+    /// <summary>As long as votes: an edge down that long still gives back what a reset removed when it returns.</summary>
+    public static readonly TimeSpan ResetsMaxAge = TimeSpan.FromDays(7);
 }

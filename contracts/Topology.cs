@@ -36,6 +36,9 @@ public sealed record RegionTopology
 
     /// <summary>The region's JetStream stream of aggregator decisions for its edges' receipts.</summary>
     public string ReceiptStream => StreamNames.Receipts(Name);
+
+    /// <summary>The region's JetStream stream of votes removed by slot resets, for its edges to give back.</summary>
+    public string ResetStream => StreamNames.Resets(Name);
 }
 
 public sealed record ShardTopology

@@ -93,12 +93,31 @@ public sealed record ClipViewsReported
 
 public sealed record ClipViewCount(Guid ClipId, int Views);
 
+/// <summary>
+/// Votes of one slot an admin's reset removed from the shard, sent to the region that accepted them (subject
+/// <see cref="Subjects.SlotResets"/>) so its edges free their voters in Redis: the vote per clip, the super/mega of the
+/// slot, and the weight charged to the vote's UTC day. Applying it twice changes nothing more.
+/// </summary>
+public sealed record SlotVotesReset
+{
+    public int SchemaVersion { get; init; } = EventSchema.Version;
+    public required Guid SeasonId { get; init; }
+    public required int SlotPosition { get; init; }
+    public required IReadOnlyList<ResetVote> Votes { get; init; }
+}
+
+/// <summary>One removed vote: whose, on what, and what it charged (<see cref="UtcDay"/> is the day it was accepted).</summary>
+public sealed record ResetVote(Guid VoteId, string VoterKey, Guid ClipId, string VoteType, int Weight, DateOnly UtcDay);
+
 public static class VoteStatuses
 {
     public const string Accepted = "accepted";
     public const string Counted = "counted";
     public const string Rejected = "rejected";
     public const string Revoked = "revoked";
+
+    /// <summary>The reason of a receipt <see cref="Revoked"/> by an admin's slot reset rather than by its voter.</summary>
+    public const string SlotResetReason = "SLOT_RESET";
 }
 
 /// <summary>The aggregator's final word on votes, published to the region they came from.</summary>

@@ -79,6 +79,7 @@ public static class Extensions
         services.AddSingleton<LedgerRepairs>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerRepairs>());
         services.AddHostedService<ReceiptWriter>();
+        services.AddHostedService<SlotResetWriter>();
 
         services.AddSingleton<TallyBoard>();
         services.AddSingleton<TallyFeeds>();

@@ -45,6 +45,11 @@ public sealed class RegionLink : IAsyncDisposable
         {
             Storage = StreamConfigStorage.File,
         }, cancellationToken);
+        await EnsureStreamAsync(new StreamConfig(StreamNames.Resets(Name), [Subjects.SlotResets(Name)])
+        {
+            Storage = StreamConfigStorage.File,
+            MaxAge = StreamLimits.ResetsMaxAge,
+        }, cancellationToken);
     }
 
     private async Task EnsureStreamAsync(StreamConfig config, CancellationToken cancellationToken)

@@ -129,8 +129,18 @@ public static class ShardSchema
         alter table clip_days set (fillfactor = 50);
         """;
 
+    // A slot's reset removes votes whose voters the edges still hold in Redis (the vote per clip, super/mega, the day's
+    // weight). The reset's transaction writes what each region must give back here, and the aggregator deletes a
+    // region's rows once that region's stream stored them, so the undo survives a region or the aggregator being down.
+    private const string ResetUndosV6 = """
+        create table if not exists reset_undos (
+            region text not null, vote_id uuid not null, season_id uuid not null, slot_position int not null,
+            clip_id uuid not null, voter_key text collate "C" not null, vote_type text not null, weight int not null,
+            utc_day date not null, primary key (region, vote_id));
+        """;
+
     private static readonly (int Version, string Sql)[] Migrations =
-        [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3), (4, SlotRangesV4), (5, WriteCountV5)];
+        [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3), (4, SlotRangesV4), (5, WriteCountV5), (6, ResetUndosV6)];
 
     /// <summary>Deletes the day changes older than the retention <c>$1</c> and raises the floor of shard <c>$2</c> past them.</summary>
     public const string PruneDayChangesSql = """

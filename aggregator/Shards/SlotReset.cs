@@ -4,15 +4,20 @@ namespace AiMoviez.Aggregator.Shards;
 
 /// <summary>
 /// Admin reset-votes: every vote and count of one slot goes, with its share of the day tables (recorded in day_changes
-/// like a batch's).
+/// like a batch's). Every removed vote its voter did not revoke is queued in reset_undos for its region's edges, which
+/// still hold it in Redis (<see cref="Republish.ResetUndoPublisher"/>); a revoked one was given back by its revoke.
 /// </summary>
 public static class SlotReset
 {
     private const string Sql = """
         with gone as (
             delete from votes where season_id = $1 and slot_position = $2
-            returning clip_id, creator_id, voter_key, utc_day, weight, status),
+            returning vote_id, region, clip_id, creator_id, voter_key, vote_type, utc_day, weight, status),
         counted as (select * from gone where status = 'counted'),
+        undo as (
+            insert into reset_undos (region, vote_id, season_id, slot_position, clip_id, voter_key, vote_type, weight, utc_day)
+            select region, vote_id, $1, $2, clip_id, voter_key, vote_type, weight, utc_day from gone where status <> 'revoked'
+            on conflict do nothing),
         t as (delete from tallies where season_id = $1 and slot_position = $2),
         vd as (
             update voter_days x set votes = x.votes - c.n, weight = x.weight - c.w, updated_at = now()

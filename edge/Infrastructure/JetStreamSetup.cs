@@ -5,8 +5,8 @@ using NATS.Client.JetStream.Models;
 namespace AiMoviez.Edge.Infrastructure;
 
 /// <summary>
-/// Creates the region's vote and receipt streams when missing (the aggregator may create them too, so an existing
-/// stream is left as it is). Retries until NATS answers; <see cref="Ready"/> completes once both exist.
+/// Creates the region's vote, receipt and reset streams when missing (the aggregator may create them too, so an existing
+/// stream is left as it is). Retries until NATS answers; <see cref="Ready"/> completes once all exist.
 /// </summary>
 public sealed partial class JetStreamSetup(INatsJSContext jetStream, RegionTopology region, ILogger<JetStreamSetup> logger)
     : BackgroundService
@@ -31,6 +31,11 @@ public sealed partial class JetStreamSetup(INatsJSContext jetStream, RegionTopol
                 {
                     Storage = StreamConfigStorage.File,
                     MaxAge = StreamLimits.ReceiptsMaxAge,
+                }, stoppingToken);
+                await EnsureStreamAsync(new StreamConfig(region.ResetStream, [Subjects.SlotResets(region.Name)])
+                {
+                    Storage = StreamConfigStorage.File,
+                    MaxAge = StreamLimits.ResetsMaxAge,
                 }, stoppingToken);
                 _ready.TrySetResult();
                 return;

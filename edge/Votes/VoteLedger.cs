@@ -206,13 +206,13 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
         ];
     }
 
-    private static string VoteKey(string voter, string season, int slot, string clip) => $"vote:{voter}:{season}:{slot}:{clip}";
+    internal static string VoteKey(string voter, string season, int slot, string clip) => $"vote:{voter}:{season}:{slot}:{clip}";
 
-    private static string VotedKey(string voter, string season, int slot) => $"voted:{voter}:{season}:{slot}";
+    internal static string VotedKey(string voter, string season, int slot) => $"voted:{voter}:{season}:{slot}";
 
-    private static string MarkerKey(string voter, string season, int slot, string type) => $"sm:{voter}:{season}:{slot}:{type}";
+    internal static string MarkerKey(string voter, string season, int slot, string type) => $"sm:{voter}:{season}:{slot}:{type}";
 
-    private static string DayKey(string voter, DateTimeOffset now) =>
+    internal static string DayKey(string voter, DateTimeOffset now) =>
         "day:" + voter + ":" + now.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
 
     private static long MsToUtcMidnight(DateTimeOffset now) =>

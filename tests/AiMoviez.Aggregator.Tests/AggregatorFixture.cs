@@ -229,6 +229,19 @@ public sealed class AggregatorFixture : IAsyncLifetime
         return decisions;
     }
 
+    /// <summary>Every slot reset published to the region's resets stream so far.</summary>
+    public async Task<List<SlotVotesReset>> ResetsAsync(string region)
+    {
+        var consumer = await JetStream(region).CreateOrderedConsumerAsync(StreamNames.Resets(region));
+        var resets = new List<SlotVotesReset>();
+        await foreach (var message in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 10_000 }))
+        {
+            resets.Add(JsonSerializer.Deserialize(message.Data, ContractsJson.Default.SlotVotesReset)!);
+        }
+
+        return resets;
+    }
+
     public async Task DisposeAsync()
     {
         foreach (var connection in _nats.Values)

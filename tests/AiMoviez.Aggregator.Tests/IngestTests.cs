@@ -268,7 +268,10 @@ public sealed class IngestTests(AggregatorFixture fixture)
     public async Task Reset_removes_every_vote_and_count_of_the_slot()
     {
         var (number, season) = (SeasonOn("shard-1"), Guid.NewGuid());
-        await fixture.PublishManyAsync(Enumerable.Range(0, 20).Select(i => Vote(number, season, Guid.NewGuid(), "user_reset_" + i)));
+        var votes = Enumerable.Range(0, 20)
+            .Select(i => Vote(number, season, Guid.NewGuid(), "user_reset_" + i, i % 2 == 0 ? UsEast : EuWest, i == 0 ? VoteTypes.Super : VoteTypes.Standard))
+            .ToList();
+        await fixture.PublishManyAsync(votes);
         await fixture.WaitDrainedAsync(number, season);
         Assert.Equal(20, await fixture.CountedAsync(number, season));
 
@@ -283,6 +286,21 @@ public sealed class IngestTests(AggregatorFixture fixture)
             select sum(key_count)::bigint from day_changes c
             where seq = (select max(seq) from day_changes where day_table = c.day_table) and $1 = all(season_ids)
             """, season));
+
+        // Each removed vote goes to the region that accepted it, for its edges to give back, and leaves the shard's queue.
+        foreach (var region in (string[])[UsEast, EuWest])
+        {
+            var sent = await Eventually.UntilAsync(async () => (await fixture.ResetsAsync(region)).Where(r => r.SeasonId == season).ToList(),
+                r => r.Sum(m => m.Votes.Count) == 10, Wait, $"the removed votes in {region}'s resets stream");
+            Assert.All(sent, r => Assert.Equal(1, r.SlotPosition));
+            Assert.Equal(
+                votes.Where(v => v.Region == region).Select(v => new ResetVote(v.VoteId, v.VoterKey, v.ClipId, v.VoteType, v.Weight,
+                    DateOnly.FromDateTime(v.AcceptedAt.UtcDateTime))).OrderBy(v => v.VoteId),
+                sent.SelectMany(r => r.Votes).OrderBy(v => v.VoteId));
+        }
+
+        await Eventually.UntilAsync(() => fixture.ScalarAsync<long>(number, "select count(*) from reset_undos where season_id = $1", season),
+            n => n == 0, Wait, "the shard's queue of undos to empty");
     }
 
     [Fact]

@@ -1,0 +1,36 @@
+namespace AiMoviez.Edge.Votes;
+
+/// <summary>The Lua that gives a voter back one vote an admin's slot reset removed (kept apart from the vote script).</summary>
+internal static class VoteResetScript
+{
+    /// <summary>
+    /// KEYS: 1 vote:voter:season:slot:clip, 2 voted:voter:season:slot, 3 day:voter:yyyymmdd of the vote's UTC day,
+    /// 4 sm:voter:season:slot:type (a standard vote's is never set), 5 receipt:voteId. ARGV: 1 vote id, 2 clip id,
+    /// 3 weight, 4 receipt reason. Returns 1 the first time it applies to a vote with a receipt, else 0.
+    /// The keys that still name this vote are freed whatever happened before, which is idempotent by itself. The weight
+    /// is given back only while the receipt shows this edge still charges it (Cast wrote its day; no revoke or undo
+    /// since), and the receipt's <c>reset</c> field, which the aggregator's decisions never write, marks it given back:
+    /// a redelivered undo finds it and gives nothing twice, even when a late decision rewrote the status meanwhile (it
+    /// puts the status back).
+    /// </summary>
+    public const string GiveBack = """
+        local voteId = ARGV[1]
+        if redis.call('GET', KEYS[1]) == voteId then
+          redis.call('DEL', KEYS[1])
+          redis.call('SREM', KEYS[2], ARGV[2])
+        end
+        if redis.call('GET', KEYS[4]) == voteId then redis.call('DEL', KEYS[4]) end
+        local r = redis.call('HMGET', KEYS[5], 'status', 'day', 'idem', 'reset')
+        if not r[1] then return 0 end
+        local gave = 0
+        if not r[4] then
+          if r[2] and r[1] ~= 'revoked' and redis.call('EXISTS', KEYS[3]) == 1 then
+            redis.call('DECRBY', KEYS[3], tonumber(ARGV[3]))
+          end
+          if r[3] and r[3] ~= '' and redis.call('GET', r[3]) == voteId then redis.call('DEL', r[3]) end
+          gave = 1
+        end
+        redis.call('HSET', KEYS[5], 'status', 'revoked', 'reason', ARGV[4], 'reset', '1')
+        return gave
+        """;
+}
