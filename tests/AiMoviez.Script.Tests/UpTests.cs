@@ -42,6 +42,28 @@ public sealed class UpTests
         Assert.Empty(stack.RunningProcessesOfTheStack());
     }
 
+    [Fact]
+    public async Task Down_stops_what_a_killed_supervisord_left_running_and_up_then_starts_on_the_kept_data()
+    {
+        await using var stack = new ScriptStack();
+        await UpAsync(stack);
+        var before = await AllHealthyAsync(stack);
+        ScriptStack.KillHard(before["supervisord"].Pid!.Value);
+        await Eventually.UntilAsync(() => Task.FromResult(!ScriptStack.IsRunning(before["supervisord"].Pid!.Value)), TimeSpan.FromSeconds(30), "supervisord to die");
+        var orphans = await stack.StatusAsync();
+        Assert.Equal("stopped", orphans["supervisord"].State);
+        Assert.Equal("healthy (unsupervised)", orphans["core"].State);
+
+        var down = await stack.DownAsync();
+        Assert.True(down.ExitCode == 0, $"down exited with {down.ExitCode}:\n{down.Output}");
+        Assert.DoesNotContain(before.Values.Select(line => line.Pid!.Value), ScriptStack.IsRunning);
+        Assert.Empty(stack.RunningProcessesOfTheStack());
+
+        var again = await UpAsync(stack);
+        Assert.DoesNotContain("Seeding", again.Output, StringComparison.Ordinal);
+        await AllHealthyAsync(stack);
+    }
+
     private static async Task<ScriptRun> UpAsync(ScriptStack stack, string when = "")
     {
         var run = await stack.UpAsync();
