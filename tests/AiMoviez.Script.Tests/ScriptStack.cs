@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using AiMoviez.Testing;
+
+namespace AiMoviez.Script.Tests;
+
+/// <summary>One line of <c>./aimoviez status</c>.</summary>
+public sealed record StatusLine(string Name, int? Pid, string Address, string State)
+{
+    public bool Healthy => State == "healthy";
+}
+
+/// <summary>What a run of the script did: its exit code and its output (stdout and stderr together).</summary>
+public sealed record ScriptRun(int ExitCode, string Output);
+
+/// <summary>
+/// The local stack as <c>./aimoviez up</c> runs it, in a temp state dir, from a copy of <c>regions/regions.json</c>
+/// whose every port is a free one (so it never meets a developer's stack on the default ports), and with the services
+/// this test run built (<c>AIMOVIEZ_SERVICE_BIN</c>) instead of a Native AOT publish.
+/// </summary>
+public sealed partial class ScriptStack : IAsyncDisposable
+{
+    private static readonly string Script = Path.Combine(RepoPaths.Root, "aimoviez");
+    private readonly TempDirectory _dir = new("script");
+    private readonly Dictionary<string, string> _environment;
+
+    public ScriptStack()
+    {
+        State = Path.Combine(_dir.Path, "state");
+        var topology = _dir.FilePath("regions.json");
+        File.WriteAllText(topology, WithFreePorts(File.ReadAllText(RepoPaths.RegionsFile)));
+        _environment = new Dictionary<string, string>
+        {
+            ["AIMOVIEZ_STATE"] = State,
+            ["AIMOVIEZ_TOPOLOGY"] = topology,
+            ["AIMOVIEZ_SERVICE_BIN"] = ServiceBin(_dir.Sub("bin")),
+        };
+    }
+
+    public string State { get; }
+
+    public Task<ScriptRun> UpAsync() => RunAsync(TimeSpan.FromMinutes(4), "up");
+
+    public Task<ScriptRun> DownAsync(params string[] options) => RunAsync(TimeSpan.FromMinutes(2), ["down", .. options]);
+
+    public async Task<IReadOnlyDictionary<string, StatusLine>> StatusAsync()
+    {
+        var run = await RunAsync(TimeSpan.FromMinutes(1), "status");
+        Assert.True(run.ExitCode == 0, $"status exited with {run.ExitCode}:\n{run.Output}");
+        return run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', 4, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Where(fields => fields.Length == 4 && fields[0] != "NAME")
+            .Select(fields => new StatusLine(fields[0],
+                fields[1] == "-" ? null : int.Parse(fields[1], CultureInfo.InvariantCulture), fields[2], fields[3]))
+            .ToDictionary(line => line.Name);
+    }
+
+    /// <summary>
+    /// Every running process that carries the stack's marker variable (each program <c>up</c> starts does, and so do
+    /// PostgreSQL's backends): what is left of the stack, whoever its parent is now.
+    /// </summary>
+    public IReadOnlyList<int> RunningProcessesOfTheStack()
+    {
+        var marker = "AIMOVIEZ_STACK=" + State;
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || !IsRunning(pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var environment = File.ReadAllText(Path.Combine(dir, "environ"));
+                if (environment.Split('\0').Contains(marker, StringComparer.Ordinal))
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile, or not ours to read.
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>The process exists and is not a zombie (dead, waiting for a parent to reap it).</summary>
+    public static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
+            return state is not ("Z" or "X" or "x");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>SIGKILL, as a crash or an operator's <c>kill -9</c>.</summary>
+    public static void KillHard(int pid)
+    {
+        using var process = Process.GetProcessById(pid);
+        process.Kill();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await DownAsync("--purge");
+        }
+        finally
+        {
+            // A stack the script failed to stop must not outlive the test run.
+            foreach (var pid in RunningProcessesOfTheStack())
+            {
+                try
+                {
+                    KillHard(pid);
+                }
+                catch (ArgumentException)
+                {
+                }
+            }
+
+            _dir.Dispose();
+        }
+    }
+
+    private async Task<ScriptRun> RunAsync(TimeSpan timeout, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(Script)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepoPaths.Root,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in _environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        var output = new StringBuilder();
+        using var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => Append(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"./aimoviez {string.Join(' ', arguments)} did not finish within {timeout}:\n{Text(output)}");
+        }
+
+        // The asynchronous readers have seen the end of both streams once the no-timeout wait returns.
+        await process.WaitForExitAsync();
+        return new ScriptRun(process.ExitCode, Text(output));
+    }
+
+    private static void Append(StringBuilder output, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+    }
+
+    private static string Text(StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+
+    /// <summary>The topology with each port it names (addresses and connection strings) moved to a free one.</summary>
+    private static string WithFreePorts(string topology)
+    {
+        var moved = new Dictionary<string, int>();
+        string Move(string port)
+        {
+            if (!moved.TryGetValue(port, out var free))
+            {
+                free = FreePort.Next();
+                moved[port] = free;
+            }
+
+            return free.ToString(CultureInfo.InvariantCulture);
+        }
+
+        topology = Address().Replace(topology, m => m.Groups[1].Value + Move(m.Groups[2].Value));
+        return ConnectionPort().Replace(topology, m => m.Groups[1].Value + Move(m.Groups[2].Value));
+    }
+
+    /// <summary>
+    /// Folders laid out as <c>.aimoviez/bin</c> (edge, aggregator, core) pointing at what this test run uses: the
+    /// build output, or the published services when <see cref="RepoPaths.PublishedServicesVariable"/> is set.
+    /// </summary>
+    private static string ServiceBin(string bin)
+    {
+        foreach (var (folder, assembly) in new[] { ("edge", "AiMoviez.Edge"), ("aggregator", "AiMoviez.Aggregator"), ("core", "AiMoviez.Core") })
+        {
+            var built = Path.GetDirectoryName(RepoPaths.ServiceProgram(folder, assembly))!;
+            Directory.CreateSymbolicLink(Path.Combine(bin, folder), built);
+        }
+
+        return bin;
+    }
+
+    [GeneratedRegex(@"(127\.0\.0\.1:)([0-9]+)")]
+    private static partial Regex Address();
+
+    [GeneratedRegex(@"(Port=)([0-9]+)")]
+    private static partial Regex ConnectionPort();
+}
