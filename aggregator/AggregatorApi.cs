@@ -2,6 +2,7 @@ using AiMoviez.Aggregator.Barrier;
 using AiMoviez.Aggregator.Ingest;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
+using AiMoviez.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using NATS.Client.JetStream;
 
@@ -16,6 +17,7 @@ public static class AggregatorApi
     {
         app.MapGet("/healthz", () => TypedResults.Ok("ok"));
         app.MapGet("/readyz", GetReadiness);
+        app.MapTelemetryEndpoints();
         app.MapGet(BarrierRoutes.Barrier, GetBarrier);
         app.MapGet(BarrierRoutes.Pipeline, GetPipeline);
         app.MapPost("/internal/reset", ResetSlot);

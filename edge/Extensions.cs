@@ -5,14 +5,11 @@ using AiMoviez.Edge.Identity;
 using AiMoviez.Edge.Infrastructure;
 using AiMoviez.Edge.Tallies;
 using AiMoviez.Edge.Votes;
+using AiMoviez.ServiceDefaults;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 
 namespace AiMoviez.Edge;
 
@@ -84,14 +81,8 @@ public static class Extensions
         services.AddSingleton<ViewCounter>();
         services.AddHostedService<ViewReporter>();
 
-        if (!string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            services.AddOpenTelemetry()
-                .ConfigureResource(resource => resource.AddService("aimoviez-edge-" + region.Name))
-                .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation())
-                .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation())
-                .UseOtlpExporter();
-        }
+        services.AddSingleton<EdgeTelemetry>();
+        builder.AddTelemetry("aimoviez-edge-" + region.Name, [EdgeTelemetry.SourceName], [EdgeTelemetry.MeterName]);
 
         return builder;
     }
@@ -106,6 +97,7 @@ public static class Extensions
 
         app.MapGet("/healthz", () => TypedResults.Ok("ok"));
         app.MapHealthChecks("/readyz", Readiness.Options);
+        app.MapTelemetryEndpoints();
         app.MapVotesApi();
         app.MapBallotApi();
         app.MapTalliesApi();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Catalog;
 using AiMoviez.Edge.Identity;
@@ -21,6 +22,7 @@ public sealed partial class VoteCaster(
     RegionTopology region,
     IOptions<EdgeOptions> options,
     TimeProvider time,
+    EdgeTelemetry telemetry,
     ILogger<VoteCaster> logger)
 {
     private readonly EdgeOptions _options = options.Value;
@@ -37,12 +39,17 @@ public sealed partial class VoteCaster(
             voter.LooksHeadless ? VoteFlags.HeadlessClient : VoteFlags.None, now, season?.CurrentSlot?.VotingEndsAt, verdict);
 
         CastDecision decision;
+        var redisStarted = Stopwatch.GetTimestamp();
+        var redisSpan = EdgeTelemetry.StartRedisScript("cast");
         try
         {
             decision = await ledger.CastAsync(attempt);
+            EdgeTelemetry.End(redisSpan);
+            telemetry.RedisCalled(redisStarted);
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
+            EdgeTelemetry.End(redisSpan, e);
             LogRedisFailed(logger, e.Message);
             // The script may still run after the timeout; the undo is queued behind it on the same connection and
             // takes its reservation back, so the voter is not told ALREADY_VOTED for a vote that was never published.

@@ -19,16 +19,18 @@ public static class VotesApi
     }
 
     public static async Task<Results<Accepted<VoteAccepted>, ProblemHttpResult>> CastAsync(
-        HttpContext context, VoteCaster caster, CancellationToken cancellationToken)
+        HttpContext context, VoteCaster caster, EdgeTelemetry telemetry, CancellationToken cancellationToken)
     {
         if (Voter.From(context) is not { } voter)
         {
+            telemetry.VoteRefused(ErrorCodes.AuthRequired);
             return Problems.For(ErrorCodes.AuthRequired, "The bearer token is not valid.");
         }
 
         var body = await JsonBody.ReadAsync(context.Request, EdgeJson.Default.VoteRequest, cancellationToken);
         if (body.Code == ErrorCodes.PayloadTooLarge)
         {
+            telemetry.VoteRefused(body.Code);
             return Problems.For(body.Code, body.Detail!);
         }
 
@@ -37,6 +39,7 @@ public static class VotesApi
         // Not cancelled with the request once read: a vote is either published or its reservation undone.
         var outcome = await caster.CastAsync(voter, body.Value, invalid, idempotencyKey.Length > 0 ? idempotencyKey : null);
         outcome.RateLimit.WriteTo(context.Response);
+        telemetry.VoteAnswered(outcome, body.Value?.ClipId);
         return outcome.Accepted is { } accepted
             ? TypedResults.Accepted($"/v1/votes/{accepted.VoteId}", accepted)
             : Problems.For(outcome.Code!, outcome.Detail);
