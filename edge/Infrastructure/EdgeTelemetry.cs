@@ -20,17 +20,15 @@ public sealed class EdgeTelemetry
     public static readonly ActivitySource Source = new(SourceName);
 
     private readonly KeyValuePair<string, object?> _region;
-    private readonly CatalogStore _catalog;
     private readonly ShardMap _shards;
     private readonly Counter<long> _votes;
     private readonly Histogram<double> _publishDuration;
     private readonly Histogram<double> _redisDuration;
     private readonly UpDownCounter<long> _sseSubscribers;
 
-    public EdgeTelemetry(IMeterFactory meterFactory, RegionTopology region, CatalogStore catalog, ShardMap shards)
+    public EdgeTelemetry(IMeterFactory meterFactory, RegionTopology region, ShardMap shards)
     {
         _region = new("region", region.Name);
-        _catalog = catalog;
         _shards = shards;
         var meter = meterFactory.Create(MeterName);
         _votes = meter.CreateCounter<long>("aimoviez.edge.votes", "{vote}", "Vote requests answered, by outcome (accepted, refused) and refusal code.");
@@ -40,10 +38,11 @@ public sealed class EdgeTelemetry
         _sseSubscribers = meter.CreateUpDownCounter<long>("aimoviez.edge.sse.subscribers", "{subscriber}", "Open tally event streams.");
     }
 
-    public void VoteAnswered(CastOutcome outcome, string? clipId)
+    /// <param name="view">The catalog, to find the shard of the voted clip's season.</param>
+    public void VoteAnswered(CastOutcome outcome, CatalogView? view, string? clipId)
     {
         var shard = "none";
-        if (Guid.TryParse(clipId, out var clip) && _catalog.Current is { } view && view.TryGetClip(clip, out var season, out _))
+        if (view is not null && Guid.TryParse(clipId, out var clip) && view.TryGetClip(clip, out var season, out _))
         {
             shard = _shards.ShardFor(season.Number) ?? shard;
         }

@@ -1,4 +1,5 @@
 using AiMoviez.Contracts;
+using AiMoviez.Edge.Catalog;
 using AiMoviez.Edge.Identity;
 using AiMoviez.Edge.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,7 +20,8 @@ public static class VotesApi
     }
 
     public static async Task<Results<Accepted<VoteAccepted>, ProblemHttpResult>> CastAsync(
-        HttpContext context, VoteCaster caster, EdgeTelemetry telemetry, CancellationToken cancellationToken)
+        HttpContext context, VoteCaster caster, EdgeTelemetry telemetry, CatalogStore catalog,
+        CancellationToken cancellationToken)
     {
         if (Voter.From(context) is not { } voter)
         {
@@ -39,7 +41,7 @@ public static class VotesApi
         // Not cancelled with the request once read: a vote is either published or its reservation undone.
         var outcome = await caster.CastAsync(voter, body.Value, invalid, idempotencyKey.Length > 0 ? idempotencyKey : null);
         outcome.RateLimit.WriteTo(context.Response);
-        telemetry.VoteAnswered(outcome, body.Value?.ClipId);
+        telemetry.VoteAnswered(outcome, catalog.Current, body.Value?.ClipId);
         return outcome.Accepted is { } accepted
             ? TypedResults.Accepted($"/v1/votes/{accepted.VoteId}", accepted)
             : Problems.For(outcome.Code!, outcome.Detail);
