@@ -3,6 +3,7 @@ using AiMoviez.Aggregator.Ingest;
 using AiMoviez.Aggregator.Republish;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
+using AiMoviez.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using NATS.Client.JetStream;
 
@@ -17,6 +18,7 @@ public static class AggregatorApi
     {
         app.MapGet("/healthz", () => TypedResults.Ok("ok"));
         app.MapGet("/readyz", GetReadiness);
+        app.MapTelemetryEndpoints();
         app.MapGet(BarrierRoutes.Barrier, GetBarrier);
         app.MapGet(BarrierRoutes.Pipeline, GetPipeline);
         app.MapPost("/internal/reset", ResetSlot);

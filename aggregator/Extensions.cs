@@ -8,10 +8,6 @@ using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
 using AiMoviez.ServiceDefaults;
 using Microsoft.Extensions.Options;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 
 namespace AiMoviez.Aggregator;
 
@@ -54,15 +50,12 @@ public static class Extensions
         services.AddHostedService<TallyRepublisher>();
         services.AddSingleton<ResetUndoPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<ResetUndoPublisher>());
+        services.AddHostedService<StreamMonitor>();
+        services.AddSingleton(TimeProvider.System);
 
-        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            services.AddOpenTelemetry()
-                .ConfigureResource(r => r.AddService("aimoviez-aggregator"))
-                .WithMetrics(m => m.AddMeter(AggregatorMetrics.MeterName).AddAspNetCoreInstrumentation())
-                .WithTracing(t => t.AddAspNetCoreInstrumentation())
-                .UseOtlpExporter();
-        }
+        // Npgsql's own spans (each command of a shard transaction) and meter, without Npgsql.OpenTelemetry, whose
+        // AddNpgsql only names the same source and meter.
+        builder.AddTelemetry("aimoviez-aggregator", [AggregatorTracing.SourceName, "Npgsql"], [AggregatorMetrics.MeterName, "Npgsql"]);
     }
 
     /// <summary>&lt;repo&gt;/regions/regions.json, found by walking up from the executable's directory.</summary>

@@ -13,10 +13,6 @@ using AiMoviez.Core.Seasons;
 using AiMoviez.Core.Slots;
 using AiMoviez.ServiceDefaults;
 using Npgsql;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
 
 namespace AiMoviez.Core;
@@ -78,14 +74,7 @@ public static class Extensions
             .SetIsOriginAllowed(OriginMatcher(cors.AllowedOrigins)).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("ETag", "Location")));
         services.AddOpenApi();
 
-        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            services.AddOpenTelemetry()
-                .ConfigureResource(resource => resource.AddService("aimoviez-core"))
-                .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddSource("System.Net.Http", "Npgsql"))
-                .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation())
-                .UseOtlpExporter();
-        }
+        builder.AddTelemetry("aimoviez-core", ["Npgsql"], ["Npgsql"]);
     }
 
     public static async Task MigrateCatalogAsync(this WebApplication app)
@@ -104,6 +93,7 @@ public static class Extensions
         app.UseRateLimiter();
 
         app.MapHealthApi();
+        app.MapTelemetryEndpoints();
         app.MapCatalogApi();
         app.MapOpenApi();
         app.MapScalarApiReference();

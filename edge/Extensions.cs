@@ -10,10 +10,6 @@ using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 
 namespace AiMoviez.Edge;
 
@@ -89,14 +85,8 @@ public static class Extensions
         services.AddSingleton<ViewCounter>();
         services.AddHostedService<ViewReporter>();
 
-        if (!string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            services.AddOpenTelemetry()
-                .ConfigureResource(resource => resource.AddService("aimoviez-edge-" + region.Name))
-                .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation())
-                .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation())
-                .UseOtlpExporter();
-        }
+        services.AddSingleton<EdgeTelemetry>();
+        builder.AddTelemetry("aimoviez-edge-" + region.Name, [EdgeTelemetry.SourceName], [EdgeTelemetry.MeterName]);
 
         return builder;
     }
@@ -112,6 +102,7 @@ public static class Extensions
 
         app.MapGet("/healthz", () => TypedResults.Ok("ok"));
         app.MapHealthChecks("/readyz", Readiness.Options);
+        app.MapTelemetryEndpoints();
         app.MapVotesApi();
         app.MapBallotApi();
         app.MapTalliesApi();

@@ -82,6 +82,16 @@ public sealed class AppliedWatermarks
         }
     }
 
+    /// <summary>Per lane, when its oldest delivered but unapplied (so unacked) message was stored; null when none waits.</summary>
+    public List<(string Region, string Lane, DateTimeOffset? Oldest)> OldestUnappliedByLane()
+    {
+        lock (_lanes)
+        {
+            return _lanes.Select(l => (l.Key.Region, l.Key.Lane, l.Value.Unapplied.Count > 0 ? l.Value.Unapplied.First().Value : (DateTimeOffset?)null))
+                .ToList();
+        }
+    }
+
     private sealed class LaneMarks
     {
         public ulong HighestDelivered { get; set; }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using AiMoviez.Aggregator.Barrier;
 using AiMoviez.Contracts;
@@ -11,7 +12,11 @@ namespace AiMoviez.Aggregator.Ingest;
 /// publish a vote twice, and the consumer recreated at a restart counts deliveries afresh while it replays what the
 /// last process applied but had not acked. The votes table's key catches those (<see cref="Shards.ShardBatchApplier"/>).
 /// </param>
-public sealed record InboundMessage(string Region, string Lane, ulong Sequence, object Event, IDelivery Delivery, bool FirstDelivery);
+public sealed record InboundMessage(string Region, string Lane, ulong Sequence, object Event, IDelivery Delivery, bool FirstDelivery)
+{
+    /// <summary>The W3C trace context of the edge's send span for this event, when the edge traced it and this process traces.</summary>
+    public ActivityContext Trace { get; init; }
+}
 
 /// <summary>How a delivered event is settled with its stream, through the message that carried it.</summary>
 public interface IDelivery

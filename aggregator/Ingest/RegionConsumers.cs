@@ -136,7 +136,10 @@ public sealed class RegionConsumers(
 
             // Routed by season, not by lane: after a season moved shards, its older messages still reach the right one.
             await writers.ByShard[shard!].EnqueueAsync(
-                new InboundMessage(region.Name, lane, sequence, evt!, delivery, FirstDelivery: metadata.NumDelivered == 1), cancellationToken);
+                new InboundMessage(region.Name, lane, sequence, evt!, delivery, FirstDelivery: metadata.NumDelivered == 1)
+                {
+                    Trace = AggregatorTracing.ContextOf(message.Headers, part, events.Count),
+                }, cancellationToken);
         }
     }
 }

@@ -161,6 +161,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         {
             await turn.WaitToReadAsync();
             var started = Stopwatch.GetTimestamp();
+            using var span = AggregatorTracing.StartTransaction(shard);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var state = await LoadStateAsync(connection, batch, _lookUpEveryVote ? null : unseenVotes, lockFirst, cancellationToken);
             if (_lookUpEveryVote && !unseenVotes.Any(state.Shard.VotesById.ContainsKey))

@@ -183,6 +183,8 @@ public sealed class ShardWriter(
         }
 
         AppliedBatch applied;
+        var started = Stopwatch.GetTimestamp();
+        using var span = AggregatorTracing.StartBatch(shard, batch);
         try
         {
             applied = await applier.ApplyAsync(batch.Select(m => (m.Region, m.Event)).ToList(), UnseenVotes(batch), knownSlots.LatestSlot,
@@ -190,6 +192,7 @@ public sealed class ShardWriter(
         }
         catch (PostgresException e) when (IsRefusedData(e))
         {
+            AggregatorTracing.End(span, e);
             // Its halves are applied in order after the batches before it, and before the batches after it.
             await turn.WaitToWriteAsync();
             await SplitRefusedAsync(batch, applier, e, cancellationToken);
@@ -197,6 +200,7 @@ public sealed class ShardWriter(
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            AggregatorTracing.End(span, e);
             Healthy = false;
             _nextAttemptAt = DateTimeOffset.UtcNow + _retryDelay;
             logger.LogWarning("Shard {Shard} batch of {Count} failed ({Error}); retrying in {Delay}", shard, batch.Count, e.Message, _retryDelay);
@@ -210,6 +214,7 @@ public sealed class ShardWriter(
         LastAppliedAt = applied.CommittedAt;
         VotesApplied += applied.Plan.CountedVotes;
         metrics.BatchApplied(shard, batch.Count, applied.Plan.CountedVotes);
+        metrics.Committed(shard, started, applied.CommittedAt, OldestVoteAcceptedAt(batch));
         foreach (var message in batch)
         {
             message.Delivery.Applied();
@@ -217,6 +222,20 @@ public sealed class ShardWriter(
 
         knownSlots.Observe(shard, applied.Tallies);
         await _committed.Writer.WriteAsync((batch, applied), cancellationToken);
+    }
+
+    private static DateTimeOffset? OldestVoteAcceptedAt(List<InboundMessage> batch)
+    {
+        DateTimeOffset? oldest = null;
+        foreach (var message in batch)
+        {
+            if (message.Event is VoteCast cast && (oldest is not { } before || cast.AcceptedAt < before))
+            {
+                oldest = cast.AcceptedAt;
+            }
+        }
+
+        return oldest;
     }
 
     private static HashSet<Guid> UnseenVotes(List<InboundMessage> batch) =>

@@ -23,6 +23,8 @@ public sealed class TallyStream(Task<FeedEvent> next, long initialId, SlotChange
         var body = response.BodyWriter;
         var cancellationToken = httpContext.RequestAborted;
         var awaiting = next;
+        var telemetry = httpContext.RequestServices.GetRequiredService<EdgeTelemetry>();
+        telemetry.SubscriberJoined();
         try
         {
             // Headers go out now, so a season without counts yet still shows an open stream.
@@ -53,6 +55,10 @@ public sealed class TallyStream(Task<FeedEvent> next, long initialId, SlotChange
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The subscriber went away.
+        }
+        finally
+        {
+            telemetry.SubscriberLeft();
         }
     }
 }

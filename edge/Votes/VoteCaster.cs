@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Catalog;
 using AiMoviez.Edge.Identity;
@@ -23,6 +24,7 @@ public sealed partial class VoteCaster(
     RegionTopology region,
     IOptions<EdgeOptions> options,
     TimeProvider time,
+    EdgeTelemetry telemetry,
     ILogger<VoteCaster> logger)
 {
     private readonly EdgeOptions _options = options.Value;
@@ -40,12 +42,17 @@ public sealed partial class VoteCaster(
             voter.LooksHeadless ? VoteFlags.HeadlessClient : VoteFlags.None, now, season?.CurrentSlot?.VotingEndsAt, verdict);
 
         CastDecision decision;
+        var redisStarted = Stopwatch.GetTimestamp();
+        var redisSpan = EdgeTelemetry.StartRedisScript("cast");
         try
         {
             decision = await ledger.CastAsync(attempt);
+            EdgeTelemetry.End(redisSpan);
+            telemetry.RedisCalled(redisStarted);
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
+            EdgeTelemetry.End(redisSpan, e);
             LogRedisFailed(logger, e.Message);
             // The script may still run, late (a hung Redis resumes with it in its socket buffer). Past its deadline it
             // does nothing; before that, the undo sent now, behind it on the same connection, takes back what it did.

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Infrastructure;
 using Microsoft.Extensions.Options;
@@ -16,8 +17,11 @@ namespace AiMoviez.Edge.Votes;
 /// theirs (in the ingest benchmark, groups of 16 took nats-server from about 10 to 4 µs of CPU per vote).
 /// </summary>
 public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology region, ShardMap shardMap, IOptions<EdgeOptions> options,
-    TimeProvider time)
+    TimeProvider time, EdgeTelemetry telemetry)
 {
+    /// <summary>The W3C trace context header, one value per vote of the message.</summary>
+    public const string TraceParentHeader = "traceparent";
+
     private readonly TimeSpan _timeout = TimeSpan.FromMilliseconds(options.Value.PublishTimeoutMs);
     private readonly int _maxVotesPerMessage = options.Value.MaxVotesPerMessage;
     private readonly ConcurrentDictionary<string, LaneQueue> _lanes = new();
@@ -30,7 +34,7 @@ public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology regio
     {
         var lane = shardMap.LaneFor(vote.SeasonNumber);
         var queue = _lanes.GetOrAdd(lane, static _ => new LaneQueue());
-        var waiting = new WaitingVote(vote, time.GetTimestamp());
+        var waiting = new WaitingVote(vote, time.GetTimestamp(), EdgeTelemetry.Source.HasListeners() ? Activity.Current?.Context ?? default : default);
         if (queue.Enqueue(waiting))
         {
             _ = SendAsync(lane, queue);
@@ -65,18 +69,24 @@ public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology regio
                 continue;
             }
 
+            var subject = due is [_] ? Subjects.VoteCast(region.Name, lane) : Subjects.VoteCasts(region.Name, lane);
+            var messageId = due is [var alone] ? alone.Vote.VoteId.ToString() : "casts-" + due[0].Vote.VoteId;
+            var started = Stopwatch.GetTimestamp();
+            var sends = StartSends(subject, messageId, due);
             try
             {
-                if (due is [var alone])
+                if (due is [var single])
                 {
-                    await PublishAsync(Subjects.VoteCast(region.Name, lane), alone.Vote, alone.Vote.VoteId.ToString(), CancellationToken.None);
+                    await PublishAsync(subject, single.Vote, messageId, CancellationToken.None, TraceHeaders(sends, due));
                 }
                 else
                 {
-                    await PublishAsync(Subjects.VoteCasts(region.Name, lane), new VoteCasts { Votes = due.Select(v => v.Vote).ToList() },
-                        "casts-" + due[0].Vote.VoteId, CancellationToken.None);
+                    await PublishAsync(subject, new VoteCasts { Votes = due.Select(v => v.Vote).ToList() }, messageId, CancellationToken.None,
+                        TraceHeaders(sends, due));
                 }
 
+                telemetry.Published(lane, started);
+                EndSends(sends, null);
                 foreach (var vote in due)
                 {
                     vote.Stored.TrySetResult();
@@ -84,6 +94,7 @@ public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology regio
             }
             catch (Exception e)
             {
+                EndSends(sends, e);
                 // Whatever failed, the group's voters get their answer and the lane goes on.
                 var failed = e as PublishFailedException ?? new PublishFailedException(Subjects.VoteCasts(region.Name, lane), e);
                 foreach (var vote in due)
@@ -95,13 +106,13 @@ public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology regio
     }
 
     /// <summary>Throws <see cref="PublishFailedException"/> unless the stream acknowledged the message in time.</summary>
-    private async Task PublishAsync<T>(string subject, T message, string messageId, CancellationToken cancellationToken)
+    private async Task PublishAsync<T>(string subject, T message, string messageId, CancellationToken cancellationToken, NatsHeaders? headers = null)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_timeout);
         try
         {
-            var ack = await jetStream.PublishAsync(subject, message, opts: new NatsJSPubOpts { MsgId = messageId },
+            var ack = await jetStream.PublishAsync(subject, message, opts: new NatsJSPubOpts { MsgId = messageId }, headers: headers,
                 cancellationToken: timeout.Token);
             ack.EnsureSuccess();
         }
@@ -111,11 +122,84 @@ public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology regio
         }
     }
 
-    private sealed class WaitingVote(VoteCast vote, long queuedAt)
+    /// <summary>
+    /// One send span per vote, each a child of its vote's request span, so every vote's trace holds the publish that
+    /// carried it, alone or in a group; null when not traced.
+    /// </summary>
+    private static Activity?[]? StartSends(string subject, string messageId, List<WaitingVote> due)
+    {
+        if (!EdgeTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var sends = new Activity?[due.Count];
+        for (var i = 0; i < due.Count; i++)
+        {
+            var send = EdgeTelemetry.Source.StartActivity("send " + subject, ActivityKind.Producer, due[i].Trace);
+            if (send is { IsAllDataRequested: true })
+            {
+                send.SetTag("messaging.system", "nats");
+                send.SetTag("messaging.operation.type", "send");
+                send.SetTag("messaging.operation.name", "send");
+                send.SetTag("messaging.destination.name", subject);
+                send.SetTag("messaging.message.id", messageId);
+                send.SetTag("messaging.batch.message_count", due.Count);
+            }
+
+            sends[i] = send;
+        }
+
+        return sends;
+    }
+
+    /// <summary>
+    /// W3C trace context for the aggregator: one <c>traceparent</c> value per vote, in the message's vote order, an
+    /// empty value for a vote without one (a message of one vote has one value, as usual).
+    /// </summary>
+    private static NatsHeaders? TraceHeaders(Activity?[]? sends, List<WaitingVote> due)
+    {
+        if (sends is null)
+        {
+            return null;
+        }
+
+        var values = new string[sends.Length];
+        var any = false;
+        for (var i = 0; i < sends.Length; i++)
+        {
+            var context = sends[i]?.Context ?? due[i].Trace;
+            values[i] = context == default ? "" : TraceParent(context);
+            any |= values[i].Length > 0;
+        }
+
+        return any ? new NatsHeaders { [TraceParentHeader] = values } : null;
+    }
+
+    private static string TraceParent(ActivityContext context) =>
+        $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{(context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00")}";
+
+    private static void EndSends(Activity?[]? sends, Exception? error)
+    {
+        if (sends is null)
+        {
+            return;
+        }
+
+        foreach (var send in sends)
+        {
+            EdgeTelemetry.End(send, error);
+        }
+    }
+
+    private sealed class WaitingVote(VoteCast vote, long queuedAt, ActivityContext trace)
     {
         public VoteCast Vote => vote;
 
         public long QueuedAt => queuedAt;
+
+        /// <summary>The span of the request that cast the vote, when traced.</summary>
+        public ActivityContext Trace => trace;
 
         public TaskCompletionSource Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

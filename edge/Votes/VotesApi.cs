@@ -1,4 +1,5 @@
 using AiMoviez.Contracts;
+using AiMoviez.Edge.Catalog;
 using AiMoviez.Edge.Identity;
 using AiMoviez.Edge.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -21,7 +22,8 @@ public static class VotesApi
     }
 
     public static async Task<Results<Accepted<VoteAccepted>, ProblemHttpResult>> CastAsync(
-        HttpContext context, VoteCaster caster, CancellationToken cancellationToken)
+        HttpContext context, VoteCaster caster, EdgeTelemetry telemetry, CatalogStore catalog,
+        CancellationToken cancellationToken)
     {
         // A bad token is refused like a bad body: counted in the rate windows, against the device the caller is.
         var voter = Voter.From(context);
@@ -36,6 +38,7 @@ public static class VotesApi
         var outcome = await caster.CastAsync(voter ?? Voter.Device(context), body.Value, invalid,
             idempotencyKey.Length > 0 ? idempotencyKey : null);
         outcome.RateLimit.WriteTo(context.Response);
+        telemetry.VoteAnswered(outcome, catalog.Current, body.Value?.ClipId);
         return outcome.Accepted is { } accepted
             ? TypedResults.Accepted($"/v1/votes/{accepted.VoteId}", accepted)
             : Problems.For(outcome.Code!, outcome.Detail);

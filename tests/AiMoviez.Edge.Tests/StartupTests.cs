@@ -13,6 +13,7 @@ public sealed class StartupTests(EdgeStack stack)
     [InlineData("Auth__SigningKey", "short", "SigningKey")]
     [InlineData("Edge__Region", "mars", "Edge:Region")]
     [InlineData("Nats__NKeyFile", "/nonexistent/user.nk", "Nats:NKeyFile")]
+    [InlineData("Telemetry__TraceSampleRatio", "2", "TraceSampleRatio")]
     public async Task A_bad_setting_stops_the_edge_with_a_message_naming_it(string variable, string value, string named)
     {
         var environment = new Dictionary<string, string?>(stack.EdgeEnvironment) { [variable] = value };

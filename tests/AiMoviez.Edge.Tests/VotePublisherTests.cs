@@ -2,6 +2,8 @@ using AiMoviez.Contracts;
 using AiMoviez.Edge.Infrastructure;
 using AiMoviez.Edge.Votes;
 using AiMoviez.Testing;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using NATS.Client.JetStream;
 
@@ -46,7 +48,7 @@ public sealed class VotePublisherTests(EdgeStack stack)
 
     private const int MaxVotesPerMessage = 50;
 
-    private static VotePublisher Publisher(INatsJSContext jetStream, string region)
+    internal static VotePublisher Publisher(INatsJSContext jetStream, string region)
     {
         var topology = new Topology
         {
@@ -58,10 +60,12 @@ public sealed class VotePublisherTests(EdgeStack stack)
             SeasonShards = [new SeasonShardRange { FromSeason = 1, ToSeason = 1000, Shards = ["shard-1"] }],
         };
         return new VotePublisher(jetStream, topology.Regions[0], new ShardMap(topology),
-            Options.Create(new EdgeOptions(Region: region, PublishTimeoutMs: 1000, MaxVotesPerMessage: MaxVotesPerMessage)), TimeProvider.System);
+            Options.Create(new EdgeOptions(Region: region, PublishTimeoutMs: 1000, MaxVotesPerMessage: MaxVotesPerMessage)), TimeProvider.System,
+            new EdgeTelemetry(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>(), topology.Regions[0],
+                new ShardMap(topology)));
     }
 
-    private static VoteCast Vote(string voter) => new()
+    internal static VoteCast Vote(string voter) => new()
     {
         VoteId = Guid.CreateVersion7(),
         SeasonId = Guid.NewGuid(),

@@ -23,14 +23,17 @@ public sealed class SystemUnderTest : IAsyncLifetime
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
+    /// <summary>Extra environment for core, the aggregator and the edges (e.g. an OTLP endpoint).</summary>
+    public IReadOnlyDictionary<string, string?> ServiceEnvironment { get; init; } = new Dictionary<string, string?>();
+
     public async Task InitializeAsync()
     {
         Stack = await TestStack.StartAsync();
-        Core = await Stack.StartCoreAsync();
-        Aggregator = await Stack.StartAggregatorAsync();
+        Core = await Stack.StartCoreAsync(ServiceEnvironment);
+        Aggregator = await Stack.StartAggregatorAsync(ServiceEnvironment);
         foreach (var region in TestStack.DefaultRegions)
         {
-            Edges[region] = await Stack.StartEdgeAsync(region, new Dictionary<string, string?>
+            Edges[region] = await Stack.StartEdgeAsync(region, new Dictionary<string, string?>(ServiceEnvironment)
             {
                 ["Edge__TrustedProxies__0"] = "127.0.0.1",
             });

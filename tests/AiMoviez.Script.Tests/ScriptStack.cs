@@ -36,6 +36,9 @@ public sealed partial class ScriptStack : IAsyncDisposable
             ["AIMOVIEZ_STATE"] = State,
             ["AIMOVIEZ_TOPOLOGY"] = topology,
             ["AIMOVIEZ_SERVICE_BIN"] = ServiceBin(_dir.Sub("bin")),
+            ["AIMOVIEZ_DASHBOARD_URL"] = $"http://127.0.0.1:{FreePort.Next()}",
+            ["AIMOVIEZ_DASHBOARD_OTLP_GRPC"] = $"http://127.0.0.1:{FreePort.Next()}",
+            ["AIMOVIEZ_DASHBOARD_OTLP_HTTP"] = $"http://127.0.0.1:{FreePort.Next()}",
         };
     }
 
