@@ -11,7 +11,7 @@ public sealed class ShardWriters : BackgroundService
     private readonly DailyLedger _ledger;
 
     public ShardWriters(ShardDataSources shards, DailyLedger ledger, LedgerDays ledgerDays, KnownSlots knownSlots,
-        OutcomePublisher publisher, AggregatorMetrics metrics, IOptions<AggregatorOptions> options,
+        OutcomePublisher publisher, AggregatorMetrics metrics, ShardLeases leases, IOptions<AggregatorOptions> options,
         ILoggerFactory loggerFactory)
     {
         _ledger = ledger;
@@ -23,7 +23,7 @@ public sealed class ShardWriters : BackgroundService
 
             ShardBatchApplier Applier() =>
                 new(s.Key, s.Value, ledger, ledgerDays, settings.DailyWeightLimit, settings.DayChangesRetention,
-                    settings.WriterLockTimeout, logger);
+                    settings.WriterLockTimeout, logger, leases.ByShard[s.Key]);
         });
     }
 

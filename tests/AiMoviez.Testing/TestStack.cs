@@ -124,6 +124,14 @@ public sealed class TestStack : IAsyncDisposable
     public Task<ServiceProcess> StartAggregatorAsync(IReadOnlyDictionary<string, string?>? extra = null) =>
         StartServiceAsync("aggregator", "aggregator", "AiMoviez.Aggregator", Topology.Aggregator.Url, ServiceEnvironment(extra));
 
+    /// <summary>Another aggregator instance on the same shards and regions, at <paramref name="url"/>.</summary>
+    public Task<ServiceProcess> StartAggregatorAsync(string name, string url, IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var env = ServiceEnvironment(extra);
+        env["ASPNETCORE_URLS"] = url;
+        return StartServiceAsync(name, "aggregator", "AiMoviez.Aggregator", url, env);
+    }
+
     public Task<ServiceProcess> StartEdgeAsync(string region, IReadOnlyDictionary<string, string?>? extra = null)
     {
         var env = ServiceEnvironment(extra);
