@@ -31,6 +31,12 @@ public sealed record RegionTopology
     public required string Nats { get; init; }
     public required string Redis { get; init; }
 
+    /// <summary>
+    /// Replicas of each of the region's streams: 1 on a single NATS server, the cluster's size (3) where <see cref="Nats"/>
+    /// lists a JetStream cluster. A replicated stream acknowledges a message once a quorum of its servers stored it.
+    /// </summary>
+    public int StreamReplicas { get; init; } = 1;
+
     /// <summary>The region's JetStream stream of votes, revokes and views.</summary>
     public string VoteStream => StreamNames.Votes(Name);
 
