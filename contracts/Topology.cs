@@ -5,6 +5,12 @@ public sealed record Topology
 {
     public required ServiceEndpoint Core { get; init; }
     public required ServiceEndpoint Aggregator { get; init; }
+
+    /// <summary>
+    /// Every aggregator instance, where several share the shards (the HA layout); null where <see cref="Aggregator"/> is
+    /// the only one. Each answers the close barrier for every shard; a slot's reset only the holder of its shard's lease.
+    /// </summary>
+    public IReadOnlyList<string>? AggregatorUrls { get; init; }
     public required string CatalogDatabase { get; init; }
     public required IReadOnlyList<RegionTopology> Regions { get; init; }
     public required IReadOnlyList<ShardTopology> Shards { get; init; }
