@@ -43,6 +43,7 @@ public sealed class RegionConsumers(
             using var whileHeld = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, held);
             try
             {
+                await writers.ReadyAsync(lease, held).WaitAsync(whileHeld.Token);
                 await ConsumeAsync(region, lane, whileHeld.Token);
             }
             catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)

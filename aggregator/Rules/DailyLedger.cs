@@ -58,6 +58,20 @@ public sealed class DailyLedger : IDailyTotals
         }
     }
 
+    /// <summary>
+    /// Forgets every total, to load them again (<see cref="Load"/>): another process wrote the shards meanwhile.
+    /// Days from <paramref name="firstFreshDay"/> on start empty, as in <see cref="StartFresh"/>.
+    /// </summary>
+    public void Reset(DateOnly firstFreshDay)
+    {
+        lock (Sync)
+        {
+            _totals.Clear();
+            _loadedDays.Clear();
+            _firstFreshDay = firstFreshDay;
+        }
+    }
+
     public bool IsLoaded(DateOnly day)
     {
         lock (Sync)

@@ -110,13 +110,38 @@ public sealed class ShardLeaseTests : IAsyncLifetime
         Assert.Equal(votes.Count, await ScalarAsync<long>("shard-1", "select sum(votes) from voter_days where season_id = $1", season));
     }
 
-    private async Task<ServiceProcess> StartAggregatorAsync(string name, string url)
+    /// <summary>
+    /// The daily cap spans shards and is kept in each process; the standby loaded it before the holder counted a voter's
+    /// votes, so on taking the shards over it loads it again before it applies anything.
+    /// </summary>
+    [Fact]
+    public async Task The_instance_taking_over_counts_the_daily_cap_with_the_votes_its_predecessor_counted()
+    {
+        var first = await StartAggregatorAsync("aggregator-1", _stack.Topology.Aggregator.Url, dailyWeightLimit: 5);
+        await Eventually.UntilAsync(() => HeldByAsync(first), held => held.Count == 2, Wait, "first aggregator holds both shards");
+        var second = await StartAggregatorAsync("aggregator-2", $"http://127.0.0.1:{FreePort.Next()}", dailyWeightLimit: 5);
+        var (before, after) = ((Number: SeasonOn("shard-1"), Id: Guid.NewGuid()), (Number: SeasonOn("shard-2"), Id: Guid.NewGuid()));
+        await PublishManyAsync(Enumerable.Range(0, 4).Select(_ => Vote(before.Number, before.Id, Guid.NewGuid(), "user_capped")));
+        await WaitDrainedAsync(first, before.Number, before.Id);
+        Assert.Equal(4, await CountedAsync("shard-1", before.Id));
+
+        first.Kill();
+        await Eventually.UntilAsync(() => HeldByAsync(second), held => held.Count == 2, TimeSpan.FromSeconds(30), "second aggregator takes both shards");
+        await PublishManyAsync(Enumerable.Range(0, 3).Select(_ => Vote(after.Number, after.Id, Guid.NewGuid(), "user_capped")));
+        await WaitDrainedAsync(second, after.Number, after.Id);
+
+        Assert.Equal(1, await CountedAsync("shard-2", after.Id));
+        Assert.Equal(2, await ScalarAsync<long>("shard-2", "select count(*) from votes where season_id = $1 and status = 'rejected'", after.Id));
+    }
+
+    private async Task<ServiceProcess> StartAggregatorAsync(string name, string url, int dailyWeightLimit = 200)
     {
         var aggregator = await _stack.StartAggregatorAsync(name, url, new Dictionary<string, string?>
         {
             ["Aggregator__MaxBatchSize"] = "200",
             ["Aggregator__MaxBatchAge"] = "00:00:00.020",
             ["Aggregator__ShardRetryMax"] = "00:00:00.400",
+            ["Aggregator__DailyWeightLimit"] = dailyWeightLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         foreach (var region in _stack.Topology.Regions)
         {
