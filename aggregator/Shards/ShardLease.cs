@@ -46,6 +46,12 @@ public sealed class ShardLease(string shard, string connectionString, string hol
     /// <summary>The lock's second key: stable per shard name, so shards sharing one database do not share a lease.</summary>
     public long ObjectKey { get; } = StableKey(shard);
 
+    /// <summary>The shard answered the last try and another session holds the lease.</summary>
+    public bool HeldElsewhere { get; private set; }
+
+    /// <summary>Whether this process should hold the lease now (<see cref="ShardLeases"/>); false gives it up.</summary>
+    public Func<bool> MayHold { get; set; } = () => true;
+
     /// <summary>The backend process of the session that holds the lease, while it is held.</summary>
     public int? HolderPid { get; private set; }
 
@@ -79,7 +85,7 @@ public sealed class ShardLease(string shard, string connectionString, string hol
                 _connection ??= await OpenAsync(cancellationToken);
                 if (!Held)
                 {
-                    if (await TryLockAsync(_connection, cancellationToken))
+                    if (MayHold() && await TryLockAsync(_connection, cancellationToken))
                     {
                         Acquired(_connection.ProcessID);
                     }
@@ -88,6 +94,13 @@ public sealed class ShardLease(string shard, string connectionString, string hol
                         await Task.Delay(RetryInterval, cancellationToken);
                         continue;
                     }
+                }
+                else if (!MayHold())
+                {
+                    logger.LogInformation("Lease of shard {Shard} given up to the instance holding an earlier shard", shard);
+                    await LostAsync();
+                    await Task.Delay(RetryInterval, cancellationToken);
+                    continue;
                 }
 
                 await Task.Delay(CheckInterval, cancellationToken);
@@ -101,6 +114,7 @@ public sealed class ShardLease(string shard, string connectionString, string hol
                     logger.LogWarning("Lease of shard {Shard} lost ({Error}); its writes and lanes stop", shard, e.Message);
                 }
 
+                HeldElsewhere = false;
                 await LostAsync();
                 await Task.Delay(RetryInterval, cancellationToken);
             }
@@ -168,7 +182,9 @@ public sealed class ShardLease(string shard, string connectionString, string hol
         {
             Parameters = { new() { Value = ClassKey }, new() { Value = (int)ObjectKey } },
         };
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        var taken = (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        HeldElsewhere = !taken;
+        return taken;
     }
 
     private void Acquired(int pid)
@@ -234,7 +250,16 @@ public sealed class ShardLeases : BackgroundService
         Holder = $"aimoviez-aggregator {url} {Environment.ProcessId}";
         var logger = loggerFactory.CreateLogger<ShardLease>();
         ByShard = topology.Shards.ToDictionary(s => s.Name, s => new ShardLease(s.Name, s.ConnectionString, Holder, logger));
-        First = ByShard[topology.Shards.Select(s => s.Name).Order(StringComparer.Ordinal).First()];
+        var ordered = ByShard.Values.OrderBy(l => l.Shard, StringComparer.Ordinal).ToList();
+        First = ordered[0];
+        // The instances converge on one holder of every shard (the other a hot standby), which keeps the daily cap,
+        // kept in each process, exact: an instance leaves a shard to whoever holds an earlier one. A shard that does not
+        // answer holds nobody back.
+        for (var i = 1; i < ordered.Count; i++)
+        {
+            var earlier = ordered[..i];
+            ordered[i].MayHold = () => !earlier.Any(l => l.HeldElsewhere);
+        }
     }
 
     public string Holder { get; }

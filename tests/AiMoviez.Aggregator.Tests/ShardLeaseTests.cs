@@ -74,6 +74,20 @@ public sealed class ShardLeaseTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Two_instances_started_together_converge_on_one_holder_of_every_shard()
+    {
+        var started = await Task.WhenAll(
+            StartAggregatorAsync("aggregator-1", _stack.Topology.Aggregator.Url),
+            StartAggregatorAsync("aggregator-2", $"http://127.0.0.1:{FreePort.Next()}"));
+        await Eventually.UntilAsync(async () => (await HeldByAsync(started[0])).Count + 10 * (await HeldByAsync(started[1])).Count,
+            held => held is 2 or 20, TimeSpan.FromSeconds(30), "one instance holding both shards, the other none");
+        foreach (var shard in ShardNames)
+        {
+            Assert.Equal(1, await LeaseSessionsAsync(shard));
+        }
+    }
+
     /// <summary>
     /// The holder's lease session is ended behind its back again and again under load (as when its network to the shard
     /// drops while it keeps running), so the lease moves between two live writers: a writer that has lost the lease has
