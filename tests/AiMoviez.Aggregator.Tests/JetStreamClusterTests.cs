@@ -56,6 +56,11 @@ public sealed class JetStreamClusterTests : IAsyncLifetime
 
         Assert.Equal(votes.Count, await CountedAsync(season));
         Assert.Equal(votes.Count, await ScalarAsync("select count(*) from votes where season_id = $1 and status = 'counted'", season));
+
+        // Back on its store, the node catches up and the stream has three current replicas again.
+        await _stack.NatsClusters[UsEast].StartAsync(node);
+        await Eventually.UntilAsync(async () => (await js.GetStreamAsync(StreamNames.Votes(UsEast))).Info.Cluster!,
+            c => c.Leader is not null && c.Replicas?.Count == 2 && c.Replicas.All(r => r.Current), Wait, "the restarted node current again");
     }
 
     /// <summary>Publishes like an edge that retries until the stream answers: the message id keeps a retry from storing twice.</summary>
