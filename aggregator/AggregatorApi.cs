@@ -22,6 +22,7 @@ public static class AggregatorApi
         app.MapGet(BarrierRoutes.Barrier, GetBarrier);
         app.MapGet(BarrierRoutes.Pipeline, GetPipeline);
         app.MapPost("/internal/reset", ResetSlot);
+        app.MapGet("/internal/leases", GetLeases);
     }
 
     public static async Task<Results<Ok<Readiness>, JsonHttpResult<Readiness>>> GetReadiness(RegionLinks regions, ShardWriters writers)
@@ -63,10 +64,12 @@ public static class AggregatorApi
     /// Drained when, in every region, the season's lane is applied through everything stored in it. The lane's consumer
     /// is read before the watermark: with nothing pending, everything the lane holds was delivered by its delivered
     /// sequence (otherwise the stream's last sequence stands in, which keeps the answer false), and a message stored
-    /// after the question cannot make a false "drained".
+    /// after the question cannot make a false "drained". A process that does not hold the shard's lease answers from
+    /// the consumer alone: a message is acked only once applied or dead-lettered, so with nothing unacked the lane is
+    /// applied through its delivered sequence, else through its ack floor (conservative).
     /// </summary>
     public static async Task<Results<Ok<BarrierStatus>, ProblemHttpResult>> GetBarrier(Guid seasonId, int seasonNumber,
-        ShardMap shardMap, RegionLinks regions, AppliedWatermarks watermarks, CancellationToken cancellationToken)
+        ShardMap shardMap, RegionLinks regions, AppliedWatermarks watermarks, ShardLeases leases, CancellationToken cancellationToken)
     {
         if (shardMap.ShardFor(seasonNumber) is not { } shard)
         {
@@ -85,7 +88,9 @@ public static class AggregatorApi
                 var last = info.NumPending == 0
                     ? info.Delivered.StreamSeq
                     : (await region.JetStream.GetStreamAsync(stream, cancellationToken: timeout.Token)).Info.State.LastSeq;
-                var applied = watermarks.AppliedThrough(region.Name, shard, (info.Delivered.ConsumerSeq, info.Delivered.StreamSeq));
+                var applied = leases.ByShard[shard].Held
+                    ? watermarks.AppliedThrough(region.Name, shard, (info.Delivered.ConsumerSeq, info.Delivered.StreamSeq))
+                    : info.NumAckPending == 0 ? info.Delivered.StreamSeq : info.AckFloor.StreamSeq;
                 marks.Add(new RegionWatermark(region.Name, last, applied ?? 0, applied is not null));
             }
             catch (Exception e) when (e is NatsJSException or NATS.Client.Core.NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -105,7 +110,7 @@ public static class AggregatorApi
     }
 
     public static async Task<Ok<PipelineStatus>> GetPipeline(RegionLinks regions, ShardWriters writers, AppliedWatermarks watermarks,
-        CancellationToken cancellationToken)
+        ShardLeases leases, CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow;
         var regionStates = new List<RegionPipeline>();
@@ -140,8 +145,61 @@ public static class AggregatorApi
         {
             CheckedAt = now,
             Regions = regionStates,
-            Shards = writers.ByShard.Values.Select(w => new ShardPipeline(w.Shard, w.Healthy, w.LastAppliedAt, w.VotesApplied)).ToList(),
+            Shards = [.. await Task.WhenAll(writers.ByShard.Values.Select(w => ShardStateAsync(w, leases.ByShard[w.Shard], cancellationToken)))],
         });
+    }
+
+    /// <summary>
+    /// The holder's own view of a shard it holds; for one another process holds, what the shard itself says: healthy
+    /// while it answers and some process holds its lease.
+    /// </summary>
+    private static async Task<ShardPipeline> ShardStateAsync(ShardWriter writer, ShardLease lease, CancellationToken cancellationToken)
+    {
+        if (lease.Held)
+        {
+            return new ShardPipeline(writer.Shard, writer.Healthy, writer.LastAppliedAt, writer.VotesApplied);
+        }
+
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(ProbeTimeout);
+            var holder = await lease.ReadHolderAsync(writer.DataSource, timeout.Token);
+            await using var command = writer.DataSource.CreateCommand("select last_applied_at, votes_applied from shard_status where shard = $1");
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = writer.Shard });
+            await using var reader = await command.ExecuteReaderAsync(timeout.Token);
+            return await reader.ReadAsync(timeout.Token)
+                ? new ShardPipeline(writer.Shard, holder.Length > 0, reader.IsDBNull(0) ? null : reader.GetFieldValue<DateTimeOffset>(0), reader.GetInt64(1))
+                : new ShardPipeline(writer.Shard, holder.Length > 0, null, 0);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return new ShardPipeline(writer.Shard, false, null, 0);
+        }
+    }
+
+    /// <summary>Which process holds each shard's lease, as each shard says (the session's application name).</summary>
+    public static async Task<Ok<List<ShardLeaseStatus>>> GetLeases(ShardLeases leases, ShardWriters writers, CancellationToken cancellationToken)
+    {
+        var states = new List<ShardLeaseStatus>();
+        foreach (var lease in leases.ByShard.Values.OrderBy(l => l.Shard, StringComparer.Ordinal))
+        {
+            string? holder;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(ProbeTimeout);
+                holder = await lease.ReadHolderAsync(writers.ByShard[lease.Shard].DataSource, timeout.Token);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                holder = null;
+            }
+
+            states.Add(new ShardLeaseStatus(lease.Shard, lease.Held, leases.Holder, holder is { Length: > 0 } ? holder : null));
+        }
+
+        return TypedResults.Ok(states);
     }
 
     /// <summary>
@@ -149,11 +207,17 @@ public static class AggregatorApi
     /// go to their regions' edges to be given back (durably: the reset's transaction queued them).
     /// </summary>
     public static async Task<Results<NoContent, ProblemHttpResult>> ResetSlot(Guid seasonId, int seasonNumber, int slotPosition,
-        ShardMap shardMap, ShardWriters writers, ResetUndoPublisher undos, CancellationToken cancellationToken)
+        ShardMap shardMap, ShardWriters writers, ShardLeases leases, ResetUndoPublisher undos, CancellationToken cancellationToken)
     {
         if (shardMap.ShardFor(seasonNumber) is not { } shard)
         {
             return NotFound($"No shard holds season number {seasonNumber}.");
+        }
+
+        if (!leases.ByShard[shard].Held)
+        {
+            return TypedResults.Problem(title: "Shard held elsewhere", detail: $"Another aggregator holds shard {shard}; ask it.",
+                statusCode: StatusCodes.Status503ServiceUnavailable, extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.DependencyUnavailable });
         }
 
         try
@@ -173,6 +237,9 @@ public static class AggregatorApi
         TypedResults.Problem(title: "Not found", detail: detail, statusCode: StatusCodes.Status404NotFound,
             extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.NotFound });
 }
+
+/// <summary>A shard's lease: whether this process (<paramref name="Self"/>) holds it, and who does as the shard says.</summary>
+public sealed record ShardLeaseStatus(string Shard, bool Held, string Self, string? Holder);
 
 /// <summary>The /readyz body: the dependencies that did not answer.</summary>
 public sealed record Readiness(string Status, IReadOnlyList<string> Failing);

@@ -37,6 +37,8 @@ public static class Extensions
         var natsAuth = NatsCredentials.FromConfiguration(builder.Configuration);
         services.AddSingleton(new RegionLinks(topology.Regions.Select(r => new RegionLink(r, natsAuth))));
         services.AddSingleton<ShardDataSources>();
+        services.AddSingleton<ShardLeases>();
+        services.AddHostedService(sp => sp.GetRequiredService<ShardLeases>());
         services.AddSingleton<DailyLedger>();
         services.AddSingleton<LedgerDays>();
         services.AddSingleton<AppliedWatermarks>();
@@ -76,5 +78,6 @@ public static class Extensions
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(Readiness))]
+[JsonSerializable(typeof(List<ShardLeaseStatus>))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class AggregatorJson : JsonSerializerContext;

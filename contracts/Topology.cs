@@ -5,6 +5,12 @@ public sealed record Topology
 {
     public required ServiceEndpoint Core { get; init; }
     public required ServiceEndpoint Aggregator { get; init; }
+
+    /// <summary>
+    /// Every aggregator instance, where several share the shards (the HA layout); null where <see cref="Aggregator"/> is
+    /// the only one. Each answers the close barrier for every shard; a slot's reset only the holder of its shard's lease.
+    /// </summary>
+    public IReadOnlyList<string>? AggregatorUrls { get; init; }
     public required string CatalogDatabase { get; init; }
     public required IReadOnlyList<RegionTopology> Regions { get; init; }
     public required IReadOnlyList<ShardTopology> Shards { get; init; }
@@ -30,6 +36,12 @@ public sealed record RegionTopology
     public required string EdgeUrl { get; init; }
     public required string Nats { get; init; }
     public required string Redis { get; init; }
+
+    /// <summary>
+    /// Replicas of each of the region's streams: 1 on a single NATS server, the cluster's size (3) where <see cref="Nats"/>
+    /// lists a JetStream cluster. A replicated stream acknowledges a message once a quorum of its servers stored it.
+    /// </summary>
+    public int StreamReplicas { get; init; } = 1;
 
     /// <summary>The region's JetStream stream of votes, revokes and views.</summary>
     public string VoteStream => StreamNames.Votes(Name);

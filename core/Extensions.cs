@@ -12,6 +12,7 @@ using AiMoviez.Core.Pipeline;
 using AiMoviez.Core.Seasons;
 using AiMoviez.Core.Slots;
 using AiMoviez.ServiceDefaults;
+using Microsoft.Extensions.Http.Resilience;
 using Npgsql;
 using Scalar.AspNetCore;
 
@@ -53,14 +54,17 @@ public static class Extensions
         services.AddSingleton<SlotCloser>();
         services.AddHostedService<SlotCloseLoop>();
         services.AddHostedService<LeaderboardRollup>();
-        services.AddHttpClient<AggregatorClient>(http => http.BaseAddress = new Uri(topology.Aggregator.Url))
+        services.AddSingleton(new AggregatorUrls(topology.AggregatorUrls is { Count: > 0 } urls ? [.. urls.Select(u => new Uri(u))] : [new Uri(topology.Aggregator.Url)]));
+        services.AddHttpClient<AggregatorClient>()
             .AddStandardResilienceHandler(options =>
             {
                 options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(2);
                 options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(5);
                 options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(10);
                 options.Retry.MaxRetryAttempts = 1;
-            });
+            })
+            // One circuit per aggregator instance: a dead one must not cut core off from the others.
+            .SelectPipelineByAuthority();
 
         services.AddCoreAuth(auth);
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>

@@ -20,12 +20,25 @@ public sealed class AppliedWatermarks
         }
     }
 
+    /// <summary>The lane's consumer stopped here (its shard's lease was lost): another process answers for it now.</summary>
+    public void Stop(string region, string lane)
+    {
+        lock (_lanes)
+        {
+            _lanes.Remove((region, lane));
+        }
+    }
+
     /// <summary>A message was delivered; <paramref name="awaitsApply"/> is false for poison, which is never applied.</summary>
     public void Delivered(string region, string lane, ulong sequence, ulong consumerSequence, DateTimeOffset storedAt, bool awaitsApply)
     {
         lock (_lanes)
         {
-            var marks = _lanes[(region, lane)];
+            if (!_lanes.TryGetValue((region, lane), out var marks))
+            {
+                return;
+            }
+
             if (awaitsApply)
             {
                 marks.Unapplied[sequence] = storedAt;

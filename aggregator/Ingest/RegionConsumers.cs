@@ -19,6 +19,7 @@ public sealed class RegionConsumers(
     RegionLinks regions,
     ShardMap shardMap,
     ShardWriters writers,
+    ShardLeases leases,
     AppliedWatermarks watermarks,
     DeadLetters deadLetters,
     OutcomePublisher outcomes,
@@ -26,7 +27,39 @@ public sealed class RegionConsumers(
     ILogger<RegionConsumers> logger) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(regions.All.SelectMany(r => writers.Lanes.Select(lane => Task.Run(() => ConsumeAsync(r, lane, stoppingToken), stoppingToken))));
+        Task.WhenAll(regions.All.SelectMany(r => writers.Lanes.Select(lane => Task.Run(() => ConsumeWhileHeldAsync(r, lane, stoppingToken), stoppingToken))));
+
+    /// <summary>
+    /// A lane is consumed only by the process holding its shard's lease, so aggregators sharing the shards never share a
+    /// lane's durable consumer; a lost lease stops the lane at once, and what it left unacked goes to the next holder,
+    /// which restarts the consumer from its ack floor.
+    /// </summary>
+    private async Task ConsumeWhileHeldAsync(RegionLink region, string lane, CancellationToken stoppingToken)
+    {
+        var lease = leases.ForLane(lane);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var held = await lease.WaitHeldAsync(stoppingToken);
+            using var whileHeld = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, held);
+            try
+            {
+                await writers.ReadyAsync(lease, held).WaitAsync(whileHeld.Token);
+                await ConsumeAsync(region, lane, whileHeld.Token);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+            }
+            finally
+            {
+                watermarks.Stop(region.Name, lane);
+            }
+
+            if (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Lane {Lane} of region {Region} stopped: lease of shard {Shard} lost", lane, region.Name, lease.Shard);
+            }
+        }
+    }
 
     private async Task ConsumeAsync(RegionLink region, string lane, CancellationToken cancellationToken)
     {
@@ -131,6 +164,13 @@ public sealed class RegionConsumers(
             if (poisonReason is not null)
             {
                 await delivery.DeadLetterAsync(poisonReason, cancellationToken);
+                continue;
+            }
+
+            if (!leases.ByShard[shard!].Held)
+            {
+                // Routed to a shard another process holds (from the unrouted lane): its holder takes it on redelivery.
+                await delivery.NakAsync(TimeSpan.FromSeconds(2), cancellationToken);
                 continue;
             }
 

@@ -35,15 +35,18 @@ public sealed class RegionLink : IAsyncDisposable
             Retention = StreamConfigRetention.Limits,
             DuplicateWindow = StreamLimits.VotesDuplicateWindow,
             MaxAge = StreamLimits.VotesMaxAge,
+            NumReplicas = Region.StreamReplicas,
         }, cancellationToken);
         await EnsureStreamAsync(new StreamConfig(StreamNames.Receipts(Name), [Subjects.Receipts(Name)])
         {
             Storage = StreamConfigStorage.File,
             MaxAge = StreamLimits.ReceiptsMaxAge,
+            NumReplicas = Region.StreamReplicas,
         }, cancellationToken);
         await EnsureStreamAsync(new StreamConfig(StreamNames.DeadLetters(Name), [Subjects.DeadLetter(Name)])
         {
             Storage = StreamConfigStorage.File,
+            NumReplicas = Region.StreamReplicas,
         }, cancellationToken);
         await EnsureStreamAsync(new StreamConfig(StreamNames.Resets(Name), [Subjects.SlotResets(Name)])
         {

@@ -10,8 +10,9 @@ public interface IDailyTotals
 
 /// <summary>
 /// The daily cap spans seasons, and seasons live on different shards, so no single shard transaction can decide it.
-/// The aggregator is the only writer of every shard, so it keeps the cross-shard day totals in this process: loaded at
-/// start from every shard's voter_days (the durable record, written in each batch's transaction), then changed by
+/// Aggregator instances converge on one holder of every shard's lease (<see cref="Shards.ShardLeases"/>), which keeps
+/// the cross-shard day totals in its memory: loaded at start, and again when it takes a lease over
+/// (<see cref="Shards.ShardWriters.ReadyAsync"/>), from every shard's voter_days (the durable record, written in each batch's transaction), then changed by
 /// the shard writers under one lock while they decide a batch. A batch reserves its weights before its commit and
 /// gives them back if the commit fails (a concurrent writer may meanwhile see the reservation: conservative, never
 /// over the cap). Days older than those loaded at start are loaded from every shard on first use.
@@ -54,6 +55,20 @@ public sealed class DailyLedger : IDailyTotals
     {
         lock (Sync)
         {
+            _firstFreshDay = firstFreshDay;
+        }
+    }
+
+    /// <summary>
+    /// Forgets every total, to load them again (<see cref="Load"/>): another process wrote the shards meanwhile.
+    /// Days from <paramref name="firstFreshDay"/> on start empty, as in <see cref="StartFresh"/>.
+    /// </summary>
+    public void Reset(DateOnly firstFreshDay)
+    {
+        lock (Sync)
+        {
+            _totals.Clear();
+            _loadedDays.Clear();
             _firstFreshDay = firstFreshDay;
         }
     }

@@ -32,6 +32,15 @@ public sealed class LedgerDays(DailyLedger ledger, ShardDataSources shards)
         }
     }
 
+    /// <summary>Forgets which days were loaded, after the ledger was reset.</summary>
+    public void Forget()
+    {
+        lock (_loading)
+        {
+            _loading.Clear();
+        }
+    }
+
     /// <summary>Reads one shard's day totals of every day from <paramref name="fromDay"/> on.</summary>
     public static async Task<List<(string VoterKey, DateOnly Day, long Weight)>> ReadAsync(NpgsqlDataSource dataSource,
         DateOnly fromDay, DateOnly toDay, CancellationToken cancellationToken)

@@ -21,7 +21,7 @@ public sealed record AppliedBatch(BatchPlan Plan, IReadOnlyList<SlotTally> Talli
 /// aggregator process) wrote in between, and the batch is then read again under the lock.
 /// </summary>
 public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource, DailyLedger ledger, LedgerDays ledgerDays, int dailyWeightLimit,
-    TimeSpan dayChangesRetention, TimeSpan lockTimeout, ILogger logger) : IAsyncDisposable
+    TimeSpan dayChangesRetention, TimeSpan lockTimeout, ILogger logger, ShardLease? lease = null) : IAsyncDisposable
 {
     // The prune scans day_changes, so it runs with a batch at most this often (or as often as the retention, if shorter).
     private static readonly TimeSpan PruneInterval = TimeSpan.FromHours(1);
@@ -260,6 +260,12 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
     private async Task<long> FenceAsync(NpgsqlConnection connection, long readWrites, long? previousWrites, CancellationToken cancellationToken)
     {
         var writes = await ShardSchema.LockAndCountWriteAsync(connection, null, shard, cancellationToken);
+        // Under the writer lock, so no other process's write can come between this check and this commit.
+        if (lease is not null && !await lease.HoldsAsync(connection, cancellationToken))
+        {
+            throw new ShardLeaseLostException(shard);
+        }
+
         var before = writes - 1;
         if (before != readWrites && !(previousWrites == before && readWrites == before - 1))
         {

@@ -286,6 +286,23 @@ public sealed class ShardWriter(
         }
     }
 
+    /// <summary>Waits until this writer's batches in flight are done and holds its next batch back until <see cref="Resume"/>.</summary>
+    public async Task PauseAsync(CancellationToken cancellationToken)
+    {
+        await _turn.WaitAsync(cancellationToken);
+        try
+        {
+            await _latest.Done.WaitAsync(cancellationToken);
+        }
+        catch
+        {
+            _turn.Release();
+            throw;
+        }
+    }
+
+    public void Resume() => _turn.Release();
+
     /// <summary>Removes a slot's votes and counts, between two batches of this writer; returns the zeroed tally.</summary>
     public async Task<SlotTally> ResetSlotAsync(Guid seasonId, int slotPosition, CancellationToken cancellationToken)
     {

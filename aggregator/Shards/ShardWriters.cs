@@ -2,6 +2,7 @@ using AiMoviez.Contracts;
 using AiMoviez.Aggregator.Republish;
 using AiMoviez.Aggregator.Rules;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AiMoviez.Aggregator.Shards;
 
@@ -9,12 +10,21 @@ namespace AiMoviez.Aggregator.Shards;
 public sealed class ShardWriters : BackgroundService
 {
     private readonly DailyLedger _ledger;
+    private readonly LedgerDays _ledgerDays;
+    private readonly ShardDataSources _shards;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _readySync = new();
+    private readonly Dictionary<string, (CancellationToken Held, Task Ready)> _ready = [];
 
     public ShardWriters(ShardDataSources shards, DailyLedger ledger, LedgerDays ledgerDays, KnownSlots knownSlots,
-        OutcomePublisher publisher, AggregatorMetrics metrics, IOptions<AggregatorOptions> options,
+        OutcomePublisher publisher, AggregatorMetrics metrics, ShardLeases leases, IOptions<AggregatorOptions> options,
         ILoggerFactory loggerFactory)
     {
         _ledger = ledger;
+        _ledgerDays = ledgerDays;
+        _shards = shards;
+        _logger = loggerFactory.CreateLogger<ShardWriters>();
         var settings = options.Value;
         ByShard = shards.ByShard.ToDictionary(s => s.Key, s =>
         {
@@ -23,7 +33,7 @@ public sealed class ShardWriters : BackgroundService
 
             ShardBatchApplier Applier() =>
                 new(s.Key, s.Value, ledger, ledgerDays, settings.DailyWeightLimit, settings.DayChangesRetention,
-                    settings.WriterLockTimeout, logger);
+                    settings.WriterLockTimeout, logger, leases.ByShard[s.Key]);
         });
     }
 
@@ -31,6 +41,67 @@ public sealed class ShardWriters : BackgroundService
 
     /// <summary>The lanes of every region's vote stream: one per shard, and one for seasons no shard holds.</summary>
     public IReadOnlyList<string> Lanes => [.. ByShard.Keys.Order(StringComparer.Ordinal), Subjects.UnroutedLane];
+
+    /// <summary>
+    /// Completes once this process may apply the shard's messages under the lease it holds now (<paramref name="held"/>):
+    /// at once if the lease was taken before this process loaded the daily ledger; otherwise once the ledger is loaded
+    /// again, because the process that held the shard before counted votes the ledger has not seen.
+    /// </summary>
+    public Task ReadyAsync(ShardLease lease, CancellationToken held)
+    {
+        lock (_readySync)
+        {
+            if (_ready.TryGetValue(lease.Shard, out var ready) && ready.Held == held)
+            {
+                return ready.Ready;
+            }
+
+            var task = _initialized.Task.IsCompleted ? ReloadLedgerAsync(lease.Shard, held) : _initialized.Task.WaitAsync(held);
+            _ready[lease.Shard] = (held, task);
+            return task;
+        }
+    }
+
+    private async Task ReloadLedgerAsync(string shard, CancellationToken held)
+    {
+        while (true)
+        {
+            var paused = new List<ShardWriter>();
+            try
+            {
+                // Every writer between batches, in one order (two reloads at once take turns): no reservation is open.
+                foreach (var writer in ByShard.Values.OrderBy(w => w.Shard, StringComparer.Ordinal))
+                {
+                    await writer.PauseAsync(held);
+                    paused.Add(writer);
+                }
+
+                var today = DateOnly.FromDateTime(DateTime.UtcNow);
+                var rows = await Task.WhenAll(_shards.ByShard.Values.Select(d => LedgerDays.ReadAsync(d, today.AddDays(-1), today, held)));
+                _ledger.Reset(today.AddDays(1));
+                _ledgerDays.Forget();
+                foreach (var shardRows in rows)
+                {
+                    _ledger.Load(shardRows);
+                }
+
+                _ledger.MarkLoaded(today.AddDays(-1));
+                _ledger.MarkLoaded(today);
+                _logger.LogInformation("Daily ledger loaded again for the lease of shard {Shard}", shard);
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException && !held.IsCancellationRequested)
+            {
+                _logger.LogWarning("Daily ledger not loaded for the lease of shard {Shard} ({Error}); retrying", shard, e.Message);
+            }
+            finally
+            {
+                paused.ForEach(w => w.Resume());
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), held);
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -41,6 +112,7 @@ public sealed class ShardWriters : BackgroundService
         await Task.WhenAll(ByShard.Values.Select(w => w.InitializeAsync(today.AddDays(-1), today, stoppingToken)));
         _ledger.MarkLoaded(today.AddDays(-1));
         _ledger.MarkLoaded(today);
+        _initialized.TrySetResult();
         try
         {
             await await Task.WhenAny(ByShard.Values.Select(w => w.RunAsync(stoppingToken)));

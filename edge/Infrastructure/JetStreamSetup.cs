@@ -26,11 +26,13 @@ public sealed partial class JetStreamSetup(INatsJSContext jetStream, RegionTopol
                     Storage = StreamConfigStorage.File,
                     DuplicateWindow = StreamLimits.VotesDuplicateWindow,
                     MaxAge = StreamLimits.VotesMaxAge,
+                    NumReplicas = region.StreamReplicas,
                 }, stoppingToken);
                 await EnsureStreamAsync(new StreamConfig(region.ReceiptStream, [Subjects.Receipts(region.Name)])
                 {
                     Storage = StreamConfigStorage.File,
                     MaxAge = StreamLimits.ReceiptsMaxAge,
+                    NumReplicas = region.StreamReplicas,
                 }, stoppingToken);
                 await EnsureStreamAsync(new StreamConfig(region.ResetStream, [Subjects.SlotResets(region.Name)])
                 {

@@ -23,6 +23,15 @@ if (args is ["micro", .. var benchmarkArgs])
     return summaries.Count > 0 && summaries.All(s => !s.HasCriticalValidationErrors && s.Reports.All(r => r.Success)) ? 0 : 1;
 }
 
+// "replicas [votes] [in flight]": publish latency and throughput to an R1 stream on one server and an R3 stream on a
+// three-node cluster, side by side (ReplicationBenchmark).
+if (args is ["replicas", .. var replicaArgs])
+{
+    await ReplicationBenchmark.RunAsync(replicaArgs.Length > 0 ? int.Parse(replicaArgs[0], CultureInfo.InvariantCulture) : 20_000,
+        replicaArgs.Length > 1 ? int.Parse(replicaArgs[1], CultureInfo.InvariantCulture) : 64, CancellationToken.None);
+    return 0;
+}
+
 var votes = 1_000_000;
 var clips = 1_000;
 var votesPerMessage = 1;

@@ -16,7 +16,13 @@ public sealed class FakeAggregator : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<Guid, bool> _drained = new();
 
-    private FakeAggregator(WebApplication app) => _app = app;
+    private FakeAggregator(WebApplication app, string url)
+    {
+        _app = app;
+        Url = url;
+    }
+
+    public string Url { get; }
 
     /// <summary>Seasons not set explicitly answer this.</summary>
     public bool DrainedByDefault { get; set; } = true;
@@ -24,6 +30,9 @@ public sealed class FakeAggregator : IAsyncDisposable
     public ConcurrentQueue<(Guid SeasonId, int SeasonNumber, DateTimeOffset At)> BarrierCalls { get; } = new();
 
     public ConcurrentQueue<(Guid SeasonId, int SeasonNumber, int SlotPosition)> Resets { get; } = new();
+
+    /// <summary>False plays an instance another holds the shards' leases from: it refuses resets with 503.</summary>
+    public bool HoldsShards { get; set; } = true;
 
     public void SetDrained(Guid seasonId, bool drained) => _drained[seasonId] = drained;
 
@@ -33,7 +42,7 @@ public sealed class FakeAggregator : IAsyncDisposable
         builder.WebHost.UseUrls(url);
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var fake = new FakeAggregator(app);
+        var fake = new FakeAggregator(app, url);
         app.MapGet(BarrierRoutes.Barrier, (Guid seasonId, int seasonNumber) =>
         {
             fake.BarrierCalls.Enqueue((seasonId, seasonNumber, DateTimeOffset.UtcNow));
@@ -49,6 +58,11 @@ public sealed class FakeAggregator : IAsyncDisposable
         });
         app.MapPost("/internal/reset", (Guid seasonId, int seasonNumber, int slotPosition) =>
         {
+            if (!fake.HoldsShards)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
             fake.Resets.Enqueue((seasonId, seasonNumber, slotPosition));
             return Results.NoContent();
         });

@@ -28,6 +28,9 @@ public sealed class TestStack : IAsyncDisposable
 
     public Dictionary<string, NatsServer> Nats { get; } = [];
 
+    /// <summary>Per region, its three-node JetStream cluster, in a stack started with <c>natsClusters: true</c> (then <see cref="Nats"/> is empty).</summary>
+    public Dictionary<string, NatsCluster> NatsClusters { get; } = [];
+
     public Dictionary<string, RedisServer> Redis { get; } = [];
 
     public PostgresServer Catalog { get; private set; } = null!;
@@ -35,12 +38,13 @@ public sealed class TestStack : IAsyncDisposable
     public Dictionary<string, PostgresServer> Shards { get; } = [];
 
     /// <summary>Starts the servers (not our services).</summary>
-    public static async Task<TestStack> StartAsync(IReadOnlyList<string>? regions = null, int shardCount = 2)
+    /// <param name="natsClusters">Per region a three-node JetStream cluster with streams of 3 replicas, as in the HA layout.</param>
+    public static async Task<TestStack> StartAsync(IReadOnlyList<string>? regions = null, int shardCount = 2, bool natsClusters = false)
     {
         var stack = new TestStack(new TempDirectory("stack"));
         try
         {
-            await stack.StartServersAsync(regions ?? DefaultRegions, shardCount);
+            await stack.StartServersAsync(regions ?? DefaultRegions, shardCount, natsClusters);
             return stack;
         }
         catch
@@ -50,21 +54,34 @@ public sealed class TestStack : IAsyncDisposable
         }
     }
 
-    private async Task StartServersAsync(IReadOnlyList<string> regions, int shardCount)
+    private async Task StartServersAsync(IReadOnlyList<string> regions, int shardCount, bool natsClusters)
     {
         var regionTopologies = new List<RegionTopology>();
         foreach (var region in regions)
         {
-            var nats = await NatsServer.StartAsync(Dir.Sub("nats-" + region));
+            string natsUrls;
+            if (natsClusters)
+            {
+                var cluster = await NatsCluster.StartAsync(Dir.Sub("nats-" + region));
+                NatsClusters[region] = cluster;
+                natsUrls = cluster.Urls;
+            }
+            else
+            {
+                var nats = await NatsServer.StartAsync(Dir.Sub("nats-" + region));
+                Nats[region] = nats;
+                natsUrls = nats.Url;
+            }
+
             var redis = await RedisServer.StartAsync(Dir.Sub("redis-" + region));
-            Nats[region] = nats;
             Redis[region] = redis;
             regionTopologies.Add(new RegionTopology
             {
                 Name = region,
                 EdgeUrl = $"http://127.0.0.1:{FreePort.Next()}",
-                Nats = nats.Url,
+                Nats = natsUrls,
                 Redis = redis.Endpoint,
+                StreamReplicas = natsClusters ? 3 : 1,
             });
         }
 
@@ -124,6 +141,14 @@ public sealed class TestStack : IAsyncDisposable
     public Task<ServiceProcess> StartAggregatorAsync(IReadOnlyDictionary<string, string?>? extra = null) =>
         StartServiceAsync("aggregator", "aggregator", "AiMoviez.Aggregator", Topology.Aggregator.Url, ServiceEnvironment(extra));
 
+    /// <summary>Another aggregator instance on the same shards and regions, at <paramref name="url"/>.</summary>
+    public Task<ServiceProcess> StartAggregatorAsync(string name, string url, IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var env = ServiceEnvironment(extra);
+        env["ASPNETCORE_URLS"] = url;
+        return StartServiceAsync(name, "aggregator", "AiMoviez.Aggregator", url, env);
+    }
+
     public Task<ServiceProcess> StartEdgeAsync(string region, IReadOnlyDictionary<string, string?>? extra = null)
     {
         var env = ServiceEnvironment(extra);
@@ -153,6 +178,11 @@ public sealed class TestStack : IAsyncDisposable
         foreach (var server in Nats.Values)
         {
             await server.DisposeAsync();
+        }
+
+        foreach (var cluster in NatsClusters.Values)
+        {
+            await cluster.DisposeAsync();
         }
 
         foreach (var server in Redis.Values)

@@ -45,7 +45,8 @@ locals {
 
   # regions/regions.json as contracts/Topology.cs reads it. Several NATS servers or Redis nodes are one comma-separated
   # string, as both clients take them. edgeUrls (every edge, where no load balancer fronts them) and aggregatorUrls
-  # appear only in layouts with more than one.
+  # appear only in layouts with more than one. streamReplicas (the JetStream replicas of the region's streams: one per
+  # server of its cluster) appears only where a region has more than one NATS server; the services default to 1.
   topology = merge(
     {
       core            = { url = local.core_url }
@@ -58,7 +59,8 @@ locals {
           nats    = join(",", local.regions[region].nats[*].url)
           redis   = join(",", local.regions[region].redis[*].url)
         },
-        var.instances.edges_per_region > 1 && var.endpoints.edge_public == null ? { edgeUrls = local.regions[region].edge[*].url } : {}
+        var.instances.edges_per_region > 1 && var.endpoints.edge_public == null ? { edgeUrls = local.regions[region].edge[*].url } : {},
+        var.instances.nats_per_region > 1 ? { streamReplicas = var.instances.nats_per_region } : {}
       )]
       shards       = [for s in local.shards : { name = s.name, connectionString = s.connection_string }]
       seasonShards = [for r in var.season_shards : { fromSeason = r.from_season, toSeason = r.to_season, shards = r.shards }]

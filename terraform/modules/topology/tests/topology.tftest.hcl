@@ -60,6 +60,11 @@ run "cloud_layout" {
     condition     = jsondecode(output.regions_json).regions[0].name == "us-east" && !contains(keys(jsondecode(output.regions_json).regions[0]), "edgeUrls")
     error_message = "regions_json must be the topology, encoded, without edgeUrls where a load balancer fronts the edges."
   }
+
+  assert {
+    condition     = alltrue([for r in output.topology.regions : r.streamReplicas == 3])
+    error_message = "a region with a three-server NATS cluster must replicate its streams three times."
+  }
 }
 
 run "streams_subjects_and_consumers" {
