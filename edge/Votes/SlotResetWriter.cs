@@ -77,7 +77,7 @@ public sealed partial class SlotResetWriter(
             VoteLedger.MarkerKey(vote.VoterKey, season, reset.SlotPosition, vote.VoteType),
             "receipt:" + vote.VoteId,
         ], [vote.VoteId.ToString(), vote.ClipId.ToString(), vote.Weight, VoteStatuses.SlotResetReason]));
-        return Task.WhenAll(calls).WaitAsync(TimeSpan.FromMilliseconds(options.Value.RedisTimeoutMs * 4L + reset.Votes.Count));
+        return Task.WhenAll(calls).WaitAsync(options.Value.RedisTimeout * 4 + TimeSpan.FromMilliseconds(reset.Votes.Count));
     }
 
     [LoggerMessage(LogLevel.Warning, "Slot reset not given back, Redis failed: {Reason}")]
