@@ -64,9 +64,9 @@ public static class AggregatorApi
     /// Drained when, in every region, the season's lane is applied through everything stored in it. The lane's consumer
     /// is read before the watermark: with nothing pending, everything the lane holds was delivered by its delivered
     /// sequence (otherwise the stream's last sequence stands in, which keeps the answer false), and a message stored
-    /// after the question cannot make a false "drained". A process that does not hold the shard's lease answers from
-    /// the consumer alone: a message is acked only once applied or dead-lettered, so with nothing unacked the lane is
-    /// applied through its delivered sequence, else through its ack floor (conservative).
+    /// after the question cannot make a false "drained". The consumer's acks bound it too: a message is acked only once
+    /// applied or dead-lettered, so with nothing unacked the lane is applied through its delivered sequence, else through
+    /// its ack floor (conservative); a process that does not hold the shard's lease answers from that alone.
     /// </summary>
     public static async Task<Results<Ok<BarrierStatus>, ProblemHttpResult>> GetBarrier(Guid seasonId, int seasonNumber,
         ShardMap shardMap, RegionLinks regions, AppliedWatermarks watermarks, ShardLeases leases, CancellationToken cancellationToken)
@@ -88,9 +88,13 @@ public static class AggregatorApi
                 var last = info.NumPending == 0
                     ? info.Delivered.StreamSeq
                     : (await region.JetStream.GetStreamAsync(stream, cancellationToken: timeout.Token)).Info.State.LastSeq;
+                // Acked means applied or dead-lettered, whichever process it was delivered to; the holder's own
+                // watermark cannot see messages a previous holder pulled and still holds unacked after a lease moved.
+                ulong? acked = info.NumAckPending == 0 ? info.Delivered.StreamSeq : info.AckFloor.StreamSeq;
                 var applied = leases.ByShard[shard].Held
-                    ? watermarks.AppliedThrough(region.Name, shard, (info.Delivered.ConsumerSeq, info.Delivered.StreamSeq))
-                    : info.NumAckPending == 0 ? info.Delivered.StreamSeq : info.AckFloor.StreamSeq;
+                    ? watermarks.AppliedThrough(region.Name, shard, (info.Delivered.ConsumerSeq, info.Delivered.StreamSeq)) is { } own
+                        ? Math.Min(own, acked.Value) : null
+                    : acked;
                 marks.Add(new RegionWatermark(region.Name, last, applied ?? 0, applied is not null));
             }
             catch (Exception e) when (e is NatsJSException or NATS.Client.Core.NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
