@@ -85,21 +85,4 @@ public static class AggregatorTracing
 
         return span;
     }
-
-    /// <summary>Ends a span, marked as failed when <paramref name="error"/> is set.</summary>
-    public static void End(Activity? span, Exception? error = null)
-    {
-        if (span is null)
-        {
-            return;
-        }
-
-        if (error is not null)
-        {
-            span.SetStatus(ActivityStatusCode.Error, error.Message);
-            span.SetTag("error.type", error.GetType().FullName);
-        }
-
-        span.Dispose();
-    }
 }

@@ -4,6 +4,7 @@ using AiMoviez.Aggregator.Ingest;
 using AiMoviez.Aggregator.Republish;
 using AiMoviez.Aggregator.Rules;
 using AiMoviez.Contracts;
+using AiMoviez.ServiceDefaults;
 using Npgsql;
 
 namespace AiMoviez.Aggregator.Shards;
@@ -192,7 +193,7 @@ public sealed class ShardWriter(
         }
         catch (PostgresException e) when (IsRefusedData(e))
         {
-            AggregatorTracing.End(span, e);
+            Spans.End(span, e);
             // Its halves are applied in order after the batches before it, and before the batches after it.
             await turn.WaitToWriteAsync();
             await SplitRefusedAsync(batch, applier, e, cancellationToken);
@@ -200,7 +201,7 @@ public sealed class ShardWriter(
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            AggregatorTracing.End(span, e);
+            Spans.End(span, e);
             Healthy = false;
             _nextAttemptAt = DateTimeOffset.UtcNow + _retryDelay;
             logger.LogWarning("Shard {Shard} batch of {Count} failed ({Error}); retrying in {Delay}", shard, batch.Count, e.Message, _retryDelay);

@@ -3,6 +3,7 @@ using AiMoviez.Contracts;
 using AiMoviez.Edge.Catalog;
 using AiMoviez.Edge.Identity;
 using AiMoviez.Edge.Infrastructure;
+using AiMoviez.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -47,12 +48,12 @@ public sealed partial class VoteCaster(
         try
         {
             decision = await ledger.CastAsync(attempt);
-            EdgeTelemetry.End(redisSpan);
+            Spans.End(redisSpan);
             telemetry.RedisCalled(redisStarted);
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
-            EdgeTelemetry.End(redisSpan, e);
+            Spans.End(redisSpan, e);
             LogRedisFailed(logger, e.Message);
             // The script may still run, late (a hung Redis resumes with it in its socket buffer). Past its deadline it
             // does nothing; before that, the undo sent now, behind it on the same connection, takes back what it did.

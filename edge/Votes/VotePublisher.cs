@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Infrastructure;
+using AiMoviez.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -188,7 +189,7 @@ public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology regio
 
         foreach (var send in sends)
         {
-            EdgeTelemetry.End(send, error);
+            Spans.End(send, error);
         }
     }
 

@@ -44,7 +44,7 @@ public sealed class TelemetryTests(AggregatorFixture fixture)
 
         using (var span = AggregatorTracing.StartBatch("shard-1", batch))
         {
-            AggregatorTracing.End(AggregatorTracing.StartTransaction("shard-1"));
+            AiMoviez.ServiceDefaults.Spans.End(AggregatorTracing.StartTransaction("shard-1"));
         }
 
         tracing.ForceFlush();
