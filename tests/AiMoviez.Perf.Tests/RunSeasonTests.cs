@@ -1,6 +1,7 @@
 using System.Net;
 using AiMoviez.Contracts;
 using AiMoviez.Perf.Stack;
+using AiMoviez.Testing;
 
 namespace AiMoviez.Perf.Tests;
 
@@ -59,9 +60,21 @@ public sealed class RunSeasonTests(PerfStack stack)
         var runSeason = new RunSeason(http, stack.Addresses, options, "given", options.AdminToken, creatorToken: null);
 
         var id = await runSeason.IdAsync(None);
-        var target = await new SeasonDiscovery(http, stack.Addresses).DiscoverAsync(id, options.Clips, None);
+        // The edges learn of a new season from core's catalog within a poll: discover once they serve it.
+        var discovery = new SeasonDiscovery(http, stack.Addresses);
+        var target = await Eventually.UntilAsync(async () =>
+        {
+            try
+            {
+                return await discovery.DiscoverAsync(id, options.Clips, None);
+            }
+            catch (HttpRequestException e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+        }, t => t is not null, TimeSpan.FromSeconds(20), "the edges to serve the given season");
 
-        Assert.Equal(given, target.SeasonId);
+        Assert.Equal(given, target!.SeasonId);
         Assert.Equal(3, target.Clips.Count);
         Assert.Null(runSeason.CreatedSeasonId);
         Assert.Null(await runSeason.DeleteCreatedAsync(None));
