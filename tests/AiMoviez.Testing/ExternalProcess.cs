@@ -34,6 +34,12 @@ public sealed class ExternalProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// Waits for an exited process's output to reach the log: HasExited turns true before the asynchronous readers
+    /// have written its last lines, which are the ones that say why it stopped.
+    /// </summary>
+    public void WaitForOutput() => _process.WaitForExit();
+
     public static ExternalProcess Start(string fileName, IEnumerable<string> arguments, string logPath,
         IReadOnlyDictionary<string, string?>? environment = null, string? workingDirectory = null)
     {

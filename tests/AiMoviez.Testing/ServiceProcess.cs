@@ -53,6 +53,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             if (_process is { HasExited: true })
             {
+                _process.WaitForOutput();
                 throw new InvalidOperationException($"{Name} exited during start:\n{Log}");
             }
 
