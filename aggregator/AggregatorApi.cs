@@ -14,50 +14,14 @@ public static class AggregatorApi
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
 
-    public static void MapAggregatorApi(this IEndpointRouteBuilder app)
+    /// <summary>The internal endpoints core calls: the close barrier, the pipeline view, slot resets and shard leases.</summary>
+    public static IEndpointRouteBuilder MapAggregatorApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => TypedResults.Ok("ok"));
-        app.MapGet("/readyz", GetReadiness);
-        app.MapTelemetryEndpoints();
         app.MapGet(BarrierRoutes.Barrier, GetBarrier);
         app.MapGet(BarrierRoutes.Pipeline, GetPipeline);
         app.MapPost("/internal/reset", ResetSlot);
         app.MapGet("/internal/leases", GetLeases);
-    }
-
-    public static async Task<Results<Ok<Readiness>, JsonHttpResult<Readiness>>> GetReadiness(RegionLinks regions, ShardWriters writers)
-    {
-        var failing = new List<string>();
-        foreach (var region in regions.All)
-        {
-            try
-            {
-                using var timeout = new CancellationTokenSource(ProbeTimeout);
-                await region.Connection.PingAsync(timeout.Token);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                failing.Add("nats:" + region.Name);
-            }
-        }
-
-        foreach (var writer in writers.ByShard.Values)
-        {
-            try
-            {
-                using var timeout = new CancellationTokenSource(ProbeTimeout);
-                await using var command = writer.DataSource.CreateCommand("select 1");
-                await command.ExecuteScalarAsync(timeout.Token);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                failing.Add("shard:" + writer.Shard);
-            }
-        }
-
-        return failing.Count == 0
-            ? TypedResults.Ok(new Readiness("ready", failing))
-            : TypedResults.Json(new Readiness("unready", failing), AggregatorJson.Default.Readiness, statusCode: StatusCodes.Status503ServiceUnavailable);
+        return app;
     }
 
     /// <summary>
@@ -73,7 +37,7 @@ public static class AggregatorApi
     {
         if (shardMap.ShardFor(seasonNumber) is not { } shard)
         {
-            return NotFound($"No shard holds season number {seasonNumber}.");
+            return Problems.NotFound($"No shard holds season number {seasonNumber}.");
         }
 
         var marks = new List<RegionWatermark>();
@@ -215,13 +179,12 @@ public static class AggregatorApi
     {
         if (shardMap.ShardFor(seasonNumber) is not { } shard)
         {
-            return NotFound($"No shard holds season number {seasonNumber}.");
+            return Problems.NotFound($"No shard holds season number {seasonNumber}.");
         }
 
         if (!leases.ByShard[shard].Held)
         {
-            return TypedResults.Problem(title: "Shard held elsewhere", detail: $"Another aggregator holds shard {shard}; ask it.",
-                statusCode: StatusCodes.Status503ServiceUnavailable, extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.DependencyUnavailable });
+            return Problems.Unavailable($"Another aggregator holds shard {shard}; ask it.");
         }
 
         try
@@ -232,18 +195,10 @@ public static class AggregatorApi
         }
         catch (Npgsql.NpgsqlException)
         {
-            return TypedResults.Problem(title: "Shard unavailable", detail: $"Shard {shard} did not answer.",
-                statusCode: StatusCodes.Status503ServiceUnavailable, extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.DependencyUnavailable });
+            return Problems.Unavailable($"Shard {shard} did not answer.");
         }
     }
-
-    private static ProblemHttpResult NotFound(string detail) =>
-        TypedResults.Problem(title: "Not found", detail: detail, statusCode: StatusCodes.Status404NotFound,
-            extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.NotFound });
 }
 
 /// <summary>A shard's lease: whether this process (<paramref name="Self"/>) holds it, and who does as the shard says.</summary>
 public sealed record ShardLeaseStatus(string Shard, bool Held, string Self, string? Holder);
-
-/// <summary>The /readyz body: the dependencies that did not answer.</summary>
-public sealed record Readiness(string Status, IReadOnlyList<string> Failing);

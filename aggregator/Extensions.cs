@@ -11,32 +11,68 @@ using Microsoft.Extensions.Options;
 
 namespace AiMoviez.Aggregator;
 
+/// <summary>The aggregator's services by feature; Program.cs lists them, the middleware and the endpoint groups in order.</summary>
 public static class Extensions
 {
-    public static void AddAggregator(this WebApplicationBuilder builder)
+    /// <summary>The topology, listening address, options and JSON.</summary>
+    public static Topology AddAggregatorDefaults(this WebApplicationBuilder builder)
     {
-        var topology = TopologyFile.Load(builder.Configuration["Topology:Path"] ?? DefaultTopologyPath());
+        var topology = TopologyLocator.Load(builder.Configuration);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseUrls(topology.Aggregator.Url);
         }
 
         var services = builder.Services;
-        services.AddOptions<AggregatorOptions>()
-            .BindConfiguration(AggregatorOptions.Section)
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AggregatorOptions>, AggregatorOptionsValidator>();
+        services.AddOptions<AggregatorOptions>().BindConfiguration(AggregatorOptions.Section)
+            .ValidateSectionOnStart<AggregatorOptions, AggregatorOptionsValidator>(AggregatorOptions.Section);
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ContractsJson.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, AggregatorJson.Default);
         });
-
         services.AddSingleton(topology);
         services.AddSingleton(new ShardMap(topology));
-        var natsAuth = NatsCredentials.FromConfiguration(builder.Configuration);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<AggregatorMetrics>();
+        return topology;
+    }
+
+    /// <summary>Every region's NATS and every shard's PostgreSQL, with a readiness probe for each.</summary>
+    public static IServiceCollection AddRegionsAndShards(this IServiceCollection services, Topology topology, IConfiguration configuration)
+    {
+        var natsAuth = NatsCredentials.FromConfiguration(configuration);
         services.AddSingleton(new RegionLinks(topology.Regions.Select(r => new RegionLink(r, natsAuth))));
         services.AddSingleton<ShardDataSources>();
+        var readiness = services.AddHealthChecks();
+        foreach (var region in topology.Regions)
+        {
+            readiness.AddReadinessProbe("nats:" + region.Name, async (sp, ct) =>
+            {
+                await sp.GetRequiredService<RegionLinks>().All.Single(r => r.Name == region.Name).Connection.PingAsync(ct);
+                return true;
+            });
+        }
+
+        foreach (var shard in topology.Shards)
+        {
+            readiness.AddReadinessProbe("shard:" + shard.Name, async (sp, ct) =>
+            {
+                await using var command = sp.GetRequiredService<ShardDataSources>().ByShard[shard.Name].CreateCommand("select 1");
+                await command.ExecuteScalarAsync(ct);
+                return true;
+            });
+        }
+
+        return services;
+    }
+
+    /// <summary>
+    /// Ingest: the shard leases, the rules, one writer per shard fed by every region's consumers, the dead letters, and
+    /// what goes back out (outcomes, tallies, reset undos).
+    /// </summary>
+    public static IServiceCollection AddIngest(this IServiceCollection services)
+    {
         services.AddSingleton<ShardLeases>();
         services.AddHostedService(sp => sp.GetRequiredService<ShardLeases>());
         services.AddSingleton<DailyLedger>();
@@ -44,7 +80,6 @@ public static class Extensions
         services.AddSingleton<AppliedWatermarks>();
         services.AddSingleton<KnownSlots>();
         services.AddSingleton<OutcomePublisher>();
-        services.AddSingleton<AggregatorMetrics>();
         services.AddSingleton<DeadLetters>();
         services.AddSingleton<ShardWriters>();
         services.AddHostedService(sp => sp.GetRequiredService<ShardWriters>());
@@ -53,31 +88,11 @@ public static class Extensions
         services.AddSingleton<ResetUndoPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<ResetUndoPublisher>());
         services.AddHostedService<StreamMonitor>();
-        services.AddSingleton(TimeProvider.System);
-
-        // Npgsql's own spans (each command of a shard transaction) and meter, without Npgsql.OpenTelemetry, whose
-        // AddNpgsql only names the same source and meter.
-        builder.AddTelemetry("aimoviez-aggregator", [AggregatorTracing.SourceName, "Npgsql"], [AggregatorMetrics.MeterName, "Npgsql"]);
-    }
-
-    /// <summary>&lt;repo&gt;/regions/regions.json, found by walking up from the executable's directory.</summary>
-    private static string DefaultTopologyPath()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "regions", "regions.json");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException($"No regions/regions.json above {AppContext.BaseDirectory}; set Topology:Path.");
+        return services;
     }
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(Readiness))]
 [JsonSerializable(typeof(List<ShardLeaseStatus>))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class AggregatorJson : JsonSerializerContext;

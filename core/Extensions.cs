@@ -1,30 +1,25 @@
-using System.Text.RegularExpressions;
-using AiMoviez.Core.Audit;
-using AiMoviez.Core.Bans;
+using AiMoviez.Contracts;
 using AiMoviez.Core.Catalog;
-using AiMoviez.Core.Clips;
 using AiMoviez.Core.Data;
-using AiMoviez.Core.FeatureFlags;
 using AiMoviez.Core.Infrastructure;
 using AiMoviez.Core.Leaderboards;
-using AiMoviez.Core.Moderation;
 using AiMoviez.Core.Pipeline;
-using AiMoviez.Core.Seasons;
 using AiMoviez.Core.Slots;
-using AiMoviez.ServiceDefaults;
 using Microsoft.Extensions.Http.Resilience;
 using Npgsql;
-using Scalar.AspNetCore;
 
 namespace AiMoviez.Core;
 
+/// <summary>Core's services by feature; Program.cs lists them, the middleware and the endpoint groups in order.</summary>
 public static class Extensions
 {
     public const long MaxRequestBodyBytes = 1024 * 1024;
 
-    public static void AddCoreServices(this WebApplicationBuilder builder)
+    /// <summary>The topology, listening address, request limits, options, trusted proxies and CORS.</summary>
+    public static Topology AddCoreDefaults(this WebApplicationBuilder builder)
     {
         var topology = TopologyLocator.Load(builder.Configuration);
+        builder.Services.AddSingleton(topology);
         // ASPNETCORE_URLS (or --urls) wins; otherwise core listens where the topology says it is.
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
         {
@@ -35,25 +30,50 @@ public static class Extensions
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        var auth = BindValidated<AuthOptions>(builder, AuthOptions.Section);
-        BindValidated<SlotOptions>(builder, SlotOptions.Section);
-        BindValidated<LeaderboardOptions>(builder, LeaderboardOptions.Section);
-        var cors = BindValidated<CorsOptions>(builder, CorsOptions.Section);
-        var proxies = BindValidated<ProxyOptions>(builder, ProxyOptions.Section);
-        services.Configure<ForwardedHeadersOptions>(forwarded => TrustedProxies.Apply(forwarded, proxies.Trusted));
-        services.AddPublicReadLimits(builder.Configuration);
+        services.AddOptions<SlotOptions>().BindConfiguration(SlotOptions.Section).ValidateSectionOnStart<SlotOptions, SlotOptionsValidator>(SlotOptions.Section);
+        services.AddOptions<LeaderboardOptions>().BindConfiguration(LeaderboardOptions.Section)
+            .ValidateSectionOnStart<LeaderboardOptions, LeaderboardOptionsValidator>(LeaderboardOptions.Section);
+        services.AddTrustedProxies();
+        services.AddAllowedOrigins("ETag", "Location");
+        services.AddOpenApi();
+        return topology;
+    }
 
+    /// <summary>The catalog database, the shards, every region's NATS, and readiness over the catalog and the NATS servers.</summary>
+    public static IServiceCollection AddCatalogData(this IServiceCollection services, Topology topology, IConfiguration configuration)
+    {
         services.AddSingleton(NpgsqlDataSource.Create(topology.CatalogDatabase));
         services.AddSingleton(new ShardDatabases(topology));
-        services.AddSingleton(new RegionNats(topology, NatsCredentials.FromConfiguration(builder.Configuration)));
+        services.AddSingleton(new RegionNats(topology, NatsCredentials.FromConfiguration(configuration)));
         services.AddSingleton<CatalogChangePublisher>();
         services.AddSingleton<CatalogDatabase>();
         services.AddSingleton<CatalogSnapshotReader>();
+
+        var readiness = services.AddHealthChecks().AddReadinessProbe("catalog", async (sp, ct) =>
+        {
+            await using var command = sp.GetRequiredService<CatalogDatabase>().DataSource.CreateCommand("select 1");
+            await command.ExecuteScalarAsync(ct);
+            return true;
+        });
+        foreach (var region in topology.Regions)
+        {
+            readiness.AddReadinessProbe("nats:" + region.Name, async (sp, ct) =>
+            {
+                await sp.GetRequiredService<RegionNats>().Connections[region.Name].PingAsync(ct);
+                return true;
+            });
+        }
+
+        return services;
+    }
+
+    /// <summary>The slot lifecycle: the close loop, its barrier questions to the aggregators, and the pipeline view.</summary>
+    public static IServiceCollection AddSlotLifecycle(this IServiceCollection services, Topology topology)
+    {
         services.AddSingleton<PipelineReader>();
         services.AddSingleton<SlotTallies>();
         services.AddSingleton<SlotCloser>();
         services.AddHostedService<SlotCloseLoop>();
-        services.AddHostedService<LeaderboardRollup>();
         services.AddSingleton(new AggregatorUrls(topology.AggregatorUrls is { Count: > 0 } urls ? [.. urls.Select(u => new Uri(u))] : [new Uri(topology.Aggregator.Url)]));
         services.AddHttpClient<AggregatorClient>()
             .AddStandardResilienceHandler(options =>
@@ -65,76 +85,17 @@ public static class Extensions
             })
             // One circuit per aggregator instance: a dead one must not cut core off from the others.
             .SelectPipelineByAuthority();
+        return services;
+    }
 
-        services.AddCoreAuth(auth);
-        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
-        {
-            var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
-            context.ProblemDetails.Extensions.TryAdd("code", Problems.CodeFor(status));
-        });
-        services.AddExceptionHandler<ProblemExceptionHandler>();
-        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
-        services.AddCors(options => options.AddDefaultPolicy(policy => policy
-            .SetIsOriginAllowed(OriginMatcher(cors.AllowedOrigins)).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("ETag", "Location")));
-        services.AddOpenApi();
-
-        builder.AddTelemetry("aimoviez-core", ["Npgsql"], ["Npgsql"]);
+    public static IServiceCollection AddLeaderboards(this IServiceCollection services)
+    {
+        services.AddHostedService<LeaderboardRollup>();
+        return services;
     }
 
     public static async Task MigrateCatalogAsync(this WebApplication app)
     {
         await CatalogMigrator.MigrateAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), app.Logger, app.Lifetime.ApplicationStopping);
-    }
-
-    public static void MapCoreEndpoints(this WebApplication app)
-    {
-        app.UseForwardedHeaders();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.UseCors();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.UseRateLimiter();
-
-        app.MapHealthApi();
-        app.MapTelemetryEndpoints();
-        app.MapCatalogApi();
-        app.MapOpenApi();
-        app.MapScalarApiReference();
-
-        var v1 = app.MapGroup("/v1");
-        v1.MapSeasonsApi().MapClipsApi().MapFeaturesApi().MapLeaderboardsApi();
-
-        var admin = v1.MapGroup("/admin").RequireAuthorization(AuthExtensions.AdminPolicy).WithTags("Admin");
-        admin.MapSeasonAdminApi()
-            .MapSlotAdminApi()
-            .MapModerationApi()
-            .MapFeatureFlagAdminApi()
-            .MapBansApi()
-            .MapAuditLogsApi()
-            .MapPipelineApi();
-    }
-
-    private static T BindValidated<T>(WebApplicationBuilder builder, string section) where T : class, new()
-    {
-        builder.Services.AddOptions<T>().Bind(builder.Configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
-        var options = builder.Configuration.GetSection(section).Get<T>() ?? new T();
-        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
-        // Checked here too, because auth and CORS are configured from these values before the host starts.
-        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), results, validateAllProperties: true))
-        {
-            throw new InvalidOperationException($"Invalid configuration in section '{section}': " +
-                string.Join("; ", results.Select(r => $"{string.Join(",", r.MemberNames.Select(m => section + ":" + m))}: {r.ErrorMessage}")));
-        }
-
-        return options;
-    }
-
-    /// <summary>Exact origins, and `scheme://host:*` patterns matching any port of that host.</summary>
-    private static Func<string, bool> OriginMatcher(IEnumerable<string> allowed)
-    {
-        var patterns = allowed.Select(origin => new Regex("^" + Regex.Escape(origin.TrimEnd('/')).Replace(@":\*", @":[0-9]{1,5}") + "$",
-            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)).ToList();
-        return origin => patterns.Any(p => p.IsMatch(origin));
     }
 }

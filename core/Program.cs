@@ -1,11 +1,53 @@
 using AiMoviez.Core;
+using AiMoviez.Core.Audit;
+using AiMoviez.Core.Bans;
+using AiMoviez.Core.Catalog;
+using AiMoviez.Core.Clips;
+using AiMoviez.Core.FeatureFlags;
+using AiMoviez.Core.Infrastructure;
+using AiMoviez.Core.Leaderboards;
+using AiMoviez.Core.Moderation;
+using AiMoviez.Core.Pipeline;
+using AiMoviez.Core.Seasons;
+using AiMoviez.Core.Slots;
+using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddCoreServices();
+
+var topology = builder.AddCoreDefaults();
+builder.AddServiceDefaults("aimoviez-core", ["Npgsql"], ["Npgsql"]);
+builder.Services.AddCoreAuth();
+builder.Services.AddPublicReadLimits(builder.Configuration);
+builder.Services.AddCatalogData(topology, builder.Configuration);
+builder.Services.AddSlotLifecycle(topology);
+builder.Services.AddLeaderboards();
 
 var app = builder.Build();
 await app.MigrateCatalogAsync();
-app.MapCoreEndpoints();
+
+app.UseForwardedHeaders();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseCors();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+
+app.MapDefaultEndpoints();
+app.MapOpenApi();
+app.MapScalarApiReference();
+app.MapCatalogApi();
+
+var v1 = app.MapGroup("/v1");
+v1.MapSeasonsApi().MapClipsApi().MapFeaturesApi().MapLeaderboardsApi();
+
+var admin = v1.MapGroup("/admin").RequireAuthorization(AuthExtensions.AdminPolicy).WithTags("Admin");
+admin.MapSeasonAdminApi()
+    .MapSlotAdminApi()
+    .MapModerationApi()
+    .MapFeatureFlagAdminApi()
+    .MapBansApi()
+    .MapAuditLogsApi()
+    .MapPipelineApi();
 
 app.Run();
-

@@ -1,28 +1,27 @@
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Ballot;
 using AiMoviez.Edge.Catalog;
-using AiMoviez.Edge.Identity;
 using AiMoviez.Edge.Infrastructure;
 using AiMoviez.Edge.Tallies;
 using AiMoviez.Edge.Votes;
 using AiMoviez.ServiceDefaults;
-using Microsoft.AspNetCore.Cors.Infrastructure;
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace AiMoviez.Edge;
 
+/// <summary>The edge's services by feature; Program.cs lists them, the middleware and the endpoint groups in order.</summary>
 public static class Extensions
 {
-    public static WebApplicationBuilder AddEdgeServices(this WebApplicationBuilder builder)
+    /// <summary>The region this edge serves, its options, listening address and request limits, JSON and CORS.</summary>
+    public static RegionTopology AddEdgeDefaults(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
-
-        services.AddBoundOptions<EdgeOptions, EdgeOptionsValidator>(
-            () => configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions());
+        services.AddOptions<EdgeOptions>().BindConfiguration(EdgeOptions.Section).ValidateSectionOnStart<EdgeOptions, EdgeOptionsValidator>(EdgeOptions.Section);
         var (topology, region) = EdgeTopology.Load(configuration);
+        services.AddSingleton(topology);
         services.AddSingleton(region);
         services.AddSingleton(new ShardMap(topology));
         services.AddSingleton(TimeProvider.System);
@@ -42,21 +41,26 @@ public static class Extensions
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
         });
-
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, EdgeJson.Default));
-        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Complete);
-        services.AddCors();
-        services.AddOptions<CorsOptions>().Configure<IOptions<EdgeOptions>>((cors, edge) => cors.AddDefaultPolicy(policy => policy
-            .SetIsOriginAllowed(origin => CorsOrigins.IsAllowed(edge.Value.AllowedOrigins, origin))
-            .AllowAnyHeader()
-            .AllowAnyMethod()
-            .WithExposedHeaders("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "Location")));
-        services.AddVoterIdentity(configuration);
-        services.AddRegionConnections();
-        services.AddPublicReadLimits(configuration);
-        services.AddReadinessChecks();
+        services.AddAllowedOrigins("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "Location");
+        // Redis faults that are not timeouts are still a dependency failing, not a fault of the edge.
+        services.AddSingleton(new DependencyFailure(e => e is RedisException));
+        services.AddSingleton<EdgeTelemetry>();
+        return region;
+    }
 
-        services.AddHttpClient<CatalogClient>(http => http.BaseAddress = new Uri(topology.Core.Url))
+    /// <summary>The region's Redis and NATS, with the readiness probes over them and the catalog.</summary>
+    public static IServiceCollection AddRegionServers(this IServiceCollection services)
+    {
+        services.AddRegionConnections();
+        services.AddReadinessProbes();
+        return services;
+    }
+
+    /// <summary>The catalog snapshot polled from core: seasons, slots, clips, flags and bans.</summary>
+    public static IServiceCollection AddCatalogSync(this IServiceCollection services)
+    {
+        services.AddHttpClient<CatalogClient>((sp, http) => http.BaseAddress = new Uri(sp.GetRequiredService<Topology>().Core.Url))
             .AddStandardResilienceHandler(resilience =>
             {
                 // Short: a slow core must not hold back the 2 s refresh; the last snapshot keeps serving meanwhile.
@@ -68,7 +72,12 @@ public static class Extensions
             });
         services.AddSingleton<CatalogStore>();
         services.AddHostedService<CatalogSync>();
+        return services;
+    }
 
+    /// <summary>Casting and revoking votes, their receipts, repairs of the Redis ledger, and slot resets.</summary>
+    public static IServiceCollection AddVotes(this IServiceCollection services)
+    {
         services.AddSingleton<VoteLedger>();
         services.AddSingleton<VotePublisher>();
         services.AddSingleton<VoteCaster>();
@@ -76,36 +85,24 @@ public static class Extensions
         services.AddHostedService(sp => sp.GetRequiredService<LedgerRepairs>());
         services.AddHostedService<ReceiptWriter>();
         services.AddHostedService<SlotResetWriter>();
+        return services;
+    }
 
+    /// <summary>Live tallies: the board the aggregator's updates fill, and the SSE feeds.</summary>
+    public static IServiceCollection AddTallies(this IServiceCollection services)
+    {
         services.AddSingleton<TallyBoard>();
         services.AddSingleton<TallyFeeds>();
         services.AddHostedService<TallyListener>();
         services.AddHostedService<TallyFeedPump>();
-
-        services.AddSingleton<ViewCounter>();
-        services.AddHostedService<ViewReporter>();
-
-        services.AddSingleton<EdgeTelemetry>();
-        builder.AddTelemetry("aimoviez-edge-" + region.Name, [EdgeTelemetry.SourceName], [EdgeTelemetry.MeterName]);
-
-        return builder;
+        return services;
     }
 
-    public static WebApplication MapEdgeEndpoints(this WebApplication app)
+    /// <summary>Ballots and the views they count.</summary>
+    public static IServiceCollection AddBallots(this IServiceCollection services)
     {
-        app.UseForwardedHeaders();
-        app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = _ => StatusCodes.Status503ServiceUnavailable });
-        app.UseStatusCodePages();
-        app.UseCors();
-        app.UseAuthentication();
-        app.UseRateLimiter();
-
-        app.MapGet("/healthz", () => TypedResults.Ok("ok"));
-        app.MapHealthChecks("/readyz", Readiness.Options);
-        app.MapTelemetryEndpoints();
-        app.MapVotesApi();
-        app.MapBallotApi();
-        app.MapTalliesApi();
-        return app;
+        services.AddSingleton<ViewCounter>();
+        services.AddHostedService<ViewReporter>();
+        return services;
     }
 }

@@ -2,6 +2,8 @@ using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace AiMoviez.ServiceDefaults;
 
@@ -11,6 +13,14 @@ namespace AiMoviez.ServiceDefaults;
 /// </summary>
 public static class TrustedProxies
 {
+    /// <summary>Forwarded headers believed from the proxies of configuration section <c>Proxies</c> only.</summary>
+    public static IServiceCollection AddTrustedProxies(this IServiceCollection services)
+    {
+        services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateSectionOnStart<ProxyOptions, ProxyOptionsValidator>(ProxyOptions.Section);
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ProxyOptions>>((forwarded, proxies) => Apply(forwarded, proxies.Value.Trusted));
+        return services;
+    }
+
     public static void Apply(ForwardedHeadersOptions forwarded, IEnumerable<string>? proxies)
     {
         forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
@@ -24,6 +34,18 @@ public static class TrustedProxies
         }
     }
 }
+
+/// <summary>Configuration section <c>Proxies</c>: the reverse proxies whose X-Forwarded-For is believed.</summary>
+public sealed class ProxyOptions
+{
+    public const string Section = "Proxies";
+
+    [IpAddressList]
+    public string[] Trusted { get; set; } = [];
+}
+
+[OptionsValidator]
+public sealed partial class ProxyOptionsValidator : IValidateOptions<ProxyOptions>;
 
 /// <summary>Every entry must be an IP address.</summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]

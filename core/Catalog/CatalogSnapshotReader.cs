@@ -31,7 +31,7 @@ public sealed class CatalogSnapshotReader(CatalogDatabase catalog)
         {
             while (await reader.ReadAsync(ct))
             {
-                flags[reader.GetString(0)] = reader.GetBoolean(1);
+                flags[reader.Get<string>("key")] = reader.Get<bool>("enabled");
             }
         }
 
@@ -42,7 +42,7 @@ public sealed class CatalogSnapshotReader(CatalogDatabase catalog)
         {
             while (await reader.ReadAsync(ct))
             {
-                (reader.GetString(0) == "user" ? bannedUsers : bannedVoters).Add(reader.GetString(1));
+                (reader.Get<string>("kind") == "user" ? bannedUsers : bannedVoters).Add(reader.Get<string>("subject"));
             }
         }
 
@@ -58,20 +58,20 @@ public sealed class CatalogSnapshotReader(CatalogDatabase catalog)
         {
             while (await reader.ReadAsync(ct))
             {
-                var position = reader.GetNullableInt32(6);
+                var position = reader.Get<int?>("position");
                 seasons.Add((new SeasonSnapshot
                 {
-                    Id = reader.GetGuid(0),
-                    Number = reader.GetInt32(1),
-                    Label = reader.GetString(2),
-                    Genre = reader.GetString(3),
-                    TotalSlots = reader.GetInt32(4),
-                    ActivatedAt = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+                    Id = reader.Get<Guid>("id"),
+                    Number = reader.Get<int>("number"),
+                    Label = reader.Get<string>("label"),
+                    Genre = reader.Get<string>("genre"),
+                    TotalSlots = reader.Get<int>("total_slots"),
+                    ActivatedAt = reader.Get<DateTimeOffset?>("activated_at"),
                     CurrentSlot = position is null ? null : new SlotSnapshot
                     {
                         Position = position.Value,
-                        Status = reader.GetString(7),
-                        VotingEndsAt = reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8),
+                        Status = reader.Get<string>("status"),
+                        VotingEndsAt = reader.Get<DateTimeOffset?>("voting_ends_at"),
                     },
                     Clips = [],
                 }, position));
@@ -91,7 +91,7 @@ public sealed class CatalogSnapshotReader(CatalogDatabase catalog)
         {
             while (await reader.ReadAsync(ct))
             {
-                var seasonId = reader.GetGuid(0);
+                var seasonId = reader.Get<Guid>("season_id");
                 if (!clips.TryGetValue(seasonId, out var list))
                 {
                     clips[seasonId] = list = [];
@@ -99,14 +99,14 @@ public sealed class CatalogSnapshotReader(CatalogDatabase catalog)
 
                 list.Add(new ClipSnapshot
                 {
-                    Id = reader.GetGuid(1),
-                    CreatorId = reader.GetGuid(2),
-                    Title = reader.GetString(3),
-                    Genre = reader.GetString(4),
-                    VideoUrl = reader.GetString(5),
-                    ThumbnailUrl = reader.GetNullableString(6),
-                    CreatedAt = reader.GetFieldValue<DateTimeOffset>(7),
-                    ApprovedAt = reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8),
+                    Id = reader.Get<Guid>("id"),
+                    CreatorId = reader.Get<Guid>("creator_id"),
+                    Title = reader.Get<string>("title"),
+                    Genre = reader.Get<string>("genre"),
+                    VideoUrl = reader.Get<string>("video_url"),
+                    ThumbnailUrl = reader.GetOrNull<string>("thumbnail_url"),
+                    CreatedAt = reader.Get<DateTimeOffset>("created_at"),
+                    ApprovedAt = reader.Get<DateTimeOffset?>("approved_at"),
                 });
             }
         }
@@ -126,13 +126,13 @@ public sealed class CatalogSnapshotReader(CatalogDatabase catalog)
         {
             while (await reader.ReadAsync(ct))
             {
-                var seasonId = reader.GetGuid(0);
+                var seasonId = reader.Get<Guid>("season_id");
                 if (!notVotable.TryGetValue(seasonId, out var list))
                 {
                     notVotable[seasonId] = list = [];
                 }
 
-                list.Add(reader.GetGuid(1));
+                list.Add(reader.Get<Guid>("id"));
             }
         }
 
@@ -150,14 +150,14 @@ public sealed class CatalogSnapshotReader(CatalogDatabase catalog)
         {
             while (await reader.ReadAsync(ct))
             {
-                var locked = new LockedSlotSnapshot { Position = reader.GetInt32(2), WinnerClipId = reader.GetGuid(3) };
-                if (reader.GetString(1) == "active")
+                var locked = new LockedSlotSnapshot { Position = reader.Get<int>("position"), WinnerClipId = reader.Get<Guid>("winner_clip_id") };
+                if (reader.Get<string>("status") == SeasonStatuses.Active)
                 {
-                    lastLocked[reader.GetGuid(0)] = locked;
+                    lastLocked[reader.Get<Guid>("season_id")] = locked;
                 }
                 else
                 {
-                    finished.Add(new FinishedSeasonSnapshot { Id = reader.GetGuid(0), LastLockedSlot = locked });
+                    finished.Add(new FinishedSeasonSnapshot { Id = reader.Get<Guid>("season_id"), LastLockedSlot = locked });
                 }
             }
         }

@@ -57,7 +57,7 @@ public static class ClipsApi
         await using var tx = await catalog.BeginAsync(ct);
         if (await BanStore.IsUserBannedAsync(tx, user.Subject(), ct))
         {
-            return Problems.Create(StatusCodes.Status403Forbidden, "Banned", "This account is banned and cannot submit clips.", ErrorCodes.VoterBanned);
+            return Problems.For(ErrorCodes.VoterBanned, "This account is banned and cannot submit clips.");
         }
 
         await using var seasonCommand = tx.Command("select status from seasons where id = $1 for share", request.SeasonId!.Value);

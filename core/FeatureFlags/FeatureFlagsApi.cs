@@ -84,7 +84,7 @@ public static class FeatureFlagsApi
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            flags.Add(new FeatureFlag(reader.GetString(0), reader.GetBoolean(1), reader.GetDateTime(2)));
+            flags.Add(new FeatureFlag(reader.Get<string>("key"), reader.Get<bool>("enabled"), reader.Get<DateTime>("updated_at")));
         }
 
         return flags;

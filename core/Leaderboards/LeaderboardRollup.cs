@@ -23,7 +23,7 @@ public sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases sh
 
     protected override long LockKey => 0x41694d6f7669_03;
 
-    protected override TimeSpan Interval => TimeSpan.FromSeconds(options.Value.RollupIntervalSeconds);
+    protected override TimeSpan Interval => options.Value.RollupInterval;
 
     protected override async Task RunPassAsync(NpgsqlConnection connection, CancellationToken ct)
     {
@@ -277,14 +277,14 @@ public sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases sh
         await using var command = new NpgsqlCommand("""
             with horizon as (
                 select coalesce(max(generation), 0) as generation from leaderboard_generations
-                where created_at < now() - make_interval(mins => $1)
+                where created_at < now() - $1::interval
             ),
             gone as (
                 delete from leaderboard_totals where valid_to is not null and valid_to <= (select generation from horizon)
             )
             delete from leaderboard_generations where generation < (select generation from horizon)
             """, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = options.Value.CursorLifetimeMinutes });
+        command.Parameters.Add(new NpgsqlParameter { Value = options.Value.CursorLifetime });
         await command.ExecuteNonQueryAsync(ct);
     }
 }

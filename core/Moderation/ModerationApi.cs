@@ -1,3 +1,4 @@
+using AiMoviez.Contracts;
 using System.Security.Claims;
 using AiMoviez.Core.Audit;
 using AiMoviez.Core.Clips;
@@ -58,7 +59,7 @@ public static class ModerationApi
         await using var tx = await catalog.BeginAsync(ct);
         if (!await ClipStore.UpdateMetadataAsync(tx, id, request.Title?.Trim(), Genres.Canonical(request.Genre), request.ThumbnailUrl, ct))
         {
-            return Problems.ClipNotFound(id);
+            return Problems.NotFound($"Clip {id} does not exist.", ErrorCodes.ClipNotFound);
         }
 
         // Ballots show titles and thumbnails from the edges' snapshot.
@@ -109,7 +110,7 @@ public static class ModerationApi
         await using var tx = await catalog.BeginAsync(ct);
         if (await ClipModeration.ApplyAsync(tx, action, id, ct) is { } failure)
         {
-            return failure.NotFound ? Problems.ClipNotFound(id) : Problems.Conflict(failure.Detail);
+            return failure.NotFound ? Problems.NotFound($"Clip {id} does not exist.", ErrorCodes.ClipNotFound) : Problems.Conflict(failure.Detail);
         }
 
         var clip = (await ClipReader.ReadAsync(tx, id, ct))!;
@@ -140,7 +141,7 @@ public static class ModerationApi
         {
             if (await ClipModeration.ApplyAsync(tx, request.Action, id, ct) is { } failure)
             {
-                return failure.NotFound ? Problems.ClipNotFound(id) : Problems.Conflict(failure.Detail);
+                return failure.NotFound ? Problems.NotFound($"Clip {id} does not exist.", ErrorCodes.ClipNotFound) : Problems.Conflict(failure.Detail);
             }
         }
 

@@ -35,21 +35,15 @@ public static class SeasonAdminApi
         }
 
         await using var tx = await catalog.BeginAsync(ct);
-        await using var numberCommand = tx.Command("update catalog_state set last_season_number = last_season_number + 1 where id = 1 returning last_season_number");
-        var number = (int)(await numberCommand.ExecuteScalarAsync(ct))!;
+        var number = await SeasonStore.TakeNextNumberAsync(tx, ct);
         if (shards.Map.ShardFor(number) is null)
         {
             return Problems.Conflict($"The shard map has no shard for season number {number}; append a range to regions/ first.");
         }
 
         var id = Guid.CreateVersion7();
-        await tx.ExecuteAsync("""
-            insert into seasons (id, number, label, genre, status, total_slots, slot_duration_seconds, created_at)
-            values ($1, $2, $3, $4, 'draft', $5, $6, now())
-            """, ct, id, number, request.Label!.Trim(), Genres.Canonical(request.Genre)!, request.TotalSlots ?? 75, request.SlotDurationSeconds ?? 86400);
-        await tx.ExecuteAsync("""
-            insert into slots (season_id, position, status) select $1, p, 'upcoming' from generate_series(1, $2) p
-            """, ct, id, request.TotalSlots ?? 75);
+        await SeasonStore.InsertDraftAsync(tx, id, number, request.Label!.Trim(), Genres.Canonical(request.Genre)!, request.TotalSlots ?? 75,
+            request.SlotDurationSeconds ?? 86400, ct);
         var season = (await SeasonReader.ReadAsync(tx, id, ct))!;
         await tx.CommitAsync(AuditEntry.For(user, "season.create", "season", id, new Dictionary<string, object?>
         {
@@ -63,38 +57,17 @@ public static class SeasonAdminApi
         Guid id, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct)
     {
         await using var tx = await catalog.BeginAsync(ct);
-        await using var statusCommand = tx.Command("select status, slot_duration_seconds from seasons where id = $1 for update", id);
-        string? status = null;
-        var duration = 0;
-        await using (var reader = await statusCommand.ExecuteReaderAsync(ct))
-        {
-            if (await reader.ReadAsync(ct))
-            {
-                status = reader.GetString(0);
-                duration = reader.GetInt32(1);
-            }
-        }
-
-        if (status is null)
+        if (await SeasonStore.LockAsync(tx, id, ct) is not { } state)
         {
             return Problems.NotFound($"Season {id} does not exist.");
         }
 
-        if (status != SeasonStatuses.Draft)
+        if (state.Status != SeasonStatuses.Draft)
         {
-            return Problems.Conflict($"Only a draft season can be activated; this one is {status}.");
+            return Problems.Conflict($"Only a draft season can be activated; this one is {state.Status}.");
         }
 
-        await tx.ExecuteAsync("update seasons set status = 'active', activated_at = now() where id = $1", ct, id);
-        // Clips approved while the season was a draft wait in slot 1; with them it opens for voting.
-        await tx.ExecuteAsync("""
-            update slots set
-                status = case when exists (select 1 from clips where season_id = $1 and slot_position = 1 and status = 'active')
-                              then 'voting' else 'waiting_for_clips' end,
-                voting_ends_at = case when exists (select 1 from clips where season_id = $1 and slot_position = 1 and status = 'active')
-                                      then now() + make_interval(secs => $2) end
-            where season_id = $1 and position = 1
-            """, ct, id, (double)duration);
+        await SeasonStore.ActivateAsync(tx, id, state.SlotDurationSeconds, ct);
         tx.CatalogChanged();
         var season = (await SeasonReader.ReadAsync(tx, id, ct))!;
         await tx.CommitAsync(AuditEntry.For(user, "season.activate", "season", id), ct);
@@ -133,34 +106,20 @@ public static class SeasonAdminApi
         }
 
         await using var tx = await catalog.BeginAsync(ct);
-        await using var statusCommand = tx.Command("select status, total_slots from seasons where id = $1 for update", id);
-        string? status = null;
-        var totalSlots = 0;
-        await using (var reader = await statusCommand.ExecuteReaderAsync(ct))
-        {
-            if (await reader.ReadAsync(ct))
-            {
-                status = reader.GetString(0);
-                totalSlots = reader.GetInt32(1);
-            }
-        }
-
-        if (status is null)
+        if (await SeasonStore.LockAsync(tx, id, ct) is not { } state)
         {
             return Problems.NotFound($"Season {id} does not exist.");
         }
 
-        if (request.TotalSlots is { } newTotal && newTotal != totalSlots)
+        var status = state.Status;
+        if (request.TotalSlots is { } newTotal && newTotal != state.TotalSlots)
         {
             if (status != SeasonStatuses.Draft)
             {
                 return Problems.Conflict("totalSlots can only change while the season is a draft.");
             }
 
-            await tx.ExecuteAsync("delete from slots where season_id = $1 and position > $2", ct, id, newTotal);
-            await tx.ExecuteAsync("""
-                insert into slots (season_id, position, status) select $1, p, 'upcoming' from generate_series($2, $3) p
-                """, ct, id, totalSlots + 1, newTotal);
+            await SeasonStore.ResizeSlotsAsync(tx, id, state.TotalSlots, newTotal, ct);
         }
 
         if (request.Status is not null && status != SeasonStatuses.Finished && status != SeasonStatuses.Archived)
@@ -168,15 +127,8 @@ public static class SeasonAdminApi
             return Problems.Conflict($"Only a finished season can be archived; this one is {status}.");
         }
 
-        await tx.ExecuteAsync("""
-            update seasons set
-                label = coalesce($2, label),
-                genre = coalesce($3, genre),
-                total_slots = coalesce($4, total_slots),
-                slot_duration_seconds = coalesce($5, slot_duration_seconds),
-                status = coalesce($6, status)
-            where id = $1
-            """, ct, id, request.Label?.Trim(), Genres.Canonical(request.Genre), request.TotalSlots, request.SlotDurationSeconds, request.Status);
+        await SeasonStore.UpdateAsync(tx, id, request.Label?.Trim(), Genres.Canonical(request.Genre), request.TotalSlots,
+            request.SlotDurationSeconds, request.Status, ct);
         if (status == SeasonStatuses.Active || request.Status is not null)
         {
             tx.CatalogChanged();
@@ -200,26 +152,16 @@ public static class SeasonAdminApi
         }
 
         await using var tx = await catalog.BeginAsync(ct);
-        await using var command = tx.Command("delete from seasons where id = $1 returning number, label, status", id);
-        IReadOnlyDictionary<string, object?>? details = null;
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            if (await reader.ReadAsync(ct))
-            {
-                details = new Dictionary<string, object?>
-                {
-                    ["number"] = reader.GetInt32(0), ["label"] = reader.GetString(1), ["status"] = reader.GetString(2),
-                };
-            }
-        }
-
-        if (details is null)
+        if (await SeasonStore.DeleteAsync(tx, id, ct) is not { } deleted)
         {
             return Problems.NotFound($"Season {id} does not exist.");
         }
 
         tx.CatalogChanged();
-        await tx.CommitAsync(AuditEntry.For(user, "season.delete", "season", id, details), ct);
+        await tx.CommitAsync(AuditEntry.For(user, "season.delete", "season", id, new Dictionary<string, object?>
+        {
+            ["number"] = deleted.Number, ["label"] = deleted.Label, ["status"] = deleted.Status,
+        }), ct);
         return TypedResults.NoContent();
     }
 }

@@ -49,8 +49,9 @@ public static class SeasonReader
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            seasons.Add(new SeasonResponse(reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3),
-                reader.GetString(4), reader.GetInt32(5), reader.GetInt32(6), reader.GetDateTime(7), reader.GetNullableDateTime(8), []));
+            seasons.Add(new SeasonResponse(reader.Get<Guid>("id"), reader.Get<int>("number"), reader.Get<string>("label"),
+                reader.Get<string>("genre"), reader.Get<string>("status"), reader.Get<int>("total_slots"), reader.Get<int>("slot_duration_seconds"),
+                reader.Get<DateTime>("created_at"), reader.Get<DateTime?>("activated_at"), []));
         }
 
         return seasons;
@@ -63,15 +64,19 @@ public static class SeasonReader
         {
             while (await reader.ReadAsync(ct))
             {
-                var seasonId = reader.GetGuid(0);
+                var seasonId = reader.Get<Guid>("season_id");
                 if (!slots.TryGetValue(seasonId, out var list))
                 {
                     slots[seasonId] = list = [];
                 }
 
-                var winner = reader.IsDBNull(5) ? null : new SlotWinner(reader.GetGuid(4), reader.GetString(5), reader.GetGuid(6),
-                    reader.GetString(7), reader.GetNullableString(8), reader.GetNullableInt64(9), reader.GetNullableInt64(10));
-                list.Add(new SlotResponse(reader.GetInt32(1), reader.GetString(2), reader.GetNullableDateTime(3), reader.GetNullableGuid(4), winner));
+                var winnerClipId = reader.Get<Guid?>("winner_clip_id");
+                var winner = reader.GetOrNull<string>("title") is { } title
+                    ? new SlotWinner(winnerClipId!.Value, title, reader.Get<Guid>("creator_id"), reader.Get<string>("video_url"),
+                        reader.GetOrNull<string>("thumbnail_url"), reader.Get<long?>("winner_votes"), reader.Get<long?>("winner_weighted_score"))
+                    : null;
+                list.Add(new SlotResponse(reader.Get<int>("position"), reader.Get<string>("status"), reader.Get<DateTime?>("voting_ends_at"),
+                    winnerClipId, winner));
             }
         }
 

@@ -39,16 +39,9 @@ public static class SlotAdminApi
             return missing;
         }
 
-        int seasonNumber;
-        await using (var clipCommand = tx.Command(
-            "select se.number from clips c join seasons se on se.id = c.season_id where c.id = $1 and c.season_id = $2", clipId, id))
+        if (await SlotStore.ClipSeasonNumberAsync(tx, clipId, id, ct) is not { } seasonNumber)
         {
-            if (await clipCommand.ExecuteScalarAsync(ct) is not int number)
-            {
-                return Problems.ClipNotFound(clipId);
-            }
-
-            seasonNumber = number;
+            return Problems.NotFound($"Clip {clipId} does not exist.", ErrorCodes.ClipNotFound);
         }
 
         // The winner's counts as they stand now become the slot's final counts.
@@ -97,22 +90,8 @@ public static class SlotAdminApi
                 return missing;
             }
 
-            // Edges refuse votes from here on; the close itself waits for the barrier like the timer's does.
-            await using var endCommand = tx.Command("""
-                update slots sl set voting_ends_at = least(sl.voting_ends_at, now())
-                from seasons se where se.id = sl.season_id and sl.season_id = $1 and sl.position = $2 and sl.status = 'voting'
-                returning se.number, sl.voting_ends_at
-                """, id, position);
-            DueSlot? ended = null;
-            await using (var reader = await endCommand.ExecuteReaderAsync(ct))
-            {
-                if (await reader.ReadAsync(ct))
-                {
-                    ended = new DueSlot(id, reader.GetInt32(0), position, reader.GetDateTime(1));
-                }
-            }
-
-            if (ended is null)
+            // The close itself waits for the barrier like the timer's does.
+            if (await SlotStore.EndVotingNowAsync(tx, id, position, ct) is not { } ended)
             {
                 return Problems.Conflict($"Slot {position} is not voting.");
             }
@@ -124,12 +103,12 @@ public static class SlotAdminApi
         }
 
         // Close in the request when the barrier drains soon; otherwise the loop finishes it and the answer shows the ended slot.
-        var deadline = due.VotingEndsAt + closer.Grace + TimeSpan.FromSeconds(options.Value.AdvanceWaitSeconds);
+        var deadline = due.VotingEndsAt + closer.Grace + options.Value.AdvanceWait;
         while (time.GetUtcNow().UtcDateTime < deadline)
         {
             var wait = due.VotingEndsAt + closer.Grace - time.GetUtcNow().UtcDateTime;
             await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(250), time, ct);
-            if (await closer.TryCloseAsync(due, ct) || await IsClosedAsync(catalog, id, position, ct))
+            if (await closer.TryCloseAsync(due, ct) || !await SlotStore.IsVotingAsync(catalog, id, position, ct))
             {
                 break;
             }
@@ -147,8 +126,7 @@ public static class SlotAdminApi
             return missing;
         }
 
-        await using var numberCommand = tx.Command("select number from seasons where id = $1", id);
-        var number = (int)(await numberCommand.ExecuteScalarAsync(ct))!;
+        var number = await SlotStore.SeasonNumberAsync(tx, id, ct);
         if (!await aggregator.ResetSlotAsync(id, number, position, ct))
         {
             return Problems.Unavailable("The aggregator did not reset the slot; try again.");
@@ -167,51 +145,13 @@ public static class SlotAdminApi
             return missing;
         }
 
-        await using var stateCommand = tx.Command("""
-            select sl.status, sl.winner_clip_id, se.status, se.slot_duration_seconds,
-                   (select min(position) from slots where season_id = $1 and position > $2 and status <> 'upcoming')
-            from slots sl join seasons se on se.id = sl.season_id
-            where sl.season_id = $1 and sl.position = $2 for update of sl, se
-            """, id, position);
-        string slotStatus, seasonStatus;
-        Guid? winner;
-        int duration;
-        int? laterOpen;
-        await using (var reader = await stateCommand.ExecuteReaderAsync(ct))
+        var (refusal, winner) = await SlotStore.UnlockAsync(tx, id, position, ct);
+        switch (refusal)
         {
-            await reader.ReadAsync(ct);
-            slotStatus = reader.GetString(0);
-            winner = reader.GetNullableGuid(1);
-            seasonStatus = reader.GetString(2);
-            duration = reader.GetInt32(3);
-            laterOpen = reader.GetNullableInt32(4);
-        }
-
-        if (slotStatus != SlotStatuses.Locked)
-        {
-            return Problems.Conflict($"Slot {position} is not locked.");
-        }
-
-        // Only the latest locked slot reopens: the slot after it may be open, but nothing beyond it may be locked.
-        if (laterOpen is { } next && (next != position + 1 || await LaterLockedAsync(tx, id, position + 1, ct)))
-        {
-            return Problems.Conflict($"Slot {position} is not the most recently locked slot.");
-        }
-
-        // The carried-over clips come back from the next slot, which returns to upcoming; the winner competes again.
-        await tx.ExecuteAsync("update slots set status = 'upcoming', voting_ends_at = null where season_id = $1 and position = $2 + 1",
-            ct, id, position);
-        await tx.ExecuteAsync("update clips set slot_position = $2 where season_id = $1 and slot_position = $2 + 1 and status = 'active'",
-            ct, id, position);
-        await tx.ExecuteAsync("update clips set status = 'active' where id = $1", ct, winner);
-        await tx.ExecuteAsync("""
-            update slots set status = 'voting', winner_clip_id = null, winner_votes = null, winner_weighted_score = null, locked_at = null,
-                voting_ends_at = now() + make_interval(secs => $3)
-            where season_id = $1 and position = $2
-            """, ct, id, position, (double)duration);
-        if (seasonStatus == SeasonStatuses.Finished)
-        {
-            await tx.ExecuteAsync("update seasons set status = 'active' where id = $1", ct, id);
+            case UnlockRefusal.NotLocked:
+                return Problems.Conflict($"Slot {position} is not locked.");
+            case UnlockRefusal.NotLatest:
+                return Problems.Conflict($"Slot {position} is not the most recently locked slot.");
         }
 
         tx.CatalogChanged();
@@ -221,29 +161,11 @@ public static class SlotAdminApi
         return TypedResults.Ok(season);
     }
 
-    private static async Task<bool> LaterLockedAsync(CatalogTransaction tx, Guid seasonId, int from, CancellationToken ct)
-    {
-        await using var command = tx.Command("select 1 from slots where season_id = $1 and position >= $2 and status = 'locked' limit 1", seasonId, from);
-        return await command.ExecuteScalarAsync(ct) is not null;
-    }
-
-    private static async Task<ProblemHttpResult?> SlotExistsAsync(CatalogTransaction tx, Guid seasonId, int position, CancellationToken ct)
-    {
-        await using var command = tx.Command("""
-            select (select 1 from seasons where id = $1), (select 1 from slots where season_id = $1 and position = $2)
-            """, seasonId, position);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        await reader.ReadAsync(ct);
-        return reader.IsDBNull(0) ? Problems.NotFound($"Season {seasonId} does not exist.")
-            : reader.IsDBNull(1) ? Problems.NotFound($"Season {seasonId} has no slot {position}.")
-            : null;
-    }
-
-    private static async Task<bool> IsClosedAsync(CatalogDatabase catalog, Guid seasonId, int position, CancellationToken ct)
-    {
-        await using var command = catalog.DataSource.CreateCommand("select status from slots where season_id = $1 and position = $2");
-        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = seasonId });
-        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = position });
-        return (string?)await command.ExecuteScalarAsync(ct) != SlotStatuses.Voting;
-    }
+    private static async Task<ProblemHttpResult?> SlotExistsAsync(CatalogTransaction tx, Guid seasonId, int position, CancellationToken ct) =>
+        await SlotStore.FindAsync(tx, seasonId, position, ct) switch
+        {
+            SlotPresence.NoSeason => Problems.NotFound($"Season {seasonId} does not exist."),
+            SlotPresence.NoSlot => Problems.NotFound($"Season {seasonId} has no slot {position}."),
+            _ => null,
+        };
 }

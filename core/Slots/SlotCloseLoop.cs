@@ -14,7 +14,7 @@ public sealed class SlotCloseLoop(CatalogDatabase catalog, SlotCloser closer, IO
 {
     protected override long LockKey => 0x41694d6f7669_02;
 
-    protected override TimeSpan Interval => TimeSpan.FromSeconds(options.Value.CheckIntervalSeconds);
+    protected override TimeSpan Interval => options.Value.CheckInterval;
 
     protected override async Task RunPassAsync(NpgsqlConnection connection, CancellationToken ct)
     {

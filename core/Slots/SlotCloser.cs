@@ -14,7 +14,7 @@ public sealed record DueSlot(Guid SeasonId, int SeasonNumber, int Position, Date
 public sealed class SlotCloser(CatalogDatabase catalog, SlotTallies slotTallies, AggregatorClient aggregator,
     IOptions<SlotOptions> options, TimeProvider time, ILogger<SlotCloser> logger)
 {
-    public TimeSpan Grace => TimeSpan.FromSeconds(options.Value.BarrierGraceSeconds);
+    public TimeSpan Grace => options.Value.BarrierGrace;
 
     /// <summary>Voting slots past votingEndsAt + grace, oldest first.</summary>
     public async Task<IReadOnlyList<DueSlot>> FindDueAsync(CancellationToken ct)
@@ -30,7 +30,7 @@ public sealed class SlotCloser(CatalogDatabase catalog, SlotTallies slotTallies,
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            due.Add(new DueSlot(reader.GetGuid(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetDateTime(3)));
+            due.Add(new DueSlot(reader.Get<Guid>("season_id"), reader.Get<int>("number"), reader.Get<int>("position"), reader.Get<DateTime>("voting_ends_at")));
         }
 
         return due;

@@ -16,7 +16,7 @@ public sealed class SlotTallies(ShardDatabases shards)
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            tallies[reader.GetGuid(0)] = (reader.GetInt64(1), reader.GetInt64(2));
+            tallies[reader.Get<Guid>("clip_id")] = (reader.Get<long>("votes"), reader.Get<long>("weighted_score"));
         }
 
         return tallies;

@@ -29,10 +29,10 @@ public static class SlotTransitions
         {
             if (await reader.ReadAsync(ct))
             {
-                status = reader.GetString(0);
-                endsAt = reader.GetNullableDateTime(1);
-                totalSlots = reader.GetInt32(2);
-                duration = reader.GetInt32(3);
+                status = reader.Get<string>("status");
+                endsAt = reader.Get<DateTime?>("voting_ends_at");
+                totalSlots = reader.Get<int>("total_slots");
+                duration = reader.Get<int>("slot_duration_seconds");
             }
         }
 
@@ -49,7 +49,7 @@ public static class SlotTransitions
         {
             while (await reader.ReadAsync(ct))
             {
-                candidates.Add(new Candidate(reader.GetGuid(0), reader.GetDateTime(1), 0, 0));
+                candidates.Add(new Candidate(reader.Get<Guid>("id"), reader.Get<DateTime>("approved_at"), 0, 0));
             }
         }
 

@@ -72,7 +72,7 @@ public static class BallotApi
 
         var tally = board.Find(season.Id, slot.Position)?.Clips.ToDictionary(c => c.ClipId) ?? [];
         var settings = options.Value;
-        var fairness = new BallotFairness(settings.BallotJitterViews, TimeSpan.FromMinutes(settings.FreshClipMinutes), settings.FreshClipViewFactor);
+        var fairness = new BallotFairness(settings.BallotJitterViews, settings.FreshClipAge, settings.FreshClipViewFactor);
         var ordered = BallotOrdering.Order(season.Clips,
             clipId => (tally.TryGetValue(clipId, out var t) ? t.Views : 0) + views.Pending(season.Id, clipId),
             state.VotedClipIds.ToHashSet(), excluded, now, fairness, Random.Shared);

@@ -18,7 +18,7 @@ public sealed partial class ViewReporter(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.ViewFlushMs));
+        using var timer = new PeriodicTimer(options.Value.ViewFlush);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             foreach (var (seasonId, clips) in counter.Drain())

@@ -22,7 +22,7 @@ public sealed partial class CatalogSync(
 
     private async Task PollAsync(CancellationToken stoppingToken)
     {
-        var interval = TimeSpan.FromMilliseconds(options.Value.CatalogPollMs);
+        var interval = options.Value.CatalogPoll;
         while (!stoppingToken.IsCancellationRequested)
         {
             try

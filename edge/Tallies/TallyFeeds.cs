@@ -15,7 +15,7 @@ public sealed class TallyFeeds(IOptions<EdgeOptions> options, TimeProvider time)
 {
     // Lazy so a lost GetOrAdd race never starts a second heartbeat timer for a season.
     private readonly ConcurrentDictionary<Guid, Lazy<SeasonFeed>> _feeds = new();
-    private readonly TimeSpan _heartbeat = TimeSpan.FromMilliseconds(options.Value.SseHeartbeatMs);
+    private readonly TimeSpan _heartbeat = options.Value.SseHeartbeat;
 
     public SeasonFeed For(Guid seasonId) =>
         _feeds.GetOrAdd(seasonId, id => new Lazy<SeasonFeed>(() => new SeasonFeed(id, time, _heartbeat))).Value;

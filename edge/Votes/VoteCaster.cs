@@ -266,7 +266,7 @@ public sealed partial class VoteCaster(
     private CastOutcome Unavailable(string detail) => new(null, ErrorCodes.DependencyUnavailable, detail, NoWindow());
 
     /// <summary>Headers when the window is unknown: the full limit, nothing promised.</summary>
-    private RateLimitHeaders NoWindow() => new(_options.VotesPerVoterPerWindow, 0, _options.RateWindowSeconds);
+    private RateLimitHeaders NoWindow() => new(_options.VotesPerVoterPerWindow, 0, (long)_options.RateWindow.TotalSeconds);
 
     private static bool IsRedisFailure(Exception e) => e is RedisException or TimeoutException;
 

@@ -58,10 +58,10 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
         var stateTtl = StateTtlSeconds(attempt.Now, attempt.VotingEndsAt);
         var result = (RedisResult[])(await EvaluateAsync(VoteScripts.Cast, CastKeys(attempt),
         [
-            attempt.Now.ToUnixTimeMilliseconds(), _options.RateWindowSeconds * 1000L, _options.VotesPerVoterPerWindow,
+            attempt.Now.ToUnixTimeMilliseconds(), (long)_options.RateWindow.TotalMilliseconds, _options.VotesPerVoterPerWindow,
             _options.VotesPerIpPerWindow, attempt.Verdict ?? "", attempt.VoteId.ToString(), attempt.VoteType, weight,
             attempt.MultiVote ? 1 : 0, _options.DailyWeightLimit, attempt.IdempotencyKey is null ? 0 : 1,
-            _options.IdempotencyHours * 3600, stateTtl, _options.ReceiptHours * 3600, attempt.VoterKey,
+            (long)_options.IdempotencyWindow.TotalSeconds, stateTtl, (long)_options.ReceiptLifetime.TotalSeconds, attempt.VoterKey,
             _options.FlagVoterKeysPerIpHour, _options.FlagWhenRemainingAtMost, attempt.ClipId?.ToString() ?? "",
             (int)attempt.BaseFlags, MsToUtcMidnight(attempt.Now), attempt.Season?.Id.ToString() ?? "",
             attempt.SlotPosition, region.Name, (attempt.Now + _options.RedisTimeout + ClockSkewAllowance).ToUnixTimeMilliseconds(),
@@ -77,7 +77,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
 
     public Task UndoAsync(VoteAttempt attempt) =>
         EvaluateAsync(VoteScripts.Undo, CastKeys(attempt),
-            [attempt.VoteId.ToString(), attempt.ClipId?.ToString() ?? "", VoteTypes.Weight(attempt.VoteType), _options.ReceiptHours * 3600]);
+            [attempt.VoteId.ToString(), attempt.ClipId?.ToString() ?? "", VoteTypes.Weight(attempt.VoteType), (long)_options.ReceiptLifetime.TotalSeconds]);
 
     /// <summary>
     /// Counts a revoke request in the voter's and the IP's windows and finds the voter's vote on the clip. A request
@@ -87,7 +87,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
     {
         var result = (RedisResult[])(await EvaluateAsync(VoteScripts.Find,
             [VoteKey(voterKey, seasonId.ToString(), slot, clipId.ToString()), "rl:v:" + voterKey, "rl:ip:" + clientIp],
-            [now.ToUnixTimeMilliseconds(), _options.RateWindowSeconds * 1000L, _options.VotesPerVoterPerWindow,
+            [now.ToUnixTimeMilliseconds(), (long)_options.RateWindow.TotalMilliseconds, _options.VotesPerVoterPerWindow,
              _options.VotesPerIpPerWindow, Guid.CreateVersion7(now).ToString()]))!;
         var code = (string)result[0]!;
         var voteId = (string?)result[4];
@@ -139,7 +139,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
     public async Task RecordDecisionsAsync(IReadOnlyList<VoteDecision> decisions)
     {
         var batch = redis.CreateBatch();
-        var ttl = TimeSpan.FromHours(_options.ReceiptHours);
+        var ttl = _options.ReceiptLifetime;
         var writes = new List<Task>(decisions.Count * 2);
         foreach (var decision in decisions)
         {

@@ -23,7 +23,7 @@ public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology regio
     /// <summary>The W3C trace context header, one value per vote of the message.</summary>
     public const string TraceParentHeader = "traceparent";
 
-    private readonly TimeSpan _timeout = TimeSpan.FromMilliseconds(options.Value.PublishTimeoutMs);
+    private readonly TimeSpan _timeout = options.Value.PublishTimeout;
     private readonly int _maxVotesPerMessage = options.Value.MaxVotesPerMessage;
     private readonly ConcurrentDictionary<string, LaneQueue> _lanes = new();
 

@@ -11,10 +11,10 @@ public sealed class CoreFixture : IAsyncLifetime
 {
     public static readonly Dictionary<string, string?> FastLoops = new()
     {
-        ["Slots__CheckIntervalSeconds"] = "0.25",
-        ["Slots__BarrierGraceSeconds"] = "0.5",
-        ["Slots__AdvanceWaitSeconds"] = "5",
-        ["Leaderboards__RollupIntervalSeconds"] = "0.3",
+        ["Slots__CheckInterval"] = "00:00:00.250",
+        ["Slots__BarrierGrace"] = "00:00:00.500",
+        ["Slots__AdvanceWait"] = "00:00:05",
+        ["Leaderboards__RollupInterval"] = "00:00:00.300",
         ["Leaderboards__RollupBatchSize"] = "10",
     };
 

@@ -36,7 +36,8 @@ public sealed class StartupTests(CoreFixture fixture)
     {
         var url = $"http://127.0.0.1:{FreePort.Next()}";
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            fixture.Stack.StartCoreAsync(new Dictionary<string, string?> { ["Slots__CheckIntervalSeconds"] = "30" }, name: "core-bad-setting", url: url));
-        Assert.Contains("Slots:CheckIntervalSeconds", failure.Message);
+            fixture.Stack.StartCoreAsync(new Dictionary<string, string?> { ["Slots__CheckInterval"] = "00:00:30" }, name: "core-bad-setting", url: url));
+        Assert.Contains("section Slots", failure.Message);
+        Assert.Contains("CheckInterval", failure.Message);
     }
 }

@@ -61,7 +61,7 @@ public sealed class JetStreamClusterTests : IAsyncLifetime
                 ["Edge__Region"] = Region,
                 ["Edge__VotesPerIpPerWindow"] = "1000000",
                 ["Edge__FlagVoterKeysPerIpHour"] = "1000000",
-                ["Edge__PublishTimeoutMs"] = "1500",
+                ["Edge__PublishTimeout"] = "00:00:01.500",
                 ["Logging__LogLevel__Default"] = "Warning",
             });
         await _edge.StartAsync();

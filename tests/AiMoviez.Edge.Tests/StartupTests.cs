@@ -7,8 +7,8 @@ public sealed class StartupTests(EdgeStack stack)
 {
     [Theory]
     [InlineData("Edge__VotesPerVoterPerWindow", "0", "VotesPerVoterPerWindow")]
-    [InlineData("Edge__TrustedProxies__0", "not-an-ip", "TrustedProxies")]
-    [InlineData("Edge__SseHeartbeatMs", "0", "SseHeartbeatMs")]
+    [InlineData("Proxies__Trusted__0", "not-an-ip", "Trusted")]
+    [InlineData("Edge__SseHeartbeat", "00:00:00", "SseHeartbeat")]
     [InlineData("Edge__RedisTimeout", "00:00:00", "RedisTimeout")]
     [InlineData("Auth__SigningKey", "short", "SigningKey")]
     [InlineData("Edge__Region", "mars", "Edge:Region")]

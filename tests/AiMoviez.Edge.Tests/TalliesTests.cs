@@ -138,7 +138,7 @@ public sealed class TalliesTests(EdgeStack stack, ITestOutputHelper output)
     public async Task Tally_stream_sends_a_keep_alive_comment_every_configured_interval()
     {
         var url = $"http://127.0.0.1:{FreePort.Next()}";
-        var environment = new Dictionary<string, string?>(stack.EdgeEnvironment) { ["ASPNETCORE_URLS"] = url, ["Edge__SseHeartbeatMs"] = "200" };
+        var environment = new Dictionary<string, string?>(stack.EdgeEnvironment) { ["ASPNETCORE_URLS"] = url, ["Edge__SseHeartbeat"] = "00:00:00.200" };
         await using var edge = new ServiceProcess("edge-heartbeat", RepoPaths.ServiceProgram("edge", "AiMoviez.Edge"), url, stack.Dir.Path, environment);
         await edge.StartAsync();
         await edge.WaitReadyAsync(TimeSpan.FromSeconds(30));

@@ -79,8 +79,8 @@ public sealed class ForwardedForTests
     public async Task Client_is_the_right_most_untrusted_entry_and_only_behind_a_trusted_proxy(string peer, string forwardedFor, string client)
     {
         var services = new ServiceCollection()
-            .AddSingleton(Options.Create(new EdgeOptions { Region = "r", TrustedProxies = ["127.0.0.2"] }))
-            .AddVoterIdentity(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build())
+            .AddSingleton(Options.Create(new AiMoviez.ServiceDefaults.ProxyOptions { Trusted = ["127.0.0.2"] }))
+            .AddVoterIdentity()
             .BuildServiceProvider();
         var middleware = new ForwardedHeadersMiddleware(_ => Task.CompletedTask, NullLoggerFactory.Instance,
             services.GetRequiredService<IOptions<ForwardedHeadersOptions>>());
@@ -146,7 +146,8 @@ public sealed class CorsOriginsTests
     [InlineData("http://localhost:abc", false)]
     [InlineData("https://aimoviez.app", true)]
     public void Port_wildcards_and_exact_origins_match(string origin, bool allowed) =>
-        Assert.Equal(allowed, CorsOrigins.IsAllowed(["http://localhost:*", "http://127.0.0.1:*", "https://aimoviez.app"], origin));
+        Assert.Equal(allowed, new AiMoviez.ServiceDefaults.AllowedOriginsOptions { AllowedOrigins = ["http://localhost:*", "http://127.0.0.1:*", "https://aimoviez.app"] }
+            .IsAllowed(origin));
 }
 
 public sealed class CatalogViewTests
@@ -169,7 +170,7 @@ public sealed class SeasonFeedTests
     [Fact]
     public async Task A_seasons_one_feed_carries_a_keep_alive_comment_every_interval()
     {
-        using var feeds = new TallyFeeds(Options.Create(new EdgeOptions { Region = "r", SseHeartbeatMs = 100 }), TimeProvider.System);
+        using var feeds = new TallyFeeds(Options.Create(new EdgeOptions { Region = "r", SseHeartbeat = TimeSpan.FromMilliseconds(100) }), TimeProvider.System);
         var seasonId = Guid.NewGuid();
         var feed = feeds.For(seasonId);
         Assert.Same(feed, feeds.For(seasonId));

@@ -60,7 +60,7 @@ public sealed class VotePublisherTests(EdgeStack stack)
             SeasonShards = [new SeasonShardRange { FromSeason = 1, ToSeason = 1000, Shards = ["shard-1"] }],
         };
         return new VotePublisher(jetStream, topology.Regions[0], new ShardMap(topology),
-            Options.Create(new EdgeOptions(Region: region, PublishTimeoutMs: 1000, MaxVotesPerMessage: MaxVotesPerMessage)), TimeProvider.System,
+            Options.Create(new EdgeOptions { Region = region, PublishTimeout = TimeSpan.FromSeconds(1), MaxVotesPerMessage = MaxVotesPerMessage }), TimeProvider.System,
             new EdgeTelemetry(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>(), topology.Regions[0],
                 new ShardMap(topology)));
     }

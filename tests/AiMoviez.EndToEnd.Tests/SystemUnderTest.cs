@@ -35,7 +35,7 @@ public sealed class SystemUnderTest : IAsyncLifetime
         {
             Edges[region] = await Stack.StartEdgeAsync(region, new Dictionary<string, string?>(ServiceEnvironment)
             {
-                ["Edge__TrustedProxies__0"] = "127.0.0.1",
+                ["Proxies__Trusted__0"] = "127.0.0.1",
             });
         }
 

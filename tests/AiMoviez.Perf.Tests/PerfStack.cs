@@ -31,7 +31,7 @@ public sealed class PerfStack : IAsyncLifetime
         Stack = await TestStack.StartAsync(regions: [Region], shardCount: 2);
         Core = await Stack.StartCoreAsync();
         Aggregator = await Stack.StartAggregatorAsync();
-        Edge = await Stack.StartEdgeAsync(Region, new Dictionary<string, string?> { ["Edge__TrustedProxies__0"] = "127.0.0.2" });
+        Edge = await Stack.StartEdgeAsync(Region, new Dictionary<string, string?> { ["Proxies__Trusted__0"] = "127.0.0.2" });
         await Core.WaitReadyAsync(TimeSpan.FromSeconds(60));
         await Edge.WaitReadyAsync(TimeSpan.FromSeconds(60));
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Stack.AdminToken());
