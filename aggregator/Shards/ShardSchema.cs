@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace AiMoviez.Aggregator.Shards;
 
-/// <summary>The shard schema of docs/DESIGN.md, created at start; core reads it, only the aggregator writes it.</summary>
+/// <summary>The shard schema of aggregator/README.md, created at start; core reads it, only the aggregator writes it.</summary>
 public static class ShardSchema
 {
     /// <summary>

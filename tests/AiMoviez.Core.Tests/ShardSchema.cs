@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace AiMoviez.Core.Tests;
 
-/// <summary>The shard tables core reads, with the DDL of docs/DESIGN.md (the aggregator owns them in production).</summary>
+/// <summary>The shard tables core reads, with the DDL of aggregator/README.md (the aggregator owns them in production).</summary>
 public static class ShardSchema
 {
     public const string Ddl = """

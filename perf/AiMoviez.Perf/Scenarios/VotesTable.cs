@@ -6,7 +6,7 @@ using Npgsql;
 namespace AiMoviez.Perf.Scenarios;
 
 /// <summary>
-/// The shard's <c>votes</c> table as docs/DESIGN.md defines it, re-created (in the catalog database, never in a shard)
+/// The shard's <c>votes</c> table as aggregator/README.md defines it, re-created (in the catalog database, never in a shard)
 /// for the baseline and COPY measurements, so both write rows of the real width with the real primary key.
 /// </summary>
 public static class VotesTable

@@ -6,7 +6,7 @@ namespace AiMoviez.Perf.Verification;
 public sealed record ShardVote(Guid VoteId, Guid ClipId, string Status, string? Reason, int Weight);
 
 /// <summary>
-/// Read-only access to the season's vote shard (tables of docs/DESIGN.md): every session is forced read-only, so a
+/// Read-only access to the season's vote shard (tables of aggregator/README.md): every session is forced read-only, so a
 /// bug here can never change the data it checks.
 /// </summary>
 public sealed class ShardReader : IAsyncDisposable
