@@ -14,9 +14,8 @@ public sealed record AggregatorOptions
 
     /// <summary>
     /// A shard batch is cut when it holds this many messages... Large, because a batch's cost is mostly per batch
-    /// (round trips, statements, commit) and per touched tally or day row (one upsert per clip however many votes);
-    /// in the ingest benchmark on a loaded 2-core host, 10,000 applied 1.2x (one hot clip) to 1.6x (spread over 1,000
-    /// clips) faster than 2,000; on a quiet host (1,000,000 votes) both were within noise of each other.
+    /// (round trips, statements, commit) and per touched tally or day row (one upsert per clip however many votes), which
+    /// a loaded host feels most (perf/RESULTS.md).
     /// </summary>
     [Range(1, 50_000)]
     public int MaxBatchSize { get; set; } = 10_000;
@@ -35,9 +34,8 @@ public sealed record AggregatorOptions
     /// <summary>
     /// Bounds the messages held in memory per lane (one region's messages for one shard), including those of a shard
     /// that is down, which waits on this alone: the other lanes keep flowing. Two batches' worth keeps the writer fed
-    /// (one batch applying, the next one waiting); more only makes messages wait longer. In the ingest benchmark
-    /// (1,000,000 votes, 2 cores) 20,000 applied 28,000-32,000 votes/s against 21,000-24,000 with 100,000: nats-server
-    /// spent about 40 % less CPU per vote with fewer messages pending, and the aggregator had fewer live objects to collect.
+    /// (one batch applying, the next one waiting); more only makes messages wait longer, costs nats-server more per vote
+    /// and leaves the aggregator more live objects to collect (perf/RESULTS.md).
     /// </summary>
     [Range(100, 1_000_000)]
     public int MaxAckPending { get; set; } = 20_000;

@@ -15,7 +15,7 @@ namespace AiMoviez.Edge.Votes;
 /// go out together as one <see cref="VoteCasts"/> message (up to <see cref="EdgeOptions.MaxVotesPerMessage"/>). So a
 /// vote reaching an idle lane goes out at once and alone, and under load the stream stores, and the aggregator takes,
 /// one message per group instead of one per vote: nats-server's and the aggregator's cost per message is most of
-/// theirs (in the ingest benchmark, groups of 16 took nats-server from about 10 to 4 µs of CPU per vote).
+/// theirs (perf/RESULTS.md).
 /// </summary>
 public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology region, ShardMap shardMap, IOptions<EdgeOptions> options,
     TimeProvider time, EdgeTelemetry telemetry)

@@ -55,8 +55,8 @@ public sealed class PostgresServer : IAsyncDisposable
 
     // fsync=off only matters when the machine itself crashes; synchronous_commit stays on, so a commit the aggregator
     // acked survives the immediate stops the tests use as crashes. A fresh cluster has no WAL segments to recycle, and
-    // zero-filling each new 16 MB segment ran inside the writing backend (4.5 % of all CPU in the ingest benchmark's
-    // profile); a server that has run a while recycles its segments instead, so wal_init_zero=off models it.
+    // zero-filling each new 16 MB segment runs inside the writing backend; a server that has run a while recycles its
+    // segments instead, so wal_init_zero=off models it.
     public Task StartAsync() => AsPostgresAsync("env", [$"GLIBC_TUNABLES={MallocTunables}", System.IO.Path.Combine(BinDir, "pg_ctl"),
         "-D", _dataDir, "-l", _logPath, "-w", "-t", "60", "-o",
          $"-p {Port} -c listen_addresses=127.0.0.1 -k {_dataDir} -c fsync=off -c full_page_writes=off -c wal_init_zero=off -c max_connections=200",
@@ -65,9 +65,8 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>
     /// glibc's malloc settings for the server, as a shard runs (the aimoviez script and terraform/README.md): a writer
     /// backend's working memory for a batch (its parameter arrays, the rows of each unnest) was handed back to the
-    /// kernel after every statement and faulted in again, zeroed, for the next one: about 7 % of PostgreSQL's CPU in
-    /// the ingest benchmark's profile. Kept in the process, it is reused; the ingest benchmark's PostgreSQL spent 13-16 %
-    /// less CPU per vote spread over 1,000 clips.
+    /// kernel after every statement and faulted in again, zeroed, for the next one. Kept in the process, it is reused
+    /// (the difference per vote: perf/RESULTS.md).
     /// </summary>
     public const string MallocTunables = "glibc.malloc.trim_threshold=268435456:glibc.malloc.mmap_threshold=33554432";
 
