@@ -5,6 +5,7 @@ using AiMoviez.Core.Catalog;
 using AiMoviez.Core.Clips;
 using AiMoviez.Core.Data;
 using AiMoviez.Core.FeatureFlags;
+using AiMoviez.Core.GenreVotes;
 using AiMoviez.Core.Infrastructure;
 using AiMoviez.Core.Leaderboards;
 using AiMoviez.Core.Moderation;
@@ -112,7 +113,8 @@ public static class Extensions
             .MapFeatureFlagAdminApi()
             .MapBansApi()
             .MapAuditLogsApi()
-            .MapPipelineApi();
+            .MapPipelineApi()
+            .MapGenreVotesApi();
     }
 
     private static T BindValidated<T>(WebApplicationBuilder builder, string section) where T : class, new()

@@ -1,6 +1,7 @@
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Ballot;
 using AiMoviez.Edge.Catalog;
+using AiMoviez.Edge.Genres;
 using AiMoviez.Edge.Identity;
 using AiMoviez.Edge.Infrastructure;
 using AiMoviez.Edge.Tallies;
@@ -82,6 +83,10 @@ public static class Extensions
         services.AddHostedService<TallyListener>();
         services.AddHostedService<TallyFeedPump>();
 
+        services.AddSingleton<GenreVoter>();
+        services.AddSingleton<GenreBoard>();
+        services.AddHostedService<GenreListener>();
+
         services.AddSingleton<ViewCounter>();
         services.AddHostedService<ViewReporter>();
 
@@ -106,6 +111,7 @@ public static class Extensions
         app.MapVotesApi();
         app.MapBallotApi();
         app.MapTalliesApi();
+        app.MapGenreVoteApi();
         return app;
     }
 }
