@@ -13,6 +13,8 @@ namespace AiMoviez.Contracts;
 [JsonSerializable(typeof(VoteDecisions))]
 [JsonSerializable(typeof(SlotVotesReset))]
 [JsonSerializable(typeof(SlotTally))]
+[JsonSerializable(typeof(GenreVoteChanged))]
+[JsonSerializable(typeof(GenreTally))]
 [JsonSerializable(typeof(CatalogSnapshot))]
 [JsonSerializable(typeof(BarrierStatus))]
 [JsonSerializable(typeof(PipelineStatus))]

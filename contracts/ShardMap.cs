@@ -30,7 +30,17 @@ public sealed class ShardMap
         }
 
         _ranges = topology.SeasonShards;
+        GenreShard = topology.Shards.Count > 0 ? topology.Shards[0].Name : null;
     }
+
+    /// <summary>
+    /// The shard holding the genre vote: the first shard of the topology, which stays where it is as shards are only
+    /// ever appended. Null without shards.
+    /// </summary>
+    public string? GenreShard { get; }
+
+    /// <summary>The vote-stream lane of genre votes: <see cref="GenreShard"/>, or <see cref="Subjects.UnroutedLane"/>.</summary>
+    public string GenreLane => GenreShard ?? Subjects.UnroutedLane;
 
     /// <summary>The shard name holding the season, or null when no range covers it.</summary>
     public string? ShardFor(int seasonNumber)

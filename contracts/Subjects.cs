@@ -21,6 +21,9 @@ public static class Subjects
     /// <summary>JetStream: batched ballot views.</summary>
     public static string ClipViews(string region, string lane) => $"votes.{region}.{lane}.views";
 
+    /// <summary>JetStream: a voter's genre vote set or withdrawn (<see cref="GenreVoteChanged"/>), on the lane of the genre shard.</summary>
+    public static string GenreVote(string region, string lane) => $"votes.{region}.{lane}.genre";
+
     /// <summary>Every message of one lane of the region's vote stream.</summary>
     public static string VoteLane(string region, string lane) => $"votes.{region}.{lane}.>";
 
@@ -39,6 +42,9 @@ public static class Subjects
     public static string Tally(Guid seasonId) => $"tallies.{seasonId:D}";
 
     public const string AllTallies = "tallies.>";
+
+    /// <summary>Core NATS: the genre vote's counts (<see cref="AiMoviez.Contracts.GenreTally"/>), republished by the aggregator on every region.</summary>
+    public const string GenreTally = "genres.tally";
 
     /// <summary>Core NATS: core changed seasons, slots, clips, flags or bans; edges refetch the catalog.</summary>
     public const string CatalogChanged = "catalog.changed";

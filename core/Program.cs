@@ -4,6 +4,7 @@ using AiMoviez.Core.Bans;
 using AiMoviez.Core.Catalog;
 using AiMoviez.Core.Clips;
 using AiMoviez.Core.FeatureFlags;
+using AiMoviez.Core.GenreVotes;
 using AiMoviez.Core.Infrastructure;
 using AiMoviez.Core.Leaderboards;
 using AiMoviez.Core.Moderation;
@@ -48,6 +49,7 @@ admin.MapSeasonAdminApi()
     .MapFeatureFlagAdminApi()
     .MapBansApi()
     .MapAuditLogsApi()
-    .MapPipelineApi();
+    .MapPipelineApi()
+    .MapGenreVotesApi();
 
 app.Run();

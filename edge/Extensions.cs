@@ -1,6 +1,7 @@
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Ballot;
 using AiMoviez.Edge.Catalog;
+using AiMoviez.Edge.Genres;
 using AiMoviez.Edge.Infrastructure;
 using AiMoviez.Edge.Tallies;
 using AiMoviez.Edge.Votes;
@@ -103,6 +104,15 @@ public static class Extensions
     {
         services.AddSingleton<ViewCounter>();
         services.AddHostedService<ViewReporter>();
+        return services;
+    }
+
+    /// <summary>The genre vote between seasons: each voter's choice and the counts the aggregator republishes.</summary>
+    public static IServiceCollection AddGenreVotes(this IServiceCollection services)
+    {
+        services.AddSingleton<GenreVoter>();
+        services.AddSingleton<GenreBoard>();
+        services.AddHostedService<GenreListener>();
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using AiMoviez.Edge;
 using AiMoviez.Edge.Ballot;
+using AiMoviez.Edge.Genres;
 using AiMoviez.Edge.Identity;
 using AiMoviez.Edge.Infrastructure;
 using AiMoviez.Edge.Tallies;
@@ -17,6 +18,7 @@ builder.Services.AddCatalogSync();
 builder.Services.AddVotes();
 builder.Services.AddTallies();
 builder.Services.AddBallots();
+builder.Services.AddGenreVotes();
 
 var app = builder.Build();
 
@@ -31,5 +33,6 @@ app.MapDefaultEndpoints();
 app.MapVotesApi();
 app.MapBallotApi();
 app.MapTalliesApi();
+app.MapGenreVoteApi();
 
 app.Run();

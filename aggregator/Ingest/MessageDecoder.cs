@@ -32,6 +32,7 @@ public static class MessageDecoder
                 "casts" => DecodeGroup(JsonSerializer.Deserialize(data, ContractsJson.Default.VoteCasts), shards),
                 "revoke" => [Route(Check(JsonSerializer.Deserialize(data, ContractsJson.Default.VoteRevoked)), shards)],
                 "views" => [Route(Check(JsonSerializer.Deserialize(data, ContractsJson.Default.ClipViewsReported)), shards)],
+                "genre" => [RouteGenre(JsonSerializer.Deserialize(data, ContractsJson.Default.GenreVoteChanged), shards)],
                 _ => [Decoded.Poison($"unknown subject {subject}")],
             };
         }
@@ -73,6 +74,20 @@ public static class MessageDecoder
             ? new Decoded(evt, shard, null)
             : Decoded.Poison($"no shard for season number {seasonNumber}", evt);
     }
+
+    /// <summary>A genre vote belongs to no season: it goes to the genre shard, whatever lane it came on.</summary>
+    private static Decoded RouteGenre(GenreVoteChanged? change, ShardMap shards) => change switch
+    {
+        null => Decoded.Poison("empty message"),
+        { SchemaVersion: not EventSchema.Version } => Decoded.Poison($"unknown schema version {change.SchemaVersion}", change),
+        { VoterKey: null or { Length: 0 } } => Decoded.Poison("genre vote without voter key", change),
+        { Region: null } => Decoded.Poison("genre vote without region", change),
+        _ when change.VoterKey.Contains('\0', StringComparison.Ordinal) || change.Region.Contains('\0', StringComparison.Ordinal) =>
+            Decoded.Poison("genre vote with a NUL character", change),
+        // Stored as sent: only the canonical spelling counts under its genre.
+        { Genre: { } genre } when GenreVoting.Canonical(genre) != genre => Decoded.Poison($"unknown genre {genre}", change),
+        _ => shards.GenreShard is { } shard ? new Decoded(change, shard, null) : Decoded.Poison("no shard holds the genre vote", change),
+    };
 
     private static (int, int, object?, string?) Check(VoteCast? vote) => vote switch
     {

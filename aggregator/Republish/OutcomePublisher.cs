@@ -38,6 +38,23 @@ public sealed class OutcomePublisher(RegionLinks regions, ILogger<OutcomePublish
         return failed;
     }
 
+    /// <summary>Core NATS, like tallies: the periodic republish catches up a region that missed it.</summary>
+    public async Task PublishGenresAsync(GenreTally genres, CancellationToken cancellationToken)
+    {
+        var payload = JsonSerializer.SerializeToUtf8Bytes(genres, ContractsJson.Default.GenreTally);
+        foreach (var region in regions.All.Where(r => r.Connected))
+        {
+            try
+            {
+                await region.Connection.PublishAsync(Subjects.GenreTally, payload, cancellationToken: cancellationToken);
+            }
+            catch (NatsException e)
+            {
+                logger.LogDebug(e, "Genre counts not published to {Region}", region.Name);
+            }
+        }
+    }
+
     /// <summary>Core NATS, so a region that is down just misses it; the periodic republish catches it up.</summary>
     public async Task PublishTalliesAsync(IEnumerable<SlotTally> tallies, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using AiMoviez.Contracts;
 using AiMoviez.Aggregator.Rules;
 using AiMoviez.Aggregator.Shards;
 using Microsoft.Extensions.Options;
@@ -6,11 +7,11 @@ using Npgsql;
 namespace AiMoviez.Aggregator.Republish;
 
 /// <summary>
-/// Every few seconds republishes the latest slot of every known season from its shard, so an edge that missed a
-/// per-commit tally (core NATS does not store) converges anyway.
+/// Every few seconds republishes the latest slot of every known season from its shard, and the genre vote's counts from
+/// the genre shard, so an edge that missed a per-commit tally (core NATS does not store) or just started converges anyway.
 /// </summary>
 public sealed class TallyRepublisher(ShardWriters writers, KnownSlots knownSlots, OutcomePublisher publisher, DailyLedger ledger,
-    IOptions<AggregatorOptions> options, ILogger<TallyRepublisher> logger) : BackgroundService
+    ShardMap shardMap, IOptions<AggregatorOptions> options, ILogger<TallyRepublisher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -34,6 +35,11 @@ public sealed class TallyRepublisher(ShardWriters writers, KnownSlots knownSlots
 
     private async Task RepublishAsync(ShardWriter writer, CancellationToken cancellationToken)
     {
+        if (writer.Shard == shardMap.GenreShard)
+        {
+            await RepublishGenresAsync(writer, cancellationToken);
+        }
+
         var slots = knownSlots.OfShard(writer.Shard).ToList();
         if (slots.Count == 0)
         {
@@ -47,5 +53,14 @@ public sealed class TallyRepublisher(ShardWriters writers, KnownSlots knownSlots
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var tallies = await ShardBatchApplier.ReadSlotTalliesAsync(reader, slots, asOf, cancellationToken);
         await publisher.PublishTalliesAsync(tallies, cancellationToken);
+    }
+
+    private async Task RepublishGenresAsync(ShardWriter writer, CancellationToken cancellationToken)
+    {
+        var asOf = DateTimeOffset.UtcNow;
+        await using var command = writer.DataSource.CreateCommand(ShardBatchApplier.ReadGenreCounts);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var counts = await ShardBatchApplier.ReadGenreCountsAsync(reader, cancellationToken);
+        await publisher.PublishGenresAsync(new GenreTally { AsOf = asOf, Counts = counts }, cancellationToken);
     }
 }

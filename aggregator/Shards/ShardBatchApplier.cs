@@ -7,8 +7,11 @@ using NpgsqlTypes;
 
 namespace AiMoviez.Aggregator.Shards;
 
-/// <summary>What a committed batch changed: its plan and the fresh tallies of the slots it touched.</summary>
-public sealed record AppliedBatch(BatchPlan Plan, IReadOnlyList<SlotTally> Tallies, DateTimeOffset CommittedAt);
+/// <summary>
+/// What a committed batch changed: its plan, the fresh tallies of the slots it touched, and the genre vote's counts when
+/// it carried genre votes.
+/// </summary>
+public sealed record AppliedBatch(BatchPlan Plan, IReadOnlyList<SlotTally> Tallies, DateTimeOffset CommittedAt, GenreTally? Genres = null);
 
 /// <summary>
 /// Applies one batch to one shard in ONE transaction: read the rules' state for the batch's votes and voters, decide
@@ -78,6 +81,36 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         join fresh using (batch_id) group by 1, 2
         on conflict (season_id, clip_id) do update set views = x.views + excluded.views
         """;
+
+    // Last writer wins per voter by (sequence, change id), so a redelivered change, or one that arrives after a newer one
+    // (from another region), changes nothing; the counts take the net change of the rows that did change, read in the
+    // statement's snapshot before they changed.
+    private const string ApplyGenreVotes = """
+        with incoming as (
+            select distinct on (voter_key) * from unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::timestamptz[])
+                as u(voter_key, genre, sequence, change_id, region, changed_at)
+            order by voter_key, sequence desc, change_id desc),
+        before as (select g.voter_key, g.genre from genre_votes g join incoming i on i.voter_key = g.voter_key),
+        changed as (
+            insert into genre_votes as x (voter_key, genre, sequence, change_id, region, changed_at, applied_at)
+            select voter_key, genre, sequence, change_id, region, changed_at, now() from incoming
+            on conflict (voter_key) do update
+            set genre = excluded.genre, sequence = excluded.sequence, change_id = excluded.change_id, region = excluded.region,
+                changed_at = excluded.changed_at, applied_at = excluded.applied_at
+            where (x.sequence, x.change_id) < (excluded.sequence, excluded.change_id)
+            returning x.voter_key, x.genre),
+        deltas as (
+            select genre, sum(change) as change from (
+                select c.genre, 1 as change from changed c where c.genre is not null
+                union all
+                select b.genre, -1 from before b join changed c on c.voter_key = b.voter_key where b.genre is not null) d
+            group by genre having sum(change) <> 0)
+        insert into genre_counts as c (genre, votes) select genre, change from deltas
+        on conflict (genre) do update set votes = c.votes + excluded.votes
+        """;
+
+    /// <summary>The genre vote's counts per genre.</summary>
+    public const string ReadGenreCounts = "select genre, votes from genre_counts";
 
     private const string MarkApplied = """
         insert into shard_status as x (shard, last_applied_at, votes_applied) values ($1, now(), $2)
@@ -155,6 +188,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         await ledgerDays.EnsureLoadedAsync(batch.Select(m => m.Event).OfType<VoteCast>()
             .Select(c => DateOnly.FromDateTime(c.AcceptedAt.UtcDateTime)), cancellationToken);
         var connection = await ConnectionAsync(cancellationToken);
+        var genres = batch.Select(m => m.Event).OfType<GenreVoteChanged>().ToList();
         BatchPlan? plan = null;
         Task<(HashSet<(Guid, int)> Slots, List<NpgsqlBatchCommand> Commands)>? deciding = null;
         try
@@ -201,7 +235,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
                     }
                 }
 
-                return (slots, WriteCommands(plan, slots));
+                return (slots, WriteCommands(plan, slots, genres));
             }, cancellationToken);
             await CopyVotesAsync(connection, final.Reader, hasVotes: batch.Any(m => m.Event is VoteCast), cancellationToken);
             var copied = Stopwatch.GetTimestamp();
@@ -209,7 +243,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
             await turn.WaitToWriteAsync();
             var waited = Stopwatch.GetTimestamp();
             var writes = await FenceAsync(connection, state.Writes, turn.PreviousCommittedWrites, cancellationToken);
-            var tallies = await WriteAsync(connection, commands, slots, cancellationToken);
+            var (tallies, genreCounts) = await WriteAsync(connection, commands, slots, readGenres: genres.Count > 0, cancellationToken);
             var written = Stopwatch.GetTimestamp();
             await transaction.CommitAsync(cancellationToken);
             var committedAt = DateTimeOffset.UtcNow;
@@ -226,7 +260,8 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
                     Stopwatch.GetElapsedTime(written).TotalMilliseconds);
             }
 
-            return new AppliedBatch(plan!, tallies.Select(t => t with { AsOf = committedAt }).ToList(), committedAt);
+            return new AppliedBatch(plan!, tallies.Select(t => t with { AsOf = committedAt }).ToList(), committedAt,
+                genreCounts is null ? null : new GenreTally { AsOf = committedAt, Counts = genreCounts });
         }
         catch
         {
@@ -391,7 +426,8 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         await importer.CompleteAsync(cancellationToken);
     }
 
-    private List<NpgsqlBatchCommand> WriteCommands(BatchPlan plan, IReadOnlyCollection<(Guid SeasonId, int SlotPosition)> slots)
+    private List<NpgsqlBatchCommand> WriteCommands(BatchPlan plan, IReadOnlyCollection<(Guid SeasonId, int SlotPosition)> slots,
+        List<GenreVoteChanged> genres)
     {
         var views = plan.Views.SelectMany(b => b.Views.Select(v => (b.BatchId, b.SeasonId, v.ClipId, (long)v.Views))).ToList();
         List<NpgsqlBatchCommand> commands =
@@ -428,7 +464,23 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
             });
         }
 
-        // Last: its rows are what the batch's reader reads.
+        if (genres.Count > 0)
+        {
+            commands.Add(new NpgsqlBatchCommand(ApplyGenreVotes)
+            {
+                Parameters =
+                {
+                    new() { Value = genres.Select(g => g.VoterKey).ToArray() },
+                    new() { Value = genres.Select(g => g.Genre).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                    new() { Value = genres.Select(g => g.Sequence).ToArray() },
+                    new() { Value = genres.Select(g => g.ChangeId).ToArray() },
+                    new() { Value = genres.Select(g => g.Region).ToArray() },
+                    new() { Value = genres.Select(g => g.ChangedAt.ToUniversalTime()).ToArray() },
+                },
+            });
+        }
+
+        // Last: their rows are what the batch's reader reads.
         commands.Add(new NpgsqlBatchCommand(ReadTallies)
         {
             Parameters =
@@ -437,11 +489,17 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
                 new() { Value = slots.Select(s => s.SlotPosition).ToArray() },
             },
         });
+        if (genres.Count > 0)
+        {
+            commands.Add(new NpgsqlBatchCommand(ReadGenreCounts));
+        }
+
         return commands;
     }
 
-    private static async Task<List<SlotTally>> WriteAsync(NpgsqlConnection connection, List<NpgsqlBatchCommand> commands,
-        IReadOnlyCollection<(Guid SeasonId, int SlotPosition)> slots, CancellationToken cancellationToken)
+    private static async Task<(List<SlotTally> Tallies, Dictionary<string, long>? GenreCounts)> WriteAsync(NpgsqlConnection connection,
+        List<NpgsqlBatchCommand> commands, IReadOnlyCollection<(Guid SeasonId, int SlotPosition)> slots, bool readGenres,
+        CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection);
         foreach (var command in commands)
@@ -450,7 +508,26 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         }
 
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        return await ReadSlotTalliesAsync(reader, slots, DateTimeOffset.UtcNow, cancellationToken);
+        var tallies = await ReadSlotTalliesAsync(reader, slots, DateTimeOffset.UtcNow, cancellationToken);
+        if (!readGenres)
+        {
+            return (tallies, null);
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        return (tallies, await ReadGenreCountsAsync(reader, cancellationToken));
+    }
+
+    /// <summary>Reads the rows of <see cref="ReadGenreCounts"/>.</summary>
+    public static async Task<Dictionary<string, long>> ReadGenreCountsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return counts;
     }
 
     /// <summary>Upsert of one day table from five array parameters from <c>$first</c>: subject, season, day, votes, weight.</summary>

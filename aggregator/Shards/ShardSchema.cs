@@ -139,8 +139,17 @@ public static class ShardSchema
             utc_day date not null, primary key (region, vote_id));
         """;
 
+    // The genre vote between seasons, on the genre shard only (ShardMap.GenreShard): a row per voter, kept when withdrawn
+    // (genre null) so a late older change cannot bring the vote back, and the counts per genre the same transaction keeps.
+    private const string GenreVotesV7 = """
+        create table if not exists genre_votes (
+            voter_key text collate "C" primary key, genre text null, sequence bigint not null, change_id uuid not null,
+            region text not null, changed_at timestamptz not null, applied_at timestamptz not null);
+        create table if not exists genre_counts (genre text primary key, votes bigint not null);
+        """;
+
     private static readonly (int Version, string Sql)[] Migrations =
-        [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3), (4, SlotRangesV4), (5, WriteCountV5), (6, ResetUndosV6)];
+        [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3), (4, SlotRangesV4), (5, WriteCountV5), (6, ResetUndosV6), (7, GenreVotesV7)];
 
     /// <summary>Deletes the day changes older than the retention <c>$1</c> and raises the floor of shard <c>$2</c> past them.</summary>
     public const string PruneDayChangesSql = """

@@ -134,13 +134,18 @@ public sealed class ShardWriter(
         }
     }
 
-    /// <summary>After a commit: tallies to every region, decisions to the origin regions, then the acks.</summary>
+    /// <summary>After a commit: tallies (and genre counts) to every region, decisions to the origin regions, then the acks.</summary>
     private async Task SettleLoopAsync(CancellationToken cancellationToken)
     {
         await foreach (var (batch, applied) in _committed.Reader.ReadAllAsync(cancellationToken))
         {
             var started = Stopwatch.GetTimestamp();
             await publisher.PublishTalliesAsync(applied.Tallies, cancellationToken);
+            if (applied.Genres is { } genres)
+            {
+                await publisher.PublishGenresAsync(genres, cancellationToken);
+            }
+
             var undecided = await publisher.PublishDecisionsAsync(applied.Plan.Decisions, cancellationToken);
             var published = Stopwatch.GetTimestamp();
             foreach (var message in batch)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AiMoviez.Edge.Ballot;
+using AiMoviez.Edge.Genres;
 using AiMoviez.Edge.Tallies;
 using AiMoviez.Edge.Votes;
 
@@ -15,6 +16,8 @@ namespace AiMoviez.Edge.Infrastructure;
 [JsonSerializable(typeof(BallotResponse))]
 [JsonSerializable(typeof(TalliesResponse))]
 [JsonSerializable(typeof(SlotChanged))]
+[JsonSerializable(typeof(GenreVoteRequest))]
+[JsonSerializable(typeof(GenreVoteResponse))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(string[]))]
 public sealed partial class EdgeJson : JsonSerializerContext;

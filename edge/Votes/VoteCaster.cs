@@ -255,18 +255,11 @@ public sealed partial class VoteCaster(
         }
     }
 
-    /// <summary>
-    /// The voter's window; a 429 (from either window) says no request is left until <paramref name="retryMs"/>.
-    /// </summary>
     private RateLimitHeaders Headers(string code, int voterCount, long resetMs, long retryMs) =>
-        code == ErrorCodes.RateLimited
-            ? RateLimitHeaders.FromWindow(_options.VotesPerVoterPerWindow, _options.VotesPerVoterPerWindow, retryMs, retryMs)
-            : RateLimitHeaders.FromWindow(_options.VotesPerVoterPerWindow, voterCount, resetMs, retryMs);
+        RateLimitHeaders.ForVoter(_options.VotesPerVoterPerWindow, code, voterCount, resetMs, retryMs);
 
-    private CastOutcome Unavailable(string detail) => new(null, ErrorCodes.DependencyUnavailable, detail, NoWindow());
-
-    /// <summary>Headers when the window is unknown: the full limit, nothing promised.</summary>
-    private RateLimitHeaders NoWindow() => new(_options.VotesPerVoterPerWindow, 0, (long)_options.RateWindow.TotalSeconds);
+    private CastOutcome Unavailable(string detail) =>
+        new(null, ErrorCodes.DependencyUnavailable, detail, RateLimitHeaders.Unknown(_options.VotesPerVoterPerWindow, _options.RateWindow));
 
     private static bool IsRedisFailure(Exception e) => e is RedisException or TimeoutException;
 

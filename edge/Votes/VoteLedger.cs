@@ -39,6 +39,12 @@ public sealed record CastDecision(
 public sealed record FoundVote(
     string Code, int VoterCount, long ResetMs, long RetryMs, Guid? VoteId, string VoteType, int Weight, string DayKey, string IdempotencyKey);
 
+/// <summary>
+/// What the genre script decided: <see cref="Code"/> is OK, RATE_LIMITED or the edge's verdict; <see cref="Before"/> the
+/// voter's genre before (null: none); <see cref="Sequence"/> the change's, for OK.
+/// </summary>
+public sealed record GenreDecision(string Code, int VoterCount, long ResetMs, long RetryMs, string? Before, long Sequence);
+
 public sealed record BallotVoterState(int DayTotal, bool SuperUsed, bool MegaUsed, IReadOnlyList<Guid> VotedClipIds);
 
 /// <summary>The region's Redis state of votes: one script call per operation, each bounded by the Redis timeout.</summary>
@@ -95,6 +101,33 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
             ? new FoundVote(code, (int)result[1], (long)result[2], (long)result[3], null, VoteTypes.Standard, 0, "", "")
             : new FoundVote(code, (int)result[1], (long)result[2], (long)result[3], Guid.Parse(voteId), (string)result[5]!,
                 int.Parse((string)result[6]!, CultureInfo.InvariantCulture), (string)result[7]!, (string)result[8]!);
+    }
+
+    /// <summary>
+    /// Counts a genre vote request in the voter's and the IP's windows and, unless it was refused (<paramref name="verdict"/>)
+    /// or a window is full, sets the voter's genre (null: withdrawn).
+    /// </summary>
+    public async Task<GenreDecision> ChangeGenreAsync(string voterKey, string clientIp, string? verdict, string? genre, DateTimeOffset now)
+    {
+        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.GenreChange,
+            [GenreKey(voterKey), "rl:v:" + voterKey, "rl:ip:" + clientIp],
+            [now.ToUnixTimeMilliseconds(), (long)_options.RateWindow.TotalMilliseconds, _options.VotesPerVoterPerWindow,
+             _options.VotesPerIpPerWindow, Guid.CreateVersion7(now).ToString(), verdict ?? "", genre ?? ""]))!;
+        var before = (string?)result[4];
+        return new GenreDecision((string)result[0]!, (int)result[1], (long)result[2], (long)result[3],
+            string.IsNullOrEmpty(before) ? null : before, result.Length > 5 ? long.Parse((string)result[5]!, CultureInfo.InvariantCulture) : 0);
+    }
+
+    /// <summary>Puts back the genre before a change whose publish failed, unless the voter changed it again since.</summary>
+    public Task UndoGenreAsync(string voterKey, GenreDecision change) =>
+        EvaluateAsync(VoteScripts.GenreUndo, [GenreKey(voterKey)],
+            [change.Sequence.ToString(CultureInfo.InvariantCulture), change.Before ?? ""]);
+
+    /// <summary>The voter's genre vote as this region recorded it, or null.</summary>
+    public async Task<string?> GenreOfAsync(string voterKey)
+    {
+        var genre = await BoundedAsync(redis.HashGetAsync(GenreKey(voterKey), "genre"), _options.RedisTimeout);
+        return genre.IsNullOrEmpty ? null : (string?)genre;
     }
 
     public async Task<bool> RevokeAsync(string voterKey, Guid seasonId, int slot, Guid clipId, FoundVote vote)
@@ -205,6 +238,12 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
             VotedKey(a.VoterKey, season, a.SlotPosition), "receipt:" + a.VoteId,
         ];
     }
+
+    /// <summary>
+    /// Kept without expiry: the genre vote lasts until the next season's genre is chosen, and the key is one small hash
+    /// per voter who took part.
+    /// </summary>
+    internal static string GenreKey(string voter) => "genre:" + voter;
 
     internal static string VoteKey(string voter, string season, int slot, string clip) => $"vote:{voter}:{season}:{slot}:{clip}";
 

@@ -47,6 +47,10 @@ public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology regio
     public Task PublishAsync(VoteRevoked revoke, CancellationToken cancellationToken) =>
         PublishAsync(Subjects.VoteRevoked(region.Name, shardMap.LaneFor(revoke.SeasonNumber)), revoke, "revoke-" + revoke.VoteId, cancellationToken);
 
+    /// <summary>On the genre shard's lane; a publish retried with the same change is stored once (Nats-Msg-Id).</summary>
+    public Task PublishAsync(GenreVoteChanged change, CancellationToken cancellationToken) =>
+        PublishAsync(Subjects.GenreVote(region.Name, shardMap.GenreLane), change, "genre-" + change.ChangeId, cancellationToken);
+
     public Task PublishAsync(ClipViewsReported views, CancellationToken cancellationToken) =>
         PublishAsync(Subjects.ClipViews(region.Name, shardMap.LaneFor(views.SeasonNumber)), views, views.BatchId.ToString(), cancellationToken);
 

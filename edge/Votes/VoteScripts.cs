@@ -136,12 +136,12 @@ internal static class VoteScripts
         """;
 
     /// <summary>
-    /// The caller's vote on a clip, for a revoke, which counts in the windows as a vote request does (see
-    /// <see cref="Cast"/>). KEYS: 1 vote:voter:season:slot:clip, 2 rl:v:voter, 3 rl:ip:ip. ARGV: now ms, window ms,
-    /// voter limit, ip limit, request id. Returns: code ('' or RATE_LIMITED), voter count, voter reset ms, retry ms,
-    /// vote id or '', then the receipt's type, weight, day key, idempotency key.
+    /// Counts a request in the voter's and the IP's sliding windows, as <see cref="Cast"/> does for votes, unless either
+    /// is full: then answers RATE_LIMITED, voter count, voter reset ms, retry ms, ''. The start of the scripts for the
+    /// other requests that count as votes (<see cref="Find"/>, <see cref="GenreChange"/>): KEYS 2 rl:v:voter, 3 rl:ip:ip;
+    /// ARGV 1 now ms, 2 window ms, 3 voter limit, 4 ip limit, 5 request id. Leaves <c>count</c> and <c>reset</c> (ms) set.
     /// </summary>
-    public const string Find = """
+    private const string CountInWindows = """
         local now = tonumber(ARGV[1])
         local window = tonumber(ARGV[2])
         redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
@@ -162,10 +162,46 @@ internal static class VoteScripts
         redis.call('PEXPIRE', KEYS[3], window)
         count = count + 1
         local reset = resetMs(KEYS[2])
+        """;
+
+    /// <summary>
+    /// The caller's vote on a clip, for a revoke, which counts in the windows as a vote request does
+    /// (<see cref="CountInWindows"/>). KEYS: 1 vote:voter:season:slot:clip, 2 rl:v:voter, 3 rl:ip:ip. ARGV: now ms,
+    /// window ms, voter limit, ip limit, request id. Returns: code ('' or RATE_LIMITED), voter count, voter reset ms,
+    /// retry ms, vote id or '', then the receipt's type, weight, day key, idempotency key.
+    /// </summary>
+    public const string Find = CountInWindows + "\n" + """
         local voteId = redis.call('GET', KEYS[1])
         if not voteId then return {'', count, reset, 0, ''} end
         local r = redis.call('HMGET', 'receipt:' .. voteId, 'type', 'weight', 'day', 'idem')
         return {'', count, reset, 0, voteId, r[1] or 'standard', r[2] or '0', r[3] or '', r[4] or ''}
+        """;
+
+    /// <summary>
+    /// A genre vote set or withdrawn, which counts in the windows as a vote request does (<see cref="CountInWindows"/>),
+    /// refused or not. KEYS: 1 genre:voter (hash of genre, '' when withdrawn, and seq), 2 rl:v:voter, 3 rl:ip:ip. ARGV:
+    /// now ms, window ms, voter limit, ip limit, request id, 6 verdict ('' = go on, else the error code to answer with
+    /// the window only), 7 the genre ('' to withdraw). Returns: code (OK, RATE_LIMITED or the verdict), voter count,
+    /// voter reset ms, retry ms, the genre before, and for OK the change's sequence: now, or one above the voter's last
+    /// when that is not older, so the voter's changes in the region are strictly ordered.
+    /// </summary>
+    public const string GenreChange = CountInWindows + "\n" + """
+        local held = redis.call('HMGET', KEYS[1], 'genre', 'seq')
+        local before = held[1] or ''
+        if ARGV[6] ~= '' then return {ARGV[6], count, reset, 0, before} end
+        local seq = string.format('%d', math.max(now, tonumber(held[2] or '0') + 1))
+        redis.call('HSET', KEYS[1], 'genre', ARGV[7], 'seq', seq)
+        return {'OK', count, reset, 0, before, seq}
+        """;
+
+    /// <summary>
+    /// Takes back a genre change whose publish failed, unless a later change of the voter came since: the genre before
+    /// returns, the sequence stays. KEYS: 1 genre:voter. ARGV: the change's sequence, the genre before.
+    /// </summary>
+    public const string GenreUndo = """
+        if redis.call('HGET', KEYS[1], 'seq') ~= ARGV[1] then return 0 end
+        redis.call('HSET', KEYS[1], 'genre', ARGV[2])
+        return 1
         """;
 
     /// <summary>

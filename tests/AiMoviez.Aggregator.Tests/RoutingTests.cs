@@ -56,6 +56,25 @@ public sealed class RoutingTests
     }
 
     [Theory]
+    [InlineData("Comedy", null)]
+    [InlineData(null, null)]
+    [InlineData("comedy", "unknown genre comedy")]
+    [InlineData("Western", "unknown genre Western")]
+    public void Genre_votes_go_to_the_first_shard_and_only_known_genres_in_their_spelling(string? genre, string? poison)
+    {
+        var change = JsonSerializer.SerializeToUtf8Bytes(new GenreVoteChanged
+        {
+            ChangeId = Guid.NewGuid(), VoterKey = "user_1", Genre = genre, Sequence = 1, Region = "us-east", ChangedAt = DateTimeOffset.UtcNow,
+        }, ContractsJson.Default.GenreVoteChanged);
+
+        var decoded = DecodeOne("votes.us-east.unrouted.genre", change, Map);
+
+        Assert.Equal(poison, decoded.PoisonReason);
+        Assert.Equal(poison is null ? "shard-1" : null, decoded.Shard);
+        Assert.IsType<GenreVoteChanged>(decoded.Event);
+    }
+
+    [Theory]
     [InlineData("votes.us-east.shard-1.cast", "{oops", "undecodable")]
     [InlineData("votes.us-east.shard-1.other", "{}", "unknown subject")]
     public void Undecodable_messages_are_poison(string subject, string body, string reason)

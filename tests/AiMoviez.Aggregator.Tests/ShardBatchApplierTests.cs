@@ -266,7 +266,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
             select count(*) from information_schema.columns
             where table_name in ('votes', 'voter_days') and column_name = 'voter_key' and collation_name = 'C'
             """));
-        Assert.Equal(6L, await ScalarAsync("select count(*) from schema_migrations"));
+        Assert.Equal(7L, await ScalarAsync("select count(*) from schema_migrations"));
         Assert.Equal(10L, await ScalarAsync("select count(*) from votes"));
         Assert.Equal(10L, await ScalarAsync("select count(*) from voter_days where voter_key >= 'device_v1_'"));
     }
@@ -276,6 +276,34 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         .ToList();
 
     private static readonly IReadOnlySet<Guid> LookUpEveryVote = new HashSet<Guid>();
+
+    /// <summary>
+    /// A voter's newest change wins, by its sequence: within a batch, against a redelivery of the same change, and against
+    /// an older change arriving late (from another region); the counts follow the rows that changed, withdrawals included.
+    /// </summary>
+    [Fact]
+    public async Task Genre_votes_keep_each_voters_newest_change_and_count_it_once()
+    {
+        var aComedy = Genre("user_a", "Comedy", 1);
+        var aHorror = Genre("user_a", "Horror", 2);
+        var bHorror = Genre("user_b", "Horror", 5);
+        await using var applier = NewApplier(NewLedger());
+
+        var first = await applier.ApplyAsync([("us-east", bHorror), ("us-east", aHorror), ("eu-west", aComedy)], new HashSet<Guid>(), _ => null,
+            BatchTurn.Alone([]), CancellationToken.None);
+        var second = await applier.ApplyAsync([("us-east", aHorror), ("eu-west", aComedy), ("us-east", Genre("user_b", null, 6)),
+            ("us-east", Genre("user_c", "Action", 1))], new HashSet<Guid>(), _ => null, BatchTurn.Alone([]), CancellationToken.None);
+
+        Assert.Equal(new Dictionary<string, long> { ["Horror"] = 2 }, first.Genres!.Counts);
+        Assert.Equal(new Dictionary<string, long> { ["Horror"] = 1, ["Action"] = 1 }, second.Genres!.Counts);
+        Assert.Equal(3L, await ScalarAsync("select count(*) from genre_votes"));
+        Assert.Equal(2L, await ScalarAsync("select count(*) from genre_votes where genre is not null"));
+    }
+
+    private GenreVoteChanged Genre(string voterKey, string? genre, long sequence) => new()
+    {
+        ChangeId = Guid.NewGuid(), VoterKey = voterKey, Genre = genre, Sequence = sequence, Region = "us-east", ChangedAt = _now,
+    };
 
     private static HashSet<Guid> VoteIds(List<(string, object)> batch) => batch.Select(m => ((VoteCast)m.Item2).VoteId).ToHashSet();
 

@@ -34,6 +34,7 @@ public sealed class AuditTests(CoreFixture fixture)
             ("PUT", "/v1/admin/voters/device_audited/ban", new { banned = false }),
             ("GET", "/v1/admin/audit-logs?limit=1", null),
             ("GET", "/v1/admin/pipeline", null),
+            ("GET", "/v1/admin/genre-votes", null),
             ("DELETE", $"/v1/admin/seasons/{id}?confirm=true", null),
         };
 

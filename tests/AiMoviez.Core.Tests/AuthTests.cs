@@ -29,6 +29,7 @@ public sealed class AuthTests(CoreFixture fixture)
         { "PUT", "/v1/admin/voters/device_abc/ban" },
         { "GET", "/v1/admin/audit-logs" },
         { "GET", "/v1/admin/pipeline" },
+        { "GET", "/v1/admin/genre-votes" },
     };
 
     [Theory]

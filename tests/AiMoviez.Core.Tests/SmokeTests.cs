@@ -73,7 +73,8 @@ public sealed class HealthAndErrorsTests(CoreFixture fixture)
                      "/v1/seasons", "/v1/seasons/{id}", "/v1/clips", "/v1/clips/{id}", "/v1/features", "/v1/leaderboards/{board}",
                      "/v1/admin/seasons", "/v1/admin/seasons/{id}/activate", "/v1/admin/clips/{id}/approve", "/v1/admin/clips/bulk",
                      "/v1/admin/seasons/{id}/slots/{position}/advance", "/v1/admin/feature-flags/{key}", "/v1/admin/users/{userId}/ban",
-                     "/v1/admin/voters/{voterKey}/ban", "/v1/admin/audit-logs", "/v1/admin/pipeline", "/internal/catalog",
+                     "/v1/admin/voters/{voterKey}/ban", "/v1/admin/audit-logs", "/v1/admin/pipeline", "/v1/admin/genre-votes",
+                     "/internal/catalog",
                  })
         {
             Assert.True(paths.ContainsKey(path), path + " missing from OpenAPI");

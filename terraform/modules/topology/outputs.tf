@@ -33,6 +33,7 @@ output "subjects" {
   description = "Subjects every region's NATS carries alike (contracts/Subjects.cs)."
   value = {
     tallies         = "tallies.>"
+    genre_tally     = "genres.tally"
     catalog_changed = "catalog.changed"
   }
 }
