@@ -7,6 +7,7 @@ using AiMoviez.Core.Data;
 using AiMoviez.Core.FeatureFlags;
 using AiMoviez.Core.Infrastructure;
 using AiMoviez.Core.Leaderboards;
+using AiMoviez.Core.Me;
 using AiMoviez.Core.Moderation;
 using AiMoviez.Core.Pipeline;
 using AiMoviez.Core.Seasons;
@@ -38,6 +39,7 @@ public static class Extensions
         var auth = BindValidated<AuthOptions>(builder, AuthOptions.Section);
         BindValidated<SlotOptions>(builder, SlotOptions.Section);
         BindValidated<LeaderboardOptions>(builder, LeaderboardOptions.Section);
+        BindValidated<MeOptions>(builder, MeOptions.Section);
         var cors = BindValidated<CorsOptions>(builder, CorsOptions.Section);
         var proxies = BindValidated<ProxyOptions>(builder, ProxyOptions.Section);
         services.Configure<ForwardedHeadersOptions>(forwarded => TrustedProxies.Apply(forwarded, proxies.Trusted));
@@ -103,7 +105,7 @@ public static class Extensions
         app.MapScalarApiReference();
 
         var v1 = app.MapGroup("/v1");
-        v1.MapSeasonsApi().MapClipsApi().MapFeaturesApi().MapLeaderboardsApi();
+        v1.MapSeasonsApi().MapClipsApi().MapFeaturesApi().MapLeaderboardsApi().MapMeApi();
 
         var admin = v1.MapGroup("/admin").RequireAuthorization(AuthExtensions.AdminPolicy).WithTags("Admin");
         admin.MapSeasonAdminApi()

@@ -53,6 +53,16 @@ public sealed class LeaderboardOptions
     public int CursorLifetimeMinutes { get; set; } = 15;
 }
 
+/// <summary>Signed-in users' own views.</summary>
+public sealed class MeOptions
+{
+    public const string Section = "Me";
+
+    /// <summary>The edges' daily weighted allowance (CONTRACT section 4), which <c>remainingToday</c> counts down from.</summary>
+    [Range(1, 1_000_000)]
+    public int DailyWeightLimit { get; set; } = 200;
+}
+
 public sealed class CorsOptions
 {
     public const string Section = "Cors";

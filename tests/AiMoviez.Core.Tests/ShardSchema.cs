@@ -23,6 +23,7 @@ public static class ShardSchema
         create table if not exists day_changes(day_table text not null, seq bigint generated always as identity, changed_at timestamptz not null,
                     key_count int not null, subjects text[] not null, season_ids uuid[] not null, days date[] not null,
                     primary key (day_table, seq));
+        create index if not exists votes_by_user on votes (voter_key, accepted_at, vote_id) where starts_with(voter_key, 'user_');
         """;
 
     public static async Task CreateAsync(string connectionString)
