@@ -4,6 +4,7 @@ using AiMoviez.Core.Bans;
 using AiMoviez.Core.Catalog;
 using AiMoviez.Core.Clips;
 using AiMoviez.Core.Data;
+using AiMoviez.Core.Erasure;
 using AiMoviez.Core.FeatureFlags;
 using AiMoviez.Core.Infrastructure;
 using AiMoviez.Core.Leaderboards;
@@ -40,6 +41,7 @@ public static class Extensions
         BindValidated<SlotOptions>(builder, SlotOptions.Section);
         BindValidated<LeaderboardOptions>(builder, LeaderboardOptions.Section);
         BindValidated<MeOptions>(builder, MeOptions.Section);
+        BindValidated<ErasureOptions>(builder, ErasureOptions.Section);
         var cors = BindValidated<CorsOptions>(builder, CorsOptions.Section);
         var proxies = BindValidated<ProxyOptions>(builder, ProxyOptions.Section);
         services.Configure<ForwardedHeadersOptions>(forwarded => TrustedProxies.Apply(forwarded, proxies.Trusted));
@@ -56,6 +58,9 @@ public static class Extensions
         services.AddSingleton<SlotCloser>();
         services.AddHostedService<SlotCloseLoop>();
         services.AddHostedService<LeaderboardRollup>();
+        services.AddSingleton(new RegionRedis(topology));
+        services.AddSingleton<ErasureRequests>();
+        services.AddHostedService<ErasureWorker>();
         services.AddSingleton(new AggregatorUrls(topology.AggregatorUrls is { Count: > 0 } urls ? [.. urls.Select(u => new Uri(u))] : [new Uri(topology.Aggregator.Url)]));
         services.AddHttpClient<AggregatorClient>()
             .AddStandardResilienceHandler(options =>
@@ -114,6 +119,7 @@ public static class Extensions
             .MapFeatureFlagAdminApi()
             .MapBansApi()
             .MapAuditLogsApi()
+            .MapErasureAdminApi()
             .MapPipelineApi();
     }
 

@@ -63,6 +63,15 @@ public sealed class MeOptions
     public int DailyWeightLimit { get; set; } = 200;
 }
 
+public sealed class ErasureOptions
+{
+    public const string Section = "Erasure";
+
+    /// <summary>How often the erasure worker runs the steps still pending (a shard or region that did not answer).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
+    public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
 public sealed class CorsOptions
 {
     public const string Section = "Cors";

@@ -16,6 +16,7 @@ public sealed class CoreFixture : IAsyncLifetime
         ["Slots__AdvanceWaitSeconds"] = "5",
         ["Leaderboards__RollupIntervalSeconds"] = "0.3",
         ["Leaderboards__RollupBatchSize"] = "10",
+        ["Erasure__RetryInterval"] = "00:00:00.25",
     };
 
     public TestStack Stack { get; private set; } = null!;

@@ -19,10 +19,13 @@ public static class ShardSchema
         create table if not exists clip_days(clip_id uuid, season_id uuid, utc_day date, votes bigint, weight bigint, updated_at timestamptz,
                   primary key (clip_id, season_id, utc_day));
         create table if not exists shard_status(shard text primary key, last_applied_at timestamptz, votes_applied bigint,
-                     day_changes_floor bigint not null default 0);
+                     day_changes_floor bigint not null default 0, writes bigint not null default 0);
         create table if not exists day_changes(day_table text not null, seq bigint generated always as identity, changed_at timestamptz not null,
                     key_count int not null, subjects text[] not null, season_ids uuid[] not null, days date[] not null,
                     primary key (day_table, seq));
+        create table if not exists reset_undos(region text not null, vote_id uuid not null, season_id uuid not null, slot_position int not null,
+                    clip_id uuid not null, voter_key text not null, vote_type text not null, weight int not null, utc_day date not null,
+                    primary key (region, vote_id));
         create index if not exists votes_by_user on votes (voter_key, accepted_at, vote_id) where starts_with(voter_key, 'user_');
         """;
 
