@@ -97,6 +97,11 @@ public sealed class ErasureTests(CoreFixture fixture)
         await MeTests.WriteVoterDayAsync(shard1, user.VoterKey, s1, Today, votes: 1, weight: 1);
         await MeTests.WriteVoterDayAsync(shard2, user.VoterKey, s2, Today, votes: 1, weight: 1);
         await MeTests.WriteDayAsync(shard1, "creator_days", "creator_id", creatorId, s1, Today, votes: 1, weight: 1);
+        await ShardSchema.ExecuteAsync(shard1, """
+            insert into day_changes (day_table, changed_at, key_count, subjects, season_ids, days)
+            values ('voter_days', now(), 1, array[$1::text], array[$2::uuid], array[$3::date])
+            """, user.VoterKey, s1, Today);
+        await Eventually.UntilAsync(() => LeaderboardRowsAsync(user.VoterKey), n => n > 0, Patience, "the voter to reach the leaderboards");
         var countedBefore = await CountedPerClipAsync(shard1, s1);
 
         var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Stack.Redis["us-east"].Endpoint);
@@ -167,6 +172,10 @@ public sealed class ErasureTests(CoreFixture fixture)
             Assert.True(await db.KeyExistsAsync(key), $"{key} is someone else's");
         }
 
+        // The leaderboards keep the counts under the anonymous key only.
+        await Eventually.UntilAsync(() => LeaderboardRowsAsync(user.VoterKey), n => n == 0, Patience, "the voter to leave the leaderboards");
+        Assert.True(await LeaderboardRowsAsync(erased) > 0);
+
         // Nothing links the user to the anonymous key any more, and what is left about them is nothing.
         Assert.Equal(0L, await ShardSchema.ScalarAsync<long>(fixture.CatalogConnectionString,
             "select count(*) from erasures where id = $1 and (erased_voter_key is not null or voter_key is not null or clip_ids is not null)", erasureId));
@@ -219,6 +228,12 @@ public sealed class ErasureTests(CoreFixture fixture)
         Assert.StartsWith("erased_", await ShardSchema.ScalarAsync<string>(shard2, "select voter_key from votes where vote_id = $1", later));
         Assert.All(await StepsAsync(erasureId), s => Assert.True(s.Done));
     }
+
+    /// <summary>The catalog's copies and current totals of a leaderboard subject.</summary>
+    private Task<long> LeaderboardRowsAsync(string subject) => ShardSchema.ScalarAsync<long>(fixture.CatalogConnectionString, """
+        select (select count(*) from leaderboard_days where subject = $1)
+             + (select count(*) from leaderboard_totals where subject = $1 and valid_to is null)
+        """, subject);
 
     private async Task WaitCompleteAsync(Guid erasureId) =>
         await Eventually.UntilAsync(() => ShardSchema.ScalarAsync<long>(fixture.CatalogConnectionString,
