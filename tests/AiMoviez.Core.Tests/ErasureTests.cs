@@ -235,6 +235,37 @@ public sealed class ErasureTests(CoreFixture fixture)
              + (select count(*) from leaderboard_totals where subject = $1 and valid_to is null)
         """, subject);
 
+    [Fact]
+    public async Task An_erasure_asked_while_a_region_s_redis_is_down_completes_once_it_is_back()
+    {
+        var user = NewUser();
+        var redis = fixture.Stack.Redis["us-east"];
+        await using (var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint))
+        {
+            await connection.GetDatabase().StringSetAsync($"day:{user.VoterKey}:{Today:yyyyMMdd}", "5");
+        }
+
+        await redis.FreezeAsync();
+        Guid erasureId;
+        try
+        {
+            using var response = await fixture.Admin.PostAsync($"/v1/admin/users/{user.Id}/erase", null);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            erasureId = (await response.Content.ReadFromJsonAsync<JsonObject>())!["erasureId"]!.GetValue<Guid>();
+            await Eventually.UntilAsync(() => StepsAsync(erasureId),
+                steps => steps.Single(s => s.Target == "region:us-east") is { Done: false, Attempts: >= 1 } && steps.Where(s => s.Target.StartsWith("shard:")).All(s => s.Done),
+                Patience, "the shards to be done and the region's step to fail");
+        }
+        finally
+        {
+            await redis.ThawAsync();
+        }
+
+        await WaitCompleteAsync(erasureId);
+        await using var after = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        Assert.False(await after.GetDatabase().KeyExistsAsync($"day:{user.VoterKey}:{Today:yyyyMMdd}"));
+    }
+
     private async Task WaitCompleteAsync(Guid erasureId) =>
         await Eventually.UntilAsync(() => ShardSchema.ScalarAsync<long>(fixture.CatalogConnectionString,
             "select count(*) from erasures where id = $1 and completed_at is not null", erasureId), n => n == 1, Patience, "the erasure to complete");
