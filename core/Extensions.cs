@@ -1,6 +1,7 @@
 using AiMoviez.Contracts;
 using AiMoviez.Core.Catalog;
 using AiMoviez.Core.Data;
+using AiMoviez.Core.Erasure;
 using AiMoviez.Core.Infrastructure;
 using AiMoviez.Core.Leaderboards;
 using AiMoviez.Core.Pipeline;
@@ -33,6 +34,9 @@ public static class Extensions
         services.AddOptions<SlotOptions>().BindConfiguration(SlotOptions.Section).ValidateSectionOnStart<SlotOptions, SlotOptionsValidator>(SlotOptions.Section);
         services.AddOptions<LeaderboardOptions>().BindConfiguration(LeaderboardOptions.Section)
             .ValidateSectionOnStart<LeaderboardOptions, LeaderboardOptionsValidator>(LeaderboardOptions.Section);
+        services.AddOptions<MeOptions>().BindConfiguration(MeOptions.Section).ValidateSectionOnStart<MeOptions, MeOptionsValidator>(MeOptions.Section);
+        services.AddOptions<ErasureOptions>().BindConfiguration(ErasureOptions.Section)
+            .ValidateSectionOnStart<ErasureOptions, ErasureOptionsValidator>(ErasureOptions.Section);
         services.AddTrustedProxies();
         services.AddAllowedOrigins("ETag", "Location");
         services.AddOpenApi();
@@ -85,6 +89,15 @@ public static class Extensions
             })
             // One circuit per aggregator instance: a dead one must not cut core off from the others.
             .SelectPipelineByAuthority();
+        return services;
+    }
+
+    /// <summary>Account erasure: requests recorded in the catalog and carried out on every shard and region's Redis until done.</summary>
+    public static IServiceCollection AddErasure(this IServiceCollection services, Topology topology)
+    {
+        services.AddSingleton(new RegionRedis(topology));
+        services.AddSingleton<ErasureRequests>();
+        services.AddHostedService<ErasureWorker>();
         return services;
     }
 

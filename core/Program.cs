@@ -3,10 +3,12 @@ using AiMoviez.Core.Audit;
 using AiMoviez.Core.Bans;
 using AiMoviez.Core.Catalog;
 using AiMoviez.Core.Clips;
+using AiMoviez.Core.Erasure;
 using AiMoviez.Core.FeatureFlags;
 using AiMoviez.Core.GenreVotes;
 using AiMoviez.Core.Infrastructure;
 using AiMoviez.Core.Leaderboards;
+using AiMoviez.Core.Me;
 using AiMoviez.Core.Moderation;
 using AiMoviez.Core.Pipeline;
 using AiMoviez.Core.Seasons;
@@ -22,6 +24,7 @@ builder.Services.AddPublicReadLimits(builder.Configuration);
 builder.Services.AddCatalogData(topology, builder.Configuration);
 builder.Services.AddSlotLifecycle(topology);
 builder.Services.AddLeaderboards();
+builder.Services.AddErasure(topology);
 
 var app = builder.Build();
 await app.MigrateCatalogAsync();
@@ -40,7 +43,7 @@ app.MapScalarApiReference();
 app.MapCatalogApi();
 
 var v1 = app.MapGroup("/v1");
-v1.MapSeasonsApi().MapClipsApi().MapFeaturesApi().MapLeaderboardsApi();
+v1.MapSeasonsApi().MapClipsApi().MapFeaturesApi().MapLeaderboardsApi().MapMeApi();
 
 var admin = v1.MapGroup("/admin").RequireAuthorization(AuthExtensions.AdminPolicy).WithTags("Admin");
 admin.MapSeasonAdminApi()
@@ -49,6 +52,7 @@ admin.MapSeasonAdminApi()
     .MapFeatureFlagAdminApi()
     .MapBansApi()
     .MapAuditLogsApi()
+    .MapErasureAdminApi()
     .MapPipelineApi()
     .MapGenreVotesApi();
 

@@ -35,9 +35,10 @@ public static class Creators
     /// Creator ids are UUIDs (the shards key creator_days by uuid). A JWT subject that is a UUID is used as is; any
     /// other subject maps to a stable name-based UUID (SHA-256 of the subject, RFC 9562 version 8 layout).
     /// </summary>
-    public static Guid IdOf(ClaimsPrincipal user)
+    public static Guid IdOf(ClaimsPrincipal user) => IdOf(user.Subject());
+
+    public static Guid IdOf(string subject)
     {
-        var subject = user.Subject();
         if (Guid.TryParse(subject, out var id))
         {
             return id;

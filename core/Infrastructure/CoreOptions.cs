@@ -43,3 +43,29 @@ public sealed class LeaderboardOptions
 
 [OptionsValidator]
 public sealed partial class LeaderboardOptionsValidator : IValidateOptions<LeaderboardOptions>;
+
+/// <summary>Configuration section <c>Me</c>: signed-in users' own views.</summary>
+public sealed class MeOptions
+{
+    public const string Section = "Me";
+
+    /// <summary>The edges' daily weighted allowance (CONTRACT section 4), which <c>remainingToday</c> counts down from.</summary>
+    [Range(1, 1_000_000)]
+    public int DailyWeightLimit { get; set; } = 200;
+}
+
+[OptionsValidator]
+public sealed partial class MeOptionsValidator : IValidateOptions<MeOptions>;
+
+/// <summary>Configuration section <c>Erasure</c>: the worker that carries account erasures out on every shard and region.</summary>
+public sealed class ErasureOptions
+{
+    public const string Section = "Erasure";
+
+    /// <summary>How often the erasure worker runs the steps still pending (a shard or region that did not answer).</summary>
+    [TimeSpanRange("00:00:00.100", "01:00:00")]
+    public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+[OptionsValidator]
+public sealed partial class ErasureOptionsValidator : IValidateOptions<ErasureOptions>;

@@ -233,10 +233,17 @@ public sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases sh
                 from incoming i
                 left join leaderboard_days d on d.board = $1 and d.subject = i.subject and d.season_id = i.season_id and d.utc_day = i.utc_day
             ),
+            -- A row that is gone or zero keeps no copy and no total (missing counts as zero), so a subject whose counts
+            -- left it (an erased account's) leaves no row behind once its retired totals expire.
             copied as (
                 insert into leaderboard_days (board, subject, season_id, utc_day, votes, weight)
-                select $1, subject, season_id, utc_day, votes, weight from incoming
+                select $1, subject, season_id, utc_day, votes, weight from incoming where votes <> 0 or weight <> 0
                 on conflict (board, subject, season_id, utc_day) do update set votes = excluded.votes, weight = excluded.weight
+            ),
+            uncopied as (
+                delete from leaderboard_days d using incoming i
+                where d.board = $1 and d.subject = i.subject and d.season_id = i.season_id and d.utc_day = i.utc_day
+                  and i.votes = 0 and i.weight = 0
             ),
             deltas as (
                 select p.subject, x.period, x.period_start, k.season_key, sum(p.dv) as dv, sum(p.dw) as dw
@@ -261,6 +268,7 @@ public sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases sh
                    coalesce(r.votes, 0) + d.dv, coalesce(r.weight, 0) + d.dw, (select generation from generation)
             from deltas d
             left join retired r on r.period = d.period and r.period_start = d.period_start and r.season_key = d.season_key and r.subject = d.subject
+            where coalesce(r.votes, 0) + d.dv <> 0 or coalesce(r.weight, 0) + d.dw <> 0
             """, connection, tx);
         command.Parameters.Add(new NpgsqlParameter { Value = board.Name });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Subject).ToArray() });

@@ -16,6 +16,7 @@ public sealed class CoreFixture : IAsyncLifetime
         ["Slots__AdvanceWait"] = "00:00:05",
         ["Leaderboards__RollupInterval"] = "00:00:00.300",
         ["Leaderboards__RollupBatchSize"] = "10",
+        ["Erasure__RetryInterval"] = "00:00:00.25",
     };
 
     public TestStack Stack { get; private set; } = null!;
