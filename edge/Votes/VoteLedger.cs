@@ -122,6 +122,29 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
             [.. result.Skip(3).Select(r => Guid.Parse((string)r!))]);
     }
 
+    /// <summary>
+    /// Of the clips a ballot shows, those this voter sees for the first time in the slot: only they count as views.
+    /// The seen set lives as long as the slot's other voter state.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> FirstViewsAsync(
+        string voterKey, Guid seasonId, int slot, IReadOnlyList<Guid> clipIds, DateTimeOffset now, DateTimeOffset? votingEndsAt)
+    {
+        if (clipIds.Count == 0)
+        {
+            return [];
+        }
+
+        var values = new RedisValue[clipIds.Count + 1];
+        values[0] = StateTtlSeconds(now, votingEndsAt);
+        for (var i = 0; i < clipIds.Count; i++)
+        {
+            values[i + 1] = clipIds[i].ToString();
+        }
+
+        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.FirstViews, [SeenKey(voterKey, seasonId.ToString(), slot)], values))!;
+        return [.. result.Select(r => Guid.Parse((string)r!))];
+    }
+
     /// <summary>The receipt's status and reason, or null when there is no such vote (or it expired).</summary>
     public async Task<(string Status, string? Reason)?> ReceiptAsync(Guid voteId)
     {
@@ -209,6 +232,8 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
     internal static string VoteKey(string voter, string season, int slot, string clip) => $"vote:{voter}:{season}:{slot}:{clip}";
 
     internal static string VotedKey(string voter, string season, int slot) => $"voted:{voter}:{season}:{slot}";
+
+    internal static string SeenKey(string voter, string season, int slot) => $"seen:{voter}:{season}:{slot}";
 
     internal static string MarkerKey(string voter, string season, int slot, string type) => $"sm:{voter}:{season}:{slot}:{type}";
 

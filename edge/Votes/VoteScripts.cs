@@ -193,4 +193,17 @@ internal static class VoteScripts
         for _, clip in ipairs(redis.call('SMEMBERS', KEYS[1])) do reply[#reply + 1] = clip end
         return reply
         """;
+
+    /// <summary>
+    /// The clips of a ballot this voter has not been shown before in this slot: KEYS: 1 seen set. ARGV: 1 ttl s, then
+    /// the clip ids. Returns the ids that were new, so a reload counts no view twice.
+    /// </summary>
+    public const string FirstViews = """
+        local fresh = {}
+        for i = 2, #ARGV do
+            if redis.call('SADD', KEYS[1], ARGV[i]) == 1 then fresh[#fresh + 1] = ARGV[i] end
+        end
+        redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+        return fresh
+        """;
 }
