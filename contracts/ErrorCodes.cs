@@ -19,4 +19,5 @@ public static class ErrorCodes
     public const string DailyLimit = "DAILY_LIMIT";
     public const string VotingDisabled = "VOTING_DISABLED";
     public const string DependencyUnavailable = "DEPENDENCY_UNAVAILABLE";
+    public const string CaptchaRequired = "CAPTCHA_REQUIRED";
 }

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using AiMoviez.Core.Audit;
 using AiMoviez.Core.Bans;
+using AiMoviez.Core.Captcha;
 using AiMoviez.Core.Catalog;
 using AiMoviez.Core.Clips;
 using AiMoviez.Core.Data;
@@ -40,6 +41,7 @@ public static class Extensions
         BindValidated<LeaderboardOptions>(builder, LeaderboardOptions.Section);
         var cors = BindValidated<CorsOptions>(builder, CorsOptions.Section);
         var proxies = BindValidated<ProxyOptions>(builder, ProxyOptions.Section);
+        services.AddSingleton(BindValidated<DevCaptchaOptions>(builder, DevCaptchaOptions.Section));
         services.Configure<ForwardedHeadersOptions>(forwarded => TrustedProxies.Apply(forwarded, proxies.Trusted));
         services.AddPublicReadLimits(builder.Configuration);
 
@@ -99,6 +101,7 @@ public static class Extensions
         app.MapHealthApi();
         app.MapTelemetryEndpoints();
         app.MapCatalogApi();
+        app.MapDevCaptchaApi(app.Services.GetRequiredService<DevCaptchaOptions>());
         app.MapOpenApi();
         app.MapScalarApiReference();
 

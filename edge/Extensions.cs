@@ -69,6 +69,13 @@ public static class Extensions
         services.AddSingleton<CatalogStore>();
         services.AddHostedService<CatalogSync>();
 
+        services.AddOptions<CaptchaOptions>().Bind(configuration.GetSection(CaptchaOptions.Section))
+            .Validate(captcha => captcha.IsComplete(),
+                "Captcha:VerifyUrl and Captcha:Secret are set together, and VerifyUrl is an absolute http(s) URL.")
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CaptchaOptions>, CaptchaOptionsValidator>();
+        CaptchaVerifier.AddPipeline(services);
+        services.AddSingleton<CaptchaVerifier>();
         services.AddSingleton<VoteLedger>();
         services.AddSingleton<VotePublisher>();
         services.AddSingleton<VoteCaster>();

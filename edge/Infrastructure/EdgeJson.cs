@@ -15,6 +15,7 @@ namespace AiMoviez.Edge.Infrastructure;
 [JsonSerializable(typeof(BallotResponse))]
 [JsonSerializable(typeof(TalliesResponse))]
 [JsonSerializable(typeof(SlotChanged))]
+[JsonSerializable(typeof(SiteVerifyAnswer))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(string[]))]
 public sealed partial class EdgeJson : JsonSerializerContext;

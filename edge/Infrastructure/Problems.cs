@@ -12,6 +12,7 @@ public static class Problems
         [ErrorCodes.AuthRequired] = (401, "Authentication is required."),
         [ErrorCodes.Forbidden] = (403, "Forbidden."),
         [ErrorCodes.VoterBanned] = (403, "This voter is banned."),
+        [ErrorCodes.CaptchaRequired] = (403, "A valid captcha token is required."),
         [ErrorCodes.NotFound] = (404, "Not found."),
         [ErrorCodes.ClipNotFound] = (404, "Clip not found."),
         [ErrorCodes.AlreadyVoted] = (409, "Already voted for this clip."),

@@ -20,7 +20,8 @@ public sealed record VoteAttempt(
     VoteFlags BaseFlags,
     DateTimeOffset Now,
     DateTimeOffset? VotingEndsAt,
-    string? Verdict);
+    string? Verdict,
+    string? CaptchaKey = null);
 
 /// <summary>What the cast script decided, with what the 202 body and the X-RateLimit headers need.</summary>
 public sealed record CastDecision(
@@ -42,8 +43,10 @@ public sealed record FoundVote(
 public sealed record BallotVoterState(int DayTotal, bool SuperUsed, bool MegaUsed, IReadOnlyList<Guid> VotedClipIds);
 
 /// <summary>The region's Redis state of votes: one script call per operation, each bounded by the Redis timeout.</summary>
-public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, RegionTopology region)
+public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, IOptions<CaptchaOptions> captcha, RegionTopology region)
 {
+    private readonly CaptchaOptions _captcha = captcha.Value;
+
     /// <summary>
     /// How far the edge's and Redis's clocks may disagree before votes are refused as late (they must agree anyway:
     /// edges of a region share the sliding windows, which they stamp).
@@ -65,6 +68,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
             _options.FlagVoterKeysPerIpHour, _options.FlagWhenRemainingAtMost, attempt.ClipId?.ToString() ?? "",
             (int)attempt.BaseFlags, MsToUtcMidnight(attempt.Now), attempt.Season?.Id.ToString() ?? "",
             attempt.SlotPosition, region.Name, (attempt.Now + _options.RedisTimeout + ClockSkewAllowance).ToUnixTimeMilliseconds(),
+            attempt.CaptchaKey is null ? 0 : (long)_captcha.UsedTokenMemory.TotalSeconds,
         ]))!;
 
         var code = (string)result[0]!;
@@ -225,7 +229,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
             MarkerKey(a.VoterKey, season, a.SlotPosition, VoteTypes.Mega),
             "idem:" + a.VoterKey + ":" + (a.IdempotencyKey ?? "-"),
             "ipk:" + a.ClientIp + ":" + a.Now.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture),
-            VotedKey(a.VoterKey, season, a.SlotPosition), "receipt:" + a.VoteId,
+            VotedKey(a.VoterKey, season, a.SlotPosition), "receipt:" + a.VoteId, a.CaptchaKey ?? "captcha:none",
         ];
     }
 
