@@ -23,6 +23,7 @@ public static class AggregatorApi
         app.MapGet(BarrierRoutes.Pipeline, GetPipeline);
         app.MapPost("/internal/reset", ResetSlot);
         app.MapGet("/internal/leases", GetLeases);
+        app.MapPost(VoteReviewRequest.Route, ReviewVotes);
     }
 
     public static async Task<Results<Ok<Readiness>, JsonHttpResult<Readiness>>> GetReadiness(RegionLinks regions, ShardWriters writers)
@@ -236,6 +237,46 @@ public static class AggregatorApi
                 statusCode: StatusCodes.Status503ServiceUnavailable, extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.DependencyUnavailable });
         }
     }
+
+    /// <summary>
+    /// Admin review of flagged votes on one shard, serialized with its writer. 503 when this process does not hold the
+    /// shard, or the shard or a region's receipts stream did not answer (the review is idempotent: core retries it).
+    /// </summary>
+    public static async Task<Results<Ok<VoteReviewResult>, ProblemHttpResult>> ReviewVotes(VoteReviewRequest request,
+        ShardWriters writers, ShardLeases leases, CancellationToken cancellationToken)
+    {
+        if (request.Action is not (VoteReviewRequest.Keep or VoteReviewRequest.Discount) || request.VoteIds is not { Count: > 0 })
+        {
+            return TypedResults.Problem(title: "Invalid request", detail: "action must be keep or discount, with vote ids.",
+                statusCode: StatusCodes.Status400BadRequest, extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.InvalidRequest });
+        }
+
+        if (!writers.ByShard.TryGetValue(request.Shard, out var writer))
+        {
+            return NotFound($"No shard is named {request.Shard}.");
+        }
+
+        if (!leases.ByShard[request.Shard].Held)
+        {
+            return Unavailable($"Another aggregator holds shard {request.Shard}; ask it.");
+        }
+
+        try
+        {
+            var (changed, receiptsStored) = await writer.ReviewVotesAsync(request.Action, [.. request.VoteIds], cancellationToken);
+            return receiptsStored
+                ? TypedResults.Ok(new VoteReviewResult { Changed = changed })
+                : Unavailable("The votes are reviewed but some receipts were not updated; repeat the call.");
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            return Unavailable($"Shard {request.Shard} did not answer.");
+        }
+    }
+
+    private static ProblemHttpResult Unavailable(string detail) =>
+        TypedResults.Problem(title: "Unavailable", detail: detail, statusCode: StatusCodes.Status503ServiceUnavailable,
+            extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.DependencyUnavailable });
 
     private static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(title: "Not found", detail: detail, statusCode: StatusCodes.Status404NotFound,

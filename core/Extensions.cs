@@ -6,6 +6,7 @@ using AiMoviez.Core.Catalog;
 using AiMoviez.Core.Clips;
 using AiMoviez.Core.Data;
 using AiMoviez.Core.FeatureFlags;
+using AiMoviez.Core.FlaggedVotes;
 using AiMoviez.Core.Infrastructure;
 using AiMoviez.Core.Leaderboards;
 using AiMoviez.Core.Moderation;
@@ -52,6 +53,7 @@ public static class Extensions
         services.AddSingleton<CatalogDatabase>();
         services.AddSingleton<CatalogSnapshotReader>();
         services.AddSingleton<PipelineReader>();
+        services.AddSingleton<FlaggedVoteStore>();
         services.AddSingleton<SlotTallies>();
         services.AddSingleton<SlotCloser>();
         services.AddHostedService<SlotCloseLoop>();
@@ -114,6 +116,7 @@ public static class Extensions
             .MapModerationApi()
             .MapFeatureFlagAdminApi()
             .MapBansApi()
+            .MapFlaggedVotesApi()
             .MapAuditLogsApi()
             .MapPipelineApi();
     }

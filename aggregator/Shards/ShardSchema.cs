@@ -139,8 +139,14 @@ public static class ShardSchema
             utc_day date not null, primary key (region, vote_id));
         """;
 
+    // Core lists flagged votes newest first for review (GET /v1/admin/votes/flagged): a partial index holds only
+    // flagged votes, so unflagged ones, nearly all, cost nothing more to insert.
+    private const string FlaggedV7 = """
+        create index if not exists votes_flagged on votes (accepted_at desc, vote_id desc) where flags <> 0;
+        """;
+
     private static readonly (int Version, string Sql)[] Migrations =
-        [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3), (4, SlotRangesV4), (5, WriteCountV5), (6, ResetUndosV6)];
+        [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3), (4, SlotRangesV4), (5, WriteCountV5), (6, ResetUndosV6), (7, FlaggedV7)];
 
     /// <summary>Deletes the day changes older than the retention <c>$1</c> and raises the floor of shard <c>$2</c> past them.</summary>
     public const string PruneDayChangesSql = """
