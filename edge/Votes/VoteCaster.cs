@@ -45,7 +45,15 @@ public sealed partial class VoteCaster(
         if (verdict is null && view!.Flags.RequireCaptchaVoting)
         {
             (verdict, detail, captchaKey) = await CheckCaptchaAsync(captchaToken, voter.ClientIp);
+            // The check took time: the vote is judged again, and stamped, as of its end (the script's deadline, and
+            // votingEndsAt, are measured from that).
+            now = time.GetUtcNow();
+            if (verdict is null)
+            {
+                (verdict, detail, season, clip) = Judge(voter, request, invalid, view, now);
+            }
         }
+
         // Time-ordered ids (UUIDv7) land at the right edge of the shard's primary-key index instead of at random pages.
         var attempt = new VoteAttempt(voter.Key, voter.ClientIp, Guid.CreateVersion7(now), VoteTypes.IsKnown(voteType) ? voteType : VoteTypes.Standard,
             season, season?.CurrentSlot?.Position ?? 0, clip?.Id, idempotencyKey, view?.Flags.MultiVoteEnabled == true,
