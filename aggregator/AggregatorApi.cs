@@ -14,13 +14,14 @@ public static class AggregatorApi
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
 
-    /// <summary>The internal endpoints core calls: the close barrier, the pipeline view, slot resets and shard leases.</summary>
+    /// <summary>The internal endpoints core calls: the close barrier, the pipeline view, slot resets, shard leases and vote reviews.</summary>
     public static IEndpointRouteBuilder MapAggregatorApi(this IEndpointRouteBuilder app)
     {
         app.MapGet(BarrierRoutes.Barrier, GetBarrier);
         app.MapGet(BarrierRoutes.Pipeline, GetPipeline);
         app.MapPost("/internal/reset", ResetSlot);
         app.MapGet("/internal/leases", GetLeases);
+        app.MapPost(VoteReviewRequest.Route, ReviewVotes);
         return app;
     }
 
@@ -198,6 +199,42 @@ public static class AggregatorApi
             return Problems.Unavailable($"Shard {shard} did not answer.");
         }
     }
+
+    /// <summary>
+    /// Admin review of flagged votes on one shard, serialized with its writer. 503 when this process does not hold the
+    /// shard, or the shard or a region's receipts stream did not answer (the review is idempotent: core retries it).
+    /// </summary>
+    public static async Task<Results<Ok<VoteReviewResult>, ProblemHttpResult>> ReviewVotes(VoteReviewRequest request,
+        ShardWriters writers, ShardLeases leases, CancellationToken cancellationToken)
+    {
+        if (request.Action is not (VoteReviewRequest.Keep or VoteReviewRequest.Discount) || request.VoteIds is not { Count: > 0 })
+        {
+            return Problems.Invalid("action must be keep or discount, with vote ids.");
+        }
+
+        if (!writers.ByShard.TryGetValue(request.Shard, out var writer))
+        {
+            return Problems.NotFound($"No shard is named {request.Shard}.");
+        }
+
+        if (!leases.ByShard[request.Shard].Held)
+        {
+            return Problems.Unavailable($"Another aggregator holds shard {request.Shard}; ask it.");
+        }
+
+        try
+        {
+            var (changed, receiptsStored) = await writer.ReviewVotesAsync(request.Action, [.. request.VoteIds], cancellationToken);
+            return receiptsStored
+                ? TypedResults.Ok(new VoteReviewResult { Changed = changed })
+                : Problems.Unavailable("The votes are reviewed but some receipts were not updated; repeat the call.");
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            return Problems.Unavailable($"Shard {request.Shard} did not answer.");
+        }
+    }
+
 }
 
 /// <summary>A shard's lease: whether this process (<paramref name="Self"/>) holds it, and who does as the shard says.</summary>

@@ -18,6 +18,8 @@ namespace AiMoviez.Contracts;
 [JsonSerializable(typeof(CatalogSnapshot))]
 [JsonSerializable(typeof(BarrierStatus))]
 [JsonSerializable(typeof(PipelineStatus))]
+[JsonSerializable(typeof(VoteReviewRequest))]
+[JsonSerializable(typeof(VoteReviewResult))]
 public sealed partial class ContractsJson : JsonSerializerContext;
 
 public static class TopologyFile

@@ -1,7 +1,9 @@
 using AiMoviez.Contracts;
+using AiMoviez.Core.Captcha;
 using AiMoviez.Core.Catalog;
 using AiMoviez.Core.Data;
 using AiMoviez.Core.Erasure;
+using AiMoviez.Core.FlaggedVotes;
 using AiMoviez.Core.Infrastructure;
 using AiMoviez.Core.Leaderboards;
 using AiMoviez.Core.Pipeline;
@@ -37,6 +39,8 @@ public static class Extensions
         services.AddOptions<MeOptions>().BindConfiguration(MeOptions.Section).ValidateSectionOnStart<MeOptions, MeOptionsValidator>(MeOptions.Section);
         services.AddOptions<ErasureOptions>().BindConfiguration(ErasureOptions.Section)
             .ValidateSectionOnStart<ErasureOptions, ErasureOptionsValidator>(ErasureOptions.Section);
+        services.AddOptions<DevCaptchaOptions>().BindConfiguration(DevCaptchaOptions.Section)
+            .ValidateSectionOnStart<DevCaptchaOptions, DevCaptchaOptionsValidator>(DevCaptchaOptions.Section);
         services.AddTrustedProxies();
         services.AddAllowedOrigins("ETag", "Location");
         services.AddOpenApi();
@@ -98,6 +102,13 @@ public static class Extensions
         services.AddSingleton(new RegionRedis(topology));
         services.AddSingleton<ErasureRequests>();
         services.AddHostedService<ErasureWorker>();
+        return services;
+    }
+
+    /// <summary>Flagged-vote review: the flagged votes read across shards; a review is carried out by the aggregator.</summary>
+    public static IServiceCollection AddFlaggedVotes(this IServiceCollection services)
+    {
+        services.AddSingleton<FlaggedVoteStore>();
         return services;
     }
 

@@ -1,10 +1,12 @@
 using AiMoviez.Core;
 using AiMoviez.Core.Audit;
 using AiMoviez.Core.Bans;
+using AiMoviez.Core.Captcha;
 using AiMoviez.Core.Catalog;
 using AiMoviez.Core.Clips;
 using AiMoviez.Core.Erasure;
 using AiMoviez.Core.FeatureFlags;
+using AiMoviez.Core.FlaggedVotes;
 using AiMoviez.Core.GenreVotes;
 using AiMoviez.Core.Infrastructure;
 using AiMoviez.Core.Leaderboards;
@@ -13,6 +15,7 @@ using AiMoviez.Core.Moderation;
 using AiMoviez.Core.Pipeline;
 using AiMoviez.Core.Seasons;
 using AiMoviez.Core.Slots;
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -25,6 +28,7 @@ builder.Services.AddCatalogData(topology, builder.Configuration);
 builder.Services.AddSlotLifecycle(topology);
 builder.Services.AddLeaderboards();
 builder.Services.AddErasure(topology);
+builder.Services.AddFlaggedVotes();
 
 var app = builder.Build();
 await app.MigrateCatalogAsync();
@@ -41,6 +45,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapScalarApiReference();
 app.MapCatalogApi();
+app.MapDevCaptchaApi(app.Services.GetRequiredService<IOptions<DevCaptchaOptions>>().Value);
 
 var v1 = app.MapGroup("/v1");
 v1.MapSeasonsApi().MapClipsApi().MapFeaturesApi().MapLeaderboardsApi().MapMeApi();
@@ -53,6 +58,7 @@ admin.MapSeasonAdminApi()
     .MapBansApi()
     .MapAuditLogsApi()
     .MapErasureAdminApi()
+    .MapFlaggedVotesApi()
     .MapPipelineApi()
     .MapGenreVotesApi();
 

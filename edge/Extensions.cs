@@ -76,9 +76,15 @@ public static class Extensions
         return services;
     }
 
-    /// <summary>Casting and revoking votes, their receipts, repairs of the Redis ledger, and slot resets.</summary>
+    /// <summary>Casting and revoking votes (with the captcha check while the flag is on), their receipts, repairs of the Redis ledger, and slot resets.</summary>
     public static IServiceCollection AddVotes(this IServiceCollection services)
     {
+        services.AddOptions<CaptchaOptions>().BindConfiguration(CaptchaOptions.Section)
+            .Validate(captcha => captcha.IsComplete(),
+                "Captcha:VerifyUrl and Captcha:Secret are set together, and VerifyUrl is an absolute http(s) URL.")
+            .ValidateSectionOnStart<CaptchaOptions, CaptchaOptionsValidator>(CaptchaOptions.Section);
+        CaptchaVerifier.AddPipeline(services);
+        services.AddSingleton<CaptchaVerifier>();
         services.AddSingleton<VoteLedger>();
         services.AddSingleton<VotePublisher>();
         services.AddSingleton<VoteCaster>();

@@ -336,6 +336,47 @@ public sealed class ShardWriter(
         return zeroed;
     }
 
+    /// <summary>
+    /// An admin's review of flagged votes (<see cref="VoteReview"/>), between two batches of this writer; then the changed
+    /// slots' tallies and the discounted votes' receipts go out. False when some region did not store the receipts: the
+    /// review stands and a retried call publishes them again.
+    /// </summary>
+    public async Task<(IReadOnlyList<Guid> Changed, bool ReceiptsStored)> ReviewVotesAsync(string action, Guid[] voteIds,
+        CancellationToken cancellationToken)
+    {
+        VoteReview.Outcome outcome;
+        await _turn.WaitAsync(cancellationToken);
+        try
+        {
+            await _latest.Done;
+            outcome = await VoteReview.ExecuteAsync(dataSource, shard, action, voteIds, cancellationToken);
+        }
+        finally
+        {
+            _turn.Release();
+        }
+
+        if (outcome.Slots.Count > 0)
+        {
+            var asOf = DateTimeOffset.UtcNow;
+            await using var command = dataSource.CreateCommand(ShardBatchApplier.ReadTallies);
+            command.Parameters.Add(new NpgsqlParameter { Value = outcome.Slots.Select(s => s.SeasonId).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter { Value = outcome.Slots.Select(s => s.SlotPosition).ToArray() });
+            List<SlotTally> tallies;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                tallies = await ShardBatchApplier.ReadSlotTalliesAsync(reader, outcome.Slots, asOf, cancellationToken);
+            }
+
+            knownSlots.Observe(shard, tallies);
+            await publisher.PublishTalliesAsync(tallies, cancellationToken);
+        }
+
+        var failed = await publisher.PublishDecisionsAsync(outcome.Discounted.Select(d =>
+            (d.Region, new VoteDecision(d.VoteId, VoteStatuses.Rejected, VoteReviewRequest.FraudReviewReason))), cancellationToken);
+        return (outcome.Changed, failed.Count == 0);
+    }
+
     private static async Task SettleAsync(InboundMessage message, bool redeliver, CancellationToken cancellationToken)
     {
         // A vote whose decision did not reach its region's receipts comes back and is decided again (idempotently).

@@ -61,6 +61,33 @@ public sealed class AggregatorClient(HttpClient http, AggregatorUrls urls, ILogg
         return false;
     }
 
+    /// <summary>Has the aggregator holding the shard review the votes; null when none did (the review is idempotent).</summary>
+    public async Task<VoteReviewResult?> ReviewVotesAsync(VoteReviewRequest request, CancellationToken ct)
+    {
+        foreach (var baseUrl in urls.All)
+        {
+            try
+            {
+                using var response = await http.PostAsJsonAsync(new Uri(baseUrl, VoteReviewRequest.Route), request,
+                    ContractsJson.Default.VoteReviewRequest, ct);
+                if (response.IsSuccessStatusCode)
+                {
+                    return await response.Content.ReadFromJsonAsync(ContractsJson.Default.VoteReviewResult, ct);
+                }
+
+                logger.LogWarning("Review of {Count} votes on {Shard} refused by {Aggregator}: {Status}", request.VoteIds.Count, request.Shard,
+                    baseUrl, (int)response.StatusCode);
+            }
+            catch (Exception e) when (IsUnavailable(e, ct))
+            {
+                logger.LogWarning("Review of {Count} votes on {Shard} failed at {Aggregator}: {Error}", request.VoteIds.Count, request.Shard,
+                    baseUrl, e.Message);
+            }
+        }
+
+        return null;
+    }
+
     private static bool IsUnavailable(Exception e, CancellationToken ct) =>
         !ct.IsCancellationRequested && e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or TimeoutException
             or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException;

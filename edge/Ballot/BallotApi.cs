@@ -77,7 +77,14 @@ public static class BallotApi
             clipId => (tally.TryGetValue(clipId, out var t) ? t.Views : 0) + views.Pending(season.Id, clipId),
             state.VotedClipIds.ToHashSet(), excluded, now, fairness, Random.Shared);
         var chosen = ordered.Take(count).ToList();
-        views.Add(season.Id, chosen.Select(c => c.Id));
+        try
+        {
+            views.Add(season.Id, await ledger.FirstViewsAsync(voter.Key, season.Id, slot.Position, [.. chosen.Select(c => c.Id)], now, slot.VotingEndsAt));
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            return Problems.For(ErrorCodes.DependencyUnavailable, "The vote store is not answering.");
+        }
 
         var clips = chosen.Select(c => tally.TryGetValue(c.Id, out var t)
             ? new BallotClip(c.Id, c.Title, c.CreatorId, c.Genre, c.VideoUrl, c.ThumbnailUrl, t.Votes, t.WeightedScore)

@@ -18,6 +18,7 @@ namespace AiMoviez.Edge.Infrastructure;
 [JsonSerializable(typeof(SlotChanged))]
 [JsonSerializable(typeof(GenreVoteRequest))]
 [JsonSerializable(typeof(GenreVoteResponse))]
+[JsonSerializable(typeof(SiteVerifyAnswer))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(string[]))]
 public sealed partial class EdgeJson : JsonSerializerContext;

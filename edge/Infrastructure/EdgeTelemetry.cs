@@ -24,6 +24,7 @@ public sealed class EdgeTelemetry
     private readonly Counter<long> _votes;
     private readonly Histogram<double> _publishDuration;
     private readonly Histogram<double> _redisDuration;
+    private readonly Histogram<double> _captchaDuration;
     private readonly UpDownCounter<long> _sseSubscribers;
 
     public EdgeTelemetry(IMeterFactory meterFactory, RegionTopology region, ShardMap shards)
@@ -35,6 +36,8 @@ public sealed class EdgeTelemetry
         _publishDuration = meter.CreateHistogram<double>("aimoviez.edge.publish.duration", "s",
             "From a vote message's JetStream publish to its PubAck.");
         _redisDuration = meter.CreateHistogram<double>("aimoviez.edge.redis.duration", "s", "The vote script's call to Redis.");
+        _captchaDuration = meter.CreateHistogram<double>("aimoviez.edge.captcha.duration", "s",
+            "A vote's captcha check with the siteverify endpoint, while captcha is required.");
         _sseSubscribers = meter.CreateUpDownCounter<long>("aimoviez.edge.sse.subscribers", "{subscriber}", "Open tally event streams.");
     }
 
@@ -58,6 +61,8 @@ public sealed class EdgeTelemetry
         _publishDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, _region, new("shard", lane));
 
     public void RedisCalled(long startedAt) => _redisDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, _region);
+
+    public void CaptchaChecked(long startedAt) => _captchaDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, _region);
 
     public void SubscriberJoined() => _sseSubscribers.Add(1, _region);
 

@@ -20,6 +20,8 @@ public sealed record CastOutcome(VoteAccepted? Accepted, string? Code, string De
 public sealed partial class VoteCaster(
     CatalogStore catalog,
     VoteLedger ledger,
+    CaptchaVerifier captcha,
+    IOptions<CaptchaOptions> captchaOptions,
     VotePublisher publisher,
     LedgerRepairs repairs,
     RegionTopology region,
@@ -31,16 +33,31 @@ public sealed partial class VoteCaster(
     private readonly EdgeOptions _options = options.Value;
 
     /// <param name="invalid">Why the request was refused before it was read (a bad or oversized body), or null.</param>
-    public async Task<CastOutcome> CastAsync(Voter voter, VoteRequest? request, (string Code, string Detail)? invalid, string? idempotencyKey)
+    /// <param name="captchaToken">The X-Captcha-Token header, or null; looked at only while captcha is required.</param>
+    public async Task<CastOutcome> CastAsync(
+        Voter voter, VoteRequest? request, (string Code, string Detail)? invalid, string? idempotencyKey, string? captchaToken)
     {
         var now = time.GetUtcNow();
         var view = catalog.Current;
         var voteType = request?.VoteType ?? VoteTypes.Standard;
         var (verdict, detail, season, clip) = Judge(voter, request, invalid, view, now);
+        string? captchaKey = null;
+        if (verdict is null && view!.Flags.RequireCaptchaVoting)
+        {
+            (verdict, detail, captchaKey) = await CheckCaptchaAsync(captchaToken, voter.ClientIp);
+            // The check took time: the vote is judged again, and stamped, as of its end (the script's deadline, and
+            // votingEndsAt, are measured from that).
+            now = time.GetUtcNow();
+            if (verdict is null)
+            {
+                (verdict, detail, season, clip) = Judge(voter, request, invalid, view, now);
+            }
+        }
+
         // Time-ordered ids (UUIDv7) land at the right edge of the shard's primary-key index instead of at random pages.
         var attempt = new VoteAttempt(voter.Key, voter.ClientIp, Guid.CreateVersion7(now), VoteTypes.IsKnown(voteType) ? voteType : VoteTypes.Standard,
             season, season?.CurrentSlot?.Position ?? 0, clip?.Id, idempotencyKey, view?.Flags.MultiVoteEnabled == true,
-            voter.LooksHeadless ? VoteFlags.HeadlessClient : VoteFlags.None, now, season?.CurrentSlot?.VotingEndsAt, verdict);
+            voter.LooksHeadless ? VoteFlags.HeadlessClient : VoteFlags.None, now, season?.CurrentSlot?.VotingEndsAt, verdict, captchaKey);
 
         CastDecision decision;
         var redisStarted = Stopwatch.GetTimestamp();
@@ -225,6 +242,25 @@ public sealed partial class VoteCaster(
             : (null, "", season, clip);
     }
 
+    /// <summary>
+    /// The verdict on the request's captcha token, or the key that spends it (in the cast script, so a replayed token
+    /// is refused). A refusal goes to the script as a verdict like any other: it counts in the rate windows.
+    /// </summary>
+    private async Task<(string? Verdict, string Detail, string? UsedKey)> CheckCaptchaAsync(string? token, string clientIp)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > captchaOptions.Value.MaxTokenLength)
+        {
+            return (ErrorCodes.CaptchaRequired, "A vote needs a valid X-Captcha-Token.", null);
+        }
+
+        return await captcha.CheckAsync(token, clientIp) switch
+        {
+            CaptchaCheck.Passed => (null, "", CaptchaVerifier.UsedKey(token)),
+            CaptchaCheck.Refused => (ErrorCodes.CaptchaRequired, "The captcha token was refused.", null),
+            _ => (ErrorCodes.DependencyUnavailable, "The captcha verifier is not answering; no vote was recorded.", null),
+        };
+    }
+
     private async Task UndoAsync(VoteAttempt attempt)
     {
         try
@@ -269,6 +305,7 @@ public sealed partial class VoteCaster(
         ErrorCodes.AlreadyVoted => "You already voted for this clip.",
         ErrorCodes.SlotLimit => "You already used this vote type in this slot.",
         ErrorCodes.DailyLimit => "You reached today's vote limit.",
+        ErrorCodes.CaptchaRequired => "This captcha token was already used; each vote needs a new one.",
         _ => code,
     };
 

@@ -20,7 +20,8 @@ public sealed record VoteAttempt(
     VoteFlags BaseFlags,
     DateTimeOffset Now,
     DateTimeOffset? VotingEndsAt,
-    string? Verdict);
+    string? Verdict,
+    string? CaptchaKey = null);
 
 /// <summary>What the cast script decided, with what the 202 body and the X-RateLimit headers need.</summary>
 public sealed record CastDecision(
@@ -48,8 +49,10 @@ public sealed record GenreDecision(string Code, int VoterCount, long ResetMs, lo
 public sealed record BallotVoterState(int DayTotal, bool SuperUsed, bool MegaUsed, IReadOnlyList<Guid> VotedClipIds);
 
 /// <summary>The region's Redis state of votes: one script call per operation, each bounded by the Redis timeout.</summary>
-public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, RegionTopology region)
+public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, IOptions<CaptchaOptions> captcha, RegionTopology region)
 {
+    private readonly CaptchaOptions _captcha = captcha.Value;
+
     /// <summary>
     /// How far the edge's and Redis's clocks may disagree before votes are refused as late (they must agree anyway:
     /// edges of a region share the sliding windows, which they stamp).
@@ -71,6 +74,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
             _options.FlagVoterKeysPerIpHour, _options.FlagWhenRemainingAtMost, attempt.ClipId?.ToString() ?? "",
             (int)attempt.BaseFlags, MsToUtcMidnight(attempt.Now), attempt.Season?.Id.ToString() ?? "",
             attempt.SlotPosition, region.Name, (attempt.Now + _options.RedisTimeout + ClockSkewAllowance).ToUnixTimeMilliseconds(),
+            attempt.CaptchaKey is null ? 0 : (long)_captcha.UsedTokenMemory.TotalSeconds,
         ]))!;
 
         var code = (string)result[0]!;
@@ -155,6 +159,29 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
             [.. result.Skip(3).Select(r => Guid.Parse((string)r!))]);
     }
 
+    /// <summary>
+    /// Of the clips a ballot shows, those this voter sees for the first time in the slot: only they count as views.
+    /// The seen set lives as long as the slot's other voter state.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> FirstViewsAsync(
+        string voterKey, Guid seasonId, int slot, IReadOnlyList<Guid> clipIds, DateTimeOffset now, DateTimeOffset? votingEndsAt)
+    {
+        if (clipIds.Count == 0)
+        {
+            return [];
+        }
+
+        var values = new RedisValue[clipIds.Count + 1];
+        values[0] = StateTtlSeconds(now, votingEndsAt);
+        for (var i = 0; i < clipIds.Count; i++)
+        {
+            values[i + 1] = clipIds[i].ToString();
+        }
+
+        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.FirstViews, [SeenKey(voterKey, seasonId.ToString(), slot)], values))!;
+        return [.. result.Select(r => Guid.Parse((string)r!))];
+    }
+
     /// <summary>The receipt's status and reason, or null when there is no such vote (or it expired).</summary>
     public async Task<(string Status, string? Reason)?> ReceiptAsync(Guid voteId)
     {
@@ -235,7 +262,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
             MarkerKey(a.VoterKey, season, a.SlotPosition, VoteTypes.Mega),
             "idem:" + a.VoterKey + ":" + (a.IdempotencyKey ?? "-"),
             "ipk:" + a.ClientIp + ":" + a.Now.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture),
-            VotedKey(a.VoterKey, season, a.SlotPosition), "receipt:" + a.VoteId,
+            VotedKey(a.VoterKey, season, a.SlotPosition), "receipt:" + a.VoteId, a.CaptchaKey ?? "captcha:none",
         ];
     }
 
@@ -248,6 +275,8 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
     internal static string VoteKey(string voter, string season, int slot, string clip) => $"vote:{voter}:{season}:{slot}:{clip}";
 
     internal static string VotedKey(string voter, string season, int slot) => $"voted:{voter}:{season}:{slot}";
+
+    internal static string SeenKey(string voter, string season, int slot) => $"seen:{voter}:{season}:{slot}";
 
     internal static string MarkerKey(string voter, string season, int slot, string type) => $"sm:{voter}:{season}:{slot}:{type}";
 

@@ -8,19 +8,21 @@ internal static class VoteScripts
 {
     /// <summary>
     /// KEYS: 1 rl:v:voter, 2 rl:ip:ip, 3 vote:voter:season:slot:clip, 4 day:voter:yyyymmdd, 5 sm:..:super, 6 sm:..:mega,
-    /// 7 idem:voter:key, 8 ipk:ip:hour (HyperLogLog of voter keys), 9 voted:voter:season:slot, 10 receipt:voteId.
+    /// 7 idem:voter:key, 8 ipk:ip:hour (HyperLogLog of voter keys), 9 voted:voter:season:slot, 10 receipt:voteId,
+    /// 11 captcha:token-hash (the token's use, when the edge checked one).
     /// ARGV: 1 now ms, 2 window ms, 3 voter limit, 4 ip limit, 5 verdict ('' = go on, else an error code to answer
     /// with limits only), 6 vote id, 7 type, 8 weight, 9 multi-vote 1/0, 10 daily limit, 11 has idempotency key 1/0,
     /// 12 idempotency ttl s, 13 slot state ttl s, 14 receipt ttl s, 15 voter key, 16 voter keys per ip hour,
     /// 17 flag when remaining at most, 18 clip id, 19 base flags, 20 ms to UTC midnight, 21 season id, 22 slot,
-    /// 23 region, 24 deadline ms.
+    /// 23 region, 24 deadline ms, 25 used-token ttl s (0: no captcha token to spend).
     /// Returns: code, voter count, voter reset ms, day total, super used, mega used, flags, retry ms, vote id, then for
     /// a replay the original receipt: clip, season, slot, type, weight, total, remaining standard/super/mega.
     /// Every request the windows let through counts in both (its vote id is the member), whatever it is answered:
     /// refusals, replays and edge verdicts too. One refused by a full window does not count, so a window holds at most
     /// its limit and Retry-After is exact. The script does nothing when the edge has given the attempt up (answered it
     /// 503): when it runs after the deadline by Redis's clock (it waited in a hung server's socket buffer), or when the
-    /// receipt is already there (<see cref="Undo"/>'s tombstone).
+    /// receipt is already there (<see cref="Undo"/>'s tombstone). A verified captcha token is spent by the first
+    /// attempt that gets past the edge's verdict, whatever its answer; a second use is CAPTCHA_REQUIRED.
     /// </summary>
     public const string Cast = """
         local now = tonumber(ARGV[1])
@@ -68,6 +70,9 @@ internal static class VoteScripts
           end
         end
         if ARGV[5] ~= '' then return answer(ARGV[5], 0, 0, '') end
+        if ARGV[25] ~= '0' and not redis.call('SET', KEYS[11], '1', 'NX', 'EX', tonumber(ARGV[25])) then
+          return answer('CAPTCHA_REQUIRED', 0, 0, '')
+        end
         if ARGV[9] ~= '1' and redis.call('EXISTS', KEYS[3]) == 1 then return answer('ALREADY_VOTED', 0, 0, '') end
         local voteType = ARGV[7]
         if (voteType == 'super' and superUsed == 1) or (voteType == 'mega' and megaUsed == 1) then
@@ -228,5 +233,18 @@ internal static class VoteScripts
         local reply = {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('EXISTS', KEYS[3]), redis.call('EXISTS', KEYS[4])}
         for _, clip in ipairs(redis.call('SMEMBERS', KEYS[1])) do reply[#reply + 1] = clip end
         return reply
+        """;
+
+    /// <summary>
+    /// The clips of a ballot this voter has not been shown before in this slot: KEYS: 1 seen set. ARGV: 1 ttl s, then
+    /// the clip ids. Returns the ids that were new, so a reload counts no view twice.
+    /// </summary>
+    public const string FirstViews = """
+        local fresh = {}
+        for i = 2, #ARGV do
+            if redis.call('SADD', KEYS[1], ARGV[i]) == 1 then fresh[#fresh + 1] = ARGV[i] end
+        end
+        redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+        return fresh
         """;
 }

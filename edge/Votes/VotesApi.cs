@@ -35,8 +35,9 @@ public static class VotesApi
             : ((string, string)?)null;
         // Not cancelled with the request once read: a vote is either published or its reservation undone. A refused
         // request goes to the caster too, as it counts in the rate windows.
+        var captchaToken = context.Request.Headers["X-Captcha-Token"].ToString();
         var outcome = await caster.CastAsync(voter ?? Voter.Device(context), body.Value, invalid,
-            idempotencyKey.Length > 0 ? idempotencyKey : null);
+            idempotencyKey.Length > 0 ? idempotencyKey : null, captchaToken.Length > 0 ? captchaToken : null);
         outcome.RateLimit.WriteTo(context.Response);
         telemetry.VoteAnswered(outcome, catalog.Current, body.Value?.ClipId);
         return outcome.Accepted is { } accepted

@@ -47,11 +47,36 @@ public sealed class BallotTests(EdgeStack stack)
         Assert.Equal(clips[0], Assert.Single(limited.GetProperty("clips").EnumerateArray()).GetProperty("clipId").GetGuid());
         Assert.True(limited.GetProperty("hasMoreClips").GetBoolean());
 
-        // Every clip shown counts one view, reported in batches.
+        // A clip shown counts one view per voter and slot, reported in batches.
         await Eventually.UntilAsync(() => Task.FromResult(stack.Views.Where(v => v.SeasonId == season.Id)
-                .SelectMany(v => v.Views).Where(v => v.ClipId == clips[0]).Sum(v => v.Views) >= 2),
+                .SelectMany(v => v.Views).Where(v => v.ClipId == clips[0]).Sum(v => v.Views) >= 1),
             TimeSpan.FromSeconds(5), "the views to be reported");
         Assert.All(stack.Views.Where(v => v.SeasonId == season.Id), v => Assert.Equal(season.Number, v.SeasonNumber));
+    }
+
+    [Fact]
+    public async Task Reloading_the_ballot_counts_each_clip_once_per_voter_and_another_voter_counts_again()
+    {
+        var season = EdgeStack.NewSeason(11, SlotStatuses.Voting, TimeSpan.FromHours(1), 3, activatedHoursAgo: 0);
+        await stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons, season] });
+        var path = $"/v1/ballot?seasonId={season.Id}&limit=3";
+        var browser = EdgeStack.NewBrowser();
+        await Eventually.UntilAsync(async () => (await stack.SendAsync(HttpMethod.Get, path, browser)).StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(5), "the new season to reach the edge");
+        await (await stack.SendAsync(HttpMethod.Get, path, browser)).JsonAsync();
+        await (await stack.SendAsync(HttpMethod.Get, path, browser)).JsonAsync();
+        await (await stack.SendAsync(HttpMethod.Get, path, EdgeStack.NewBrowser())).JsonAsync();
+
+        int Views(Guid clipId) => stack.Views.Where(v => v.SeasonId == season.Id).SelectMany(v => v.Views)
+            .Where(v => v.ClipId == clipId).Sum(v => v.Views);
+        await Eventually.UntilAsync(() => Task.FromResult(season.Clips.All(c => Views(c.Id) >= 2)),
+            TimeSpan.FromSeconds(5), "the views of both voters to be reported");
+        // A later report would only add views counted twice.
+        var marker = EdgeStack.NewBrowser();
+        await (await stack.SendAsync(HttpMethod.Get, path, marker)).JsonAsync();
+        await Eventually.UntilAsync(() => Task.FromResult(season.Clips.All(c => Views(c.Id) >= 3)),
+            TimeSpan.FromSeconds(5), "the third voter's views to be reported");
+        Assert.All(season.Clips, c => Assert.Equal(3, Views(c.Id)));
     }
 
     [Fact]

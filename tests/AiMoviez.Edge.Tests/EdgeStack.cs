@@ -113,6 +113,8 @@ public sealed class EdgeStack : IAsyncLifetime
             ["Logging__LogLevel__Default"] = "Warning",
             // Tests poll public reads from one address; PublicReadTests start an edge with a low limit.
             ["PublicReads__PermitsPerWindow"] = "1000000",
+            ["Captcha__VerifyUrl"] = topology.Core.Url + FakeCore.SiteVerifyPath,
+            ["Captcha__Secret"] = FakeCore.CaptchaSecret,
         };
         Edge = new ServiceProcess("edge-" + Region, RepoPaths.ServiceProgram("edge", "AiMoviez.Edge"), topology.Regions[0].EdgeUrl, Dir.Path, EdgeEnvironment);
         await Edge.StartAsync();
@@ -165,13 +167,19 @@ public sealed class EdgeStack : IAsyncLifetime
     public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, Browser browser, object? body = null) =>
         Proxied.SendAsync(Request(method, path, browser, body));
 
-    public Task<HttpResponseMessage> VoteAsync(Browser browser, Guid clipId, string? voteType = null, string? idempotencyKey = null)
+    public Task<HttpResponseMessage> VoteAsync(
+        Browser browser, Guid clipId, string? voteType = null, string? idempotencyKey = null, string? captchaToken = null)
     {
         var request = Request(HttpMethod.Post, "/v1/votes", browser,
             voteType is null ? new { clipId } : new { clipId, voteType });
         if (idempotencyKey is not null)
         {
             request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        if (captchaToken is not null)
+        {
+            request.Headers.Add("X-Captcha-Token", captchaToken);
         }
 
         return Proxied.SendAsync(request);

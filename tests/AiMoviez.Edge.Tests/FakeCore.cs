@@ -9,7 +9,10 @@ using NATS.Client.Core;
 
 namespace AiMoviez.Edge.Tests;
 
-/// <summary>A stand-in for core's GET /internal/catalog (with ETag), announcing changes on <c>catalog.changed</c>.</summary>
+/// <summary>
+/// A stand-in for core's GET /internal/catalog (with ETag), announcing changes on <c>catalog.changed</c>, and for a
+/// captcha provider's siteverify (the local stack's rule: tokens starting with dev-pass pass).
+/// </summary>
 public sealed class FakeCore : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -37,6 +40,15 @@ public sealed class FakeCore : IAsyncDisposable
 
     public bool Down { get; set; }
 
+    public const string SiteVerifyPath = "/siteverify";
+    public const string CaptchaSecret = "edge-test-captcha-secret";
+
+    /// <summary>Siteverify answers 503.</summary>
+    public bool CaptchaDown { get; set; }
+
+    /// <summary>Every siteverify form received: response token and remoteip.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(string Token, string RemoteIp)> CaptchaChecks { get; } = new();
+
     public static async Task<FakeCore> StartAsync(string url, NatsConnection nats, CatalogSnapshot snapshot)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -45,6 +57,7 @@ public sealed class FakeCore : IAsyncDisposable
         var app = builder.Build();
         var core = new FakeCore(app, nats, snapshot);
         app.MapGet(CatalogRoutes.Snapshot, core.Serve);
+        app.MapPost(SiteVerifyPath, core.SiteVerify);
         await app.StartAsync();
         return core;
     }
@@ -82,6 +95,22 @@ public sealed class FakeCore : IAsyncDisposable
         context.Response.Headers.ETag = etag;
         context.Response.ContentType = "application/json";
         await JsonSerializer.SerializeAsync(context.Response.Body, snapshot, ContractsJson.Default.CatalogSnapshot);
+    }
+
+    private async Task SiteVerify(HttpContext context)
+    {
+        if (CaptchaDown)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+
+        var form = await context.Request.ReadFormAsync();
+        var token = form["response"].ToString();
+        CaptchaChecks.Enqueue((token, form["remoteip"].ToString()));
+        var success = form["secret"] == CaptchaSecret && token.StartsWith("dev-pass", StringComparison.Ordinal);
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(success ? """{"success":true}""" : """{"success":false,"error-codes":["invalid-input-response"]}""");
     }
 
     public async ValueTask DisposeAsync()

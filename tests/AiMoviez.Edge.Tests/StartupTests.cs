@@ -14,6 +14,9 @@ public sealed class StartupTests(EdgeStack stack)
     [InlineData("Edge__Region", "mars", "Edge:Region")]
     [InlineData("Nats__NKeyFile", "/nonexistent/user.nk", "Nats:NKeyFile")]
     [InlineData("Telemetry__TraceSampleRatio", "2", "TraceSampleRatio")]
+    [InlineData("Captcha__Secret", "", "Captcha:Secret")]
+    [InlineData("Captcha__VerifyUrl", "siteverify", "Captcha:VerifyUrl")]
+    [InlineData("Captcha__Timeout", "00:05:00", "Timeout")]
     public async Task A_bad_setting_stops_the_edge_with_a_message_naming_it(string variable, string value, string named)
     {
         var environment = new Dictionary<string, string?>(stack.EdgeEnvironment) { [variable] = value };
