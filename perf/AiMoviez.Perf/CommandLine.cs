@@ -27,6 +27,8 @@ public static class CommandLine
           --creator-token JWT user token the run's own clips are created with (default: `./aimoviez token --user bench-creator`)
           --receipt-sample N  receipts polled after a run (default 50,000; the shard check covers every vote)
           --drain-timeout S   longest wait for tallies to become exact (default 120)
+          --captcha on|off    on: the run turns require_captcha_voting on for its length (off again at its end) and
+                              every vote carries its own dev-pass token, as the local stack's verifier expects
         """;
 
     public static PerfOptions Parse(IReadOnlyList<string> args, string repoRoot)
@@ -70,6 +72,10 @@ public static class CommandLine
                 "--creator-token" => options with { CreatorToken = value },
                 "--receipt-sample" => options with { ReceiptSample = Positive(name, ParseInt(name, value)) },
                 "--drain-timeout" => options with { DrainTimeoutSeconds = Positive(name, ParseDouble(name, value)) },
+                "--captcha" => options with
+                {
+                    Captcha = value switch { "on" => true, "off" => false, _ => throw new UsageException($"{name}: '{value}' is not on or off.") },
+                },
                 _ => throw new UsageException($"Unknown option '{name}'."),
             };
         }

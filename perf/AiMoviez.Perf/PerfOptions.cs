@@ -24,6 +24,9 @@ public sealed record PerfOptions
     public int ReceiptSample { get; init; } = 50_000;
     public double DrainTimeoutSeconds { get; init; } = 120;
 
+    /// <summary>Votes with the flag require_captcha_voting on, each carrying a token the local stack's verifier passes.</summary>
+    public bool Captcha { get; init; }
+
     public double RateOr(double fallback) => Rate ?? fallback;
     public TimeSpan DurationOr(double fallbackSeconds) => TimeSpan.FromSeconds(DurationSeconds ?? fallbackSeconds);
     public int ConcurrencyOr(int fallback) => Concurrency ?? fallback;

@@ -50,6 +50,12 @@ public static class PerfProgram
         var runSeason = new RunSeason(seasonHttp, StackAddresses.FromTopology(TopologyFile.Load(options.TopologyPath), options.Regions),
             options, runTag, adminToken, creatorToken);
         var results = new List<ScenarioResult>();
+        if (options.Captcha)
+        {
+            Console.WriteLine("[captcha] require_captcha_voting on for the run; every vote carries a dev-pass token");
+            await runSeason.SetCaptchaRequiredAsync(true, cancellation.Token);
+        }
+
         foreach (var (name, scenarioOptions, run) in Steps(options))
         {
             if (cancellation.IsCancellationRequested)
@@ -77,6 +83,11 @@ public static class PerfProgram
                     Error = $"{exception.GetType().Name}: {exception.Message}",
                 });
             }
+        }
+
+        if (options.Captcha)
+        {
+            await runSeason.SetCaptchaRequiredAsync(false, CancellationToken.None);
         }
 
         // The run's own season goes whether the run passed or not: left active it would become the stack's default

@@ -12,8 +12,11 @@ public readonly record struct CallOutcome(string Outcome, bool Succeeded);
 public readonly record struct VoteAttempt(CallOutcome Call, VoteAcceptedBody? Accepted);
 
 /// <summary>The edge API of CONTRACT section 4, as a simulated voter calls it.</summary>
-public sealed class PublicApiClient(HttpClient http)
+public sealed class PublicApiClient(HttpClient http, bool captcha = false)
 {
+    /// <summary>What the local stack's development verifier passes (core's DevCaptchaApi); each token counts for one vote.</summary>
+    public const string DevCaptchaPrefix = "dev-pass-";
+
     private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly ConcurrentDictionary<(Guid, string), byte[]> _voteBodies = new();
     private int _viewers;
@@ -27,6 +30,11 @@ public sealed class PublicApiClient(HttpClient http)
             Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
         };
         voter.ApplyTo(request);
+        if (captcha)
+        {
+            request.Headers.TryAddWithoutValidation("X-Captcha-Token", DevCaptchaPrefix + Guid.NewGuid().ToString("N"));
+        }
+
         var (call, accepted) = await SendAsync(request, HttpStatusCode.Accepted,
             static bytes => JsonSerializer.Deserialize(bytes, ApiJson.Default.VoteAcceptedBody), cancellationToken);
         return new VoteAttempt(call, accepted);

@@ -17,7 +17,7 @@ public sealed class ScenarioContext : IDisposable
         RunSeason = runSeason;
         Stack = StackAddresses.FromTopology(TopologyFile.Load(options.TopologyPath), options.Regions);
         Http = LoopbackHttp.Create(Math.Max(options.ConcurrencyOr(DefaultConcurrency), 8), TimeSpan.FromSeconds(10));
-        Api = new PublicApiClient(Http);
+        Api = new PublicApiClient(Http, options.Captcha);
         Pipeline = new PipelineProbe(Http, Stack.CoreUri, adminToken);
     }
 

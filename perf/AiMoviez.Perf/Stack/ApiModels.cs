@@ -33,6 +33,8 @@ public sealed record ClipBody(Guid Id, Guid SeasonId, string Status);
 
 public sealed record BulkModerationRequestBody(string Action, IReadOnlyList<Guid> ClipIds);
 
+public sealed record FlagChange(bool Enabled);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(VoteAcceptedBody))]
 [JsonSerializable(typeof(ProblemBody))]
@@ -46,5 +48,6 @@ public sealed record BulkModerationRequestBody(string Action, IReadOnlyList<Guid
 [JsonSerializable(typeof(CreateClipRequestBody))]
 [JsonSerializable(typeof(ClipBody))]
 [JsonSerializable(typeof(BulkModerationRequestBody))]
+[JsonSerializable(typeof(FlagChange))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class ApiJson : JsonSerializerContext;

@@ -66,6 +66,21 @@ public sealed class RunSeason(HttpClient http, StackAddresses stack, PerfOptions
         }
     }
 
+    /// <summary>
+    /// Sets the flag require_captcha_voting, and waits the 5 s within which the contract has edges follow a flag change
+    /// (CONTRACT.md section 5), plus one.
+    /// </summary>
+    public async Task SetCaptchaRequiredAsync(bool required, CancellationToken cancellationToken)
+    {
+        using (var response = await SendAsync(HttpMethod.Put, "/v1/admin/feature-flags/require_captcha_voting", adminToken!,
+            JsonContent.Create(new FlagChange(required), ApiJson.Default.FlagChange), cancellationToken))
+        {
+            await EnsureAsync(response, HttpStatusCode.OK, "set require_captcha_voting", cancellationToken);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(6), cancellationToken);
+    }
+
     private async Task<Guid> CreateAsync(CancellationToken cancellationToken)
     {
         if (adminToken is null || creatorToken is null)
