@@ -5,7 +5,7 @@ namespace AiMoviez.Edge.Votes;
 /// so a receipt, read by its vote id alone, is found in the voter's Redis Cluster slot. 16 of the random bits mark the id
 /// as carrying a bucket; an id without them (made before, or elsewhere) keeps its receipt under the untagged key.
 /// </summary>
-internal static class VoteIds
+public static class VoteIds
 {
     // rand_a (12 bits) is 0b10 then the 10-bit bucket; rand_b begins with the variant and then 14 fixed bits.
     private const int RandATag = 0x800;

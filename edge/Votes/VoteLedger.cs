@@ -49,7 +49,7 @@ public sealed record BallotVoterState(int DayTotal, bool SuperUsed, bool MegaUse
 public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, RegionTopology region)
 {
     /// <summary>How many hash tags voters are spread over: a vote id has room for 10 bits (<see cref="VoteIds"/>).</summary>
-    internal const int VoterBuckets = 1024;
+    public const int VoterBuckets = 1024;
 
     /// <summary>
     /// How far the edge's and Redis's clocks may disagree before votes are refused as late (they must agree anyway:
@@ -317,7 +317,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
     /// The voter's bucket: FNV-1a of the voter key, so every edge process finds the same one (string.GetHashCode is
     /// randomized per process).
     /// </summary>
-    internal static int VoterBucket(string voterKey)
+    public static int VoterBucket(string voterKey)
     {
         var hash = 2166136261u;
         foreach (var c in voterKey)
