@@ -164,7 +164,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
         [
             VoteKey(voterKey, season, slot, clipId.ToString()), VotedKey(voterKey, season, slot),
             vote.DayKey.Length > 0 ? vote.DayKey : Placeholder(voterKey, "day"), MarkerKey(voterKey, season, slot, vote.VoteType),
-            ReceiptKey(vote.VoteId.Value), vote.IdempotencyKey.Length > 0 ? vote.IdempotencyKey : Placeholder(voterKey, "idem"),
+            VoterReceiptKey(voterKey, vote.VoteId.Value), vote.IdempotencyKey.Length > 0 ? vote.IdempotencyKey : Placeholder(voterKey, "idem"),
         ], [voteId, clipId.ToString(), vote.Weight]);
         return (int)result == 1;
     }

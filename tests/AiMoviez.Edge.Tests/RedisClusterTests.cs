@@ -34,6 +34,7 @@ public sealed class RedisClusterTests(ClusterEdgeStack stack) : IClassFixture<Cl
     {
         var browser = EdgeStack.NewBrowser();
         var voteId = (await (await stack.VoteAsync(browser, Clip(0))).AssertAcceptedAsync()).GetProperty("voteId").GetGuid();
+        Assert.Equal(7, voteId.Version);
         await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.ContainsKey(voteId)), Soon, "the VoteCast");
         await (await stack.VoteAsync(browser, Clip(0))).AssertProblemAsync(HttpStatusCode.Conflict, ErrorCodes.AlreadyVoted);
 
