@@ -66,6 +66,49 @@ public sealed class RedisClusterTests(ClusterEdgeStack stack) : IClassFixture<Cl
     }
 
     [Fact]
+    public async Task While_a_primary_is_dead_only_voters_with_a_slot_on_it_get_503_until_it_returns()
+    {
+        var browsers = Enumerable.Range(0, 24).Select(_ => EdgeStack.NewBrowser()).ToList();
+        var refused = new List<Browser>();
+        stack.Cluster.Kill(0);
+        try
+        {
+            var accepted = 0;
+            foreach (var browser in browsers)
+            {
+                using var response = await stack.VoteAsync(browser, Clip(4));
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    accepted++;
+                }
+                else
+                {
+                    await response.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, ErrorCodes.DependencyUnavailable);
+                    refused.Add(browser);
+                }
+            }
+
+            Assert.True(accepted > 0, "no voter could vote while one primary was dead");
+            Assert.NotEmpty(refused);
+        }
+        finally
+        {
+            await stack.Cluster.StartAsync(0);
+            await stack.Cluster.WaitOkAsync(TimeSpan.FromSeconds(30));
+        }
+
+        // What a 503 left behind was undone, so each refused voter votes once the primary is back.
+        foreach (var browser in refused)
+        {
+            await Eventually.UntilAsync(async () =>
+            {
+                using var response = await stack.VoteAsync(browser, Clip(4));
+                return response.StatusCode == HttpStatusCode.Accepted;
+            }, TimeSpan.FromSeconds(30), "a voter refused while the primary was dead to vote once it is back");
+        }
+    }
+
+    [Fact]
     public async Task Super_and_mega_are_once_per_slot_and_the_daily_allowance_holds()
     {
         var browser = EdgeStack.NewBrowser();
