@@ -308,7 +308,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
             DayKey(a.VoterKey, a.Now), MarkerKey(a.VoterKey, season, a.SlotPosition, VoteTypes.Super),
             MarkerKey(a.VoterKey, season, a.SlotPosition, VoteTypes.Mega),
             $"idem:{VoterTag(a.VoterKey)}:{a.VoterKey}:{a.IdempotencyKey ?? "-"}",
-            $"ipk:{{{a.ClientIp}}}:{a.Now.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture)}",
+            $"ipk:{IpTag(a.ClientIp)}:{a.Now.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture)}",
             VotedKey(a.VoterKey, season, a.SlotPosition), ReceiptKey(a.VoteId),
         ];
     }
@@ -333,7 +333,10 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
 
     private static string VoterWindowKey(string voter) => $"rl:v:{VoterTag(voter)}:{voter}";
 
-    private static string IpWindowKey(string ip) => $"rl:ip:{{{ip}}}";
+    /// <summary>The IP's keys' hash tag, never empty (Redis hashes a whole key whose braces hold nothing).</summary>
+    private static string IpTag(string ip) => "{i" + ip + "}";
+
+    private static string IpWindowKey(string ip) => "rl:ip:" + IpTag(ip);
 
     /// <summary>A key in the voter's slot that nothing writes, standing for a key a script is told to leave alone.</summary>
     private static string Placeholder(string voter, string what) => $"none:{VoterTag(voter)}:{what}";
