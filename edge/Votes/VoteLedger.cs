@@ -51,6 +51,9 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
     /// <summary>How many hash tags voters are spread over: a vote id has room for 10 bits (<see cref="VoteIds"/>).</summary>
     public const int VoterBuckets = 1024;
 
+    // What the client found the region's Redis to be (_layout).
+    private const int Unknown = 0, SingleServer = 1, Cluster = 2;
+
     /// <summary>
     /// How far the edge's and Redis's clocks may disagree before votes are refused as late (they must agree anyway:
     /// edges of a region share the sliding windows, which they stamp).
@@ -58,7 +61,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
     private static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(1);
 
     private readonly EdgeOptions _options = options.Value;
-    private bool? _cluster;
+    private int _layout;
 
     public async Task<CastDecision> CastAsync(VoteAttempt attempt)
     {
@@ -277,17 +280,18 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, R
     /// </summary>
     private bool IsCluster()
     {
-        if (_cluster is { } known)
+        if (Volatile.Read(ref _layout) is var known and not Unknown)
         {
-            return known;
+            return known == Cluster;
         }
 
         foreach (var server in redis.Multiplexer.GetServers())
         {
             if (server.IsConnected)
             {
-                _cluster = server.ServerType == ServerType.Cluster;
-                return _cluster.Value;
+                var layout = server.ServerType == ServerType.Cluster ? Cluster : SingleServer;
+                Volatile.Write(ref _layout, layout);
+                return layout == Cluster;
             }
         }
 
