@@ -37,16 +37,18 @@ public sealed class RegionRedis(Topology topology) : IAsyncDisposable
 
     /// <summary>
     /// Deletes what the region's edges keep for the voter key (CONTRACT section 4 keys, edge/Votes/VoteLedger.cs): its rate
-    /// window, per-vote and per-slot dedup keys, day totals and idempotency keys (all named <c>*:&lt;voterKey&gt;:*</c>,
-    /// found by SCAN on every primary), and the receipts of its votes: those named by its vote keys and those the shards
-    /// gave, with the idempotency key each receipt names.
+    /// window, per-vote and per-slot dedup keys, day totals, ballot views, genre vote and idempotency keys (those named
+    /// <c>*:&lt;voterKey&gt;:*</c> found by SCAN on every primary, the window and the genre vote by name), and the receipts
+    /// of its votes: those named by its vote keys and those the shards gave, with the idempotency key each receipt names.
     /// </summary>
     public async Task EraseAsync(string region, string voterKey, IEnumerable<Guid> receiptVoteIds)
     {
         var redis = await ConnectAsync(region);
         var database = redis.GetDatabase();
-        var keys = new HashSet<RedisKey> { "rl:v:" + voterKey, "genre:" + voterKey };
-        var receipts = receiptVoteIds.Select(id => (RedisKey)("receipt:" + id.ToString("D"))).ToHashSet();
+        // The edges' keys carry the voter's hash tag (VoterBuckets); keys from before it came are named without one.
+        var tag = VoterBuckets.Tag(voterKey);
+        var keys = new HashSet<RedisKey> { $"rl:v:{tag}:{voterKey}", $"genre:{tag}:{voterKey}", "rl:v:" + voterKey, "genre:" + voterKey };
+        var receipts = receiptVoteIds.SelectMany(ReceiptKeys).ToHashSet();
         foreach (var server in redis.GetServers().Where(s => !s.IsReplica))
         {
             if (!server.IsConnected)
@@ -61,9 +63,9 @@ public sealed class RegionRedis(Topology topology) : IAsyncDisposable
                 if (name.StartsWith("vote:", StringComparison.Ordinal) || name.StartsWith("sm:", StringComparison.Ordinal))
                 {
                     var voteId = await database.StringGetAsync(key);
-                    if (!voteId.IsNullOrEmpty)
+                    if (Guid.TryParse(voteId.ToString(), out var id))
                     {
-                        receipts.Add("receipt:" + voteId);
+                        receipts.UnionWith(ReceiptKeys(id));
                     }
                 }
             }
@@ -83,6 +85,9 @@ public sealed class RegionRedis(Topology topology) : IAsyncDisposable
         // One key per call: in a Redis Cluster the keys live in different hash slots.
         await Task.WhenAll(keys.Select(key => database.KeyDeleteAsync(key)));
     }
+
+    /// <summary>A vote's receipt, under the key its id gives and under the untagged one receipts had before.</summary>
+    private static IEnumerable<RedisKey> ReceiptKeys(Guid voteId) => [VoterBuckets.ReceiptKey(voteId), "receipt:" + voteId.ToString("D")];
 
     private static string GlobEscape(string text)
     {

@@ -30,7 +30,7 @@ public static class ShardErasure
         on conflict (shard) do update set writes = x.writes + 1
         """;
 
-    // Receipts live at most the edges' ReceiptHours (at most 720 h): older votes have none left to delete.
+    // Receipts live at most the edges' Edge:ReceiptLifetime (at most 30 days): older votes have none left to delete.
     private const string VotesSql = $"""
         update votes set voter_key = $2 where {MeQueries.UserVotes}
         returning vote_id, accepted_at > now() - interval '30 days'

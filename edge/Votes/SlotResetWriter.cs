@@ -16,6 +16,7 @@ public sealed partial class SlotResetWriter(
     INatsJSContext jetStream,
     JetStreamSetup streams,
     IDatabase redis,
+    VoteLedger ledger,
     IOptions<EdgeOptions> options,
     RegionTopology region,
     ILogger<SlotResetWriter> logger) : BackgroundService
@@ -75,7 +76,7 @@ public sealed partial class SlotResetWriter(
             VoteLedger.VotedKey(vote.VoterKey, season, reset.SlotPosition),
             VoteLedger.DayKey(vote.VoterKey, new DateTimeOffset(vote.UtcDay.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)),
             VoteLedger.MarkerKey(vote.VoterKey, season, reset.SlotPosition, vote.VoteType),
-            "receipt:" + vote.VoteId,
+            ledger.VoterReceiptKey(vote.VoterKey, vote.VoteId),
         ], [vote.VoteId.ToString(), vote.ClipId.ToString(), vote.Weight, VoteStatuses.SlotResetReason]));
         return Task.WhenAll(calls).WaitAsync(options.Value.RedisTimeout * 4 + TimeSpan.FromMilliseconds(reset.Votes.Count));
     }

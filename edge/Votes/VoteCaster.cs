@@ -54,8 +54,9 @@ public sealed partial class VoteCaster(
             }
         }
 
-        // Time-ordered ids (UUIDv7) land at the right edge of the shard's primary-key index instead of at random pages.
-        var attempt = new VoteAttempt(voter.Key, voter.ClientIp, Guid.CreateVersion7(now), VoteTypes.IsKnown(voteType) ? voteType : VoteTypes.Standard,
+        // Time-ordered ids (UUIDv7) land at the right edge of the shard's primary-key index instead of at random pages;
+        // each carries the voter's bucket, which finds its receipt in a Redis Cluster.
+        var attempt = new VoteAttempt(voter.Key, voter.ClientIp, VoteIds.New(now, VoterBuckets.Of(voter.Key)), VoteTypes.IsKnown(voteType) ? voteType : VoteTypes.Standard,
             season, season?.CurrentSlot?.Position ?? 0, clip?.Id, idempotencyKey, view?.Flags.MultiVoteEnabled == true,
             voter.LooksHeadless ? VoteFlags.HeadlessClient : VoteFlags.None, now, season?.CurrentSlot?.VotingEndsAt, verdict, captchaKey);
 

@@ -48,10 +48,17 @@ public sealed record GenreDecision(string Code, int VoterCount, long ResetMs, lo
 
 public sealed record BallotVoterState(int DayTotal, bool SuperUsed, bool MegaUsed, IReadOnlyList<Guid> VotedClipIds);
 
-/// <summary>The region's Redis state of votes: one script call per operation, each bounded by the Redis timeout.</summary>
+/// <summary>
+/// The region's Redis state of votes: one script call per operation, each bounded by the Redis timeout. Every key of a
+/// voter carries the voter's hash tag, so one script sees them all in a Redis Cluster too; the IP's keys carry the IP's
+/// tag, and where that lands in another slot (a cluster, most of the time) a small script on the IP's slot runs first.
+/// </summary>
 public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, IOptions<CaptchaOptions> captcha, RegionTopology region)
 {
     private readonly CaptchaOptions _captcha = captcha.Value;
+
+    // What the client found the region's Redis to be (_layout).
+    private const int Unknown = 0, SingleServer = 1, Cluster = 2;
 
     /// <summary>
     /// How far the edge's and Redis's clocks may disagree before votes are refused as late (they must agree anyway:
@@ -60,12 +67,33 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, I
     private static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(1);
 
     private readonly EdgeOptions _options = options.Value;
+    private int _layout;
 
     public async Task<CastDecision> CastAsync(VoteAttempt attempt)
     {
         var weight = VoteTypes.Weight(attempt.VoteType);
         var stateTtl = StateTtlSeconds(attempt.Now, attempt.VotingEndsAt);
-        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.Cast, CastKeys(attempt),
+        if (attempt.CaptchaKey is { } captchaKey && IsCluster())
+        {
+            // The token's key is in a slot of its own: spent by its own call, a used one goes to the script as its verdict.
+            var spent = await BoundedAsync(redis.StringSetAsync(captchaKey, 1, _captcha.UsedTokenMemory, When.NotExists), _options.RedisTimeout);
+            attempt = attempt with { CaptchaKey = null, Verdict = spent ? attempt.Verdict : ErrorCodes.CaptchaRequired };
+        }
+
+        var keys = CastKeys(attempt);
+        var ip = await IpWindowFirstAsync(keys[0], keys[1], keys[7], attempt.VoteId.ToString(), attempt.VoterKey, attempt.Now);
+        if (ip is { Admitted: false })
+        {
+            return new CastDecision(ErrorCodes.RateLimited, 0, 0, 0, false, false, VoteFlags.None, ip.Value.ResetMs, null, null);
+        }
+
+        if (ip is not null)
+        {
+            keys[1] = Placeholder(attempt.VoterKey, "ip");
+            keys[7] = Placeholder(attempt.VoterKey, "ipk");
+        }
+
+        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.Cast, keys,
         [
             attempt.Now.ToUnixTimeMilliseconds(), (long)_options.RateWindow.TotalMilliseconds, _options.VotesPerVoterPerWindow,
             _options.VotesPerIpPerWindow, attempt.Verdict ?? "", attempt.VoteId.ToString(), attempt.VoteType, weight,
@@ -74,10 +102,17 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, I
             _options.FlagVoterKeysPerIpHour, _options.FlagWhenRemainingAtMost, attempt.ClipId?.ToString() ?? "",
             (int)attempt.BaseFlags, MsToUtcMidnight(attempt.Now), attempt.Season?.Id.ToString() ?? "",
             attempt.SlotPosition, region.Name, (attempt.Now + _options.RedisTimeout + ClockSkewAllowance).ToUnixTimeMilliseconds(),
+            ip?.Count ?? (RedisValue)"", ip?.VoterKeys ?? 0, ReceiptPrefix(attempt.VoterKey),
             attempt.CaptchaKey is null ? 0 : (long)_captcha.UsedTokenMemory.TotalSeconds,
         ]))!;
 
         var code = (string)result[0]!;
+        if (ip is not null && code is ErrorCodes.RateLimited or ErrorCodes.DependencyUnavailable)
+        {
+            // Refused by the voter's full window (or late): it must not count in the IP's window either.
+            ForgetInIpWindow(IpWindowKey(attempt.ClientIp), attempt.VoteId.ToString());
+        }
+
         var voteId = (string?)result[8];
         return new CastDecision(
             code, (int)result[1], (long)result[2], (int)result[3], (int)result[4] == 1, (int)result[5] == 1,
@@ -85,9 +120,24 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, I
             code == "REPLAY" ? ReadReplay(result, Guid.Parse(voteId!), region.Name) : null);
     }
 
-    public Task UndoAsync(VoteAttempt attempt) =>
-        EvaluateAsync(VoteScripts.Undo, CastKeys(attempt),
+    /// <summary>Where the IP's keys live in another slot, the request leaves the IP's window too, beside the script.</summary>
+    public Task UndoAsync(VoteAttempt attempt)
+    {
+        // The captcha key stays out: an undo leaves a spent token spent, and in a cluster it is in another slot.
+        var keys = CastKeys(attempt with { CaptchaKey = null });
+        var split = IpInOtherSlot(keys[0], keys[1]);
+        if (split)
+        {
+            keys[1] = Placeholder(attempt.VoterKey, "ip");
+            keys[7] = Placeholder(attempt.VoterKey, "ipk");
+        }
+
+        var undo = EvaluateAsync(VoteScripts.Undo, keys,
             [attempt.VoteId.ToString(), attempt.ClipId?.ToString() ?? "", VoteTypes.Weight(attempt.VoteType), (long)_options.ReceiptLifetime.TotalSeconds]);
+        return split
+            ? Task.WhenAll(undo, BoundedAsync(redis.SortedSetRemoveAsync(IpWindowKey(attempt.ClientIp), attempt.VoteId.ToString()), _options.RedisTimeout))
+            : undo;
+    }
 
     /// <summary>
     /// Counts a revoke request in the voter's and the IP's windows and finds the voter's vote on the clip. A request
@@ -95,11 +145,28 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, I
     /// </summary>
     public async Task<FoundVote> FindAsync(string voterKey, string clientIp, Guid seasonId, int slot, Guid clipId, DateTimeOffset now)
     {
-        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.Find,
-            [VoteKey(voterKey, seasonId.ToString(), slot, clipId.ToString()), "rl:v:" + voterKey, "rl:ip:" + clientIp],
+        var requestId = Guid.CreateVersion7(now).ToString();
+        RedisKey[] keys = [VoteKey(voterKey, seasonId.ToString(), slot, clipId.ToString()), VoterWindowKey(voterKey), IpWindowKey(clientIp)];
+        var ip = await IpWindowFirstAsync(keys[1], keys[2], "", requestId, "", now);
+        if (ip is { Admitted: false })
+        {
+            return new FoundVote(ErrorCodes.RateLimited, 0, 0, ip.Value.ResetMs, null, VoteTypes.Standard, 0, "", "");
+        }
+
+        if (ip is not null)
+        {
+            keys[2] = Placeholder(voterKey, "ip");
+        }
+
+        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.Find, keys,
             [now.ToUnixTimeMilliseconds(), (long)_options.RateWindow.TotalMilliseconds, _options.VotesPerVoterPerWindow,
-             _options.VotesPerIpPerWindow, Guid.CreateVersion7(now).ToString()]))!;
+             _options.VotesPerIpPerWindow, requestId, ip is null ? 0 : 1, ReceiptPrefix(voterKey)]))!;
         var code = (string)result[0]!;
+        if (ip is not null && code == ErrorCodes.RateLimited)
+        {
+            ForgetInIpWindow(IpWindowKey(clientIp), requestId);
+        }
+
         var voteId = (string?)result[4];
         return string.IsNullOrEmpty(voteId)
             ? new FoundVote(code, (int)result[1], (long)result[2], (long)result[3], null, VoteTypes.Standard, 0, "", "")
@@ -113,10 +180,27 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, I
     /// </summary>
     public async Task<GenreDecision> ChangeGenreAsync(string voterKey, string clientIp, string? verdict, string? genre, DateTimeOffset now)
     {
-        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.GenreChange,
-            [GenreKey(voterKey), "rl:v:" + voterKey, "rl:ip:" + clientIp],
+        var requestId = Guid.CreateVersion7(now).ToString();
+        RedisKey[] keys = [GenreKey(voterKey), VoterWindowKey(voterKey), IpWindowKey(clientIp)];
+        var ip = await IpWindowFirstAsync(keys[1], keys[2], "", requestId, "", now);
+        if (ip is { Admitted: false })
+        {
+            return new GenreDecision(ErrorCodes.RateLimited, 0, 0, ip.Value.ResetMs, null, 0);
+        }
+
+        if (ip is not null)
+        {
+            keys[2] = Placeholder(voterKey, "ip");
+        }
+
+        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.GenreChange, keys,
             [now.ToUnixTimeMilliseconds(), (long)_options.RateWindow.TotalMilliseconds, _options.VotesPerVoterPerWindow,
-             _options.VotesPerIpPerWindow, Guid.CreateVersion7(now).ToString(), verdict ?? "", genre ?? ""]))!;
+             _options.VotesPerIpPerWindow, requestId, ip is null ? 0 : 1, verdict ?? "", genre ?? ""]))!;
+        if (ip is not null && (string)result[0]! == ErrorCodes.RateLimited)
+        {
+            ForgetInIpWindow(IpWindowKey(clientIp), requestId);
+        }
+
         var before = (string?)result[4];
         return new GenreDecision((string)result[0]!, (int)result[1], (long)result[2], (long)result[3],
             string.IsNullOrEmpty(before) ? null : before, result.Length > 5 ? long.Parse((string)result[5]!, CultureInfo.InvariantCulture) : 0);
@@ -141,8 +225,8 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, I
         var result = await EvaluateAsync(VoteScripts.Revoke,
         [
             VoteKey(voterKey, season, slot, clipId.ToString()), VotedKey(voterKey, season, slot),
-            vote.DayKey.Length > 0 ? vote.DayKey : "day:none", MarkerKey(voterKey, season, slot, vote.VoteType),
-            "receipt:" + voteId, vote.IdempotencyKey.Length > 0 ? vote.IdempotencyKey : "idem:none",
+            vote.DayKey.Length > 0 ? vote.DayKey : Placeholder(voterKey, "day"), MarkerKey(voterKey, season, slot, vote.VoteType),
+            VoterReceiptKey(voterKey, vote.VoteId.Value), vote.IdempotencyKey.Length > 0 ? vote.IdempotencyKey : Placeholder(voterKey, "idem"),
         ], [voteId, clipId.ToString(), vote.Weight]);
         return (int)result == 1;
     }
@@ -185,7 +269,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, I
     /// <summary>The receipt's status and reason, or null when there is no such vote (or it expired).</summary>
     public async Task<(string Status, string? Reason)?> ReceiptAsync(Guid voteId)
     {
-        var values = await BoundedAsync(redis.HashGetAsync("receipt:" + voteId, ["status", "reason"]), _options.RedisTimeout);
+        var values = await BoundedAsync(redis.HashGetAsync(ReceiptKey(voteId), ["status", "reason"]), _options.RedisTimeout);
         if (values[0].IsNull)
         {
             return null;
@@ -203,7 +287,7 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, I
         var writes = new List<Task>(decisions.Count * 2);
         foreach (var decision in decisions)
         {
-            var key = "receipt:" + decision.VoteId;
+            var key = ReceiptKey(decision.VoteId);
             writes.Add(batch.HashSetAsync(key, [new("status", decision.Status), new("reason", decision.Reason ?? "")]));
             writes.Add(batch.KeyExpireAsync(key, ttl));
         }
@@ -251,18 +335,67 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, I
     private static RedisConnectionException AsRedisFailure(Exception e) =>
         new(ConnectionFailureType.InternalFailure, "Redis call failed: " + e.Message, e);
 
+    /// <summary>
+    /// On a Redis Cluster where the IP's keys hash to another slot than the voter's, counts the request in the IP's window
+    /// first (and its voter key in the IP's HyperLogLog when <paramref name="voterKey"/> is given); null when one script
+    /// sees both, as always on a single node. A failure or timeout throws like the vote script's, so the caller answers 503.
+    /// </summary>
+    private async Task<(bool Admitted, long Count, long ResetMs, long VoterKeys)?> IpWindowFirstAsync(
+        RedisKey voterWindow, RedisKey ipWindow, RedisKey ipVoterKeys, string requestId, string voterKey, DateTimeOffset now)
+    {
+        if (!IpInOtherSlot(voterWindow, ipWindow))
+        {
+            return null;
+        }
+
+        var r = (RedisResult[])(await EvaluateAsync(VoteScripts.IpWindow, voterKey.Length > 0 ? [ipWindow, ipVoterKeys] : [ipWindow],
+            [now.ToUnixTimeMilliseconds(), (long)_options.RateWindow.TotalMilliseconds, _options.VotesPerIpPerWindow, requestId, voterKey]))!;
+        return ((int)r[0] == 1, (long)r[1], (long)r[2], (long)r[3]);
+    }
+
+    private bool IpInOtherSlot(RedisKey voterKey, RedisKey ipKey) =>
+        IsCluster() && redis.Multiplexer.HashSlot(voterKey) != redis.Multiplexer.HashSlot(ipKey);
+
+    /// <summary>
+    /// Whether the region's Redis is a cluster, as the client found when it connected; settled by the first server it
+    /// reached (a server does not change mode without a restart with another configuration).
+    /// </summary>
+    private bool IsCluster()
+    {
+        if (Volatile.Read(ref _layout) is var known and not Unknown)
+        {
+            return known == Cluster;
+        }
+
+        foreach (var server in redis.Multiplexer.GetServers())
+        {
+            if (server.IsConnected)
+            {
+                var layout = server.ServerType == ServerType.Cluster ? Cluster : SingleServer;
+                Volatile.Write(ref _layout, layout);
+                return layout == Cluster;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Not awaited: what is left behind only makes the IP's window stricter until it slides past.</summary>
+    private void ForgetInIpWindow(RedisKey ipWindow, string requestId) =>
+        redis.SortedSetRemove(ipWindow, requestId, CommandFlags.FireAndForget);
+
     private static RedisKey[] CastKeys(VoteAttempt a)
     {
         var season = a.Season?.Id.ToString() ?? "-";
         var clip = a.ClipId?.ToString() ?? "-";
         return
         [
-            "rl:v:" + a.VoterKey, "rl:ip:" + a.ClientIp, VoteKey(a.VoterKey, season, a.SlotPosition, clip),
+            VoterWindowKey(a.VoterKey), IpWindowKey(a.ClientIp), VoteKey(a.VoterKey, season, a.SlotPosition, clip),
             DayKey(a.VoterKey, a.Now), MarkerKey(a.VoterKey, season, a.SlotPosition, VoteTypes.Super),
             MarkerKey(a.VoterKey, season, a.SlotPosition, VoteTypes.Mega),
-            "idem:" + a.VoterKey + ":" + (a.IdempotencyKey ?? "-"),
-            "ipk:" + a.ClientIp + ":" + a.Now.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture),
-            VotedKey(a.VoterKey, season, a.SlotPosition), "receipt:" + a.VoteId, a.CaptchaKey ?? "captcha:none",
+            $"idem:{VoterTag(a.VoterKey)}:{a.VoterKey}:{a.IdempotencyKey ?? "-"}",
+            $"ipk:{IpTag(a.ClientIp)}:{a.Now.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture)}",
+            VotedKey(a.VoterKey, season, a.SlotPosition), ReceiptKey(a.VoteId), a.CaptchaKey ?? Placeholder(a.VoterKey, "captcha"),
         ];
     }
 
@@ -270,18 +403,47 @@ public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, I
     /// Kept without expiry: the genre vote lasts until the next season's genre is chosen, and the key is one small hash
     /// per voter who took part.
     /// </summary>
-    internal static string GenreKey(string voter) => "genre:" + voter;
+    internal static string GenreKey(string voter) => $"genre:{VoterTag(voter)}:{voter}";
 
-    internal static string VoteKey(string voter, string season, int slot, string clip) => $"vote:{voter}:{season}:{slot}:{clip}";
+    private static string VoterTag(string voter) => VoterBuckets.Tag(voter);
 
-    internal static string VotedKey(string voter, string season, int slot) => $"voted:{voter}:{season}:{slot}";
+    private static string VoterWindowKey(string voter) => $"rl:v:{VoterTag(voter)}:{voter}";
 
-    internal static string SeenKey(string voter, string season, int slot) => $"seen:{voter}:{season}:{slot}";
+    /// <summary>The IP's keys' hash tag, never empty (Redis hashes a whole key whose braces hold nothing).</summary>
+    private static string IpTag(string ip) => "{i" + ip + "}";
 
-    internal static string MarkerKey(string voter, string season, int slot, string type) => $"sm:{voter}:{season}:{slot}:{type}";
+    private static string IpWindowKey(string ip) => "rl:ip:" + IpTag(ip);
+
+    /// <summary>A key in the voter's slot that nothing writes, standing for a key a script is told to leave alone.</summary>
+    private static string Placeholder(string voter, string what) => $"none:{VoterTag(voter)}:{what}";
+
+    internal static string VoteKey(string voter, string season, int slot, string clip) => $"vote:{VoterTag(voter)}:{voter}:{season}:{slot}:{clip}";
+
+    internal static string VotedKey(string voter, string season, int slot) => $"voted:{VoterTag(voter)}:{voter}:{season}:{slot}";
+
+    internal static string MarkerKey(string voter, string season, int slot, string type) => $"sm:{VoterTag(voter)}:{voter}:{season}:{slot}:{type}";
+
+    internal static string SeenKey(string voter, string season, int slot) => $"seen:{VoterTag(voter)}:{voter}:{season}:{slot}";
 
     internal static string DayKey(string voter, DateTimeOffset now) =>
-        "day:" + voter + ":" + now.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        $"day:{VoterTag(voter)}:{voter}:{now.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}";
+
+    /// <summary>
+    /// In its voter's slot when the id carries the bucket (every id this edge makes, <see cref="VoteIds"/>); an id without
+    /// it keeps the untagged key, which a single node serves as before.
+    /// </summary>
+    internal static string ReceiptKey(Guid voteId) => VoterBuckets.ReceiptKey(voteId);
+
+    /// <summary>
+    /// The receipt a script on the voter's slot may touch: <see cref="ReceiptKey"/>, unless the id does not carry the voter's
+    /// bucket and the Redis is a cluster, where that receipt cannot be in the voter's slot (a vote from before the
+    /// cluster); then a key in the voter's slot that holds nothing, so the script frees what it can instead of failing.
+    /// </summary>
+    internal string VoterReceiptKey(string voter, Guid voteId) =>
+        VoteIds.BucketOf(voteId) == VoterBuckets.Of(voter) || !IsCluster() ? ReceiptKey(voteId) : ReceiptPrefix(voter) + voteId;
+
+    /// <summary>What the scripts put before a vote id read from the voter's keys, whose receipt is in the voter's slot.</summary>
+    private static string ReceiptPrefix(string voter) => "receipt:" + VoterTag(voter) + ":";
 
     private static long MsToUtcMidnight(DateTimeOffset now) =>
         (long)(now.UtcDateTime.Date.AddDays(1) - now.UtcDateTime).TotalMilliseconds;

@@ -5,7 +5,8 @@ internal static class VoteResetScript
 {
     /// <summary>
     /// KEYS: 1 vote:voter:season:slot:clip, 2 voted:voter:season:slot, 3 day:voter:yyyymmdd of the vote's UTC day,
-    /// 4 sm:voter:season:slot:type (a standard vote's is never set), 5 receipt:voteId. ARGV: 1 vote id, 2 clip id,
+    /// 4 sm:voter:season:slot:type (a standard vote's is never set), 5 the receipt (<see cref="VoteLedger.VoterReceiptKey"/>,
+    /// in the voter's slot like the others). ARGV: 1 vote id, 2 clip id,
     /// 3 weight, 4 receipt reason. Returns 1 the first time it applies to a vote with a receipt, else 0.
     /// The keys that still name this vote are freed whatever happened before, which is idempotent by itself. The weight
     /// is given back only while the receipt shows this edge still charges it (Cast wrote its day; no revoke or undo

@@ -14,7 +14,10 @@ internal static class VoteScripts
     /// with limits only), 6 vote id, 7 type, 8 weight, 9 multi-vote 1/0, 10 daily limit, 11 has idempotency key 1/0,
     /// 12 idempotency ttl s, 13 slot state ttl s, 14 receipt ttl s, 15 voter key, 16 voter keys per ip hour,
     /// 17 flag when remaining at most, 18 clip id, 19 base flags, 20 ms to UTC midnight, 21 season id, 22 slot,
-    /// 23 region, 24 deadline ms, 25 used-token ttl s (0: no captcha token to spend).
+    /// 23 region, 24 deadline ms, 25 the IP window's count when <see cref="IpWindow"/> already counted the request ('' when
+    /// this script counts it: KEYS 2 and 8 are then in the voter's slot; else they are placeholders left alone), 26 the
+    /// IP's voter keys <see cref="IpWindow"/> counted, 27 the receipt key's prefix in the voter's slot, 28 used-token ttl s
+    /// (0: no captcha token to spend here).
     /// Returns: code, voter count, voter reset ms, day total, super used, mega used, flags, retry ms, vote id, then for
     /// a replay the original receipt: clip, season, slot, type, weight, total, remaining standard/super/mega.
     /// Every request the windows let through counts in both (its vote id is the member), whatever it is answered:
@@ -34,10 +37,16 @@ internal static class VoteScripts
           or redis.call('EXISTS', KEYS[10]) == 1 then
           return {'DEPENDENCY_UNAVAILABLE', 0, window, 0, 0, 0, 0, 0, ''}
         end
+        local ipHere = ARGV[25] == ''
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
         local voterCount = redis.call('ZCARD', KEYS[1])
-        local ipCount = redis.call('ZCARD', KEYS[2])
+        local ipCount
+        if ipHere then
+          redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+          ipCount = redis.call('ZCARD', KEYS[2])
+        else
+          ipCount = tonumber(ARGV[25]) - 1
+        end
         local function resetMs(key)
           local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
           if oldest[2] then return tonumber(oldest[2]) + window - now end
@@ -51,18 +60,20 @@ internal static class VoteScripts
         end
 
         if voterCount >= voterLimit then return answer('RATE_LIMITED', 0, resetMs(KEYS[1]), '') end
-        if ipCount >= ipLimit then return answer('RATE_LIMITED', 0, resetMs(KEYS[2]), '') end
+        if ipHere and ipCount >= ipLimit then return answer('RATE_LIMITED', 0, resetMs(KEYS[2]), '') end
         redis.call('ZADD', KEYS[1], now, ARGV[6])
         redis.call('PEXPIRE', KEYS[1], window)
-        redis.call('ZADD', KEYS[2], now, ARGV[6])
-        redis.call('PEXPIRE', KEYS[2], window)
+        if ipHere then
+          redis.call('ZADD', KEYS[2], now, ARGV[6])
+          redis.call('PEXPIRE', KEYS[2], window)
+        end
         voterCount = voterCount + 1
         ipCount = ipCount + 1
 
         if ARGV[11] == '1' then
           local previous = redis.call('GET', KEYS[7])
           if previous then
-            local r = redis.call('HMGET', 'receipt:' .. previous,
+            local r = redis.call('HMGET', ARGV[27] .. previous,
               'clip', 'season', 'slot', 'type', 'weight', 'total', 'rstd', 'rsup', 'rmeg')
             local reply = answer('REPLAY', 0, 0, previous)
             for i = 1, 9 do reply[#reply + 1] = r[i] or '' end
@@ -70,7 +81,7 @@ internal static class VoteScripts
           end
         end
         if ARGV[5] ~= '' then return answer(ARGV[5], 0, 0, '') end
-        if ARGV[25] ~= '0' and not redis.call('SET', KEYS[11], '1', 'NX', 'EX', tonumber(ARGV[25])) then
+        if ARGV[28] ~= '0' and not redis.call('SET', KEYS[11], '1', 'NX', 'EX', tonumber(ARGV[28])) then
           return answer('CAPTCHA_REQUIRED', 0, 0, '')
         end
         if ARGV[9] ~= '1' and redis.call('EXISTS', KEYS[3]) == 1 then return answer('ALREADY_VOTED', 0, 0, '') end
@@ -84,9 +95,13 @@ internal static class VoteScripts
         local voteId = ARGV[6]
         local stateTtl = tonumber(ARGV[13])
         local flags = tonumber(ARGV[19])
-        redis.call('PFADD', KEYS[8], ARGV[15])
-        redis.call('EXPIRE', KEYS[8], 7200)
-        if redis.call('PFCOUNT', KEYS[8]) > tonumber(ARGV[16]) then flags = bit.bor(flags, 4) end
+        local voterKeys = tonumber(ARGV[26])
+        if ipHere then
+          redis.call('PFADD', KEYS[8], ARGV[15])
+          redis.call('EXPIRE', KEYS[8], 7200)
+          voterKeys = redis.call('PFCOUNT', KEYS[8])
+        end
+        if voterKeys > tonumber(ARGV[16]) then flags = bit.bor(flags, 4) end
         local atMost = tonumber(ARGV[17])
         if voterLimit - voterCount <= atMost or ipLimit - ipCount <= atMost then flags = bit.bor(flags, 2) end
 
@@ -144,13 +159,15 @@ internal static class VoteScripts
     /// Counts a request in the voter's and the IP's sliding windows, as <see cref="Cast"/> does for votes, unless either
     /// is full: then answers RATE_LIMITED, voter count, voter reset ms, retry ms, ''. The start of the scripts for the
     /// other requests that count as votes (<see cref="Find"/>, <see cref="GenreChange"/>): KEYS 2 rl:v:voter, 3 rl:ip:ip;
-    /// ARGV 1 now ms, 2 window ms, 3 voter limit, 4 ip limit, 5 request id. Leaves <c>count</c> and <c>reset</c> (ms) set.
+    /// ARGV 1 now ms, 2 window ms, 3 voter limit, 4 ip limit, 5 request id, 6 1 when <see cref="IpWindow"/> already
+    /// counted the request (KEYS 3 is then a placeholder left alone) else 0. Leaves <c>count</c> and <c>reset</c> (ms) set.
     /// </summary>
     private const string CountInWindows = """
         local now = tonumber(ARGV[1])
         local window = tonumber(ARGV[2])
+        local ipHere = ARGV[6] == '0'
         redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
-        redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
+        if ipHere then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window) end
         local count = redis.call('ZCARD', KEYS[2])
         local function resetMs(key)
           local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
@@ -158,13 +175,15 @@ internal static class VoteScripts
           return window
         end
         if count >= tonumber(ARGV[3]) then return {'RATE_LIMITED', count, resetMs(KEYS[2]), resetMs(KEYS[2]), ''} end
-        if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then
+        if ipHere and redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then
           return {'RATE_LIMITED', count, resetMs(KEYS[2]), resetMs(KEYS[3]), ''}
         end
         redis.call('ZADD', KEYS[2], now, ARGV[5])
         redis.call('PEXPIRE', KEYS[2], window)
-        redis.call('ZADD', KEYS[3], now, ARGV[5])
-        redis.call('PEXPIRE', KEYS[3], window)
+        if ipHere then
+          redis.call('ZADD', KEYS[3], now, ARGV[5])
+          redis.call('PEXPIRE', KEYS[3], window)
+        end
         count = count + 1
         local reset = resetMs(KEYS[2])
         """;
@@ -172,30 +191,31 @@ internal static class VoteScripts
     /// <summary>
     /// The caller's vote on a clip, for a revoke, which counts in the windows as a vote request does
     /// (<see cref="CountInWindows"/>). KEYS: 1 vote:voter:season:slot:clip, 2 rl:v:voter, 3 rl:ip:ip. ARGV: now ms,
-    /// window ms, voter limit, ip limit, request id. Returns: code ('' or RATE_LIMITED), voter count, voter reset ms,
-    /// retry ms, vote id or '', then the receipt's type, weight, day key, idempotency key.
+    /// window ms, voter limit, ip limit, request id, IP counted already 1/0, 7 the receipt key's prefix in the voter's
+    /// slot. Returns: code ('' or RATE_LIMITED), voter count, voter reset ms, retry ms, vote id or '', then the receipt's
+    /// type, weight, day key, idempotency key.
     /// </summary>
     public const string Find = CountInWindows + "\n" + """
         local voteId = redis.call('GET', KEYS[1])
         if not voteId then return {'', count, reset, 0, ''} end
-        local r = redis.call('HMGET', 'receipt:' .. voteId, 'type', 'weight', 'day', 'idem')
+        local r = redis.call('HMGET', ARGV[7] .. voteId, 'type', 'weight', 'day', 'idem')
         return {'', count, reset, 0, voteId, r[1] or 'standard', r[2] or '0', r[3] or '', r[4] or ''}
         """;
 
     /// <summary>
     /// A genre vote set or withdrawn, which counts in the windows as a vote request does (<see cref="CountInWindows"/>),
     /// refused or not. KEYS: 1 genre:voter (hash of genre, '' when withdrawn, and seq), 2 rl:v:voter, 3 rl:ip:ip. ARGV:
-    /// now ms, window ms, voter limit, ip limit, request id, 6 verdict ('' = go on, else the error code to answer with
-    /// the window only), 7 the genre ('' to withdraw). Returns: code (OK, RATE_LIMITED or the verdict), voter count,
+    /// now ms, window ms, voter limit, ip limit, request id, IP counted already 1/0, 7 verdict ('' = go on, else the error
+    /// code to answer with the window only), 8 the genre ('' to withdraw). Returns: code (OK, RATE_LIMITED or the verdict), voter count,
     /// voter reset ms, retry ms, the genre before, and for OK the change's sequence: now, or one above the voter's last
     /// when that is not older, so the voter's changes in the region are strictly ordered.
     /// </summary>
     public const string GenreChange = CountInWindows + "\n" + """
         local held = redis.call('HMGET', KEYS[1], 'genre', 'seq')
         local before = held[1] or ''
-        if ARGV[6] ~= '' then return {ARGV[6], count, reset, 0, before} end
+        if ARGV[7] ~= '' then return {ARGV[7], count, reset, 0, before} end
         local seq = string.format('%d', math.max(now, tonumber(held[2] or '0') + 1))
-        redis.call('HSET', KEYS[1], 'genre', ARGV[7], 'seq', seq)
+        redis.call('HSET', KEYS[1], 'genre', ARGV[8], 'seq', seq)
         return {'OK', count, reset, 0, before, seq}
         """;
 
@@ -207,6 +227,36 @@ internal static class VoteScripts
         if redis.call('HGET', KEYS[1], 'seq') ~= ARGV[1] then return 0 end
         redis.call('HSET', KEYS[1], 'genre', ARGV[2])
         return 1
+        """;
+
+    /// <summary>
+    /// The IP's window, on a Redis Cluster where the IP's keys hash to another slot than the voter's: run before
+    /// <see cref="Cast"/> or <see cref="Find"/>, which then leave the IP's keys alone. KEYS: 1 rl:ip:ip, 2 ipk:ip:hour
+    /// (only with a voter key). ARGV: now ms, window ms, ip limit, request id, voter key ('' for a revoke). Returns: 1 when
+    /// the request is counted (0 when the window is full and it is not), the window's count with it, reset ms, and the
+    /// voter keys seen from the IP this hour. A voter key is counted once its request passes the IP's window, before
+    /// the voter's rules are looked at (in the one-slot <see cref="Cast"/>, only with an accepted vote).
+    /// </summary>
+    public const string IpWindow = """
+        local now = tonumber(ARGV[1])
+        local window = tonumber(ARGV[2])
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+        local count = redis.call('ZCARD', KEYS[1])
+        local function resetMs()
+          local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+          if oldest[2] then return tonumber(oldest[2]) + window - now end
+          return window
+        end
+        if count >= tonumber(ARGV[3]) then return {0, count, resetMs(), 0} end
+        redis.call('ZADD', KEYS[1], now, ARGV[4])
+        redis.call('PEXPIRE', KEYS[1], window)
+        local voterKeys = 0
+        if ARGV[5] ~= '' then
+          redis.call('PFADD', KEYS[2], ARGV[5])
+          redis.call('EXPIRE', KEYS[2], 7200)
+          voterKeys = redis.call('PFCOUNT', KEYS[2])
+        end
+        return {1, count + 1, resetMs(), voterKeys}
         """;
 
     /// <summary>

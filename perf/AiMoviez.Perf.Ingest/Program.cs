@@ -32,6 +32,15 @@ if (args is ["replicas", .. var replicaArgs])
     return 0;
 }
 
+// "redis [votes] [in flight]": the edge's vote step against one redis-server and a three-primary Redis Cluster, side
+// by side (RedisLayoutBenchmark).
+if (args is ["redis", .. var redisArgs])
+{
+    await RedisLayoutBenchmark.RunAsync(redisArgs.Length > 0 ? int.Parse(redisArgs[0], CultureInfo.InvariantCulture) : 20_000,
+        redisArgs.Length > 1 ? int.Parse(redisArgs[1], CultureInfo.InvariantCulture) : 64);
+    return 0;
+}
+
 var votes = 1_000_000;
 var clips = 1_000;
 var votesPerMessage = 1;

@@ -1,3 +1,4 @@
+using AiMoviez.Contracts;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -106,10 +107,13 @@ public sealed class ErasureTests(CoreFixture fixture)
 
         var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Stack.Redis["us-east"].Endpoint);
         var db = redis.GetDatabase();
+        // Named as the edges name them: every key of the voter with the voter's hash tag (VoterBuckets).
+        var tag = VoterBuckets.Tag(user.VoterKey);
         var theirs = new RedisKey[]
         {
-            "rl:v:" + user.VoterKey, $"vote:{user.VoterKey}:{s2}:1:{Guid.NewGuid()}", $"voted:{user.VoterKey}:{s2}:1",
-            $"day:{user.VoterKey}:{Today:yyyyMMdd}", $"idem:{user.VoterKey}:key-1", "receipt:" + mine[2], "receipt:" + mine[0],
+            $"rl:v:{tag}:{user.VoterKey}", $"vote:{tag}:{user.VoterKey}:{s2}:1:{Guid.NewGuid()}", $"voted:{tag}:{user.VoterKey}:{s2}:1",
+            $"day:{tag}:{user.VoterKey}:{Today:yyyyMMdd}", $"idem:{tag}:{user.VoterKey}:key-1", VoterBuckets.ReceiptKey(mine[2]),
+            VoterBuckets.ReceiptKey(mine[0]), $"genre:{tag}:{user.VoterKey}",
         };
         await db.StringSetAsync(theirs[0], "x");
         await db.StringSetAsync(theirs[1], mine[0].ToString());
@@ -118,7 +122,8 @@ public sealed class ErasureTests(CoreFixture fixture)
         await db.StringSetAsync(theirs[4], "answer");
         await db.HashSetAsync(theirs[5], [new("status", "counted"), new("voter", user.VoterKey), new("idem", "")]);
         await db.HashSetAsync(theirs[6], [new("status", "counted"), new("voter", user.VoterKey), new("idem", (string)theirs[4]!)]);
-        var someoneElses = new RedisKey[] { "rl:v:" + user.VoterKey + "x", $"day:{user.VoterKey}x:{Today:yyyyMMdd}", "receipt:" + onMyClip };
+        await db.HashSetAsync(theirs[7], [new("genre", "Comedy"), new("seq", "1")]);
+        var someoneElses = new RedisKey[] { $"rl:v:{VoterBuckets.Tag(user.VoterKey + "x")}:{user.VoterKey}x", $"day:{user.VoterKey}x:{Today:yyyyMMdd}", "receipt:" + onMyClip };
         foreach (var key in someoneElses)
         {
             await db.StringSetAsync(key, "keep");

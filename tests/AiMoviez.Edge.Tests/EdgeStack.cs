@@ -19,7 +19,7 @@ public sealed class EdgeCollection : ICollectionFixture<EdgeStack>
 /// Listens to the region's subjects the way the aggregator would, so tests see what the edge published.
 /// Limits are lowered so each rule is quick to reach.
 /// </summary>
-public sealed class EdgeStack : IAsyncLifetime
+public class EdgeStack : IAsyncLifetime
 {
     public const string Region = "us-east";
     public const string TrustedProxy = "127.0.0.2";
@@ -33,6 +33,7 @@ public sealed class EdgeStack : IAsyncLifetime
     public TempDirectory Dir { get; } = new("edge");
     public string SigningKey { get; } = DevTokens.NewSigningKey();
     public NatsServer Nats { get; private set; } = null!;
+    /// <summary>The region's single Redis (null in <see cref="ClusterEdgeStack"/>).</summary>
     public RedisServer Redis { get; private set; } = null!;
     public NatsConnection Bus { get; private set; } = null!;
     public NatsJSContext JetStream { get; private set; } = null!;
@@ -72,13 +73,13 @@ public sealed class EdgeStack : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Nats = await NatsServer.StartAsync(Dir.Sub("nats"));
-        Redis = await RedisServer.StartAsync(Dir.Sub("redis"));
+        var redisEndpoints = await StartRedisAsync();
         var topology = new Topology
         {
             Core = new ServiceEndpoint { Url = $"http://127.0.0.1:{FreePort.Next()}" },
             Aggregator = new ServiceEndpoint { Url = $"http://127.0.0.1:{FreePort.Next()}" },
             CatalogDatabase = "Host=127.0.0.1;Port=1;Username=none;Database=none",
-            Regions = [new RegionTopology { Name = Region, EdgeUrl = $"http://127.0.0.1:{FreePort.Next()}", Nats = Nats.Url, Redis = Redis.Endpoint }],
+            Regions = [new RegionTopology { Name = Region, EdgeUrl = $"http://127.0.0.1:{FreePort.Next()}", Nats = Nats.Url, Redis = redisEndpoints }],
             Shards = [new ShardTopology { Name = "shard-1", ConnectionString = "Host=127.0.0.1;Port=1;Username=none;Database=none" }],
             SeasonShards = [new SeasonShardRange { FromSeason = 1, ToSeason = 1000, Shards = ["shard-1"] }],
         };
@@ -120,6 +121,15 @@ public sealed class EdgeStack : IAsyncLifetime
         await Edge.StartAsync();
         await Edge.WaitReadyAsync(TimeSpan.FromSeconds(30));
     }
+
+    /// <summary>Starts the region's Redis and returns the topology's <c>redis</c> value for it.</summary>
+    protected virtual async Task<string> StartRedisAsync()
+    {
+        Redis = await RedisServer.StartAsync(Dir.Sub("redis"));
+        return Redis.Endpoint;
+    }
+
+    protected virtual ValueTask DisposeRedisAsync() => Redis.DisposeAsync();
 
     /// <summary>Restarts NATS on the same port after a test killed it, and listens again.</summary>
     public async Task RestartNatsAsync()
@@ -259,7 +269,8 @@ public sealed class EdgeStack : IAsyncLifetime
         await Core.DisposeAsync();
         await Bus.DisposeAsync();
         await Nats.DisposeAsync();
-        await Redis.DisposeAsync();
+        await DisposeRedisAsync();
+
         Direct.Dispose();
         Proxied.Dispose();
         Dir.Dispose();

@@ -1,0 +1,42 @@
+using AiMoviez.Contracts;
+using AiMoviez.Edge.Votes;
+
+namespace AiMoviez.Edge.Tests;
+
+public sealed class VoteIdTests
+{
+    [Fact]
+    public void Edge_vote_ids_are_uuidv7_of_their_time_and_carry_the_voters_bucket()
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var bucket in new[] { 0, 1, 513, VoterBuckets.Count - 1 })
+        {
+            var id = VoteIds.New(now, bucket);
+            Assert.Equal(7, id.Version);
+            Assert.Equal(bucket, VoteIds.BucketOf(id));
+            var bytes = id.ToByteArray(bigEndian: true);
+            Assert.Equal(now.ToUnixTimeMilliseconds(), ((long)bytes[0] << 40) | ((long)bytes[1] << 32) | ((long)bytes[2] << 24)
+                | ((long)bytes[3] << 16) | ((long)bytes[4] << 8) | bytes[5]);
+            Assert.Equal(0x80, bytes[8] & 0xC0);
+        }
+
+        Assert.NotEqual(VoteIds.New(now, 5), VoteIds.New(now, 5));
+    }
+
+    [Fact]
+    public void Ids_made_elsewhere_carry_no_bucket()
+    {
+        var ids = Enumerable.Range(0, 10_000).Select(_ => Guid.CreateVersion7()).Concat([Guid.NewGuid(), Guid.Empty]).ToList();
+        Assert.All(ids, id => Assert.Null(VoteIds.BucketOf(id)));
+    }
+
+    [Fact]
+    public void A_voters_bucket_is_the_same_in_every_process_and_buckets_spread()
+    {
+        // FNV-1a 32 of the key mod 1024, computed independently.
+        Assert.Equal(438, VoterBuckets.Of("device_5689f93eebaca6f243d67706be29986e"));
+        var buckets = Enumerable.Range(0, 10_000).Select(i => VoterBuckets.Of("device_" + i)).ToList();
+        Assert.All(buckets, b => Assert.InRange(b, 0, VoterBuckets.Count - 1));
+        Assert.True(buckets.Distinct().Count() > 900);
+    }
+}
