@@ -34,7 +34,8 @@ public static class AggregatorApi
     /// its ack floor (conservative); a process that does not hold the shard's lease answers from that alone.
     /// </summary>
     public static async Task<Results<Ok<BarrierStatus>, ProblemHttpResult>> GetBarrier(Guid seasonId, int seasonNumber,
-        ShardMap shardMap, RegionLinks regions, AppliedWatermarks watermarks, ShardLeases leases, CancellationToken cancellationToken)
+        ShardMap shardMap, RegionLinks regions, AppliedWatermarks watermarks, ShardLeases leases, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         if (shardMap.ShardFor(seasonNumber) is not { } shard)
         {
@@ -73,15 +74,15 @@ public static class AggregatorApi
             SeasonId = seasonId,
             Shard = shard,
             Drained = marks.All(m => m.Reachable && m.AppliedThrough >= m.StreamLastSequence),
-            CheckedAt = DateTimeOffset.UtcNow,
+            CheckedAt = time.GetUtcNow(),
             Regions = marks,
         });
     }
 
     public static async Task<Ok<PipelineStatus>> GetPipeline(RegionLinks regions, ShardWriters writers, AppliedWatermarks watermarks,
-        ShardLeases leases, CancellationToken cancellationToken)
+        ShardLeases leases, TimeProvider time, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         var regionStates = new List<RegionPipeline>();
         foreach (var region in regions.All)
         {

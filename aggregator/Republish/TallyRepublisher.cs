@@ -11,14 +11,14 @@ namespace AiMoviez.Aggregator.Republish;
 /// the genre shard, so an edge that missed a per-commit tally (core NATS does not store) or just started converges anyway.
 /// </summary>
 public sealed class TallyRepublisher(ShardWriters writers, KnownSlots knownSlots, OutcomePublisher publisher, DailyLedger ledger,
-    ShardMap shardMap, IOptions<AggregatorOptions> options, ILogger<TallyRepublisher> logger) : BackgroundService
+    ShardMap shardMap, IOptions<AggregatorOptions> options, TimeProvider time, ILogger<TallyRepublisher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.RepublishInterval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            ledger.Prune(DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-2));
+            ledger.Prune(DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime).AddDays(-2));
             foreach (var writer in writers.ByShard.Values.Where(w => w.Healthy))
             {
                 try
@@ -46,7 +46,7 @@ public sealed class TallyRepublisher(ShardWriters writers, KnownSlots knownSlots
             return;
         }
 
-        var asOf = DateTimeOffset.UtcNow;
+        var asOf = time.GetUtcNow();
         await using var command = writer.DataSource.CreateCommand(ShardBatchApplier.ReadTallies);
         command.Parameters.Add(new NpgsqlParameter { Value = slots.Select(s => s.SeasonId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = slots.Select(s => s.SlotPosition).ToArray() });
@@ -57,7 +57,7 @@ public sealed class TallyRepublisher(ShardWriters writers, KnownSlots knownSlots
 
     private async Task RepublishGenresAsync(ShardWriter writer, CancellationToken cancellationToken)
     {
-        var asOf = DateTimeOffset.UtcNow;
+        var asOf = time.GetUtcNow();
         await using var command = writer.DataSource.CreateCommand(ShardBatchApplier.ReadGenreCounts);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var counts = await ShardBatchApplier.ReadGenreCountsAsync(reader, cancellationToken);

@@ -24,7 +24,7 @@ public sealed record AppliedBatch(BatchPlan Plan, IReadOnlyList<SlotTally> Talli
 /// aggregator process) wrote in between, and the batch is then read again under the lock.
 /// </summary>
 public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource, DailyLedger ledger, LedgerDays ledgerDays, int dailyWeightLimit,
-    TimeSpan dayChangesRetention, TimeSpan lockTimeout, ILogger logger, ShardLease? lease = null) : IAsyncDisposable
+    TimeSpan dayChangesRetention, TimeSpan lockTimeout, ILogger logger, TimeProvider time, ShardLease? lease = null) : IAsyncDisposable
 {
     // The prune scans day_changes, so it runs with a batch at most this often (or as often as the retention, if shorter).
     private static readonly TimeSpan PruneInterval = TimeSpan.FromHours(1);
@@ -62,7 +62,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         vd as ({AddToDays("voter_days", "voter_key", "text", 6)}),
         cd as ({AddToDays("creator_days", "creator_id", "uuid", 11)}),
         kd as ({AddToDays("clip_days", "clip_id", "uuid", 16)}),
-        dc as ({RecordDayChanges(("voter_days", 6), ("creator_days", 11), ("clip_days", 16))})
+        dc as ({RecordDayChanges(22, ("voter_days", 6), ("creator_days", 11), ("clip_days", 16))})
         update votes set status = 'revoked', reason = null, applied_at = now() where vote_id = any($21)
         """;
 
@@ -246,7 +246,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
             var (tallies, genreCounts) = await WriteAsync(connection, commands, slots, readGenres: genres.Count > 0, cancellationToken);
             var written = Stopwatch.GetTimestamp();
             await transaction.CommitAsync(cancellationToken);
-            var committedAt = DateTimeOffset.UtcNow;
+            var committedAt = time.GetUtcNow();
             turn.Committed(writes);
             if (logger.IsEnabled(LogLevel.Debug))
             {
@@ -380,7 +380,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         reader.GetGuid(0), reader.GetGuid(1), reader.GetInt32(2), reader.GetGuid(3), reader.GetGuid(4), reader.GetString(5),
         reader.GetString(6), reader.GetInt32(7), reader.GetFieldValue<DateOnly>(8), reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10));
 
-    private static async Task CopyVotesAsync(NpgsqlConnection connection, ChannelReader<NewVote> votes, bool hasVotes,
+    private async Task CopyVotesAsync(NpgsqlConnection connection, ChannelReader<NewVote> votes, bool hasVotes,
         CancellationToken cancellationToken)
     {
         if (!hasVotes)
@@ -388,7 +388,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
             return;
         }
 
-        var appliedAt = DateTime.UtcNow;
+        var appliedAt = time.GetUtcNow().UtcDateTime;
         await using var importer = await connection.BeginBinaryImportAsync(
             $"copy votes ({Columns}) from stdin (format binary)", cancellationToken);
         // Synchronous field writes: they only fill Npgsql's buffer (flushing when full), and an await per field costs
@@ -432,7 +432,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         var views = plan.Views.SelectMany(b => b.Views.Select(v => (b.BatchId, b.SeasonId, v.ClipId, (long)v.Views))).ToList();
         List<NpgsqlBatchCommand> commands =
         [
-            ApplyDeltasCommand(plan),
+            ApplyDeltasCommand(plan, time.GetUtcNow()),
             new NpgsqlBatchCommand(AddTombstones)
             {
                 Parameters =
@@ -455,12 +455,13 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
             },
             new NpgsqlBatchCommand(MarkApplied) { Parameters = { new() { Value = shard }, new() { Value = (long)plan.CountedVotes } } },
         ];
-        if (DateTimeOffset.UtcNow >= _nextPruneAt)
+        var now = time.GetUtcNow();
+        if (now >= _nextPruneAt)
         {
-            _nextPruneAt = DateTimeOffset.UtcNow + TimeSpan.FromTicks(Math.Min(PruneInterval.Ticks, dayChangesRetention.Ticks));
+            _nextPruneAt = now + TimeSpan.FromTicks(Math.Min(PruneInterval.Ticks, dayChangesRetention.Ticks));
             commands.Add(new NpgsqlBatchCommand(ShardSchema.PruneDayChangesSql)
             {
-                Parameters = { new() { Value = dayChangesRetention }, new() { Value = shard } },
+                Parameters = { new() { Value = now - dayChangesRetention }, new() { Value = shard } },
             });
         }
 
@@ -497,7 +498,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         return commands;
     }
 
-    private static async Task<(List<SlotTally> Tallies, Dictionary<string, long>? GenreCounts)> WriteAsync(NpgsqlConnection connection,
+    private async Task<(List<SlotTally> Tallies, Dictionary<string, long>? GenreCounts)> WriteAsync(NpgsqlConnection connection,
         List<NpgsqlBatchCommand> commands, IReadOnlyCollection<(Guid SeasonId, int SlotPosition)> slots, bool readGenres,
         CancellationToken cancellationToken)
     {
@@ -508,7 +509,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         }
 
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        var tallies = await ReadSlotTalliesAsync(reader, slots, DateTimeOffset.UtcNow, cancellationToken);
+        var tallies = await ReadSlotTalliesAsync(reader, slots, time.GetUtcNow(), cancellationToken);
         if (!readGenres)
         {
             return (tallies, null);
@@ -540,17 +541,18 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
 
     /// <summary>
     /// Records in day_changes the keys of the day rows a statement changes, one row per table that has any, from the
-    /// subject, season and day array parameters from each table's <c>$first</c>.
+    /// subject, season and day array parameters from each table's <c>$first</c>, stamped with parameter
+    /// <c>$changedAt</c>: the process's clock, the one its prune of old changes goes by.
     /// </summary>
-    private static string RecordDayChanges(params (string Table, int First)[] tables) => $"""
+    private static string RecordDayChanges(int changedAt, params (string Table, int First)[] tables) => $"""
         insert into day_changes (day_table, changed_at, key_count, subjects, season_ids, days)
             select c.* from (values {string.Join(", ", tables.Select(t =>
-                $"('{t.Table}', now(), cardinality(${t.First}), ${t.First}::text[], ${t.First + 1}::uuid[], ${t.First + 2}::date[])"))})
+                $"('{t.Table}', ${changedAt}::timestamptz, cardinality(${t.First}), ${t.First}::text[], ${t.First + 1}::uuid[], ${t.First + 2}::date[])"))})
             as c(day_table, changed_at, key_count, subjects, season_ids, days)
             where c.key_count > 0
         """;
 
-    private static NpgsqlBatchCommand ApplyDeltasCommand(BatchPlan plan)
+    private static NpgsqlBatchCommand ApplyDeltasCommand(BatchPlan plan, DateTimeOffset changedAt)
     {
         var deltas = BatchDeltas.Of(plan);
         var command = new NpgsqlBatchCommand(ApplyDeltas);
@@ -563,6 +565,7 @@ public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource,
         Add(deltas.ClipDays.Select(r => r.Key.ClipId), deltas.ClipDays.Select(r => r.Key.SeasonId), deltas.ClipDays.Select(r => r.Key.Day),
             deltas.ClipDays.Select(r => r.Change));
         command.Parameters.Add(new NpgsqlParameter { Value = plan.Revoked.Select(v => v.VoteId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = changedAt });
         return command;
 
         void Add<T1, T2, T3>(IEnumerable<T1> first, IEnumerable<T2> second, IEnumerable<T3> third, IEnumerable<Delta> changes)

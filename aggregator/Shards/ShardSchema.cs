@@ -164,9 +164,9 @@ public static class ShardSchema
         """;
 
 
-    /// <summary>Deletes the day changes older than the retention <c>$1</c> and raises the floor of shard <c>$2</c> past them.</summary>
+    /// <summary>Deletes the day changes older than <c>$1</c> (now less the retention) and raises the floor of shard <c>$2</c> past them.</summary>
     public const string PruneDayChangesSql = """
-        with gone as (delete from day_changes where changed_at < now() - $1::interval returning seq)
+        with gone as (delete from day_changes where changed_at < $1 returning seq)
         update shard_status set day_changes_floor = greatest(day_changes_floor, (select max(seq) from gone))
         where shard = $2 and exists (select from gone)
         """;

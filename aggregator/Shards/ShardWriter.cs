@@ -25,6 +25,7 @@ public sealed class ShardWriter(
     OutcomePublisher publisher,
     AggregatorMetrics metrics,
     AggregatorOptions options,
+    TimeProvider time,
     ILogger logger)
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
@@ -181,7 +182,7 @@ public sealed class ShardWriter(
 
     private async Task ApplyInTurnAsync(List<InboundMessage> batch, ShardBatchApplier applier, BatchTurn turn, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         if (!Healthy && now < _nextAttemptAt)
         {
             await NakAsync(batch, TimeSpan.FromTicks(Math.Max((_nextAttemptAt - now).Ticks, FirstRetry.Ticks)), cancellationToken);
@@ -208,7 +209,7 @@ public sealed class ShardWriter(
         {
             Spans.End(span, e);
             Healthy = false;
-            _nextAttemptAt = DateTimeOffset.UtcNow + _retryDelay;
+            _nextAttemptAt = time.GetUtcNow() + _retryDelay;
             logger.LogWarning("Shard {Shard} batch of {Count} failed ({Error}); retrying in {Delay}", shard, batch.Count, e.Message, _retryDelay);
             await NakAsync(batch, _retryDelay, cancellationToken);
             _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, options.ShardRetryMax.Ticks));
@@ -331,7 +332,7 @@ public sealed class ShardWriter(
         }
 
         knownSlots.Observe(shard, seasonId, slotPosition);
-        var zeroed = new SlotTally { SeasonId = seasonId, SlotPosition = slotPosition, AsOf = DateTimeOffset.UtcNow, Clips = [] };
+        var zeroed = new SlotTally { SeasonId = seasonId, SlotPosition = slotPosition, AsOf = time.GetUtcNow(), Clips = [] };
         await publisher.PublishTalliesAsync([zeroed], cancellationToken);
         return zeroed;
     }
@@ -358,7 +359,7 @@ public sealed class ShardWriter(
 
         if (outcome.Slots.Count > 0)
         {
-            var asOf = DateTimeOffset.UtcNow;
+            var asOf = time.GetUtcNow();
             await using var command = dataSource.CreateCommand(ShardBatchApplier.ReadTallies);
             command.Parameters.Add(new NpgsqlParameter { Value = outcome.Slots.Select(s => s.SeasonId).ToArray() });
             command.Parameters.Add(new NpgsqlParameter { Value = outcome.Slots.Select(s => s.SlotPosition).ToArray() });

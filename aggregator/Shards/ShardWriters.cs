@@ -13,14 +13,16 @@ public sealed class ShardWriters : BackgroundService
     private readonly LedgerDays _ledgerDays;
     private readonly ShardDataSources _shards;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _readySync = new();
     private readonly Dictionary<string, (CancellationToken Held, Task Ready)> _ready = [];
 
     public ShardWriters(ShardDataSources shards, DailyLedger ledger, LedgerDays ledgerDays, KnownSlots knownSlots,
         OutcomePublisher publisher, AggregatorMetrics metrics, ShardLeases leases, IOptions<AggregatorOptions> options,
-        ILoggerFactory loggerFactory)
+        TimeProvider time, ILoggerFactory loggerFactory)
     {
+        _time = time;
         _ledger = ledger;
         _ledgerDays = ledgerDays;
         _shards = shards;
@@ -29,11 +31,11 @@ public sealed class ShardWriters : BackgroundService
         ByShard = shards.ByShard.ToDictionary(s => s.Key, s =>
         {
             var logger = loggerFactory.CreateLogger("AiMoviez.Aggregator.Shards." + s.Key);
-            return new ShardWriter(s.Key, s.Value, (Applier(), Applier()), ledger, knownSlots, publisher, metrics, settings, logger);
+            return new ShardWriter(s.Key, s.Value, (Applier(), Applier()), ledger, knownSlots, publisher, metrics, settings, time, logger);
 
             ShardBatchApplier Applier() =>
                 new(s.Key, s.Value, ledger, ledgerDays, settings.DailyWeightLimit, settings.DayChangesRetention,
-                    settings.WriterLockTimeout, logger, leases.ByShard[s.Key]);
+                    settings.WriterLockTimeout, logger, time, leases.ByShard[s.Key]);
         });
     }
 
@@ -76,7 +78,7 @@ public sealed class ShardWriters : BackgroundService
                     paused.Add(writer);
                 }
 
-                var today = DateOnly.FromDateTime(DateTime.UtcNow);
+                var today = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
                 var rows = await Task.WhenAll(_shards.ByShard.Values.Select(d => LedgerDays.ReadAsync(d, today.AddDays(-1), today, held)));
                 _ledger.Reset(today.AddDays(1));
                 _ledgerDays.Forget();
@@ -107,7 +109,7 @@ public sealed class ShardWriters : BackgroundService
     {
         // Yesterday and today are loaded now (a late vote may still count for yesterday); later days start empty because
         // no vote for them was applied before this process started; older days load on first use.
-        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var today = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
         _ledger.StartFresh(today.AddDays(1));
         await Task.WhenAll(ByShard.Values.Select(w => w.InitializeAsync(today.AddDays(-1), today, stoppingToken)));
         _ledger.MarkLoaded(today.AddDays(-1));

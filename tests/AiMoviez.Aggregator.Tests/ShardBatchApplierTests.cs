@@ -218,7 +218,8 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         var season = Guid.NewGuid();
         var first = Batch(season, "device_changes_a_", 300);
         var second = Batch(season, "device_changes_b_", 200);
-        await using var applier = NewApplier(NewLedger(), dayChangesRetention: TimeSpan.FromSeconds(1));
+        var time = new AdvancedTime();
+        await using var applier = NewApplier(NewLedger(), dayChangesRetention: TimeSpan.FromSeconds(1), time: time);
 
         await applier.ApplyAsync(first, VoteIds(first), _ => null, BatchTurn.Alone([]), CancellationToken.None);
 
@@ -232,7 +233,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         var firstLastSeq = await ScalarAsync("select max(seq) from day_changes");
         Assert.Equal(0L, await ScalarAsync("select day_changes_floor from shard_status"));
 
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        time.Ahead = TimeSpan.FromSeconds(5);
         await applier.ApplyAsync(second, VoteIds(second), _ => null, BatchTurn.Alone([]), CancellationToken.None);
 
         Assert.Equal(200L, await ScalarAsync("select sum(key_count)::bigint from day_changes where day_table = 'voter_days'"));
@@ -321,9 +322,18 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         return ledger;
     }
 
-    private ShardBatchApplier NewApplier(DailyLedger ledger, TimeSpan? dayChangesRetention = null, TimeSpan? lockTimeout = null) =>
+    private ShardBatchApplier NewApplier(DailyLedger ledger, TimeSpan? dayChangesRetention = null, TimeSpan? lockTimeout = null,
+        TimeProvider? time = null) =>
         new("shard-1", Shard, ledger, new LedgerDays(ledger, _shards), 1_000_000, dayChangesRetention ?? TimeSpan.FromDays(2),
-            lockTimeout ?? TimeSpan.FromSeconds(30), NullLogger.Instance);
+            lockTimeout ?? TimeSpan.FromSeconds(30), NullLogger.Instance, time ?? TimeProvider.System);
+
+    /// <summary>The system clock moved on by <see cref="Ahead"/>: time passes for the code under test without the test waiting.</summary>
+    private sealed class AdvancedTime : TimeProvider
+    {
+        public TimeSpan Ahead { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + Ahead;
+    }
 
     /// <summary>The plan of the writer's lookup of a batch's voters in a session set up by <paramref name="settings"/>.</summary>
     private async Task<string> ExplainVotersLookupAsync(string settings, string[] voters, Guid season)
