@@ -10,7 +10,7 @@ using NATS.Client.JetStream;
 namespace AiMoviez.Aggregator;
 
 /// <summary>Health and the internal endpoints core calls (loopback, no auth).</summary>
-public static class AggregatorApi
+internal static class AggregatorApi
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
 
@@ -239,4 +239,4 @@ public static class AggregatorApi
 }
 
 /// <summary>A shard's lease: whether this process (<paramref name="Self"/>) holds it, and who does as the shard says.</summary>
-public sealed record ShardLeaseStatus(string Shard, bool Held, string Self, string? Holder);
+internal sealed record ShardLeaseStatus(string Shard, bool Held, string Self, string? Holder);

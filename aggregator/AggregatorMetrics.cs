@@ -9,7 +9,7 @@ namespace AiMoviez.Aggregator;
 /// The aggregator's own instruments (meter <see cref="MeterName"/>), by region and shard; a lane of a region's vote
 /// stream is its shard's part, so lane-level instruments carry the shard's name.
 /// </summary>
-public sealed class AggregatorMetrics
+internal sealed class AggregatorMetrics
 {
     public const string MeterName = "AiMoviez.Aggregator";
 

@@ -8,7 +8,7 @@ namespace AiMoviez.Aggregator;
 /// Aggregator tuning, bound from configuration section <see cref="Section"/> and validated at start. Settable, not
 /// <c>init</c>: the source-generated configuration binder of a Native AOT build silently skips <c>init</c> properties.
 /// </summary>
-public sealed record AggregatorOptions
+internal sealed record AggregatorOptions
 {
     public const string Section = "Aggregator";
 
@@ -76,4 +76,4 @@ public sealed record AggregatorOptions
 }
 
 [OptionsValidator]
-public sealed partial class AggregatorOptionsValidator : IValidateOptions<AggregatorOptions>;
+internal sealed partial class AggregatorOptionsValidator : IValidateOptions<AggregatorOptions>;

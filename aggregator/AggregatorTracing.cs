@@ -10,7 +10,7 @@ namespace AiMoviez.Aggregator;
 /// conventions: a shard batch's <c>process</c> span, linked to the send span of every vote it applied (their W3C trace
 /// context comes in the message headers, one <c>traceparent</c> value per vote), and its shard transaction.
 /// </summary>
-public static class AggregatorTracing
+internal static class AggregatorTracing
 {
     public const string SourceName = "AiMoviez.Aggregator";
     public const string TraceParentHeader = "traceparent";

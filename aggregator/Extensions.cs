@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace AiMoviez.Aggregator;
 
 /// <summary>The aggregator's services by feature; Program.cs lists them, the middleware and the endpoint groups in order.</summary>
-public static class Extensions
+internal static class Extensions
 {
     /// <summary>The topology, listening address, options and JSON.</summary>
     public static Topology AddAggregatorDefaults(this WebApplicationBuilder builder)

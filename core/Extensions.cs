@@ -14,7 +14,7 @@ using Npgsql;
 namespace AiMoviez.Core;
 
 /// <summary>Core's services by feature; Program.cs lists them, the middleware and the endpoint groups in order.</summary>
-public static class Extensions
+internal static class Extensions
 {
     public const long MaxRequestBodyBytes = 1024 * 1024;
 

@@ -13,7 +13,7 @@ using StackExchange.Redis;
 namespace AiMoviez.Edge;
 
 /// <summary>The edge's services by feature; Program.cs lists them, the middleware and the endpoint groups in order.</summary>
-public static class Extensions
+internal static class Extensions
 {
     /// <summary>The region this edge serves, its options, listening address and request limits, JSON and CORS.</summary>
     public static RegionTopology AddEdgeDefaults(this WebApplicationBuilder builder)

@@ -8,7 +8,7 @@ namespace AiMoviez.Aggregator.Barrier;
 /// sequence), else the highest stream sequence received. A lane starts from its consumer's ack floor, which makes the
 /// answer conservative after a restart.
 /// </summary>
-public sealed class AppliedWatermarks
+internal sealed class AppliedWatermarks
 {
     private readonly Dictionary<(string Region, string Lane), LaneMarks> _lanes = [];
 

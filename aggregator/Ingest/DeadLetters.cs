@@ -11,7 +11,7 @@ namespace AiMoviez.Aggregator.Ingest;
 /// region's dead-letter stream, with the reason in a header; the caller then settles it with its lane's acks. Counted in
 /// the dead-letters metric.
 /// </summary>
-public sealed class DeadLetters(AggregatorMetrics metrics, ILogger<DeadLetters> logger)
+internal sealed class DeadLetters(AggregatorMetrics metrics, ILogger<DeadLetters> logger)
 {
     public const string ReasonHeader = "AiMoviez-Reason";
 

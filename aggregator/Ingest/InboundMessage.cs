@@ -12,14 +12,14 @@ namespace AiMoviez.Aggregator.Ingest;
 /// publish a vote twice, and the consumer recreated at a restart counts deliveries afresh while it replays what the
 /// last process applied but had not acked. The votes table's key catches those (<see cref="Shards.ShardBatchApplier"/>).
 /// </param>
-public sealed record InboundMessage(string Region, string Lane, ulong Sequence, object Event, IDelivery Delivery, bool FirstDelivery)
+internal sealed record InboundMessage(string Region, string Lane, ulong Sequence, object Event, IDelivery Delivery, bool FirstDelivery)
 {
     /// <summary>The W3C trace context of the edge's send span for this event, when the edge traced it and this process traces.</summary>
     public ActivityContext Trace { get; init; }
 }
 
 /// <summary>How a delivered event is settled with its stream, through the message that carried it.</summary>
-public interface IDelivery
+internal interface IDelivery
 {
     /// <summary>In its shard (committed): once every event of its message is, or dead-lettered, the close barrier counts the message applied.</summary>
     void Applied();
@@ -42,7 +42,7 @@ public interface IDelivery
 /// every event it carries is: acked (with its lane's next flush) when all are done with, NAKed when any asked for
 /// redelivery (the events already applied are then found applied again, idempotently).
 /// </summary>
-public sealed class LaneMessage(string replyTo, ulong sequence, string lane, int events, RegionLink region, DeadLetters deadLetters,
+internal sealed class LaneMessage(string replyTo, ulong sequence, string lane, int events, RegionLink region, DeadLetters deadLetters,
     LaneAcks acks, AppliedWatermarks watermarks)
 {
     private readonly Lock _sync = new();
@@ -100,7 +100,7 @@ public sealed class LaneMessage(string replyTo, ulong sequence, string lane, int
 /// <summary>How one event of a <see cref="LaneMessage"/> is settled.</summary>
 /// <param name="groupPart">The vote's place in its message's <see cref="VoteCasts"/>; null when the event is the whole message.</param>
 /// <param name="groupVote">That vote, which is dead-lettered on its own, as the <see cref="VoteCast"/> it would be alone.</param>
-public sealed class EventDelivery(LaneMessage message, int? groupPart = null, VoteCast? groupVote = null) : IDelivery
+internal sealed class EventDelivery(LaneMessage message, int? groupPart = null, VoteCast? groupVote = null) : IDelivery
 {
     public void Applied() => message.EventApplied();
 

@@ -11,7 +11,7 @@ namespace AiMoviez.Aggregator.Ingest;
 /// as long as the message waits for its batch's commit, and that live data was most of what each garbage collection
 /// copied (measured in the ingest benchmark).
 /// </summary>
-public static class JetStreamReplies
+internal static class JetStreamReplies
 {
     private static readonly byte[] Ack = "+ACK"u8.ToArray();
     private static readonly byte[] Nak = "-NAK"u8.ToArray();

@@ -10,7 +10,7 @@ namespace AiMoviez.Aggregator.Ingest;
 /// settled message's reply subject only (<see cref="JetStreamReplies"/>).
 /// In the ingest benchmark this cut nats-server's CPU per vote by about a third (10,000 acks per batch became one).
 /// </summary>
-public sealed class LaneAcks(INatsConnection connection)
+internal sealed class LaneAcks(INatsConnection connection)
 {
     private readonly Lock _sync = new();
     private readonly SortedSet<ulong> _open = [];

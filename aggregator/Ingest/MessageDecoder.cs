@@ -7,7 +7,7 @@ namespace AiMoviez.Aggregator.Ingest;
 /// An event decoded and routed, or the reason it is poison; a poison event that still decoded keeps its event, so an
 /// accepted vote can be given its final word.
 /// </summary>
-public readonly record struct Decoded(object? Event, string? Shard, string? PoisonReason)
+internal readonly record struct Decoded(object? Event, string? Shard, string? PoisonReason)
 {
     public static Decoded Poison(string reason, object? decodedEvent = null) => new(decodedEvent, null, reason);
 }
@@ -16,7 +16,7 @@ public readonly record struct Decoded(object? Event, string? Shard, string? Pois
 /// Turns a vote-stream message into its events and their shards; anything it cannot place is poison. A message carries
 /// one event, except a <see cref="VoteCasts"/>, whose votes are routed, or found poison, each on its own.
 /// </summary>
-public static class MessageDecoder
+internal static class MessageDecoder
 {
     /// <summary>Whether the message carries a group of votes (<see cref="Subjects.VoteCasts"/>).</summary>
     public static bool IsGroup(string subject) => Kind(subject) == "casts";

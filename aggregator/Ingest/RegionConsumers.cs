@@ -15,7 +15,7 @@ namespace AiMoviez.Aggregator.Ingest;
 /// poison to the region's dead-letter stream. A lane per shard means a shard that is down holds back only its own
 /// lane: the messages it cannot take fill its lane's MaxAckPending, never another shard's.
 /// </summary>
-public sealed class RegionConsumers(
+internal sealed class RegionConsumers(
     RegionLinks regions,
     ShardMap shardMap,
     ShardWriters writers,

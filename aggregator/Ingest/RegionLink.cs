@@ -6,7 +6,7 @@ using NATS.Client.JetStream.Models;
 namespace AiMoviez.Aggregator.Ingest;
 
 /// <summary>One region's NATS: its vote stream (read), receipts and dead letters (written), tallies (published).</summary>
-public sealed class RegionLink : IAsyncDisposable
+internal sealed class RegionLink : IAsyncDisposable
 {
     public RegionLink(RegionTopology region, NatsAuthOpts auth)
     {
@@ -78,7 +78,7 @@ public sealed class RegionLink : IAsyncDisposable
 }
 
 /// <summary>All regions of the topology.</summary>
-public sealed class RegionLinks(IEnumerable<RegionLink> links) : IAsyncDisposable
+internal sealed class RegionLinks(IEnumerable<RegionLink> links) : IAsyncDisposable
 {
     public IReadOnlyList<RegionLink> All { get; } = links.ToList();
 

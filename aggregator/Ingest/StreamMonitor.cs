@@ -8,7 +8,7 @@ namespace AiMoviez.Aggregator.Ingest;
 /// Reads each region's vote stream and lane consumers every few seconds for the stream-depth and consumer-lag gauges:
 /// JetStream API calls cannot run inside a metrics callback, which must not wait.
 /// </summary>
-public sealed class StreamMonitor(RegionLinks regions, ShardWriters writers, AggregatorMetrics metrics, ILogger<StreamMonitor> logger)
+internal sealed class StreamMonitor(RegionLinks regions, ShardWriters writers, AggregatorMetrics metrics, ILogger<StreamMonitor> logger)
     : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);

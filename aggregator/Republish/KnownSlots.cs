@@ -4,7 +4,7 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Aggregator.Republish;
 
 /// <summary>The latest slot of every season the aggregator has counts for, and its shard: what the periodic republish covers.</summary>
-public sealed class KnownSlots
+internal sealed class KnownSlots
 {
     private readonly ConcurrentDictionary<Guid, (string Shard, int Slot)> _latest = new();
 

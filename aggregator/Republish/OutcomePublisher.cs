@@ -7,7 +7,7 @@ using NATS.Client.JetStream;
 namespace AiMoviez.Aggregator.Republish;
 
 /// <summary>Tells the regions what a commit decided: decisions to the origin region's receipts, tallies to every region.</summary>
-public sealed class OutcomePublisher(RegionLinks regions, ILogger<OutcomePublisher> logger)
+internal sealed class OutcomePublisher(RegionLinks regions, ILogger<OutcomePublisher> logger)
 {
     // Keeps a receipts message well under the NATS default max payload of 1 MB.
     private const int DecisionsPerMessage = 2_000;

@@ -15,7 +15,7 @@ namespace AiMoviez.Aggregator.Republish;
 /// region whose NATS is down keeps its rows and gets them on a later round; the edges' undo is idempotent, so a row
 /// sent twice (a crash between PubAck and delete) changes nothing more.
 /// </summary>
-public sealed class ResetUndoPublisher(ShardWriters writers, RegionLinks regions, IOptions<AggregatorOptions> options,
+internal sealed class ResetUndoPublisher(ShardWriters writers, RegionLinks regions, IOptions<AggregatorOptions> options,
     ILogger<ResetUndoPublisher> logger) : BackgroundService
 {
     // About 150 bytes a vote: a message stays well under the NATS default max payload of 1 MB.

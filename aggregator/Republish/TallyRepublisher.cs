@@ -10,7 +10,7 @@ namespace AiMoviez.Aggregator.Republish;
 /// Every few seconds republishes the latest slot of every known season from its shard, and the genre vote's counts from
 /// the genre shard, so an edge that missed a per-commit tally (core NATS does not store) or just started converges anyway.
 /// </summary>
-public sealed class TallyRepublisher(ShardWriters writers, KnownSlots knownSlots, OutcomePublisher publisher, DailyLedger ledger,
+internal sealed class TallyRepublisher(ShardWriters writers, KnownSlots knownSlots, OutcomePublisher publisher, DailyLedger ledger,
     ShardMap shardMap, IOptions<AggregatorOptions> options, TimeProvider time, ILogger<TallyRepublisher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

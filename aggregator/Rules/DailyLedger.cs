@@ -1,7 +1,7 @@
 namespace AiMoviez.Aggregator.Rules;
 
 /// <summary>The weight a voter has counted on one UTC day, over all seasons and shards.</summary>
-public interface IDailyTotals
+internal interface IDailyTotals
 {
     long Get(string voterKey, DateOnly day);
 
@@ -17,7 +17,7 @@ public interface IDailyTotals
 /// gives them back if the commit fails (a concurrent writer may meanwhile see the reservation: conservative, never
 /// over the cap). Days older than those loaded at start are loaded from every shard on first use.
 /// </summary>
-public sealed class DailyLedger : IDailyTotals
+internal sealed class DailyLedger : IDailyTotals
 {
     private readonly Dictionary<(string VoterKey, DateOnly Day), long> _totals = [];
     private readonly HashSet<DateOnly> _loadedDays = [];

@@ -4,7 +4,7 @@ using Npgsql;
 namespace AiMoviez.Aggregator.Rules;
 
 /// <summary>Loads a day into the <see cref="DailyLedger"/> from every shard's voter_days, once per day.</summary>
-public sealed class LedgerDays(DailyLedger ledger, ShardDataSources shards)
+internal sealed class LedgerDays(DailyLedger ledger, ShardDataSources shards)
 {
     private readonly Dictionary<DateOnly, Task> _loading = [];
 

@@ -3,24 +3,24 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Aggregator.Rules;
 
 /// <summary>A vote as the shard stores it, as far as the rules need it.</summary>
-public sealed record StoredVote(Guid VoteId, Guid SeasonId, int SlotPosition, Guid ClipId, Guid CreatorId, string VoterKey,
+internal sealed record StoredVote(Guid VoteId, Guid SeasonId, int SlotPosition, Guid ClipId, Guid CreatorId, string VoterKey,
     string VoteType, int Weight, DateOnly UtcDay, string Status, string? Reason);
 
 /// <summary>What a batch's rules read from its shard (inside the batch's transaction).</summary>
-public sealed record ShardState(
+internal sealed record ShardState(
     IReadOnlyDictionary<Guid, StoredVote> VotesById,
     IReadOnlySet<Guid> Tombstones,
     IReadOnlyList<StoredVote> CountedVotesOfBatchVoters);
 
 /// <summary>A vote new to the shard with the status the rules gave it.</summary>
-public sealed record NewVote(VoteCast Cast, DateOnly UtcDay, string Status, string? Reason)
+internal sealed record NewVote(VoteCast Cast, DateOnly UtcDay, string Status, string? Reason)
 {
     public string Status { get; set; } = Status;
 }
 
 /// <summary>Everything one batch changes, decided before it is written.</summary>
 /// <param name="capacity">Messages in the batch: its lists take one entry per message at most, sized once.</param>
-public sealed class BatchPlan(int capacity = 0)
+internal sealed class BatchPlan(int capacity = 0)
 {
     public List<NewVote> NewVotes { get; } = new(capacity);
 
@@ -50,7 +50,7 @@ public sealed class BatchPlan(int capacity = 0)
 /// per (voter, season, slot), the daily weight cap over all seasons, and votingEndsAt. A revoke that arrives before
 /// its vote leaves a tombstone, so the vote is stored revoked when it comes.
 /// </summary>
-public static class VoteRules
+internal static class VoteRules
 {
     /// <param name="final">
     /// Told each new vote once its row can no longer change within this batch, so the writer can store it while the

@@ -3,7 +3,7 @@ using System.Threading.Channels;
 namespace AiMoviez.Aggregator.Shards;
 
 /// <summary>Cuts batches from a channel: at most <c>maxSize</c> items, and no longer than <c>maxAge</c> after the first.</summary>
-public static class BatchCollector
+internal static class BatchCollector
 {
     /// <summary>Waits for a first item; returns empty only when the channel completed.</summary>
     public static async Task<List<T>> ReadAsync<T>(ChannelReader<T> reader, int maxSize, TimeSpan maxAge, CancellationToken cancellationToken)

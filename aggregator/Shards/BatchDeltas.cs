@@ -8,7 +8,7 @@ namespace AiMoviez.Aggregator.Shards;
 /// touched row however many votes hit it (a hot clip is one tally row per batch). Counted new votes add, revoked
 /// stored votes subtract; rows whose changes cancel out are left alone.
 /// </summary>
-public sealed class BatchDeltas
+internal sealed class BatchDeltas
 {
     private BatchDeltas()
     {
@@ -83,4 +83,4 @@ public sealed class BatchDeltas
 }
 
 /// <summary>Counted votes and their weight added to (or, negative, taken from) one row.</summary>
-public readonly record struct Delta(long Votes, long Weight);
+internal readonly record struct Delta(long Votes, long Weight);

@@ -10,7 +10,7 @@ namespace AiMoviez.Aggregator.Shards;
 /// total), and no revoke at all before it (a revoke changes the counted votes of a voter it names only by vote id).
 /// Otherwise this batch reads only once the batch before is done.
 /// </summary>
-public sealed class BatchTurn
+internal sealed class BatchTurn
 {
     // Cleared once this batch is done, so a chain of finished batches is not kept alive.
     private BatchTurn? _previous;

@@ -11,7 +11,7 @@ namespace AiMoviez.Aggregator.Shards;
 /// What a committed batch changed: its plan, the fresh tallies of the slots it touched, and the genre vote's counts when
 /// it carried genre votes.
 /// </summary>
-public sealed record AppliedBatch(BatchPlan Plan, IReadOnlyList<SlotTally> Tallies, DateTimeOffset CommittedAt, GenreTally? Genres = null);
+internal sealed record AppliedBatch(BatchPlan Plan, IReadOnlyList<SlotTally> Tallies, DateTimeOffset CommittedAt, GenreTally? Genres = null);
 
 /// <summary>
 /// Applies one batch to one shard in ONE transaction: read the rules' state for the batch's votes and voters, decide
@@ -23,7 +23,7 @@ public sealed record AppliedBatch(BatchPlan Plan, IReadOnlyList<SlotTally> Talli
 /// the shard's write count, read with the state and counted under the lock, shows whether another writer (a second
 /// aggregator process) wrote in between, and the batch is then read again under the lock.
 /// </summary>
-public sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource, DailyLedger ledger, LedgerDays ledgerDays, int dailyWeightLimit,
+internal sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSource, DailyLedger ledger, LedgerDays ledgerDays, int dailyWeightLimit,
     TimeSpan dayChangesRetention, TimeSpan lockTimeout, ILogger logger, TimeProvider time, ShardLease? lease = null) : IAsyncDisposable
 {
     // The prune scans day_changes, so it runs with a batch at most this often (or as often as the retention, if shorter).

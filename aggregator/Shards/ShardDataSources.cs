@@ -4,7 +4,7 @@ using Npgsql;
 namespace AiMoviez.Aggregator.Shards;
 
 /// <summary>A PostgreSQL data source per vote shard of the topology.</summary>
-public sealed class ShardDataSources(Topology topology) : IAsyncDisposable
+internal sealed class ShardDataSources(Topology topology) : IAsyncDisposable
 {
     public IReadOnlyDictionary<string, NpgsqlDataSource> ByShard { get; } =
         topology.Shards.ToDictionary(s => s.Name, s => NpgsqlDataSource.Create(s.ConnectionString));

@@ -12,7 +12,7 @@ namespace AiMoviez.Aggregator.Shards;
 /// the shard's writer lock, that this session still holds the lease (<see cref="HoldsAsync"/>), so a holder that lost
 /// the lease without noticing yet cannot write beside the new one.
 /// </summary>
-public sealed class ShardLease(string shard, string connectionString, string holder, ILogger logger) : IAsyncDisposable
+internal sealed class ShardLease(string shard, string connectionString, string holder, ILogger logger) : IAsyncDisposable
 {
     /// <summary>The advisory lock's first key, the same in every shard; the second is <see cref="ObjectKey"/>.</summary>
     public const int ClassKey = 7340034;
@@ -242,7 +242,7 @@ public sealed class ShardLease(string shard, string connectionString, string hol
 }
 
 /// <summary>The lease of every shard of the topology, each tried and kept by its own loop.</summary>
-public sealed class ShardLeases : BackgroundService
+internal sealed class ShardLeases : BackgroundService
 {
     public ShardLeases(AiMoviez.Contracts.Topology topology, IConfiguration configuration, ILoggerFactory loggerFactory)
     {

@@ -3,7 +3,7 @@ using Npgsql;
 namespace AiMoviez.Aggregator.Shards;
 
 /// <summary>The shard schema of aggregator/README.md, created at start; core reads it, only the aggregator writes it.</summary>
-public static class ShardSchema
+internal static class ShardSchema
 {
     /// <summary>
     /// Taken by every transaction that writes votes' status or counts, before it does: two aggregators (a stale one still

@@ -16,7 +16,7 @@ namespace AiMoviez.Aggregator.Shards;
 /// NAKed with a growing delay and only this shard's seasons wait; while the shard is down, messages are NAKed without
 /// a try until the next probe is due.
 /// </summary>
-public sealed class ShardWriter(
+internal sealed class ShardWriter(
     string shard,
     NpgsqlDataSource dataSource,
     (ShardBatchApplier First, ShardBatchApplier Second) appliers,

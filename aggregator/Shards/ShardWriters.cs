@@ -7,7 +7,7 @@ using Npgsql;
 namespace AiMoviez.Aggregator.Shards;
 
 /// <summary>Starts one writer per shard once every shard has given its share of the daily ledger.</summary>
-public sealed class ShardWriters : BackgroundService
+internal sealed class ShardWriters : BackgroundService
 {
     private readonly DailyLedger _ledger;
     private readonly LedgerDays _ledgerDays;

@@ -7,7 +7,7 @@ namespace AiMoviez.Aggregator.Shards;
 /// like a batch's). Every removed vote its voter did not revoke is queued in reset_undos for its region's edges, which
 /// still hold it in Redis (<see cref="Republish.ResetUndoPublisher"/>); a revoked one was given back by its revoke.
 /// </summary>
-public static class SlotReset
+internal static class SlotReset
 {
     private const string Sql = """
         with gone as (

@@ -9,7 +9,7 @@ namespace AiMoviez.Aggregator.Shards;
 /// reason FRAUD_REVIEW and takes their weight out of the tallies and the day tables the leaderboards are rolled up from.
 /// The rules' daily ledger keeps the weight: a discounted vote does not give its voter's allowance back.
 /// </summary>
-public static class VoteReview
+internal static class VoteReview
 {
     private const string DiscountSql = """
         with changed as (

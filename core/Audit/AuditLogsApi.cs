@@ -6,9 +6,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Core.Audit;
 
-public sealed record AuditLogItem(Guid Id, string Action, string ResourceType, string ResourceId, string Actor, JsonElement Details, DateTime CreatedAt);
+internal sealed record AuditLogItem(Guid Id, string Action, string ResourceType, string ResourceId, string Actor, JsonElement Details, DateTime CreatedAt);
 
-public static class AuditLogsApi
+internal static class AuditLogsApi
 {
     private sealed record Position(long Seq);
 

@@ -3,7 +3,7 @@ using AiMoviez.Core.Data;
 namespace AiMoviez.Core.Bans;
 
 /// <summary>The bans table: who is banned, as user id (<c>user</c>) or voter key (<c>voter</c>).</summary>
-public static class BanStore
+internal static class BanStore
 {
     public const string UserKind = "user";
     public const string VoterKind = "voter";

@@ -6,13 +6,13 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Core.Bans;
 
-public sealed record SetBanRequest(bool? Banned);
+internal sealed record SetBanRequest(bool? Banned);
 
 /// <summary>The ban state of a user id or a voter key.</summary>
-public sealed record Ban(string Kind, string Subject, bool Banned, DateTime? BannedAt);
+internal sealed record Ban(string Kind, string Subject, bool Banned, DateTime? BannedAt);
 
 /// <summary>Admin: ban and unban users and voter keys, list the bans; edges read the lists from the catalog snapshot.</summary>
-public static class BansApi
+internal static class BansApi
 {
     public const int MaxSubjectLength = 200;
 

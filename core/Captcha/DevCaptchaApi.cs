@@ -9,7 +9,7 @@ namespace AiMoviez.Core.Captcha;
 /// Configuration section <c>DevCaptcha</c>: the local stack's captcha verifier. Off unless <c>./aimoviez up</c> turns
 /// it on; no other deployment sets it.
 /// </summary>
-public sealed class DevCaptchaOptions : IValidatableObject
+internal sealed class DevCaptchaOptions : IValidatableObject
 {
     public const string Section = "DevCaptcha";
 
@@ -28,9 +28,9 @@ public sealed class DevCaptchaOptions : IValidatableObject
 }
 
 [OptionsValidator]
-public sealed partial class DevCaptchaOptionsValidator : IValidateOptions<DevCaptchaOptions>;
+internal sealed partial class DevCaptchaOptionsValidator : IValidateOptions<DevCaptchaOptions>;
 
-public sealed record SiteVerifyAnswer(
+internal sealed record SiteVerifyAnswer(
     bool Success,
     [property: JsonPropertyName("error-codes")] IReadOnlyList<string> ErrorCodes);
 
@@ -40,7 +40,7 @@ public sealed record SiteVerifyAnswer(
 /// with captcha required and no provider. The edges remember used tokens, so a dev token counts for one vote as a
 /// real one does.
 /// </summary>
-public static class DevCaptchaApi
+internal static class DevCaptchaApi
 {
     public const string Path = "/internal/dev-captcha/siteverify";
     public const string PassPrefix = "dev-pass";

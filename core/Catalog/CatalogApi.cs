@@ -5,7 +5,7 @@ using Microsoft.Net.Http.Headers;
 namespace AiMoviez.Core.Catalog;
 
 /// <summary>GET /internal/catalog: the snapshot edges poll (ETag = version) and refetch on catalog.changed.</summary>
-public static class CatalogApi
+internal static class CatalogApi
 {
     public static IEndpointRouteBuilder MapCatalogApi(this IEndpointRouteBuilder app)
     {

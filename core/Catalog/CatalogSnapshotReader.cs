@@ -5,7 +5,7 @@ using Npgsql;
 namespace AiMoviez.Core.Catalog;
 
 /// <summary>Builds the snapshot edges poll, from one consistent read of the catalog.</summary>
-public sealed class CatalogSnapshotReader(CatalogDatabase catalog)
+internal sealed class CatalogSnapshotReader(CatalogDatabase catalog)
 {
     public async Task<long> VersionAsync(CancellationToken ct)
     {

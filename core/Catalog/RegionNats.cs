@@ -4,7 +4,7 @@ using NATS.Client.Core;
 namespace AiMoviez.Core.Catalog;
 
 /// <summary>One NATS connection per region; core publishes catalog.changed to all and reads the vote streams' state.</summary>
-public sealed class RegionNats : IAsyncDisposable
+internal sealed class RegionNats : IAsyncDisposable
 {
     private readonly Dictionary<string, NatsConnection> _connections;
 
@@ -32,7 +32,7 @@ public sealed class RegionNats : IAsyncDisposable
 }
 
 /// <summary>Tells every region's edges to refetch the catalog. Best effort: edges also poll every 2 s.</summary>
-public sealed class CatalogChangePublisher(RegionNats nats, ILogger<CatalogChangePublisher> logger)
+internal sealed class CatalogChangePublisher(RegionNats nats, ILogger<CatalogChangePublisher> logger)
 {
     public async Task PublishAsync(CancellationToken ct)
     {

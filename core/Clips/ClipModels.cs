@@ -5,7 +5,7 @@ using AiMoviez.Core.Audit;
 
 namespace AiMoviez.Core.Clips;
 
-public sealed record ClipResponse(
+internal sealed record ClipResponse(
     Guid Id,
     Guid SeasonId,
     Guid CreatorId,
@@ -19,9 +19,9 @@ public sealed record ClipResponse(
     DateTime CreatedAt,
     DateTime? ApprovedAt);
 
-public sealed record CreateClipRequest(Guid? SeasonId, string? Title, string? Genre, string? VideoUrl, string? ThumbnailUrl, double? DurationSeconds);
+internal sealed record CreateClipRequest(Guid? SeasonId, string? Title, string? Genre, string? VideoUrl, string? ThumbnailUrl, double? DurationSeconds);
 
-public static class ClipStatuses
+internal static class ClipStatuses
 {
     public const string Pending = "pending";
     public const string Active = "active";
@@ -29,7 +29,7 @@ public static class ClipStatuses
     public const string Rejected = "rejected";
 }
 
-public static class Creators
+internal static class Creators
 {
     /// <summary>
     /// Creator ids are UUIDs (the shards key creator_days by uuid). A JWT subject that is a UUID is used as is; any

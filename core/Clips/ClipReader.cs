@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace AiMoviez.Core.Clips;
 
-public static class ClipReader
+internal static class ClipReader
 {
     public const string Columns =
         "id, season_id, creator_id, title, genre, video_url, thumbnail_url, duration_seconds, status, slot_position, created_at, approved_at";

@@ -1,7 +1,7 @@
 namespace AiMoviez.Core.Clips;
 
 /// <summary>What a clip's fields may hold, for creators' submissions and admins' edits alike.</summary>
-public static class ClipRules
+internal static class ClipRules
 {
     public const int MaxTitleLength = 200;
 

@@ -3,7 +3,7 @@ using AiMoviez.Core.Data;
 namespace AiMoviez.Core.Clips;
 
 /// <summary>Changes to clips outside moderation.</summary>
-public static class ClipStore
+internal static class ClipStore
 {
     /// <summary>Sets the fields given (null leaves one as it is); false when there is no such clip.</summary>
     public static async Task<bool> UpdateMetadataAsync(

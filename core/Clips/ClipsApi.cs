@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace AiMoviez.Core.Clips;
 
 /// <summary>Public clip read and creator registration.</summary>
-public static class ClipsApi
+internal static class ClipsApi
 {
     public const double MaxDurationSeconds = 8.5;
 

@@ -6,7 +6,7 @@ using Npgsql;
 namespace AiMoviez.Core.Data;
 
 /// <summary>The catalog PostgreSQL: every read and every change of seasons, clips, flags, bans and the audit log.</summary>
-public sealed class CatalogDatabase(NpgsqlDataSource dataSource, CatalogChangePublisher publisher)
+internal sealed class CatalogDatabase(NpgsqlDataSource dataSource, CatalogChangePublisher publisher)
 {
     public NpgsqlDataSource DataSource => dataSource;
 
@@ -30,7 +30,7 @@ public sealed class CatalogDatabase(NpgsqlDataSource dataSource, CatalogChangePu
 /// One change of the catalog: the audit entry and the snapshot version bump are written in the same transaction,
 /// and edges are told after the commit.
 /// </summary>
-public sealed class CatalogTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, CatalogChangePublisher publisher) : IAsyncDisposable
+internal sealed class CatalogTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, CatalogChangePublisher publisher) : IAsyncDisposable
 {
     private bool _catalogChanged;
 

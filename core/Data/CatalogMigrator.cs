@@ -4,7 +4,7 @@ using Npgsql;
 namespace AiMoviez.Core.Data;
 
 /// <summary>Applies the embedded Data/Migrations/*.sql in order, each once, recorded in schema_migrations.</summary>
-public static class CatalogMigrator
+internal static class CatalogMigrator
 {
     /// <summary>Session advisory lock: two cores starting at once apply each migration exactly once.</summary>
     private const long MigrationLockKey = 0x41694d6f7669_01;

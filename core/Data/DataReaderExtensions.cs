@@ -3,7 +3,7 @@ using System.Data.Common;
 namespace AiMoviez.Core.Data;
 
 /// <summary>Columns read by name, so a query's column order can change without breaking its reader.</summary>
-public static class DataReaderExtensions
+internal static class DataReaderExtensions
 {
     /// <summary>A column by name; a nullable value column reads as <c>Get&lt;Guid?&gt;</c>.</summary>
     public static T Get<T>(this DbDataReader reader, string column) => reader.GetFieldValue<T>(reader.GetOrdinal(column));

@@ -6,7 +6,7 @@ namespace AiMoviez.Core.Data;
 /// Runs a pass every <see cref="Interval"/> on one core instance at a time: the pass holds a PostgreSQL session
 /// advisory lock on the catalog, so cores can run side by side. A failed pass is logged and retried next tick.
 /// </summary>
-public abstract class ExclusivePeriodicService(CatalogDatabase catalog, ILogger logger) : BackgroundService
+internal abstract class ExclusivePeriodicService(CatalogDatabase catalog, ILogger logger) : BackgroundService
 {
     /// <summary>The advisory lock key; unique per kind of pass.</summary>
     protected abstract long LockKey { get; }

@@ -4,7 +4,7 @@ using Npgsql;
 namespace AiMoviez.Core.Data;
 
 /// <summary>The vote shards (read only: tallies, leaderboard day rows, shard status) and the season-to-shard map.</summary>
-public sealed class ShardDatabases : IAsyncDisposable
+internal sealed class ShardDatabases : IAsyncDisposable
 {
     private readonly Dictionary<string, NpgsqlDataSource> _sources;
 

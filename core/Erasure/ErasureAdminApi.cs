@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace AiMoviez.Core.Erasure;
 
 /// <summary>Admin: the erasure a user can ask for themselves (<c>DELETE /v1/me</c>), on request.</summary>
-public static class ErasureAdminApi
+internal static class ErasureAdminApi
 {
     public static RouteGroupBuilder MapErasureAdminApi(this RouteGroupBuilder admin)
     {

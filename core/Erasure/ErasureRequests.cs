@@ -6,14 +6,14 @@ using AiMoviez.Core.Me;
 namespace AiMoviez.Core.Erasure;
 
 /// <summary>What an erasure request answers (202): the steps the worker still has to do.</summary>
-public sealed record ErasureAccepted(Guid ErasureId, string UserId, DateTime RequestedAt, IReadOnlyList<string> PendingSteps);
+internal sealed record ErasureAccepted(Guid ErasureId, string UserId, DateTime RequestedAt, IReadOnlyList<string> PendingSteps);
 
 /// <summary>
 /// Starts an account erasure in one catalog transaction: the catalog's part at once (clips not yet locked deleted,
 /// locked winners given an anonymous creator, bans deleted), and a durable request with one step per shard and region
 /// for <see cref="ErasureWorker"/>. A user with an erasure still running gets that one again.
 /// </summary>
-public sealed class ErasureRequests(CatalogDatabase catalog, ShardDatabases shards, RegionRedis regions)
+internal sealed class ErasureRequests(CatalogDatabase catalog, ShardDatabases shards, RegionRedis regions)
 {
     public const string ShardStep = "shard:";
     public const string RegionStep = "region:";

@@ -13,7 +13,7 @@ namespace AiMoviez.Core.Erasure;
 /// name the receipts to delete. With every step done the erasure is complete and forgets the keys that linked the user
 /// to the anonymised rows.
 /// </summary>
-public sealed class ErasureWorker(CatalogDatabase catalog, ShardDatabases shards, RegionRedis regions, IOptions<ErasureOptions> options,
+internal sealed class ErasureWorker(CatalogDatabase catalog, ShardDatabases shards, RegionRedis regions, IOptions<ErasureOptions> options,
     ILogger<ErasureWorker> logger) : ExclusivePeriodicService(catalog, logger)
 {
     protected override long LockKey => 0x41694d6f7669_04;

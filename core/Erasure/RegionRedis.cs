@@ -8,7 +8,7 @@ namespace AiMoviez.Core.Erasure;
 /// The regions' edge Redis, from the topology, for erasures only: core connects on first use and keeps the connection;
 /// a region whose Redis does not answer fails its step, which the worker retries.
 /// </summary>
-public sealed class RegionRedis(Topology topology) : IAsyncDisposable
+internal sealed class RegionRedis(Topology topology) : IAsyncDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
     private readonly Dictionary<string, string> _endpoints = topology.Regions.ToDictionary(r => r.Name, r => r.Redis);

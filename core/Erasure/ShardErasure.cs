@@ -4,7 +4,7 @@ using Npgsql;
 namespace AiMoviez.Core.Erasure;
 
 /// <summary>What one erasure step needs to know; read from the erasure's row.</summary>
-public sealed record ErasureWork(
+internal sealed record ErasureWork(
     Guid Id,
     string VoterKey,
     Guid CreatorId,
@@ -19,7 +19,7 @@ public sealed record ErasureWork(
 /// never deleted, so tallies, winners and every total stay as they were; the day rows' changes are recorded in
 /// day_changes like a batch's, so the leaderboards move the counts from the user to the anonymous key.
 /// </summary>
-public static class ShardErasure
+internal static class ShardErasure
 {
     // The aggregator's writer lock and write count (aggregator/Shards/ShardSchema.cs): core writes a shard only here, and
     // like a batch, so a batch that read the user's votes before this transaction reads them again before it commits.

@@ -8,14 +8,14 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Core.FeatureFlags;
 
-public sealed record FeatureFlag(string Key, bool Enabled, DateTime UpdatedAt);
+internal sealed record FeatureFlag(string Key, bool Enabled, DateTime UpdatedAt);
 
-public sealed record FeatureFlagList(IReadOnlyList<FeatureFlag> Items);
+internal sealed record FeatureFlagList(IReadOnlyList<FeatureFlag> Items);
 
-public sealed record SetFeatureFlagRequest(bool? Enabled);
+internal sealed record SetFeatureFlagRequest(bool? Enabled);
 
 /// <summary>Public GET /v1/features and the admin flag switches.</summary>
-public static class FeatureFlagsApi
+internal static class FeatureFlagsApi
 {
     public static RouteGroupBuilder MapFeaturesApi(this RouteGroupBuilder v1)
     {

@@ -5,12 +5,12 @@ using Npgsql;
 namespace AiMoviez.Core.FlaggedVotes;
 
 /// <summary>A flagged vote as the admin API shows it (CONTRACT.md section 5).</summary>
-public sealed record FlaggedVote(
+internal sealed record FlaggedVote(
     Guid VoteId, string VoterKey, Guid ClipId, Guid SeasonId, int SlotPosition, IReadOnlyList<string> Flags, string Status,
     DateTime AcceptedAt, string Region);
 
 /// <summary>Reads votes from every shard (read only: the aggregator writes them).</summary>
-public sealed class FlaggedVoteStore(ShardDatabases shards)
+internal sealed class FlaggedVoteStore(ShardDatabases shards)
 {
     public sealed record Position(DateTime AcceptedAt, Guid VoteId);
 

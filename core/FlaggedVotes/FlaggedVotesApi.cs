@@ -8,16 +8,16 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Core.FlaggedVotes;
 
-public sealed record ReviewFlaggedVotesRequest(IReadOnlyList<string>? VoteIds, string? Action);
+internal sealed record ReviewFlaggedVotesRequest(IReadOnlyList<string>? VoteIds, string? Action);
 
-public sealed record ReviewFlaggedVotesResponse(string Action, IReadOnlyList<FlaggedVote> Items);
+internal sealed record ReviewFlaggedVotesResponse(string Action, IReadOnlyList<FlaggedVote> Items);
 
 /// <summary>
 /// Admin: the votes the edges flagged as suspicious, across every shard, and their review. The aggregator carries a
 /// review out (it alone writes the shards and keeps the counts exact); core checks the request, finds the votes and
 /// refuses a discount in a locked slot.
 /// </summary>
-public static class FlaggedVotesApi
+internal static class FlaggedVotesApi
 {
     public const int MaxReview = 500;
 

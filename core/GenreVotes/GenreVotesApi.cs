@@ -7,10 +7,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace AiMoviez.Core.GenreVotes;
 
 /// <summary>The genre vote's results: votes and percentages for every genre of DOMAIN.md, read from the genre shard.</summary>
-public sealed record GenreVoteResults(long TotalVotes, IReadOnlyDictionary<string, long> Counts, IReadOnlyDictionary<string, double> Percentages,
+internal sealed record GenreVoteResults(long TotalVotes, IReadOnlyDictionary<string, long> Counts, IReadOnlyDictionary<string, double> Percentages,
     DateTimeOffset AsOf);
 
-public static class GenreVotesApi
+internal static class GenreVotesApi
 {
     public static RouteGroupBuilder MapGenreVotesApi(this RouteGroupBuilder admin)
     {

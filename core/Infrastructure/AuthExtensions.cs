@@ -1,6 +1,6 @@
 namespace AiMoviez.Core.Infrastructure;
 
-public static class AuthExtensions
+internal static class AuthExtensions
 {
     public const string AdminPolicy = "admin";
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace AiMoviez.Core.Infrastructure;
 
 /// <summary>Configuration section <c>Slots</c>: the slot-close loop and the close barrier.</summary>
-public sealed class SlotOptions
+internal sealed class SlotOptions
 {
     public const string Section = "Slots";
 
@@ -22,10 +22,10 @@ public sealed class SlotOptions
 }
 
 [OptionsValidator]
-public sealed partial class SlotOptionsValidator : IValidateOptions<SlotOptions>;
+internal sealed partial class SlotOptionsValidator : IValidateOptions<SlotOptions>;
 
 /// <summary>Configuration section <c>Leaderboards</c>: the rollup of the shards' day rows into the catalog.</summary>
-public sealed class LeaderboardOptions
+internal sealed class LeaderboardOptions
 {
     public const string Section = "Leaderboards";
 
@@ -42,10 +42,10 @@ public sealed class LeaderboardOptions
 }
 
 [OptionsValidator]
-public sealed partial class LeaderboardOptionsValidator : IValidateOptions<LeaderboardOptions>;
+internal sealed partial class LeaderboardOptionsValidator : IValidateOptions<LeaderboardOptions>;
 
 /// <summary>Configuration section <c>Me</c>: signed-in users' own views.</summary>
-public sealed class MeOptions
+internal sealed class MeOptions
 {
     public const string Section = "Me";
 
@@ -55,10 +55,10 @@ public sealed class MeOptions
 }
 
 [OptionsValidator]
-public sealed partial class MeOptionsValidator : IValidateOptions<MeOptions>;
+internal sealed partial class MeOptionsValidator : IValidateOptions<MeOptions>;
 
 /// <summary>Configuration section <c>Erasure</c>: the worker that carries account erasures out on every shard and region.</summary>
-public sealed class ErasureOptions
+internal sealed class ErasureOptions
 {
     public const string Section = "Erasure";
 
@@ -68,4 +68,4 @@ public sealed class ErasureOptions
 }
 
 [OptionsValidator]
-public sealed partial class ErasureOptionsValidator : IValidateOptions<ErasureOptions>;
+internal sealed partial class ErasureOptionsValidator : IValidateOptions<ErasureOptions>;

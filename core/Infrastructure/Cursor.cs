@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace AiMoviez.Core.Infrastructure;
 
 /// <summary>Opaque keyset cursors: base64url JSON of the last row's sort key.</summary>
-public static class Cursor
+internal static class Cursor
 {
     public static string Encode<T>(T position) => Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(position));
 
@@ -30,4 +30,4 @@ public static class Cursor
 }
 
 /// <summary>A page of a keyset listing.</summary>
-public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
+internal sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);

@@ -4,7 +4,7 @@ namespace AiMoviez.Core.Leaderboards;
 /// A leaderboard and the shard table its day rows come from: the table's subject column, and how a subject given as text
 /// (day_changes, leaderboards) matches that column so the lookup stays on the table's primary key.
 /// </summary>
-public sealed record LeaderboardBoard(string Name, string ShardTable, string SubjectColumn, string SubjectExpression, string SubjectFromText)
+internal sealed record LeaderboardBoard(string Name, string ShardTable, string SubjectColumn, string SubjectExpression, string SubjectFromText)
 {
     public static readonly LeaderboardBoard Clips = new("clips", "clip_days", "clip_id", "clip_id::text", "{0}::uuid");
     // Voter keys compare bytewise on the shards (their column's collation is "C").
@@ -14,7 +14,7 @@ public sealed record LeaderboardBoard(string Name, string ShardTable, string Sub
     public static readonly IReadOnlyList<LeaderboardBoard> All = [Clips, Voters, Creators];
 }
 
-public static class LeaderboardPeriods
+internal static class LeaderboardPeriods
 {
     public const string Day = "day";
     public const string Week = "week";

@@ -15,7 +15,7 @@ namespace AiMoviez.Core.Leaderboards;
 /// its season and for all seasons, as one new generation. A table is read whole once (in batches) when core has no
 /// position on it or the aggregator has pruned changes core has not read. Runs under an advisory lock (one core at a time).
 /// </summary>
-public sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases shards, IOptions<LeaderboardOptions> options,
+internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases shards, IOptions<LeaderboardOptions> options,
     ILogger<LeaderboardRollup> logger) : ExclusivePeriodicService(catalog, logger)
 {
     /// <summary>Bounds one pass so a large backlog cannot starve the other tables.</summary>

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace AiMoviez.Core.Leaderboards;
 
 /// <summary>One ranked clip, voter or creator (the other boards' id fields are null) with the votes it received or cast.</summary>
-public sealed record LeaderboardItem(int Rank, Guid? ClipId, string? VoterKey, Guid? CreatorId, Guid? SeasonId, string? Title, long Votes, long WeightedScore)
+internal sealed record LeaderboardItem(int Rank, Guid? ClipId, string? VoterKey, Guid? CreatorId, Guid? SeasonId, string? Title, long Votes, long WeightedScore)
 {
     public static LeaderboardItem For(string board, int rank, string subject, long votes, long weightedScore, Guid? seasonId, string? title) => board switch
     {
@@ -20,7 +20,7 @@ public sealed record LeaderboardItem(int Rank, Guid? ClipId, string? VoterKey, G
     public string Subject => VoterKey ?? (ClipId ?? CreatorId)!.Value.ToString("D");
 }
 
-public sealed record LeaderboardPage(
+internal sealed record LeaderboardPage(
     string Board,
     string Period,
     DateOnly PeriodStart,
@@ -30,7 +30,7 @@ public sealed record LeaderboardPage(
     string? NextCursor);
 
 /// <summary>GET /v1/leaderboards/{clips|voters|creators}: one generation of the rolled-up totals, keyset by (votes desc, subject).</summary>
-public static class LeaderboardsApi
+internal static class LeaderboardsApi
 {
     public const int MaxLimit = 100;
 

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace AiMoviez.Core.Me;
 
 /// <summary>Signed-in users' view of themselves (CONTRACT section 5): stats, vote history and clips across every shard.</summary>
-public static class MeApi
+internal static class MeApi
 {
     public const int MaxLimit = 100;
 

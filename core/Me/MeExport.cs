@@ -7,7 +7,7 @@ using Npgsql;
 
 namespace AiMoviez.Core.Me;
 
-public sealed record ExportedVote(
+internal sealed record ExportedVote(
     Guid VoteId,
     Guid ClipId,
     Guid SeasonId,
@@ -21,12 +21,12 @@ public sealed record ExportedVote(
     DateTime AppliedAt);
 
 /// <summary>A day row: the counted votes cast (voter) or received (creator) in one season on one UTC day.</summary>
-public sealed record ExportedDay(Guid SeasonId, DateOnly UtcDay, long Votes, long Weight);
+internal sealed record ExportedDay(Guid SeasonId, DateOnly UtcDay, long Votes, long Weight);
 
 /// <summary>The caller's genre vote between seasons, as the genre shard holds it.</summary>
-public sealed record ExportedGenreVote(string Genre, DateTime ChangedAt);
+internal sealed record ExportedGenreVote(string Genre, DateTime ChangedAt);
 
-public sealed record MyExport(
+internal sealed record MyExport(
     DateTime ExportedAt,
     UserKeys Profile,
     IReadOnlyList<ClipResponse> Clips,
@@ -42,7 +42,7 @@ public sealed record MyExport(
 /// through the same indexes as the other /me calls (the user's votes, day rows and clips), and the audit log by
 /// resource and by actor.
 /// </summary>
-public static class MeExport
+internal static class MeExport
 {
     public static async Task<MyExport> ReadAsync(UserKeys keys, ShardDatabases shards, CatalogDatabase catalog, DateTime now, CancellationToken ct)
     {

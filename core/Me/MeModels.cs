@@ -5,7 +5,7 @@ using AiMoviez.Core.Clips;
 namespace AiMoviez.Core.Me;
 
 /// <summary>CONTRACT section 5, <c>GET /v1/me/stats</c>: counted votes only, so the numbers agree with the tallies.</summary>
-public sealed record MyStats(
+internal sealed record MyStats(
     long VotesToday,
     long RemainingToday,
     long TotalVotes,
@@ -16,7 +16,7 @@ public sealed record MyStats(
     long ClipsWon,
     long VotesReceived);
 
-public sealed record MyVote(
+internal sealed record MyVote(
     Guid VoteId,
     Guid ClipId,
     Guid SeasonId,
@@ -27,7 +27,7 @@ public sealed record MyVote(
     DateTime AcceptedAt);
 
 /// <summary>One of the caller's clips with the votes it received in every slot it competed in.</summary>
-public sealed record MyClip(
+internal sealed record MyClip(
     Guid Id,
     Guid SeasonId,
     string Title,
@@ -48,7 +48,7 @@ public sealed record MyClip(
 }
 
 /// <summary>The keys one signed-in user is known by: the JWT subject, the edges' voter key and the creator id of their clips.</summary>
-public sealed record UserKeys(string UserId, string VoterKey, Guid CreatorId)
+internal sealed record UserKeys(string UserId, string VoterKey, Guid CreatorId)
 {
     /// <summary>CONTRACT section 4: a signed-in voter's key is <c>user_&lt;sub&gt;</c>.</summary>
     public const string VoterKeyPrefix = "user_";

@@ -9,7 +9,7 @@ namespace AiMoviez.Core.Me;
 /// counted votes the aggregator keeps per day) and, for the vote list, from the shard's index of signed-in voters' votes;
 /// never by scanning the votes table.
 /// </summary>
-public static class MeQueries
+internal static class MeQueries
 {
     /// <summary>
     /// Selects a signed-in voter's votes through the shards' partial index <c>votes_by_user</c> (the aggregator's shard

@@ -6,7 +6,7 @@ using AiMoviez.Core.Seasons;
 namespace AiMoviez.Core.Moderation;
 
 /// <summary>Approve and reject inside the caller's transaction (single and bulk share it).</summary>
-public static class ClipModeration
+internal static class ClipModeration
 {
     public const string Approve = "approve";
     public const string Reject = "reject";

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace AiMoviez.Core.Moderation;
 
 /// <summary>Admin: the moderation queue, approve, reject, bulk, and edits of a clip's metadata.</summary>
-public static class ModerationApi
+internal static class ModerationApi
 {
     public const int MaxBulk = 100;
 

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Core.Pipeline;
 
-public static class PipelineApi
+internal static class PipelineApi
 {
     public static RouteGroupBuilder MapPipelineApi(this RouteGroupBuilder admin)
     {

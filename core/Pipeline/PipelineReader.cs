@@ -13,7 +13,7 @@ namespace AiMoviez.Core.Pipeline;
 /// (read from JetStream itself, so it works while the aggregator is down), per shard its last applied batch
 /// (shard_status).
 /// </summary>
-public sealed class PipelineReader(RegionNats nats, ShardDatabases shards, TimeProvider time, ILogger<PipelineReader> logger)
+internal sealed class PipelineReader(RegionNats nats, ShardDatabases shards, TimeProvider time, ILogger<PipelineReader> logger)
 {
     public async Task<PipelineStatus> ReadAsync(CancellationToken ct)
     {

@@ -3,7 +3,7 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Core.Seasons;
 
 /// <summary>DOMAIN.md's genres; input is matched case-insensitively and stored in this spelling.</summary>
-public static class Genres
+internal static class Genres
 {
     public static IReadOnlyList<string> All => GenreVoting.Genres;
 

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace AiMoviez.Core.Seasons;
 
 /// <summary>Admin: create, activate, edit and delete seasons.</summary>
-public static class SeasonAdminApi
+internal static class SeasonAdminApi
 {
     public static RouteGroupBuilder MapSeasonAdminApi(this RouteGroupBuilder admin)
     {

@@ -1,6 +1,6 @@
 namespace AiMoviez.Core.Seasons;
 
-public sealed record SeasonResponse(
+internal sealed record SeasonResponse(
     Guid Id,
     int Number,
     string Label,
@@ -13,18 +13,18 @@ public sealed record SeasonResponse(
     IReadOnlyList<SlotResponse> Slots);
 
 /// <param name="Winner">A locked slot's winning clip with its final counts, so a story page needs no other call.</param>
-public sealed record SlotResponse(int Position, string Status, DateTime? VotingEndsAt, Guid? WinnerClipId, SlotWinner? Winner);
+internal sealed record SlotResponse(int Position, string Status, DateTime? VotingEndsAt, Guid? WinnerClipId, SlotWinner? Winner);
 
 /// <param name="Votes">Null for a slot locked before final counts were kept.</param>
-public sealed record SlotWinner(Guid ClipId, string Title, Guid CreatorId, string VideoUrl, string? ThumbnailUrl, long? Votes, long? WeightedScore);
+internal sealed record SlotWinner(Guid ClipId, string Title, Guid CreatorId, string VideoUrl, string? ThumbnailUrl, long? Votes, long? WeightedScore);
 
-public sealed record SeasonList(IReadOnlyList<SeasonResponse> Items);
+internal sealed record SeasonList(IReadOnlyList<SeasonResponse> Items);
 
-public sealed record CreateSeasonRequest(string? Label, string? Genre, int? TotalSlots, int? SlotDurationSeconds);
+internal sealed record CreateSeasonRequest(string? Label, string? Genre, int? TotalSlots, int? SlotDurationSeconds);
 
-public sealed record UpdateSeasonRequest(string? Label, string? Genre, int? TotalSlots, int? SlotDurationSeconds, string? Status);
+internal sealed record UpdateSeasonRequest(string? Label, string? Genre, int? TotalSlots, int? SlotDurationSeconds, string? Status);
 
-public static class SeasonRules
+internal static class SeasonRules
 {
     public const int MaxSlots = 1000;
 

@@ -4,7 +4,7 @@ using Npgsql;
 namespace AiMoviez.Core.Seasons;
 
 /// <summary>Reads seasons with their slots, inside a change's transaction or on their own.</summary>
-public static class SeasonReader
+internal static class SeasonReader
 {
     private const string SeasonColumns =
         "id, number, label, genre, status, total_slots, slot_duration_seconds, created_at, activated_at";

@@ -3,10 +3,10 @@ using AiMoviez.Core.Data;
 namespace AiMoviez.Core.Seasons;
 
 /// <summary>A season's state as a change sees it, locked for the rest of its transaction.</summary>
-public sealed record SeasonState(int Number, string Label, string Status, int TotalSlots, int SlotDurationSeconds);
+internal sealed record SeasonState(int Number, string Label, string Status, int TotalSlots, int SlotDurationSeconds);
 
 /// <summary>The catalog's changes to seasons (reads that answer requests are in <see cref="SeasonReader"/>).</summary>
-public static class SeasonStore
+internal static class SeasonStore
 {
     /// <summary>The next season number; numbers are never reused.</summary>
     public static async Task<int> TakeNextNumberAsync(CatalogTransaction tx, CancellationToken ct)

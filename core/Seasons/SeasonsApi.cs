@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace AiMoviez.Core.Seasons;
 
 /// <summary>Public season reads.</summary>
-public static class SeasonsApi
+internal static class SeasonsApi
 {
     public static RouteGroupBuilder MapSeasonsApi(this RouteGroupBuilder v1)
     {

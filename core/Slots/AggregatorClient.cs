@@ -5,14 +5,14 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Core.Slots;
 
 /// <summary>Every aggregator instance's base address, from the topology (<c>aggregatorUrls</c>, else <c>aggregator.url</c>).</summary>
-public sealed record AggregatorUrls(IReadOnlyList<Uri> All);
+internal sealed record AggregatorUrls(IReadOnlyList<Uri> All);
 
 /// <summary>
 /// The aggregator's internal endpoints (resilience from the standard handler, one circuit per instance). Where several
 /// instances share the shards, each is asked in turn until one answers: any of them answers the close barrier for
 /// every shard, and only the holder of a shard's lease resets one of its slots (the others answer 503).
 /// </summary>
-public sealed class AggregatorClient(HttpClient http, AggregatorUrls urls, ILogger<AggregatorClient> logger)
+internal sealed class AggregatorClient(HttpClient http, AggregatorUrls urls, ILogger<AggregatorClient> logger)
 {
     /// <summary>True only when an aggregator answers drained; unreachable or unsure counts as "not yet".</summary>
     public async Task<bool> IsDrainedAsync(Guid seasonId, int seasonNumber, CancellationToken ct)

@@ -9,10 +9,10 @@ using Microsoft.Extensions.Options;
 
 namespace AiMoviez.Core.Slots;
 
-public sealed record AssignWinnerRequest(Guid? ClipId);
+internal sealed record AssignWinnerRequest(Guid? ClipId);
 
 /// <summary>Admin overrides of the slot lifecycle.</summary>
-public static class SlotAdminApi
+internal static class SlotAdminApi
 {
     public static RouteGroupBuilder MapSlotAdminApi(this RouteGroupBuilder admin)
     {

@@ -9,7 +9,7 @@ namespace AiMoviez.Core.Slots;
 /// Every few seconds closes the voting slots whose time ran out, on one core instance at a time; the row checks in
 /// <see cref="SlotTransitions.LockAsync"/> keep even overlapping closers from advancing a slot twice.
 /// </summary>
-public sealed class SlotCloseLoop(CatalogDatabase catalog, SlotCloser closer, IOptions<SlotOptions> options, ILogger<SlotCloseLoop> logger)
+internal sealed class SlotCloseLoop(CatalogDatabase catalog, SlotCloser closer, IOptions<SlotOptions> options, ILogger<SlotCloseLoop> logger)
     : ExclusivePeriodicService(catalog, logger)
 {
     protected override long LockKey => 0x41694d6f7669_02;

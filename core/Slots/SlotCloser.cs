@@ -5,13 +5,13 @@ using Microsoft.Extensions.Options;
 namespace AiMoviez.Core.Slots;
 
 /// <summary>A voting slot whose time ran out.</summary>
-public sealed record DueSlot(Guid SeasonId, int SeasonNumber, int Position, DateTime VotingEndsAt);
+internal sealed record DueSlot(Guid SeasonId, int SeasonNumber, int Position, DateTime VotingEndsAt);
 
 /// <summary>
 /// Closes voting slots (CONTRACT section 6): only after the aggregator's barrier says every accepted vote is in the
 /// tally, then the winner is chosen from the shard's tallies and the losers carry over to the next slot.
 /// </summary>
-public sealed class SlotCloser(CatalogDatabase catalog, SlotTallies slotTallies, AggregatorClient aggregator,
+internal sealed class SlotCloser(CatalogDatabase catalog, SlotTallies slotTallies, AggregatorClient aggregator,
     IOptions<SlotOptions> options, TimeProvider time, ILogger<SlotCloser> logger)
 {
     public TimeSpan Grace => options.Value.BarrierGrace;

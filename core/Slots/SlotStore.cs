@@ -4,13 +4,13 @@ using AiMoviez.Core.Data;
 namespace AiMoviez.Core.Slots;
 
 /// <summary>Whether a season and its slot exist.</summary>
-public enum SlotPresence { Present, NoSeason, NoSlot }
+internal enum SlotPresence { Present, NoSeason, NoSlot }
 
 /// <summary>What stops an unlock, if anything.</summary>
-public enum UnlockRefusal { None, NotLocked, NotLatest }
+internal enum UnlockRefusal { None, NotLocked, NotLatest }
 
 /// <summary>The catalog's reads and changes of slots for the admin calls (the lock itself is <see cref="SlotTransitions"/>).</summary>
-public static class SlotStore
+internal static class SlotStore
 {
     public static async Task<SlotPresence> FindAsync(CatalogTransaction tx, Guid seasonId, int position, CancellationToken ct)
     {

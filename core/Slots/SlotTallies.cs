@@ -3,7 +3,7 @@ using AiMoviez.Core.Data;
 namespace AiMoviez.Core.Slots;
 
 /// <summary>A slot's counts per clip, read from the shard that holds its season.</summary>
-public sealed class SlotTallies(ShardDatabases shards)
+internal sealed class SlotTallies(ShardDatabases shards)
 {
     public async Task<Dictionary<Guid, (long Votes, long WeightedScore)>> ReadAsync(
         int seasonNumber, Guid seasonId, int position, CancellationToken ct)

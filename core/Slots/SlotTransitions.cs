@@ -3,10 +3,10 @@ using AiMoviez.Core.Data;
 namespace AiMoviez.Core.Slots;
 
 /// <summary>The outcome of locking a slot: the winner, or null when no clip was left and the slot waits for clips again.</summary>
-public sealed record LockedSlot(Guid? WinnerClipId);
+internal sealed record LockedSlot(Guid? WinnerClipId);
 
 /// <summary>Slot state changes inside the caller's catalog transaction; every one is visible to edges.</summary>
-public static class SlotTransitions
+internal static class SlotTransitions
 {
     /// <summary>
     /// Locks a voting slot with the winner chooser's pick, moves the other active clips to the next slot (which opens, or

@@ -1,9 +1,9 @@
 namespace AiMoviez.Core.Slots;
 
 /// <summary>An active clip of the closing slot with its counts (0 when it has no tally row).</summary>
-public sealed record Candidate(Guid ClipId, DateTime ApprovedAt, long Votes, long WeightedScore);
+internal sealed record Candidate(Guid ClipId, DateTime ApprovedAt, long Votes, long WeightedScore);
 
-public static class WinnerChoice
+internal static class WinnerChoice
 {
     /// <summary>Highest weighted score; ties: more votes, then earlier approval, then lower id (uuid byte order, as PostgreSQL sorts).</summary>
     public static Candidate Choose(IReadOnlyList<Candidate> candidates) => candidates

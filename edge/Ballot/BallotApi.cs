@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace AiMoviez.Edge.Ballot;
 
-public static class BallotApi
+internal static class BallotApi
 {
     private const int DefaultLimit = 8;
     private const int MaxLimit = 20;

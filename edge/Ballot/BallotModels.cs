@@ -2,7 +2,7 @@ using AiMoviez.Edge.Votes;
 
 namespace AiMoviez.Edge.Ballot;
 
-public sealed record BallotResponse(
+internal sealed record BallotResponse(
     Guid SeasonId,
     string SeasonLabel,
     int SlotPosition,
@@ -15,7 +15,7 @@ public sealed record BallotResponse(
     int TotalClipsInSlot,
     bool HasMoreClips);
 
-public sealed record BallotClip(
+internal sealed record BallotClip(
     Guid ClipId,
     string Title,
     Guid CreatorId,

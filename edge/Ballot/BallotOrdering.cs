@@ -3,13 +3,13 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Edge.Ballot;
 
 /// <summary>How clips are weighed for a ballot (see <see cref="Infrastructure.EdgeOptions"/>).</summary>
-public sealed record BallotFairness(double JitterViews, TimeSpan FreshFor, double FreshViewFactor);
+internal sealed record BallotFairness(double JitterViews, TimeSpan FreshFor, double FreshViewFactor);
 
 /// <summary>
 /// Fair ballot order: clips the voter has not voted on first, then fewest views (fresh clips count their views
 /// at a discount, and random jitter shuffles near-equals so no clip is always shown first).
 /// </summary>
-public static class BallotOrdering
+internal static class BallotOrdering
 {
     public static IReadOnlyList<ClipSnapshot> Order(
         IEnumerable<ClipSnapshot> clips,

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace AiMoviez.Edge.Ballot;
 
 /// <summary>Ballot views not yet reported, per season and clip; drained by <see cref="ViewReporter"/>.</summary>
-public sealed class ViewCounter
+internal sealed class ViewCounter
 {
     private ConcurrentDictionary<Guid, ConcurrentDictionary<Guid, int>> _pending = new();
 

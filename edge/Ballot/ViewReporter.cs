@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace AiMoviez.Edge.Ballot;
 
 /// <summary>Publishes the batched ballot views as <see cref="ClipViewsReported"/> about once a second.</summary>
-public sealed partial class ViewReporter(
+internal sealed partial class ViewReporter(
     ViewCounter counter,
     CatalogStore catalog,
     VotePublisher publisher,

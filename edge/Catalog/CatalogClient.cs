@@ -6,7 +6,7 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Edge.Catalog;
 
 /// <summary>Fetches core's catalog snapshot, sending the last ETag so an unchanged catalog costs no body.</summary>
-public sealed class CatalogClient(HttpClient http)
+internal sealed class CatalogClient(HttpClient http)
 {
     private EntityTagHeaderValue? _etag;
 

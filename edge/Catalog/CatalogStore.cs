@@ -3,7 +3,7 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Edge.Catalog;
 
 /// <summary>The newest catalog snapshot this edge has seen; kept while core is down.</summary>
-public sealed class CatalogStore
+internal sealed class CatalogStore
 {
     private volatile CatalogView? _current;
 

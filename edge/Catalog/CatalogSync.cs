@@ -6,7 +6,7 @@ using NATS.Client.Core;
 namespace AiMoviez.Edge.Catalog;
 
 /// <summary>Keeps <see cref="CatalogStore"/> fresh: refetches at once on <c>catalog.changed</c>, and polls as the fallback.</summary>
-public sealed partial class CatalogSync(
+internal sealed partial class CatalogSync(
     CatalogClient client,
     CatalogStore store,
     INatsConnection nats,

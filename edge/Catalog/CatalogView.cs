@@ -3,7 +3,7 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Edge.Catalog;
 
 /// <summary>One catalog snapshot with the look-ups a vote needs indexed.</summary>
-public sealed class CatalogView
+internal sealed class CatalogView
 {
     private readonly Dictionary<Guid, (SeasonSnapshot Season, ClipSnapshot Clip)> _clips = [];
     private readonly Dictionary<Guid, SeasonSnapshot> _seasons = [];

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace AiMoviez.Edge.Catalog;
 
 /// <summary>The season a read asks for: the given id, or the most recently activated active one.</summary>
-public static class SeasonSelection
+internal static class SeasonSelection
 {
     public static (SeasonSnapshot? Season, ProblemHttpResult? Problem) Resolve(CatalogView? view, string? seasonId)
     {

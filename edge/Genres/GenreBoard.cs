@@ -3,7 +3,7 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Edge.Genres;
 
 /// <summary>The newest genre vote counts the aggregator published, kept in memory.</summary>
-public sealed class GenreBoard
+internal sealed class GenreBoard
 {
     private readonly Lock _sync = new();
     private GenreTally? _latest;

@@ -4,7 +4,7 @@ using NATS.Client.Core;
 namespace AiMoviez.Edge.Genres;
 
 /// <summary>Feeds <see cref="GenreBoard"/> from the aggregator's <c>genres.tally</c> messages.</summary>
-public sealed partial class GenreListener(INatsConnection nats, GenreBoard board, ILogger<GenreListener> logger) : BackgroundService
+internal sealed partial class GenreListener(INatsConnection nats, GenreBoard board, ILogger<GenreListener> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

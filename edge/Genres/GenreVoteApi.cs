@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Edge.Genres;
 
-public static class GenreVoteApi
+internal static class GenreVoteApi
 {
     private static readonly (string Code, string Detail) BadToken = (ErrorCodes.AuthRequired, "The bearer token is not valid.");
 

@@ -9,7 +9,7 @@ using StackExchange.Redis;
 namespace AiMoviez.Edge.Genres;
 
 /// <summary>The outcome of a genre vote change: the caller's genre now, or an error code, plus the rate-limit headers.</summary>
-public sealed record GenreOutcome(string? MyGenre, string? Code, string Detail, RateLimitHeaders RateLimit);
+internal sealed record GenreOutcome(string? MyGenre, string? Code, string Detail, RateLimitHeaders RateLimit);
 
 /// <summary>
 /// Sets and withdraws genre votes the way <see cref="VoteCaster"/> casts votes: the ban rule in memory, the rate windows
@@ -17,7 +17,7 @@ public sealed record GenreOutcome(string? MyGenre, string? Code, string Detail, 
 /// then the JetStream publish to the genre shard's lane; a change whose publish failed is taken back in Redis and
 /// answered 503.
 /// </summary>
-public sealed partial class GenreVoter(
+internal sealed partial class GenreVoter(
     CatalogStore catalog,
     VoteLedger ledger,
     VotePublisher publisher,

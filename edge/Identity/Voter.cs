@@ -3,7 +3,7 @@ using System.Security.Claims;
 namespace AiMoviez.Edge.Identity;
 
 /// <summary>Who is voting: the contract's voter key, the user id when signed in, the client IP and whether it looks headless.</summary>
-public sealed record Voter(string Key, string? UserId, string ClientIp, bool LooksHeadless)
+internal sealed record Voter(string Key, string? UserId, string ClientIp, bool LooksHeadless)
 {
     /// <summary>
     /// The caller, or null when an Authorization header was sent but is not a valid token (401, never a silent

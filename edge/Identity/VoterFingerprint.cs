@@ -4,7 +4,7 @@ using System.Text;
 namespace AiMoviez.Edge.Identity;
 
 /// <summary>The anonymous voter key of CONTRACT.md section 4.</summary>
-public static class VoterFingerprint
+internal static class VoterFingerprint
 {
     /// <summary>Request headers hashed after the client IP, in the contract's order.</summary>
     public static readonly string[] Headers =

@@ -21,4 +21,4 @@ namespace AiMoviez.Edge.Infrastructure;
 [JsonSerializable(typeof(SiteVerifyAnswer))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(string[]))]
-public sealed partial class EdgeJson : JsonSerializerContext;
+internal sealed partial class EdgeJson : JsonSerializerContext;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace AiMoviez.Edge.Infrastructure;
 
 /// <summary>Configuration section <c>Edge</c>; every vote limit of CONTRACT.md section 4 is here with its default.</summary>
-public sealed class EdgeOptions
+internal sealed class EdgeOptions
 {
     public const string Section = "Edge";
 
@@ -86,4 +86,4 @@ public sealed class EdgeOptions
 }
 
 [OptionsValidator]
-public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>;
+internal sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>;

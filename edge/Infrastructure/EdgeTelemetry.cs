@@ -11,7 +11,7 @@ namespace AiMoviez.Edge.Infrastructure;
 /// region and, where a vote has one, its season's shard. Span and attribute names follow the OpenTelemetry messaging
 /// and database conventions.
 /// </summary>
-public sealed class EdgeTelemetry
+internal sealed class EdgeTelemetry
 {
     public const string SourceName = "AiMoviez.Edge";
     public const string MeterName = "AiMoviez.Edge";

@@ -4,7 +4,7 @@ using AiMoviez.ServiceDefaults;
 namespace AiMoviez.Edge.Infrastructure;
 
 /// <summary>The topology (see <see cref="TopologyLocator"/>) and the region this edge serves (config <c>Edge:Region</c>).</summary>
-public static class EdgeTopology
+internal static class EdgeTopology
 {
     public static (Topology Topology, RegionTopology Region) Load(IConfiguration configuration)
     {

@@ -8,7 +8,7 @@ namespace AiMoviez.Edge.Infrastructure;
 /// Creates the region's vote, receipt and reset streams when missing (the aggregator may create them too, so an existing
 /// stream is left as it is). Retries until NATS answers; <see cref="Ready"/> completes once all exist.
 /// </summary>
-public sealed partial class JetStreamSetup(INatsJSContext jetStream, RegionTopology region, ILogger<JetStreamSetup> logger)
+internal sealed partial class JetStreamSetup(INatsJSContext jetStream, RegionTopology region, ILogger<JetStreamSetup> logger)
     : BackgroundService
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);

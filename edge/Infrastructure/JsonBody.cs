@@ -4,7 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 namespace AiMoviez.Edge.Infrastructure;
 
 /// <summary>Reads a small JSON body, turning every way it can be wrong into a problem code and detail.</summary>
-public static class JsonBody
+internal static class JsonBody
 {
     public sealed record Read<T>(T? Value, string? Code, string? Detail);
 

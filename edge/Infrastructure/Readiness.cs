@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace AiMoviez.Edge.Infrastructure;
 
 /// <summary>/readyz: Redis answers, NATS is connected with the streams in place, and a catalog snapshot is there.</summary>
-public static class Readiness
+internal static class Readiness
 {
     public static IServiceCollection AddReadinessProbes(this IServiceCollection services)
     {

@@ -8,7 +8,7 @@ using StackExchange.Redis;
 namespace AiMoviez.Edge.Infrastructure;
 
 /// <summary>Connections to the region's Redis and NATS, built so an outage fails requests fast instead of hanging.</summary>
-public static class RegionConnections
+internal static class RegionConnections
 {
     public static IServiceCollection AddRegionConnections(this IServiceCollection services)
     {

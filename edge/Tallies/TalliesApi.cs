@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Edge.Tallies;
 
-public static class TalliesApi
+internal static class TalliesApi
 {
     public static IEndpointRouteBuilder MapTalliesApi(this IEndpointRouteBuilder app)
     {

@@ -4,7 +4,7 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Edge.Tallies;
 
 /// <summary>The newest tally the aggregator published for each season's slot, kept in memory.</summary>
-public sealed class TallyBoard
+internal sealed class TallyBoard
 {
     private readonly ConcurrentDictionary<(Guid Season, int Slot), SlotTally> _tallies = new();
 

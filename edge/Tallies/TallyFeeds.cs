@@ -11,7 +11,7 @@ namespace AiMoviez.Edge.Tallies;
 /// One shared broadcaster per season for SSE. An event is encoded once and linked to the next, so an idle
 /// subscriber is only its request and one continuation on a shared task; no per-subscriber queue or timer.
 /// </summary>
-public sealed class TallyFeeds(IOptions<EdgeOptions> options, TimeProvider time) : IDisposable
+internal sealed class TallyFeeds(IOptions<EdgeOptions> options, TimeProvider time) : IDisposable
 {
     // Lazy so a lost GetOrAdd race never starts a second heartbeat timer for a season.
     private readonly ConcurrentDictionary<Guid, Lazy<SeasonFeed>> _feeds = new();
@@ -31,9 +31,9 @@ public sealed class TallyFeeds(IOptions<EdgeOptions> options, TimeProvider time)
     }
 }
 
-public sealed record FeedEvent(ReadOnlyMemory<byte> Frame, Task<FeedEvent> Next);
+internal sealed record FeedEvent(ReadOnlyMemory<byte> Frame, Task<FeedEvent> Next);
 
-public sealed class SeasonFeed : IDisposable
+internal sealed class SeasonFeed : IDisposable
 {
     public const string TallyEvent = "tally";
     public const string SlotEvent = "slot";
@@ -83,7 +83,7 @@ public sealed class SeasonFeed : IDisposable
 }
 
 /// <summary>Once a second, publishes each watched season's slot change and changed counts (so at most one tally per second).</summary>
-public sealed class TallyFeedPump(TallyFeeds feeds, TallyBoard board, CatalogStore catalog) : BackgroundService
+internal sealed class TallyFeedPump(TallyFeeds feeds, TallyBoard board, CatalogStore catalog) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -4,7 +4,7 @@ using NATS.Client.Core;
 namespace AiMoviez.Edge.Tallies;
 
 /// <summary>Feeds <see cref="TallyBoard"/> from the aggregator's <c>tallies.&lt;seasonId&gt;</c> messages.</summary>
-public sealed partial class TallyListener(INatsConnection nats, TallyBoard board, ILogger<TallyListener> logger) : BackgroundService
+internal sealed partial class TallyListener(INatsConnection nats, TallyBoard board, ILogger<TallyListener> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -3,7 +3,7 @@ using AiMoviez.Edge.Catalog;
 
 namespace AiMoviez.Edge.Tallies;
 
-public sealed record TalliesResponse(
+internal sealed record TalliesResponse(
     Guid SeasonId,
     int SlotPosition,
     DateTimeOffset? VotingEndsAt,
@@ -11,13 +11,13 @@ public sealed record TalliesResponse(
     bool Approximate,
     IReadOnlyList<ClipCount> Clips);
 
-public sealed record ClipCount(Guid ClipId, long Votes, long WeightedScore);
+internal sealed record ClipCount(Guid ClipId, long Votes, long WeightedScore);
 
 /// <summary>
 /// The SSE <c>slot</c> event: the slot that locked last and its winner, and the slot open now (null when none is, as after
 /// the season's last slot). <c>SeasonStatus</c> is null when the season is no longer in the catalog (deleted, archived).
 /// </summary>
-public sealed record SlotChanged(Guid SeasonId, int? ClosedPosition, Guid? WinnerClipId, int? SlotPosition, DateTimeOffset? VotingEndsAt,
+internal sealed record SlotChanged(Guid SeasonId, int? ClosedPosition, Guid? WinnerClipId, int? SlotPosition, DateTimeOffset? VotingEndsAt,
     string? SeasonStatus)
 {
     public static SlotChanged Of(CatalogView view, Guid seasonId)

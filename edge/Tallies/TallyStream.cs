@@ -9,7 +9,7 @@ namespace AiMoviez.Edge.Tallies;
 /// keep-alive needs. Frames arrive encoded from <see cref="SeasonFeed"/>, so a subscriber only copies bytes.
 /// </summary>
 /// <param name="initial">The current state, sent first: a reconnecting client's slot event, then the counts.</param>
-public sealed class TallyStream(Task<FeedEvent> next, long initialId, SlotChanged? initialSlot, TalliesResponse? initial) : IResult
+internal sealed class TallyStream(Task<FeedEvent> next, long initialId, SlotChanged? initialSlot, TalliesResponse? initial) : IResult
 {
     public async Task ExecuteAsync(HttpContext httpContext)
     {

@@ -19,7 +19,7 @@ namespace AiMoviez.Edge.Votes;
 /// Configuration section <c>Captcha</c>: the siteverify endpoint (hCaptcha / Turnstile protocol) votes are checked
 /// against while the flag <c>require_captcha_voting</c> is on. Without it, votes then fail closed (503).
 /// </summary>
-public sealed class CaptchaOptions
+internal sealed class CaptchaOptions
 {
     public const string Section = "Captcha";
 
@@ -51,9 +51,9 @@ public sealed class CaptchaOptions
 }
 
 [OptionsValidator]
-public sealed partial class CaptchaOptionsValidator : IValidateOptions<CaptchaOptions>;
+internal sealed partial class CaptchaOptionsValidator : IValidateOptions<CaptchaOptions>;
 
-public enum CaptchaCheck
+internal enum CaptchaCheck
 {
     Passed,
     Refused,
@@ -61,13 +61,13 @@ public enum CaptchaCheck
 }
 
 /// <summary>The siteverify answer; only <c>success</c> decides.</summary>
-public sealed record SiteVerifyAnswer([property: JsonPropertyName("success")] bool Success);
+internal sealed record SiteVerifyAnswer([property: JsonPropertyName("success")] bool Success);
 
 /// <summary>
 /// Checks a vote's captcha token with the configured siteverify endpoint. Called only while the flag is on, so votes
 /// cost nothing more with it off. Any answer but a 2xx with <c>success</c> true or false is the verifier being down.
 /// </summary>
-public sealed partial class CaptchaVerifier(IHttpClientFactory clients, IOptions<CaptchaOptions> options, EdgeTelemetry telemetry, ILogger<CaptchaVerifier> logger)
+internal sealed partial class CaptchaVerifier(IHttpClientFactory clients, IOptions<CaptchaOptions> options, EdgeTelemetry telemetry, ILogger<CaptchaVerifier> logger)
 {
     public const string PipelineName = "captcha";
 

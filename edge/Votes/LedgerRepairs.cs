@@ -11,7 +11,7 @@ namespace AiMoviez.Edge.Votes;
 /// memory, bounded: an edge that restarts (or a queue full after a very long outage) loses some, and what they would
 /// have freed stays blocked until its keys expire; no vote is ever published twice or counted without its 202.
 /// </summary>
-public sealed partial class LedgerRepairs(IOptions<EdgeOptions> options, ILogger<LedgerRepairs> logger) : BackgroundService
+internal sealed partial class LedgerRepairs(IOptions<EdgeOptions> options, ILogger<LedgerRepairs> logger) : BackgroundService
 {
     private const int Capacity = 100_000;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace AiMoviez.Edge.Votes;
 
 /// <summary>The X-RateLimit-* values of the voter's sliding window (Reset in seconds from now), and Retry-After for 429.</summary>
-public sealed record RateLimitHeaders(int Limit, int Remaining, long ResetSeconds, long? RetryAfterSeconds = null)
+internal sealed record RateLimitHeaders(int Limit, int Remaining, long ResetSeconds, long? RetryAfterSeconds = null)
 {
     /// <summary>
     /// The voter's window after a request the vote scripts counted; a 429 (from either window) says no request is left

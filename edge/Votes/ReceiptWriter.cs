@@ -9,7 +9,7 @@ namespace AiMoviez.Edge.Votes;
 /// Writes the aggregator's decisions into Redis receipts. The region's edges share the durable consumer, so each
 /// decision is written once; a message is acked only after Redis took it.
 /// </summary>
-public sealed partial class ReceiptWriter(
+internal sealed partial class ReceiptWriter(
     INatsJSContext jetStream,
     JetStreamSetup streams,
     VoteLedger ledger,

@@ -12,7 +12,7 @@ namespace AiMoviez.Edge.Votes;
 /// them, and this frees each in the region's Redis (<see cref="VoteResetScript"/>). The region's edges share the durable
 /// consumer, so a message waits in JetStream while every edge is down; it is acked only after Redis applied all of it.
 /// </summary>
-public sealed partial class SlotResetWriter(
+internal sealed partial class SlotResetWriter(
     INatsJSContext jetStream,
     JetStreamSetup streams,
     IDatabase redis,

@@ -10,14 +10,14 @@ using StackExchange.Redis;
 namespace AiMoviez.Edge.Votes;
 
 /// <summary>The outcome of a vote request: the 202 body or an error code, plus the rate-limit headers to send.</summary>
-public sealed record CastOutcome(VoteAccepted? Accepted, string? Code, string Detail, RateLimitHeaders RateLimit);
+internal sealed record CastOutcome(VoteAccepted? Accepted, string? Code, string Detail, RateLimitHeaders RateLimit);
 
 /// <summary>
 /// Casts and revokes votes: catalog rules in memory, every Redis rule in one script call, then the JetStream publish;
 /// a vote answered 503 (publish failed, or Redis did not answer in time) is undone so nothing is half done. Every vote
 /// request that gets this far counts in the rate windows, whatever its answer, in that same script call.
 /// </summary>
-public sealed partial class VoteCaster(
+internal sealed partial class VoteCaster(
     CatalogStore catalog,
     VoteLedger ledger,
     CaptchaVerifier captcha,

@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace AiMoviez.Edge.Votes;
 
 /// <summary>A vote's place in Redis: what identifies it and the limits it is checked against.</summary>
-public sealed record VoteAttempt(
+internal sealed record VoteAttempt(
     string VoterKey,
     string ClientIp,
     Guid VoteId,
@@ -24,7 +24,7 @@ public sealed record VoteAttempt(
     string? CaptchaKey = null);
 
 /// <summary>What the cast script decided, with what the 202 body and the X-RateLimit headers need.</summary>
-public sealed record CastDecision(
+internal sealed record CastDecision(
     string Code,
     int VoterCount,
     long ResetMs,
@@ -37,23 +37,23 @@ public sealed record CastDecision(
     VoteAccepted? Replay);
 
 /// <summary>What a revoke found: <see cref="Code"/> is RATE_LIMITED (nothing else looked at) or empty.</summary>
-public sealed record FoundVote(
+internal sealed record FoundVote(
     string Code, int VoterCount, long ResetMs, long RetryMs, Guid? VoteId, string VoteType, int Weight, string DayKey, string IdempotencyKey);
 
 /// <summary>
 /// What the genre script decided: <see cref="Code"/> is OK, RATE_LIMITED or the edge's verdict; <see cref="Before"/> the
 /// voter's genre before (null: none); <see cref="Sequence"/> the change's, for OK.
 /// </summary>
-public sealed record GenreDecision(string Code, int VoterCount, long ResetMs, long RetryMs, string? Before, long Sequence);
+internal sealed record GenreDecision(string Code, int VoterCount, long ResetMs, long RetryMs, string? Before, long Sequence);
 
-public sealed record BallotVoterState(int DayTotal, bool SuperUsed, bool MegaUsed, IReadOnlyList<Guid> VotedClipIds);
+internal sealed record BallotVoterState(int DayTotal, bool SuperUsed, bool MegaUsed, IReadOnlyList<Guid> VotedClipIds);
 
 /// <summary>
 /// The region's Redis state of votes: one script call per operation, each bounded by the Redis timeout. Every key of a
 /// voter carries the voter's hash tag, so one script sees them all in a Redis Cluster too; the IP's keys carry the IP's
 /// tag, and where that lands in another slot (a cluster, most of the time) a small script on the IP's slot runs first.
 /// </summary>
-public sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, IOptions<CaptchaOptions> captcha, RegionTopology region)
+internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options, IOptions<CaptchaOptions> captcha, RegionTopology region)
 {
     private readonly CaptchaOptions _captcha = captcha.Value;
 

@@ -17,7 +17,7 @@ namespace AiMoviez.Edge.Votes;
 /// one message per group instead of one per vote: nats-server's and the aggregator's cost per message is most of
 /// theirs (perf/RESULTS.md).
 /// </summary>
-public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology region, ShardMap shardMap, IOptions<EdgeOptions> options,
+internal sealed class VotePublisher(INatsJSContext jetStream, RegionTopology region, ShardMap shardMap, IOptions<EdgeOptions> options,
     TimeProvider time, EdgeTelemetry telemetry)
 {
     /// <summary>The W3C trace context header, one value per vote of the message.</summary>
@@ -254,5 +254,5 @@ public sealed class VotePublisher(INatsJSContext jetStream, RegionTopology regio
     }
 }
 
-public sealed class PublishFailedException(string subject, Exception inner)
+internal sealed class PublishFailedException(string subject, Exception inner)
     : Exception($"Publishing to {subject} was not acknowledged.", inner);

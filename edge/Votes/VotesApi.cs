@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Edge.Votes;
 
-public static class VotesApi
+internal static class VotesApi
 {
     private const int MaxIdempotencyKeyLength = 128;
 

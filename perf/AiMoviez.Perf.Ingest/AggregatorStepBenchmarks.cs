@@ -51,7 +51,7 @@ public class AggregatorStepBenchmarks
         _payloads = votes.Select(v => JsonSerializer.SerializeToUtf8Bytes(v, ContractsJson.Default.VoteCast)).ToArray();
         _groups = votes.Chunk(GroupSize).Select(g => JsonSerializer.SerializeToUtf8Bytes(new VoteCasts { Votes = g }, ContractsJson.Default.VoteCasts)).ToArray();
         _batch = votes.Select(v => (Region, (object)v)).ToList();
-        _plan = Decide();
+        _plan = (BatchPlan)Decide();
     }
 
     /// <summary>JSON to a checked, routed VoteCast, as each message arrives.</summary>
@@ -91,7 +91,7 @@ public class AggregatorStepBenchmarks
 
     /// <summary>The rules against a shard that holds none of the votes, each voter new to the day's ledger.</summary>
     [Benchmark(OperationsPerInvoke = BatchSize)]
-    public BatchPlan Decide()
+    public object Decide()
     {
         var ledger = new DailyLedger();
         ledger.StartFresh(DateOnly.FromDateTime(DateTime.UtcNow));
@@ -100,5 +100,5 @@ public class AggregatorStepBenchmarks
 
     /// <summary>The batch's net change per tally and day row, grouped for the one delta statement.</summary>
     [Benchmark(OperationsPerInvoke = BatchSize)]
-    public BatchDeltas Deltas() => BatchDeltas.Of(_plan);
+    public object Deltas() => BatchDeltas.Of(_plan);
 }

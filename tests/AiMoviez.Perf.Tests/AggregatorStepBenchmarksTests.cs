@@ -14,8 +14,8 @@ public sealed class AggregatorStepBenchmarksTests
         var steps = new AggregatorStepBenchmarks { Clips = clips };
         steps.Setup();
 
-        var plan = steps.Decide();
-        var deltas = steps.Deltas();
+        var plan = (AiMoviez.Aggregator.Rules.BatchPlan)steps.Decide();
+        var deltas = (AiMoviez.Aggregator.Shards.BatchDeltas)steps.Deltas();
 
         Assert.Equal(AggregatorStepBenchmarks.BatchSize, steps.Decode());
         Assert.Equal(AggregatorStepBenchmarks.BatchSize, steps.DecodeGroups());
