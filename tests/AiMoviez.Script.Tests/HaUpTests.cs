@@ -27,7 +27,8 @@ public sealed class HaUpTests
     public async Task Up_ha_runs_every_process_of_the_layout_counts_a_vote_through_the_second_edge_and_brings_back_killed_nodes()
     {
         await using var stack = new ScriptStack(ha: true);
-        await UpAsync(stack);
+        var up = await UpAsync(stack);
+        Assert.Contains("Creating the Redis Cluster of us-east", up.Output, StringComparison.Ordinal);
         var first = await AllHealthyAsync(stack);
         Assert.Equal(Processes.Order(StringComparer.Ordinal), first.Keys.Order(StringComparer.Ordinal));
 
@@ -41,7 +42,9 @@ public sealed class HaUpTests
             ScriptStack.KillHard(first[name].Pid!.Value);
         }
 
-        await UpAsync(stack, "after kill -9 of " + string.Join(", ", Killed));
+        // The restarted Redis node rejoins from its nodes.conf: no second create.
+        var again = await UpAsync(stack, "after kill -9 of " + string.Join(", ", Killed));
+        Assert.DoesNotContain("Creating the Redis Cluster", again.Output, StringComparison.Ordinal);
         var now = await AllHealthyAsync(stack);
         Assert.All(Killed, name => Assert.NotEqual(first[name].Pid, now[name].Pid));
 
