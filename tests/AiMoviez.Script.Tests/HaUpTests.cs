@@ -9,7 +9,7 @@ namespace AiMoviez.Script.Tests;
 /// <summary>
 /// CONTRACT.md section 9: <c>./aimoviez up --ha</c> runs the production layout (per region three clustered NATS nodes,
 /// three Redis Cluster primaries and two edges; two aggregators) under the names <c>status</c> prints, brings back
-/// what was killed, and <c>down</c> stops it all.
+/// what was killed, refuses the default <c>up</c> meanwhile, and <c>down</c> stops it all.
 /// </summary>
 public sealed class HaUpTests
 {
@@ -51,6 +51,10 @@ public sealed class HaUpTests
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await stack.TokenAsync("voter-ha-2"));
         var after = await VoteAsync(http, stack, now["edge-us-east-1"].Address);
         await CountedAsync(http, now["edge-us-east-2"].Address, after);
+
+        // Both layouts listen on the same ports.
+        var clash = await stack.UpOtherLayoutAsync();
+        Assert.True(clash.ExitCode != 0 && clash.Output.Contains("the ha stack is running", StringComparison.Ordinal), clash.Output);
 
         var down = await stack.DownAsync();
         Assert.True(down.ExitCode == 0, $"down exited with {down.ExitCode}:\n{down.Output}");

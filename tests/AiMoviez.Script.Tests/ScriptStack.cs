@@ -60,6 +60,9 @@ public sealed partial class ScriptStack : IAsyncDisposable
 
     public Task<ScriptRun> DownAsync(params string[] options) => RunAsync(TimeSpan.FromMinutes(2), ["down", .. _layout, .. options]);
 
+    /// <summary>The other layout's <c>up</c> on the same state dir.</summary>
+    public Task<ScriptRun> UpOtherLayoutAsync() => RunAsync(TimeSpan.FromMinutes(4), _layout.Length == 0 ? ["up", "--ha"] : ["up"]);
+
     public async Task<string> TokenAsync(string user)
     {
         var run = await RunAsync(TimeSpan.FromMinutes(1), "token", "--user", user);
