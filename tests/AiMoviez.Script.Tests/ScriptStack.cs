@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using AiMoviez.Testing;
 
@@ -18,23 +21,29 @@ public sealed record ScriptRun(int ExitCode, string Output);
 /// <summary>
 /// The local stack as <c>./aimoviez up</c> runs it, in a temp state dir, from a copy of <c>regions/regions.json</c>
 /// whose every port is a free one (so it never meets a developer's stack on the default ports), and with the services
-/// this test run built (<c>AIMOVIEZ_SERVICE_BIN</c>) instead of a Native AOT publish.
+/// this test run built (<c>AIMOVIEZ_SERVICE_BIN</c>) instead of a Native AOT publish. With <c>ha</c>, the production
+/// layout (<c>up --ha</c>) of <c>regions/regions-ha.json</c> cut to its first region, so it stays small.
 /// </summary>
 public sealed partial class ScriptStack : IAsyncDisposable
 {
     private static readonly string Script = Path.Combine(RepoPaths.Root, "aimoviez");
     private readonly TempDirectory _dir = new("script");
     private readonly Dictionary<string, string> _environment;
+    private readonly string[] _layout;
 
-    public ScriptStack()
+    public ScriptStack(bool ha = false)
     {
         State = Path.Combine(_dir.Path, "state");
+        _layout = ha ? ["--ha"] : [];
         var topology = _dir.FilePath("regions.json");
-        File.WriteAllText(topology, WithFreePorts(File.ReadAllText(RepoPaths.RegionsFile)));
+        File.WriteAllText(topology, WithFreePorts(File.ReadAllText(RepoPaths.RegionsFile), FreePort.Next));
+        var haTopology = _dir.FilePath("regions-ha.json");
+        File.WriteAllText(haTopology, WithFreePorts(FirstRegionOnly(File.ReadAllText(Path.Combine(RepoPaths.Root, "regions", "regions-ha.json"))), FreePortWithClusterPort));
         _environment = new Dictionary<string, string>
         {
             ["AIMOVIEZ_STATE"] = State,
             ["AIMOVIEZ_TOPOLOGY"] = topology,
+            ["AIMOVIEZ_HA_TOPOLOGY"] = haTopology,
             ["AIMOVIEZ_SERVICE_BIN"] = ServiceBin(_dir.Sub("bin")),
             ["AIMOVIEZ_DASHBOARD_URL"] = $"http://127.0.0.1:{FreePort.Next()}",
             ["AIMOVIEZ_DASHBOARD_OTLP_GRPC"] = $"http://127.0.0.1:{FreePort.Next()}",
@@ -44,13 +53,26 @@ public sealed partial class ScriptStack : IAsyncDisposable
 
     public string State { get; }
 
-    public Task<ScriptRun> UpAsync() => RunAsync(TimeSpan.FromMinutes(4), "up");
+    /// <summary>Where this layout keeps its data, logs and supervisord (the HA one in its own folder).</summary>
+    public string LayoutState => _layout.Length == 0 ? State : Path.Combine(State, "ha");
 
-    public Task<ScriptRun> DownAsync(params string[] options) => RunAsync(TimeSpan.FromMinutes(2), ["down", .. options]);
+    public Task<ScriptRun> UpAsync() => RunAsync(TimeSpan.FromMinutes(4), ["up", .. _layout]);
+
+    public Task<ScriptRun> DownAsync(params string[] options) => RunAsync(TimeSpan.FromMinutes(2), ["down", .. _layout, .. options]);
+
+    /// <summary>The other layout's <c>up</c> on the same state dir.</summary>
+    public Task<ScriptRun> UpOtherLayoutAsync() => RunAsync(TimeSpan.FromMinutes(4), _layout.Length == 0 ? ["up", "--ha"] : ["up"]);
+
+    public async Task<string> TokenAsync(string user)
+    {
+        var run = await RunAsync(TimeSpan.FromMinutes(1), "token", "--user", user);
+        Assert.True(run.ExitCode == 0, $"token exited with {run.ExitCode}:\n{run.Output}");
+        return run.Output.Trim();
+    }
 
     public async Task<IReadOnlyDictionary<string, StatusLine>> StatusAsync()
     {
-        var run = await RunAsync(TimeSpan.FromMinutes(1), "status");
+        var run = await RunAsync(TimeSpan.FromMinutes(1), ["status", .. _layout]);
         Assert.True(run.ExitCode == 0, $"status exited with {run.ExitCode}:\n{run.Output}");
         return run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split(' ', 4, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -66,7 +88,7 @@ public sealed partial class ScriptStack : IAsyncDisposable
     /// </summary>
     public IReadOnlyList<int> RunningProcessesOfTheStack()
     {
-        var marker = "AIMOVIEZ_STACK=" + State;
+        var marker = "AIMOVIEZ_STACK=" + LayoutState;
         var found = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -202,14 +224,14 @@ public sealed partial class ScriptStack : IAsyncDisposable
     }
 
     /// <summary>The topology with each port it names (addresses and connection strings) moved to a free one.</summary>
-    private static string WithFreePorts(string topology)
+    private static string WithFreePorts(string topology, Func<int> freePort)
     {
         var moved = new Dictionary<string, int>();
         string Move(string port)
         {
             if (!moved.TryGetValue(port, out var free))
             {
-                free = FreePort.Next();
+                free = freePort();
                 moved[port] = free;
             }
 
@@ -218,6 +240,46 @@ public sealed partial class ScriptStack : IAsyncDisposable
 
         topology = Address().Replace(topology, m => m.Groups[1].Value + Move(m.Groups[2].Value));
         return ConnectionPort().Replace(topology, m => m.Groups[1].Value + Move(m.Groups[2].Value));
+    }
+
+    /// <summary>
+    /// A free port whose port + 10000 is free too: the script puts a clustered NATS node's routes and a Redis node's
+    /// cluster bus there.
+    /// </summary>
+    private static int FreePortWithClusterPort()
+    {
+        while (true)
+        {
+            var port = FreePort.Next();
+            if (port + 10000 > IPEndPoint.MaxPort)
+            {
+                continue;
+            }
+
+            try
+            {
+                var listener = new TcpListener(IPAddress.Loopback, port + 10000);
+                listener.Start();
+                listener.Stop();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: another one.
+            }
+        }
+    }
+
+    private static string FirstRegionOnly(string topology)
+    {
+        var root = JsonNode.Parse(topology)!.AsObject();
+        var regions = root["regions"]!.AsArray();
+        while (regions.Count > 1)
+        {
+            regions.RemoveAt(regions.Count - 1);
+        }
+
+        return root.ToJsonString();
     }
 
     /// <summary>
