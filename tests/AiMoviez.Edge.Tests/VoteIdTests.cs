@@ -23,11 +23,16 @@ public sealed class VoteIdTests
         Assert.NotEqual(VoteIds.New(now, 5), VoteIds.New(now, 5));
     }
 
+    /// <summary>
+    /// A random id looks marked by chance once in 65,536 (16 fixed bits): among 10,000 about 0.15 are expected, and more
+    /// than 5 would take odds of about one in 60 million; the empty id never is.
+    /// </summary>
     [Fact]
-    public void Ids_made_elsewhere_carry_no_bucket()
+    public void Ids_made_elsewhere_almost_never_carry_a_bucket()
     {
-        var ids = Enumerable.Range(0, 10_000).Select(_ => Guid.CreateVersion7()).Concat([Guid.NewGuid(), Guid.Empty]).ToList();
-        Assert.All(ids, id => Assert.Null(VoteIds.BucketOf(id)));
+        var marked = Enumerable.Range(0, 10_000).Select(_ => Guid.CreateVersion7()).Count(id => VoteIds.BucketOf(id) is not null);
+        Assert.InRange(marked, 0, 5);
+        Assert.Null(VoteIds.BucketOf(Guid.Empty));
     }
 
     [Fact]
