@@ -18,6 +18,7 @@ public static class Health
 {
     private const string ReadyTag = "ready";
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
+    private static readonly byte[] Alive = "{\"status\":\"ok\"}"u8.ToArray();
 
     /// <summary>A readiness probe: true when the dependency answers; false, an exception or no answer within 3 s is not ready.</summary>
     public static IHealthChecksBuilder AddReadinessProbe(this IHealthChecksBuilder checks, string name,
@@ -30,7 +31,7 @@ public static class Health
         app.MapGet("/healthz", static (HttpContext context) =>
         {
             context.Response.ContentType = "application/json";
-            return context.Response.Body.WriteAsync("{\"status\":\"ok\"}"u8.ToArray()).AsTask();
+            return context.Response.Body.WriteAsync(Alive).AsTask();
         });
         app.MapHealthChecks("/readyz", new HealthCheckOptions
         {
