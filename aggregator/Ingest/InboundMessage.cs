@@ -83,7 +83,7 @@ internal sealed class LaneMessage(string replyTo, ulong sequence, string lane, i
 
         if (nak is { } after)
         {
-            return JetStreamReplies.NakAsync(region.Connection, replyTo, after, cancellationToken);
+            return acks.NakAsync(replyTo, after, cancellationToken);
         }
 
         acks.Settle(sequence, replyTo);

@@ -10,22 +10,64 @@ namespace AiMoviez.Aggregator.Ingest;
 /// decoded, not the received message with its payload, headers and parsed metadata (about 2 KB): those would stay alive
 /// as long as the message waits for its batch's commit, and that live data was most of what each garbage collection
 /// copied (measured in the ingest benchmark).
+/// Each is sent as a request the consumer's leader answers, and sent again until it does: a bare publish is dropped
+/// while a replicated consumer elects a new leader, and a lost NAK or last ack would hold the lane (and so the close
+/// barrier) back until AckWait redelivers.
 /// </summary>
 internal static class JetStreamReplies
 {
     private static readonly byte[] Ack = "+ACK"u8.ToArray();
     private static readonly byte[] Nak = "-NAK"u8.ToArray();
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Long enough for a replicated consumer to elect a leader; past it, AckWait redelivers.</summary>
+    private static readonly TimeSpan ConfirmWithin = TimeSpan.FromSeconds(15);
 
     /// <summary>With AckPolicy All, also acks every earlier message of the consumer.</summary>
-    public static ValueTask AckAsync(INatsConnection connection, string replyTo, CancellationToken cancellationToken) =>
-        connection.PublishAsync(replyTo, Ack, serializer: NatsRawSerializer<byte[]>.Default, cancellationToken: cancellationToken);
+    public static Task<bool> AckAsync(INatsConnection connection, string replyTo, CancellationToken stillWanted, CancellationToken cancellationToken) =>
+        SendConfirmedAsync(connection, replyTo, Ack, stillWanted, cancellationToken);
 
     /// <summary>Asks for redelivery after <paramref name="delay"/> (at once when zero).</summary>
-    public static ValueTask NakAsync(INatsConnection connection, string replyTo, TimeSpan delay, CancellationToken cancellationToken)
+    public static Task<bool> NakAsync(INatsConnection connection, string replyTo, TimeSpan delay, CancellationToken stillWanted,
+        CancellationToken cancellationToken)
     {
         var payload = delay <= TimeSpan.Zero
             ? Nak
             : Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"-NAK {{\"delay\": {delay.Ticks * 100}}}"));
-        return connection.PublishAsync(replyTo, payload, serializer: NatsRawSerializer<byte[]>.Default, cancellationToken: cancellationToken);
+        return SendConfirmedAsync(connection, replyTo, payload, stillWanted, cancellationToken);
+    }
+
+    /// <summary>
+    /// False when not sent or not answered within <see cref="ConfirmWithin"/>. Nothing is sent once
+    /// <paramref name="stillWanted"/> is cancelled: the consumer it was meant for has been replaced.
+    /// </summary>
+    private static async Task<bool> SendConfirmedAsync(INatsConnection connection, string replyTo, byte[] payload, CancellationToken stillWanted,
+        CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + ConfirmWithin;
+        var replyOpts = new NatsSubOpts { Timeout = AttemptTimeout };
+        while (true)
+        {
+            if (stillWanted.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            try
+            {
+                await connection.RequestAsync(replyTo, payload, requestSerializer: NatsRawSerializer<byte[]>.Default,
+                    replySerializer: NatsRawSerializer<byte[]>.Default, replyOpts: replyOpts, cancellationToken: cancellationToken);
+                return true;
+            }
+            catch (NatsException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(RetryPause, cancellationToken);
+            }
+            catch (NatsException)
+            {
+                return false;
+            }
+        }
     }
 }

@@ -9,8 +9,10 @@ namespace AiMoviez.Aggregator.Ingest;
 /// back until its redelivery is settled. One per consumer incarnation: a restarted consumer gets a new one. Keeps each
 /// settled message's reply subject only (<see cref="JetStreamReplies"/>).
 /// In the ingest benchmark this cut nats-server's CPU per vote by about a third (10,000 acks per batch became one).
+/// Nothing is sent once <paramref name="incarnation"/> ends (the lane stopped with its lease): the next holder recreates
+/// the consumer under the same name, and an ack of this one's sequences would move that consumer's ack floor.
 /// </summary>
-internal sealed class LaneAcks(INatsConnection connection)
+internal sealed class LaneAcks(INatsConnection connection, CancellationToken incarnation)
 {
     private readonly Lock _sync = new();
     private readonly SortedSet<ulong> _open = [];
@@ -53,7 +55,11 @@ internal sealed class LaneAcks(INatsConnection connection)
 
         if (highest is not null)
         {
-            await JetStreamReplies.AckAsync(connection, highest, cancellationToken);
+            await JetStreamReplies.AckAsync(connection, highest, incarnation, cancellationToken);
         }
     }
+
+    /// <summary>Asks for the message of <paramref name="replyTo"/> again after <paramref name="delay"/>.</summary>
+    public async ValueTask NakAsync(string replyTo, TimeSpan delay, CancellationToken cancellationToken) =>
+        await JetStreamReplies.NakAsync(connection, replyTo, delay, incarnation, cancellationToken);
 }

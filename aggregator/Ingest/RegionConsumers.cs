@@ -65,12 +65,14 @@ internal sealed class RegionConsumers(
     {
         while (!cancellationToken.IsCancellationRequested)
         {
+            // Ends with this consumer: its acks and NAKs must not reach the next one, which has the same name.
+            using var incarnation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             try
             {
                 await region.EnsureStreamsAsync(cancellationToken);
                 var (consumer, ackFloor) = await RestartConsumerAsync(region, lane, cancellationToken);
                 watermarks.Start(region.Name, lane, ackFloor);
-                var acks = new LaneAcks(region.Connection);
+                var acks = new LaneAcks(region.Connection, incarnation.Token);
                 var pull = new NatsJSConsumeOpts { MaxMsgs = options.Value.PullBatchSize };
                 await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: pull, cancellationToken: cancellationToken))
                 {
@@ -81,6 +83,10 @@ internal sealed class RegionConsumers(
             {
                 logger.LogWarning("Consumer of region {Region} lane {Lane} stopped ({Error}); restarting", region.Name, lane, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+            finally
+            {
+                await incarnation.CancelAsync();
             }
         }
     }

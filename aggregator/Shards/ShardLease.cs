@@ -135,7 +135,14 @@ internal sealed class ShardLease(string shard, string connectionString, string h
         {
             Parameters = { new() { Value = (long)ClassKey }, new() { Value = ObjectKey }, new() { Value = pid } },
         };
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        var holds = (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        if (!holds)
+        {
+            // Found lost before the next check: the lanes stop now, before the next holder recreates their consumers.
+            await StopHoldingAsync();
+        }
+
+        return holds;
     }
 
     /// <summary>The application name of the session holding the shard's lease, whichever process it is; empty when none.</summary>
@@ -201,6 +208,17 @@ internal sealed class ShardLease(string shard, string connectionString, string h
 
     private async Task LostAsync()
     {
+        await StopHoldingAsync();
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+            _connection = null;
+        }
+    }
+
+    /// <summary>Cancels the holding token; the lease's session, if still open, is <see cref="RunAsync"/>'s to close.</summary>
+    private async Task StopHoldingAsync()
+    {
         CancellationTokenSource? lost;
         lock (_sync)
         {
@@ -217,12 +235,6 @@ internal sealed class ShardLease(string shard, string connectionString, string h
         {
             await lost.CancelAsync();
             lost.Dispose();
-        }
-
-        if (_connection is not null)
-        {
-            await _connection.DisposeAsync();
-            _connection = null;
         }
     }
 

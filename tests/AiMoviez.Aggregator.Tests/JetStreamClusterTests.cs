@@ -48,11 +48,15 @@ public sealed class JetStreamClusterTests : IAsyncLifetime
         _stack.NatsClusters[UsEast].Kill(node);
 
         await PublishManyAsync(votes[1_000..]);
-        await Eventually.UntilAsync(async () =>
+        try
         {
-            var json = await _http.GetStringAsync($"{aggregator.BaseUrl}{BarrierRoutes.Barrier}?seasonId={season}&seasonNumber={number}");
-            return JsonSerializer.Deserialize(json, ContractsJson.Default.BarrierStatus)!;
-        }, b => b.Drained, Wait, "barrier after the leader's loss\n" + aggregator.Log);
+            await Eventually.UntilAsync(() => _http.GetStringAsync($"{aggregator.BaseUrl}{BarrierRoutes.Barrier}?seasonId={season}&seasonNumber={number}"),
+                json => JsonSerializer.Deserialize(json, ContractsJson.Default.BarrierStatus)!.Drained, Wait, "barrier after the leader's loss");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\nAggregator log:\n{aggregator.Log}", e);
+        }
 
         Assert.Equal(votes.Count, await CountedAsync(season));
         Assert.Equal(votes.Count, await ScalarAsync("select count(*) from votes where season_id = $1 and status = 'counted'", season));
