@@ -34,6 +34,10 @@ public sealed record RegionTopology
 {
     public required string Name { get; init; }
     public required string EdgeUrl { get; init; }
+
+    /// <summary>Every edge of the region where several serve it behind one address (the HA layout); null where <see cref="EdgeUrl"/> is the only one.</summary>
+    public IReadOnlyList<string>? EdgeUrls { get; init; }
+
     public required string Nats { get; init; }
     public required string Redis { get; init; }
 

@@ -22,6 +22,7 @@ public static class CommandLine
           --season-id ID      vote in this active season (default: the run creates, activates and at its end deletes
                               its own season, with one slot of 24 h)
           --topology PATH     topology file (default: <repo>/regions/regions.json)
+          --state DIR         the stack's state folder, for pid files (default: <repo>/.aimoviez)
           --out DIR           results root (default: <repo>/perf/results); a <timestamp>/ folder is made in it
           --admin-token JWT   admin token for the run's own season and the pipeline view (default: `./aimoviez token --admin`)
           --creator-token JWT user token the run's own clips are created with (default: `./aimoviez token --user bench-creator`)
@@ -67,6 +68,7 @@ public static class CommandLine
                 "--concurrency" => options with { Concurrency = Positive(name, ParseInt(name, value)) },
                 "--season-id" => options with { SeasonId = Guid.TryParse(value, out var id) ? id : throw new UsageException($"{name}: '{value}' is not a UUID.") },
                 "--topology" => options with { TopologyPath = Path.GetFullPath(value) },
+                "--state" => options with { StateDirectory = Path.GetFullPath(value) },
                 "--out" => options with { OutDirectory = Path.GetFullPath(value) },
                 "--admin-token" => options with { AdminToken = value },
                 "--creator-token" => options with { CreatorToken = value },

@@ -18,6 +18,11 @@ public sealed record PerfOptions
     public Guid? SeasonId { get; init; }
     public required string TopologyPath { get; init; }
     public required string RepoRoot { get; init; }
+
+    /// <summary>The running stack's state folder (`.aimoviez/`, or `.aimoviez/ha/` for the HA layout): its pid files.</summary>
+    public string? StateDirectory { get; init; }
+
+    public string StateDirectoryOrDefault => StateDirectory ?? Path.Combine(RepoRoot, ".aimoviez");
     public required string OutDirectory { get; init; }
     public string? AdminToken { get; init; }
     public string? CreatorToken { get; init; }

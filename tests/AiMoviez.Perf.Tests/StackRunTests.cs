@@ -13,7 +13,7 @@ public sealed class StackRunTests(PerfStack stack)
 
         Assert.Equal(stack.Core.Pid, found["core"]);
         Assert.Equal(stack.Aggregator.Pid, found["aggregator"]);
-        Assert.Equal(stack.Edge.Pid, found[ProcessSampler.EdgeName(PerfStack.Region)]);
+        Assert.Equal(stack.Edge.Pid, found["edge-" + PerfStack.Region]);
         Assert.Equal(stack.Stack.Nats[PerfStack.Region].Pid, found["nats-" + PerfStack.Region]);
         Assert.Equal(stack.Stack.Redis[PerfStack.Region].Pid, found["redis-" + PerfStack.Region]);
         // The postmaster, not one of its backends (which hold client sockets, never the listening one).

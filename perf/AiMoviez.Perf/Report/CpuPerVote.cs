@@ -91,9 +91,10 @@ public sealed record CpuPerVote
         };
     }
 
-    /// <summary>edge-us-east → edges, nats-eu-west → nats-servers, pg-shard-2 → pg-shards; others as named.</summary>
+    /// <summary>edge-us-east → edges, nats-eu-west → nats-servers, pg-shard-2 → pg-shards, aggregator-2 → aggregators; others as named.</summary>
     public static string Group(string name) => name switch
     {
+        _ when name.StartsWith("aggregator-", StringComparison.Ordinal) => "aggregators",
         _ when name.StartsWith("edge-", StringComparison.Ordinal) => "edges",
         _ when name.StartsWith("nats-", StringComparison.Ordinal) => "nats-servers",
         _ when name.StartsWith("redis-", StringComparison.Ordinal) => "redis-servers",

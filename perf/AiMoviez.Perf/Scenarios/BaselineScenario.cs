@@ -39,7 +39,7 @@ public sealed class BaselineScenario(ScenarioContext context, double defaultSeco
         var seasonId = Guid.CreateVersion7();
         var plan = new VotePlan(new ClipDistribution(clips.Count, context.Options.HotShare), voters, long.MaxValue, seed: 42);
         var recorder = new LoadRecorder(Operation);
-        var sampler = ProcessSampler.ForStack(context.Stack.Topology, context.Options.RepoRoot);
+        var sampler = ProcessSampler.ForStack(context.Stack.Topology, context.Options.StateDirectoryOrDefault);
         using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watchLimit = duration + TimeSpan.FromMinutes(1);
         DriverResult driven;

@@ -24,7 +24,7 @@ public sealed class LimitsScenario(ScenarioContext context, double defaultHealth
         var startedAt = DateTimeOffset.UtcNow;
         var notes = new List<string> { "healthz measured with this tool's own HttpClient (HTTP/1.1 keep-alive from 127.0.0.2), not wrk." };
         var metrics = new Dictionary<string, double>();
-        var sampler = ProcessSampler.ForStack(context.Stack.Topology, context.Options.RepoRoot);
+        var sampler = ProcessSampler.ForStack(context.Stack.Topology, context.Options.StateDirectoryOrDefault);
         using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var sampling = sampler.RunAsync(TimeSpan.FromMinutes(3), background.Token);
 

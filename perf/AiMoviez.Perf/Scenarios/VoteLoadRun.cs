@@ -78,7 +78,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
         var recorder = new LoadRecorder(VoteLoadSession.VoteOperation);
         var ledger = new VoteLedger();
         var session = new VoteLoadSession(context, season, plan, recorder, ledger);
-        var sampler = ProcessSampler.ForStack(context.Stack.Topology, context.Options.RepoRoot);
+        var sampler = ProcessSampler.ForStack(context.Stack.Topology, context.Options.StateDirectoryOrDefault);
 
         using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watchLimit = expectedDuration + TimeSpan.FromMinutes(2);
@@ -154,7 +154,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
             return true;
         }, _ => { }, cancellationToken);
         var end = sampler.CpuNow();
-        return cpu.WithHealthz(start, end, [.. edges.Select(e => ProcessSampler.EdgeName(e.Region))], driven.Issued - driven.Abandoned, ratePerSecond);
+        return cpu.WithHealthz(start, end, [.. edges.Select(e => e.Name)], driven.Issued - driven.Abandoned, ratePerSecond);
     }
 
     private static ScenarioResult Result(string name, DateTimeOffset startedAt, IReadOnlyDictionary<string, string> settings, DriverResult driven,

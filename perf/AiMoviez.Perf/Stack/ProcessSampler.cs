@@ -20,8 +20,8 @@ public sealed record CpuSnapshot(long Timestamp, IReadOnlyDictionary<string, lon
 /// <summary>
 /// Samples CPU and RSS of the stack's processes (and their children, which is where PostgreSQL backends live) once a
 /// second from /proc. 100 % CPU is one full core. The processes are found by the ports the topology gives them
-/// (<see cref="StackProcesses"/>); one that is not found that way by `.aimoviez/pids/*.pid` or its PostgreSQL
-/// cluster's `.aimoviez/data/*/postmaster.pid`; with none found at all, by name.
+/// (<see cref="StackProcesses"/>); one that is not found that way by the stack's `pids/*.pid` or its PostgreSQL
+/// cluster's `data/*/postmaster.pid` in its state folder; with none found at all, by name.
 /// </summary>
 public sealed class ProcessSampler
 {
@@ -37,20 +37,17 @@ public sealed class ProcessSampler
 
     private ProcessSampler(IReadOnlyDictionary<string, int> roots) => _roots = roots;
 
-    /// <summary>An edge's name here and in `./aimoviez status`.</summary>
-    public static string EdgeName(string region) => "edge-" + region;
-
     /// <summary>The root pid of each sampled group, by name.</summary>
     public IReadOnlyDictionary<string, int> Roots => _roots;
 
     /// <summary>Samples the given processes (each with its descendants) and the whole machine.</summary>
     public static ProcessSampler For(IReadOnlyDictionary<string, int> roots) => new(roots);
 
-    public static ProcessSampler ForStack(Topology topology, string repoRoot)
+    public static ProcessSampler ForStack(Topology topology, string stateDirectory)
     {
         var roots = StackProcesses.Find(topology);
-        var fromFiles = FromPidFiles(Path.Combine(repoRoot, ".aimoviez", "pids"));
-        foreach (var (name, pid) in FromPostmasterFiles(Path.Combine(repoRoot, ".aimoviez", "data")))
+        var fromFiles = FromPidFiles(Path.Combine(stateDirectory, "pids"));
+        foreach (var (name, pid) in FromPostmasterFiles(Path.Combine(stateDirectory, "data")))
         {
             fromFiles[name] = pid;
         }

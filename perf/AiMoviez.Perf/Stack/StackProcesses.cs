@@ -20,15 +20,28 @@ public static class StackProcesses
         listeners.AddRange(topology.Shards.Select(s => ("pg-" + s.Name, new NpgsqlConnectionStringBuilder(s.ConnectionString).Port)));
         foreach (var region in topology.Regions)
         {
-            listeners.Add(("nats-" + region.Name, new Uri(region.Nats).Port));
-            listeners.Add(("redis-" + region.Name, int.Parse(region.Redis[(region.Redis.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture)));
+            listeners.AddRange(Numbered("nats-" + region.Name, Servers(region.Nats).Select(s => new Uri(s).Port).ToList()));
+            listeners.AddRange(Numbered("redis-" + region.Name,
+                Servers(region.Redis).Select(s => int.Parse(s[(s.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture)).ToList()));
         }
 
         listeners.Add(("core", new Uri(topology.Core.Url).Port));
-        listeners.Add(("aggregator", new Uri(topology.Aggregator.Url).Port));
-        listeners.AddRange(topology.Regions.Select(r => (ProcessSampler.EdgeName(r.Name), new Uri(r.EdgeUrl).Port)));
+        listeners.AddRange(Numbered("aggregator", (topology.AggregatorUrls ?? [topology.Aggregator.Url]).Select(u => new Uri(u).Port).ToList()));
+        listeners.AddRange(topology.Regions.SelectMany(Edges).Select(e => (e.Name, e.Url.Port)));
         return listeners;
     }
+
+    /// <summary>The region's edges under their process names: `edge-us-east`, or `edge-us-east-1`, `-2` where several serve it.</summary>
+    public static IEnumerable<(string Name, Uri Url)> Edges(RegionTopology region) =>
+        Numbered("edge-" + region.Name, (region.EdgeUrls ?? [region.EdgeUrl]).Select(u => new Uri(u)).ToList());
+
+    /// <summary>A comma-separated server list (a cluster) or one server.</summary>
+    private static IEnumerable<string> Servers(string list) =>
+        list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>One of a kind keeps its name; several are numbered from 1, as `./aimoviez status` names them.</summary>
+    private static IEnumerable<(string Name, T Item)> Numbered<T>(string name, IReadOnlyList<T> items) =>
+        items.Count == 1 ? [(name, items[0])] : items.Select((item, i) => ($"{name}-{i + 1}", item));
 
     /// <summary>
     /// The pid of the top-most process holding each listener's socket (a PostgreSQL postmaster, not its backends),

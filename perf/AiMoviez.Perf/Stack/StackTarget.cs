@@ -2,7 +2,8 @@ using AiMoviez.Contracts;
 
 namespace AiMoviez.Perf.Stack;
 
-public sealed record EdgeEndpoint(string Region, Uri BaseUri);
+/// <param name="Name">The edge's process name in `./aimoviez status`.</param>
+public sealed record EdgeEndpoint(string Region, Uri BaseUri, string Name);
 
 /// <summary>The addresses of the local stack from the topology, checked to be loopback.</summary>
 public sealed record StackAddresses
@@ -21,7 +22,7 @@ public sealed record StackAddresses
         {
             Topology = topology,
             CoreUri = LoopbackGuard.Check(new Uri(topology.Core.Url)),
-            Edges = regions.Select(r => new EdgeEndpoint(r.Name, LoopbackGuard.Check(new Uri(r.EdgeUrl)))).ToList(),
+            Edges = regions.SelectMany(r => StackProcesses.Edges(r).Select(e => new EdgeEndpoint(r.Name, LoopbackGuard.Check(e.Url), e.Name))).ToList(),
             CatalogConnectionString = LoopbackGuard.CheckConnectionString(topology.CatalogDatabase),
         };
     }

@@ -20,7 +20,7 @@ public sealed class ReceiptChecker(PublicApiClient api, IReadOnlyList<EdgeEndpoi
     public async Task<ReceiptCheck> CheckAsync(IReadOnlyList<AcceptedVote> votes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var edgeByRegion = edges.ToDictionary(e => e.Region, StringComparer.Ordinal);
+        var edgeByRegion = edges.GroupBy(e => e.Region, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var final = new ConcurrentDictionary<Guid, ReceiptBody>();
         var unanswered = new ConcurrentDictionary<Guid, string>();
         IReadOnlyList<AcceptedVote> pending = votes;
