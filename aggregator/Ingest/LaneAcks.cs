@@ -9,7 +9,9 @@ namespace AiMoviez.Aggregator.Ingest;
 /// back until its redelivery is settled. One per consumer incarnation: a restarted consumer gets a new one. Keeps each
 /// settled message's reply subject only (<see cref="JetStreamReplies"/>).
 /// In the ingest benchmark this cut nats-server's CPU per vote by about a third (10,000 acks per batch became one).
-/// Nothing is sent once <paramref name="incarnation"/> ends (the lane stopped with its lease): the next holder recreates
+/// The prefix is only ours while every delivery of the consumer came here: an ack of S also acks what the consumer
+/// delivered to another process (one still pulling after its lease moved), so a delivery sequence that skips one ends
+/// the lane's consumer (<see cref="Delivered"/>). Nothing is sent once <paramref name="incarnation"/> ends (the lane stopped with its lease): the next holder recreates
 /// the consumer under the same name, and an ack of this one's sequences would move that consumer's ack floor.
 /// </summary>
 internal sealed class LaneAcks(INatsConnection connection, CancellationToken incarnation)
@@ -17,14 +19,26 @@ internal sealed class LaneAcks(INatsConnection connection, CancellationToken inc
     private readonly Lock _sync = new();
     private readonly SortedSet<ulong> _open = [];
     private readonly Dictionary<ulong, string> _settled = [];
+    private ulong _lastConsumerSequence;
 
-    /// <summary>A delivery to settle later; a redelivery of an open or settled message opens it again.</summary>
-    public void Delivered(ulong sequence)
+    /// <summary>
+    /// A delivery to settle later; a redelivery of an open or settled message opens it again. False, and nothing
+    /// taken, when the consumer's delivery sequence (1 for its first, one more for each delivery) skipped: a delivery
+    /// went to another process, and no ack of this lane may cover it.
+    /// </summary>
+    public bool Delivered(ulong sequence, ulong consumerSequence)
     {
         lock (_sync)
         {
+            if (consumerSequence != _lastConsumerSequence + 1)
+            {
+                return false;
+            }
+
+            _lastConsumerSequence = consumerSequence;
             _open.Add(sequence);
             _settled.Remove(sequence);
+            return true;
         }
     }
 

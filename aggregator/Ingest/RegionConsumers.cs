@@ -136,7 +136,12 @@ internal sealed class RegionConsumers(
     {
         var metadata = message.Metadata!.Value;
         var sequence = metadata.Sequence.Stream;
-        acks.Delivered(sequence);
+        if (!acks.Delivered(sequence, metadata.Sequence.Consumer))
+        {
+            throw new InvalidOperationException(
+                $"delivery {metadata.Sequence.Consumer} of the consumer skipped one, which another process took; restarting it from its ack floor");
+        }
+
         var data = message.Data ?? [];
         var events = MessageDecoder.Decode(message.Subject, data, shardMap);
         var routed = events.Count(e => e.PoisonReason is null);

@@ -45,7 +45,7 @@ public sealed class LaneAcksTests : IAsyncLifetime
         var delivered = new List<INatsJSMsg<byte[]>>();
         await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 6, Expires = TimeSpan.FromSeconds(5) }))
         {
-            acks.Delivered(message.Metadata!.Value.Sequence.Stream);
+            Assert.True(acks.Delivered(message.Metadata!.Value.Sequence.Stream, message.Metadata!.Value.Sequence.Consumer));
             delivered.Add(message);
         }
 
@@ -73,7 +73,7 @@ public sealed class LaneAcksTests : IAsyncLifetime
         }
 
         Assert.Equal(4UL, redelivered!.Metadata!.Value.Sequence.Stream);
-        acks.Delivered(4);
+        Assert.True(acks.Delivered(4, redelivered.Metadata!.Value.Sequence.Consumer));
         Settle(acks, redelivered);
         await acks.FlushAsync(CancellationToken.None);
         Assert.Equal(5UL, await AckFloorAsync());
@@ -125,7 +125,7 @@ public sealed class LaneAcksTests : IAsyncLifetime
         var acks = new LaneAcks(_connection, incarnation.Token);
         await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 3, Expires = TimeSpan.FromSeconds(5) }))
         {
-            acks.Delivered(message.Metadata!.Value.Sequence.Stream);
+            acks.Delivered(message.Metadata!.Value.Sequence.Stream, message.Metadata!.Value.Sequence.Consumer);
             Settle(acks, message);
         }
 
@@ -136,6 +136,41 @@ public sealed class LaneAcksTests : IAsyncLifetime
         var info = (await _js.GetConsumerAsync("LANE", "replaced")).Info;
         Assert.Equal(0UL, info.AckFloor.StreamSeq);
         Assert.Equal(3, info.NumAckPending);
+    }
+
+    /// <summary>
+    /// An aggregator that lost its lease may still pull from the lane's consumer for a moment; an ack of this lane's
+    /// prefix would also ack what it took and will never apply.
+    /// </summary>
+    [Fact]
+    public async Task A_delivery_taken_by_another_puller_is_noticed_before_any_ack_can_cover_it()
+    {
+        var consumer = await _js.CreateOrUpdateConsumerAsync("LANE", new ConsumerConfig("shared")
+        {
+            AckPolicy = ConsumerConfigAckPolicy.All,
+            AckWait = TimeSpan.FromSeconds(30),
+        });
+        var acks = new LaneAcks(_connection, CancellationToken.None);
+        async Task<INatsJSMsg<byte[]>> NextAsync()
+        {
+            await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1, Expires = TimeSpan.FromSeconds(5) }))
+            {
+                return message;
+            }
+
+            throw new InvalidOperationException("nothing delivered");
+        }
+
+        var ours = await NextAsync();
+        Assert.True(acks.Delivered(ours.Metadata!.Value.Sequence.Stream, ours.Metadata!.Value.Sequence.Consumer));
+        var taken = await NextAsync();
+        var next = await NextAsync();
+
+        Assert.Equal(2UL, taken.Metadata!.Value.Sequence.Consumer);
+        Assert.False(acks.Delivered(next.Metadata!.Value.Sequence.Stream, next.Metadata!.Value.Sequence.Consumer));
+        Settle(acks, ours);
+        await acks.FlushAsync(CancellationToken.None);
+        Assert.Equal(1UL, (await _js.GetConsumerAsync("LANE", "shared")).Info.AckFloor.StreamSeq);
     }
 
     private static void Settle(LaneAcks acks, INatsJSMsg<byte[]> message) => acks.Settle(message.Metadata!.Value.Sequence.Stream, message.ReplyTo!);

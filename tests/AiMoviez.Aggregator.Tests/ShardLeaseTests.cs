@@ -117,7 +117,11 @@ public sealed class ShardLeaseTests : IAsyncLifetime
 
         await publishing;
         var survivor = (await HeldByAsync(first)).Contains("shard-1") ? first : second;
-        await WaitDrainedAsync(survivor, number, season);
+        var drained = await WaitDrainedAsync(survivor, number, season);
+        var counted = await CountedAsync("shard-1", season);
+        Assert.True(counted == votes.Count, $"{counted} of {votes.Count} counted once the barrier said {drained}; votes by status: "
+            + await ScalarAsync<string>("shard-1", "select string_agg(status || coalesce('/' || reason, '') || ' ' || n, ', ') from (select status, reason, count(*) n from votes where season_id = $1 group by 1, 2) s", season)
+            + $"\nfirst:\n{first.Log}\nsecond:\n{second.Log}");
         Assert.Equal(votes.Count, await CountedAsync("shard-1", season));
         Assert.Equal(votes.Count, await ScalarAsync<long>("shard-1", "select count(*) from votes where season_id = $1 and status = 'counted'", season));
         Assert.Equal(votes.Count, await ScalarAsync<long>("shard-1", "select sum(votes) from clip_days where season_id = $1", season));
@@ -204,14 +208,9 @@ public sealed class ShardLeaseTests : IAsyncLifetime
         return value is null or DBNull ? default! : (T)Convert.ChangeType(value, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private async Task WaitDrainedAsync(ServiceProcess aggregator, int seasonNumber, Guid seasonId)
-    {
-        await Eventually.UntilAsync(async () =>
-        {
-            var json = await _http.GetStringAsync($"{aggregator.BaseUrl}{BarrierRoutes.Barrier}?seasonId={seasonId}&seasonNumber={seasonNumber}");
-            return JsonSerializer.Deserialize(json, ContractsJson.Default.BarrierStatus)!;
-        }, b => b.Drained, Wait, $"barrier of season {seasonNumber}\n{aggregator.Log}");
-    }
+    private async Task<string> WaitDrainedAsync(ServiceProcess aggregator, int seasonNumber, Guid seasonId) =>
+        await Eventually.UntilAsync(() => _http.GetStringAsync($"{aggregator.BaseUrl}{BarrierRoutes.Barrier}?seasonId={seasonId}&seasonNumber={seasonNumber}"),
+            json => JsonSerializer.Deserialize(json, ContractsJson.Default.BarrierStatus)!.Drained, Wait, $"barrier of season {seasonNumber}");
 
     private async Task PublishManyAsync(IEnumerable<VoteCast> votes)
     {
