@@ -4,8 +4,9 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Testing;
 
 /// <summary>
-/// The whole system on free loopback ports in a temp dir: per region a nats-server and a redis-server, a catalog
-/// PostgreSQL and vote-shard PostgreSQL clusters, a topology file describing them, and on demand our own services.
+/// The whole system on free loopback ports in a temp dir: per region a nats-server and a redis-server (or, in the HA
+/// layout, a three-node JetStream cluster and a three-primary Redis Cluster), a catalog PostgreSQL and vote-shard
+/// PostgreSQL clusters, a topology file describing them, and on demand our own services.
 /// </summary>
 public sealed class TestStack : IAsyncDisposable
 {
