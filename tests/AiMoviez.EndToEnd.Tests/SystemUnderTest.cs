@@ -1,6 +1,4 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using AiMoviez.Testing;
 
@@ -48,28 +46,7 @@ public sealed class SystemUnderTest : IAsyncLifetime
     /// <summary>Creates and activates a season with <paramref name="clipCount"/> approved clips voting in slot 1.</summary>
     public async Task<(Guid SeasonId, IReadOnlyList<Guid> ClipIds)> CreateVotingSeasonAsync(int clipCount, int slotDurationSeconds = 86_400)
     {
-        var admin = Stack.AdminToken();
-        var creator = Stack.UserToken("creator-" + Guid.NewGuid().ToString("N")[..8]);
-        var season = await SendAsync<JsonObject>(HttpMethod.Post, Core.BaseUrl + "/v1/admin/seasons", admin,
-            new { label = "E2E season", genre = "Thriller", totalSlots = 3, slotDurationSeconds });
-        var seasonId = Guid.Parse((string)season["id"]!);
-        await SendAsync<JsonObject>(HttpMethod.Post, $"{Core.BaseUrl}/v1/admin/seasons/{seasonId}/activate", admin);
-        var clipIds = new List<Guid>();
-        for (var i = 0; i < clipCount; i++)
-        {
-            var clip = await SendAsync<JsonObject>(HttpMethod.Post, Core.BaseUrl + "/v1/clips", creator, new
-            {
-                seasonId,
-                title = $"Clip {i}",
-                genre = "Thriller",
-                videoUrl = $"/media/e2e-{i}.mp4",
-                thumbnailUrl = $"/media/e2e-{i}.jpg",
-                durationSeconds = 8,
-            });
-            clipIds.Add(Guid.Parse((string)clip["id"]!));
-        }
-
-        await SendAsync<JsonObject>(HttpMethod.Post, Core.BaseUrl + "/v1/admin/clips/bulk", admin, new { action = "approve", clipIds });
+        var (seasonId, _, clipIds) = await Seasons.CreateVotingAsync(Http, Stack, Core.BaseUrl, clipCount, slotDurationSeconds);
         return (seasonId, clipIds);
     }
 
@@ -102,25 +79,6 @@ public sealed class SystemUnderTest : IAsyncLifetime
     {
         var tallies = await Http.GetFromJsonAsync<JsonObject>($"{edgeUrl}/v1/tallies?seasonId={seasonId}");
         return tallies!["clips"]!.AsArray().ToDictionary(c => Guid.Parse((string)c!["clipId"]!), c => (long)c!["votes"]!);
-    }
-
-    private async Task<T> SendAsync<T>(HttpMethod method, string url, string token, object? body = null)
-    {
-        using var request = new HttpRequestMessage(method, url);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        if (body is not null)
-        {
-            request.Content = JsonContent.Create(body);
-        }
-
-        using var response = await Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"{method} {url} answered {(int)response.StatusCode}: {text}");
-        }
-
-        return string.IsNullOrEmpty(text) ? default! : JsonSerializer.Deserialize<T>(text)!;
     }
 
     public async Task DisposeAsync()

@@ -4,8 +4,9 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Testing;
 
 /// <summary>
-/// The whole system on free loopback ports in a temp dir: per region a nats-server and a redis-server, a catalog
-/// PostgreSQL and vote-shard PostgreSQL clusters, a topology file describing them, and on demand our own services.
+/// The whole system on free loopback ports in a temp dir: per region a nats-server and a redis-server (or, in the HA
+/// layout, a three-node JetStream cluster and a three-primary Redis Cluster), a catalog PostgreSQL and vote-shard
+/// PostgreSQL clusters, a topology file describing them, and on demand our own services.
 /// </summary>
 public sealed class TestStack : IAsyncDisposable
 {
@@ -33,18 +34,24 @@ public sealed class TestStack : IAsyncDisposable
 
     public Dictionary<string, RedisServer> Redis { get; } = [];
 
+    /// <summary>Per region, its Redis Cluster of three primaries, in a stack started with <c>redisClusters: true</c> (then <see cref="Redis"/> is empty).</summary>
+    public Dictionary<string, RedisCluster> RedisClusters { get; } = [];
+
     public PostgresServer Catalog { get; private set; } = null!;
 
     public Dictionary<string, PostgresServer> Shards { get; } = [];
 
     /// <summary>Starts the servers (not our services).</summary>
     /// <param name="natsClusters">Per region a three-node JetStream cluster with streams of 3 replicas, as in the HA layout.</param>
-    public static async Task<TestStack> StartAsync(IReadOnlyList<string>? regions = null, int shardCount = 2, bool natsClusters = false)
+    /// <param name="redisClusters">Per region a Redis Cluster of three primaries, as in the HA layout.</param>
+    /// <param name="aggregators">How many aggregator instances the topology lists (<c>aggregatorUrls</c> when more than one).</param>
+    public static async Task<TestStack> StartAsync(IReadOnlyList<string>? regions = null, int shardCount = 2, bool natsClusters = false,
+        bool redisClusters = false, int aggregators = 1)
     {
         var stack = new TestStack(new TempDirectory("stack"));
         try
         {
-            await stack.StartServersAsync(regions ?? DefaultRegions, shardCount, natsClusters);
+            await stack.StartServersAsync(regions ?? DefaultRegions, shardCount, natsClusters, redisClusters, aggregators);
             return stack;
         }
         catch
@@ -54,7 +61,7 @@ public sealed class TestStack : IAsyncDisposable
         }
     }
 
-    private async Task StartServersAsync(IReadOnlyList<string> regions, int shardCount, bool natsClusters)
+    private async Task StartServersAsync(IReadOnlyList<string> regions, int shardCount, bool natsClusters, bool redisClusters, int aggregators)
     {
         var regionTopologies = new List<RegionTopology>();
         foreach (var region in regions)
@@ -73,14 +80,26 @@ public sealed class TestStack : IAsyncDisposable
                 natsUrls = nats.Url;
             }
 
-            var redis = await RedisServer.StartAsync(Dir.Sub("redis-" + region));
-            Redis[region] = redis;
+            string redisEndpoints;
+            if (redisClusters)
+            {
+                var cluster = await RedisCluster.StartAsync(Dir.Sub("redis-" + region));
+                RedisClusters[region] = cluster;
+                redisEndpoints = cluster.Endpoints;
+            }
+            else
+            {
+                var redis = await RedisServer.StartAsync(Dir.Sub("redis-" + region));
+                Redis[region] = redis;
+                redisEndpoints = redis.Endpoint;
+            }
+
             regionTopologies.Add(new RegionTopology
             {
                 Name = region,
                 EdgeUrl = $"http://127.0.0.1:{FreePort.Next()}",
                 Nats = natsUrls,
-                Redis = redis.Endpoint,
+                Redis = redisEndpoints,
                 StreamReplicas = natsClusters ? 3 : 1,
             });
         }
@@ -95,10 +114,12 @@ public sealed class TestStack : IAsyncDisposable
             Shards[shardNames[i]] = await shards[i];
         }
 
+        var aggregatorUrls = Enumerable.Range(0, aggregators).Select(_ => $"http://127.0.0.1:{FreePort.Next()}").ToList();
         Topology = new Topology
         {
             Core = new ServiceEndpoint { Url = $"http://127.0.0.1:{FreePort.Next()}" },
-            Aggregator = new ServiceEndpoint { Url = $"http://127.0.0.1:{FreePort.Next()}" },
+            Aggregator = new ServiceEndpoint { Url = aggregatorUrls[0] },
+            AggregatorUrls = aggregators > 1 ? aggregatorUrls : null,
             CatalogDatabase = Catalog.ConnectionString("catalog"),
             Regions = regionTopologies,
             Shards = shardNames.Select(n => new ShardTopology { Name = n, ConnectionString = Shards[n].ConnectionString("votes") }).ToList(),
@@ -156,6 +177,15 @@ public sealed class TestStack : IAsyncDisposable
         return StartServiceAsync("edge-" + region, "edge", "AiMoviez.Edge", Topology.Region(region).EdgeUrl, env);
     }
 
+    /// <summary>Another edge of <paramref name="region"/> at <paramref name="url"/>, beside the one at the region's edge address.</summary>
+    public Task<ServiceProcess> StartEdgeAsync(string region, string name, string url, IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var env = ServiceEnvironment(extra);
+        env["Edge__Region"] = region;
+        env["ASPNETCORE_URLS"] = url;
+        return StartServiceAsync(name, "edge", "AiMoviez.Edge", url, env);
+    }
+
     public string AdminToken() => DevTokens.Create(SigningKey, "admin-1", admin: true);
 
     public string UserToken(string userId) => DevTokens.Create(SigningKey, userId);
@@ -188,6 +218,11 @@ public sealed class TestStack : IAsyncDisposable
         foreach (var server in Redis.Values)
         {
             await server.DisposeAsync();
+        }
+
+        foreach (var cluster in RedisClusters.Values)
+        {
+            await cluster.DisposeAsync();
         }
 
         if (Catalog is not null)
