@@ -73,7 +73,12 @@ internal sealed class RegionConsumers(
                 var (consumer, ackFloor) = await RestartConsumerAsync(region, lane, cancellationToken);
                 watermarks.Start(region.Name, lane, ackFloor);
                 var acks = new LaneAcks(region.Connection, incarnation.Token);
-                var pull = new NatsJSConsumeOpts { MaxMsgs = options.Value.PullBatchSize };
+                // A pull lost with a NATS node (or a replicated consumer's leader) is renewed only after a missed
+                // heartbeat or when it expires: short pulls resume the lane within seconds rather than half a minute.
+                var pull = new NatsJSConsumeOpts
+                {
+                    MaxMsgs = options.Value.PullBatchSize, Expires = TimeSpan.FromSeconds(5), IdleHeartbeat = TimeSpan.FromSeconds(2),
+                };
                 await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: pull, cancellationToken: cancellationToken))
                 {
                     await HandleAsync(region, lane, acks, message, cancellationToken);
