@@ -30,7 +30,7 @@ internal sealed class OutcomePublisher(RegionLinks regions, ILogger<OutcomePubli
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning(e, "Decisions for region {Region} not published; its messages will be redelivered", group.Key);
+                logger.LogWarning("Decisions for region {Region} not published ({Error})", group.Key, e.Message);
                 failed.Add(group.Key);
             }
         }

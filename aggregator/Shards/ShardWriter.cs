@@ -29,6 +29,8 @@ internal sealed class ShardWriter(
     ILogger logger)
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan DecisionsRetryFor = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan DecisionsRetryPause = TimeSpan.FromMilliseconds(500);
     // Four batches' worth wait at most: the consumers' MaxAckPending counts messages, and a message may carry a group of
     // up to 100 votes, so it alone would let millions of decoded votes pile up here while a backlog drains.
     private readonly Channel<InboundMessage> _inbox = Channel.CreateBounded<InboundMessage>(
@@ -147,7 +149,7 @@ internal sealed class ShardWriter(
                 await publisher.PublishGenresAsync(genres, cancellationToken);
             }
 
-            var undecided = await publisher.PublishDecisionsAsync(applied.Plan.Decisions, cancellationToken);
+            var undecided = await PublishDecisionsAsync(applied.Plan.Decisions, cancellationToken);
             var published = Stopwatch.GetTimestamp();
             foreach (var message in batch)
             {
@@ -166,6 +168,26 @@ internal sealed class ShardWriter(
                     Stopwatch.GetElapsedTime(published).TotalMilliseconds);
             }
         }
+    }
+
+    /// <summary>
+    /// Tries a region whose receipts stream did not store the decisions again for a few seconds (a replicated stream
+    /// electing a leader) before its messages go back to the stream: a redelivery costs a second apply, and the NAK that
+    /// asks for it can be lost the same way.
+    /// </summary>
+    private async Task<IReadOnlySet<string>> PublishDecisionsAsync(List<(string Region, VoteDecision Decision)> decisions,
+        CancellationToken cancellationToken)
+    {
+        var undecided = await publisher.PublishDecisionsAsync(decisions, cancellationToken);
+        var started = Stopwatch.GetTimestamp();
+        while (undecided.Count > 0 && Stopwatch.GetElapsedTime(started) < DecisionsRetryFor)
+        {
+            await Task.Delay(DecisionsRetryPause, cancellationToken);
+            var failed = undecided;
+            undecided = await publisher.PublishDecisionsAsync(decisions.Where(d => failed.Contains(d.Region)), cancellationToken);
+        }
+
+        return undecided;
     }
 
     private async Task ApplyAsync(List<InboundMessage> batch, ShardBatchApplier applier, BatchTurn turn, CancellationToken cancellationToken)
