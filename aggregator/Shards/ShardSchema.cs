@@ -13,7 +13,7 @@ internal static class ShardSchema
     public const string WriterLockSql = "select pg_advisory_xact_lock(7340033)";
 
     // Every batch and reset counts its write here, under the writer lock: the fence of a batch that read the shard
-    // before it took the lock (ShardBatchApplier).
+    // before it took the lock (ShardFence).
     private const string CountWriteSql = """
         insert into shard_status as x (shard, votes_applied, writes) values ($1, 0, 1)
         on conflict (shard) do update set writes = x.writes + 1

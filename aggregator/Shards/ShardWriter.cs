@@ -360,13 +360,13 @@ internal sealed class ShardWriter(
         if (outcome.Slots.Count > 0)
         {
             var asOf = time.GetUtcNow();
-            await using var command = dataSource.CreateCommand(ShardBatchApplier.ReadTallies);
+            await using var command = dataSource.CreateCommand(TallyReads.ReadTallies);
             command.Parameters.Add(new NpgsqlParameter { Value = outcome.Slots.Select(s => s.SeasonId).ToArray() });
             command.Parameters.Add(new NpgsqlParameter { Value = outcome.Slots.Select(s => s.SlotPosition).ToArray() });
             List<SlotTally> tallies;
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
-                tallies = await ShardBatchApplier.ReadSlotTalliesAsync(reader, outcome.Slots, asOf, cancellationToken);
+                tallies = await TallyReads.ReadSlotTalliesAsync(reader, outcome.Slots, asOf, cancellationToken);
             }
 
             knownSlots.Observe(shard, tallies);

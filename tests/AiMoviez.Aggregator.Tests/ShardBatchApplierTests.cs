@@ -198,9 +198,9 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
 
         var voters = Batch(season, "device_grow_5_", 10_000).Select(m => ((VoteCast)m.Item2).VoterKey).ToArray();
 
-        var writers = await ExplainVotersLookupAsync(ShardBatchApplier.WriterSessionSettings, voters, season);
+        var writers = await ExplainVotersLookupAsync(WriterConnection.SessionSettings, voters, season);
         var plannedForTheKeys = await ExplainVotersLookupAsync(
-            ShardBatchApplier.WriterSessionSettings + "; set plan_cache_mode = force_custom_plan", voters, season);
+            WriterConnection.SessionSettings + "; set plan_cache_mode = force_custom_plan", voters, season);
 
         Assert.Contains("\"Index Name\": \"votes_counted_by_voter_slot\"", writers);
         Assert.DoesNotContain("Seq Scan", writers);
@@ -340,7 +340,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
     {
         await using var connection = await Shard.OpenConnectionAsync();
         await using (var setup = new NpgsqlCommand(
-            $"{settings}; prepare voters (text[], uuid[], int[]) as {ShardBatchApplier.LoadCountedVotesOfVoters}", connection))
+            $"{settings}; prepare voters (text[], uuid[], int[]) as {BatchState.LoadCountedVotesOfVoters}", connection))
         {
             await setup.ExecuteNonQueryAsync();
         }
