@@ -33,7 +33,7 @@ internal static class BatchState
     /// <param name="lockFirst">Takes the writer lock before reading.</param>
     /// <returns>The rules' state, and the shard's write count read before it.</returns>
     public static async Task<(ShardState Shard, long Writes)> LoadAsync(NpgsqlConnection connection, string shard,
-        IReadOnlyList<(string Region, object Event)> batch, IReadOnlySet<Guid>? unseenVotes, bool lockFirst, CancellationToken cancellationToken)
+        IReadOnlyList<(string Region, VoteStreamEvent Event)> batch, IReadOnlySet<Guid>? unseenVotes, bool lockFirst, CancellationToken cancellationToken)
     {
         var casts = batch.Select(m => m.Event).OfType<VoteCast>().ToList();
         var ids = casts.Select(c => c.VoteId).Concat(batch.Select(m => m.Event).OfType<VoteRevoked>().Select(r => r.VoteId)).Distinct().ToArray();

@@ -44,7 +44,7 @@ internal sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSourc
     /// refuses the batch, which then runs again looking every id up.
     /// </param>
     /// <param name="turn">The batch's place in the shard's pipeline: when it may read, and after which batch it commits.</param>
-    public async Task<AppliedBatch> ApplyAsync(IReadOnlyList<(string Region, object Event)> batch, IReadOnlySet<Guid> unseenVotes,
+    public async Task<AppliedBatch> ApplyAsync(IReadOnlyList<(string Region, VoteStreamEvent Event)> batch, IReadOnlySet<Guid> unseenVotes,
         Func<Guid, int?> latestSlotOf, BatchTurn turn, CancellationToken cancellationToken)
     {
         var lockFirst = false;
@@ -74,7 +74,7 @@ internal sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSourc
     /// Takes the writer lock before reading the shard's state rather than only before writing: after another writer
     /// (another aggregator process) was found to have written between the two.
     /// </param>
-    private async Task<AppliedBatch> ApplyOnceAsync(IReadOnlyList<(string Region, object Event)> batch, IReadOnlySet<Guid> unseenVotes,
+    private async Task<AppliedBatch> ApplyOnceAsync(IReadOnlyList<(string Region, VoteStreamEvent Event)> batch, IReadOnlySet<Guid> unseenVotes,
         Func<Guid, int?> latestSlotOf, BatchTurn turn, bool lockFirst, CancellationToken cancellationToken)
     {
         await ledgerDays.EnsureLoadedAsync(batch.Select(m => m.Event).OfType<VoteCast>()
