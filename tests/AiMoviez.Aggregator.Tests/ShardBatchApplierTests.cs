@@ -1,7 +1,6 @@
 using AiMoviez.Aggregator.Rules;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 

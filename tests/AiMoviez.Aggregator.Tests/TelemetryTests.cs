@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using AiMoviez.Aggregator.Ingest;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 using NATS.Client.Core;
 using OpenTelemetry;
 using OpenTelemetry.Trace;

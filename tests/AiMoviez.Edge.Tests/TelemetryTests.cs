@@ -4,7 +4,6 @@ using System.Text.Json;
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Infrastructure;
 using AiMoviez.Edge.Votes;
-using AiMoviez.Testing;
 using NATS.Client.Core;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
