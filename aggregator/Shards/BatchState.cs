@@ -10,7 +10,7 @@ namespace AiMoviez.Aggregator.Shards;
 /// </summary>
 internal static class BatchState
 {
-    private const string ReadWrites = "select coalesce((select writes from shard_status where shard = $1), 0)";
+    private const string ReadWrites = "select coalesce((select writes from shard_status where shard = $1), 0) as writes";
 
     private const string LoadVotesById = """
         select vote_id, season_id, slot_position, clip_id, creator_id, voter_key, vote_type, weight, utc_day, status, reason
@@ -70,12 +70,13 @@ internal static class BatchState
         }
 
         await reader.ReadAsync(cancellationToken);
-        var writes = reader.GetInt64(0);
+        var writes = reader.Get<long>("writes");
         await reader.NextResultAsync(cancellationToken);
         var byId = new Dictionary<Guid, StoredVote>();
+        var columns = VoteColumns.Of(reader);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var vote = ReadVote(reader);
+            var vote = columns.Read(reader);
             byId[vote.VoteId] = vote;
         }
 
@@ -83,20 +84,32 @@ internal static class BatchState
         var tombstones = new HashSet<Guid>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            tombstones.Add(reader.GetGuid(0));
+            tombstones.Add(reader.Get<Guid>("vote_id"));
         }
 
         await reader.NextResultAsync(cancellationToken);
         var counted = new List<StoredVote>();
+        columns = VoteColumns.Of(reader);
         while (await reader.ReadAsync(cancellationToken))
         {
-            counted.Add(ReadVote(reader));
+            counted.Add(columns.Read(reader));
         }
 
         return (new ShardState(byId, tombstones, counted), writes);
     }
 
-    private static StoredVote ReadVote(NpgsqlDataReader reader) => new(
-        reader.GetGuid(0), reader.GetGuid(1), reader.GetInt32(2), reader.GetGuid(3), reader.GetGuid(4), reader.GetString(5),
-        reader.GetString(6), reader.GetInt32(7), reader.GetFieldValue<DateOnly>(8), reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10));
+    /// <summary>A stored vote's columns by name, looked up once per result rather than for each of a batch's rows.</summary>
+    private readonly record struct VoteColumns(int VoteId, int SeasonId, int SlotPosition, int ClipId, int CreatorId, int VoterKey,
+        int VoteType, int Weight, int UtcDay, int Status, int Reason)
+    {
+        public static VoteColumns Of(NpgsqlDataReader reader) => new(reader.GetOrdinal("vote_id"), reader.GetOrdinal("season_id"),
+            reader.GetOrdinal("slot_position"), reader.GetOrdinal("clip_id"), reader.GetOrdinal("creator_id"), reader.GetOrdinal("voter_key"),
+            reader.GetOrdinal("vote_type"), reader.GetOrdinal("weight"), reader.GetOrdinal("utc_day"), reader.GetOrdinal("status"),
+            reader.GetOrdinal("reason"));
+
+        public StoredVote Read(NpgsqlDataReader reader) => new(
+            reader.GetGuid(VoteId), reader.GetGuid(SeasonId), reader.GetInt32(SlotPosition), reader.GetGuid(ClipId), reader.GetGuid(CreatorId),
+            reader.GetString(VoterKey), reader.GetString(VoteType), reader.GetInt32(Weight), reader.GetFieldValue<DateOnly>(UtcDay),
+            reader.GetString(Status), reader.IsDBNull(Reason) ? null : reader.GetString(Reason));
+    }
 }

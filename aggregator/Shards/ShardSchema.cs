@@ -35,7 +35,7 @@ internal static class ShardSchema
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return reader.GetInt64(0);
+        return reader.Get<long>("writes");
     }
 
     /// <summary>PostgreSQL's name for the primary key of <c>votes</c> (vote_id), which a vote stored twice breaks.</summary>

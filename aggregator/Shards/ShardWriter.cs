@@ -69,8 +69,8 @@ internal sealed class ShardWriter(
                     await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                     if (await reader.ReadAsync(cancellationToken))
                     {
-                        LastAppliedAt = reader.IsDBNull(0) ? null : reader.GetFieldValue<DateTimeOffset>(0);
-                        VotesApplied = reader.GetInt64(1);
+                        LastAppliedAt = reader.Get<DateTimeOffset?>("last_applied_at");
+                        VotesApplied = reader.Get<long>("votes_applied");
                     }
                 }
 
@@ -80,7 +80,7 @@ internal sealed class ShardWriter(
                     await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                     while (await reader.ReadAsync(cancellationToken))
                     {
-                        knownSlots.Observe(shard, reader.GetGuid(0), reader.GetInt32(1));
+                        knownSlots.Observe(shard, reader.Get<Guid>("season_id"), reader.Get<int>("slot_position"));
                     }
                 }
 

@@ -7,7 +7,7 @@ namespace AiMoviez.Aggregator.Shards;
 internal static class TallyReads
 {
     public const string ReadTallies = """
-        select t.season_id, t.slot_position, t.clip_id, t.votes, t.weighted_score, coalesce(cv.views, 0)
+        select t.season_id, t.slot_position, t.clip_id, t.votes, t.weighted_score, coalesce(cv.views, 0) as views
         from tallies t
         join unnest($1::uuid[], $2::int[]) as k(season_id, slot_position) on t.season_id = k.season_id and t.slot_position = k.slot_position
         left join clip_views cv on cv.season_id = t.season_id and cv.clip_id = t.clip_id
@@ -25,8 +25,8 @@ internal static class TallyReads
         var clips = slots.ToDictionary(s => s, _ => new List<ClipTally>());
         while (await reader.ReadAsync(cancellationToken))
         {
-            clips[(reader.GetGuid(0), reader.GetInt32(1))].Add(
-                new ClipTally(reader.GetGuid(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)));
+            clips[(reader.Get<Guid>("season_id"), reader.Get<int>("slot_position"))].Add(new ClipTally(
+                reader.Get<Guid>("clip_id"), reader.Get<long>("votes"), reader.Get<long>("weighted_score"), reader.Get<long>("views")));
         }
 
         return clips.Select(c => new SlotTally { SeasonId = c.Key.SeasonId, SlotPosition = c.Key.SlotPosition, AsOf = asOf, Clips = c.Value }).ToList();
@@ -38,7 +38,7 @@ internal static class TallyReads
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {
-            counts[reader.GetString(0)] = reader.GetInt64(1);
+            counts[reader.Get<string>("genre")] = reader.Get<long>("votes");
         }
 
         return counts;

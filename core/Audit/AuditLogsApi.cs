@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Security.Claims;
 using System.Text.Json;
 using AiMoviez.Core.Data;
@@ -6,7 +7,13 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Core.Audit;
 
-internal sealed record AuditLogItem(Guid Id, string Action, string ResourceType, string ResourceId, string Actor, JsonElement Details, DateTime CreatedAt);
+internal sealed record AuditLogItem(Guid Id, string Action, string ResourceType, string ResourceId, string Actor, JsonElement Details, DateTime CreatedAt)
+{
+    /// <summary>A row of <c>audit_logs</c> with <c>details::text</c>.</summary>
+    public static AuditLogItem Read(DbDataReader reader) => new(reader.Get<Guid>("id"), reader.Get<string>("action"),
+        reader.Get<string>("resource_type"), reader.Get<string>("resource_id"), reader.Get<string>("actor"),
+        JsonDocument.Parse(reader.Get<string>("details")).RootElement, reader.Get<DateTime>("created_at"));
+}
 
 internal static class AuditLogsApi
 {
@@ -42,8 +49,7 @@ internal static class AuditLogsApi
         {
             while (await reader.ReadAsync(ct))
             {
-                rows.Add((reader.GetInt64(0), new AuditLogItem(reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
-                    reader.GetString(4), reader.GetString(5), JsonDocument.Parse(reader.GetString(6)).RootElement, reader.GetDateTime(7))));
+                rows.Add((reader.Get<long>("seq"), AuditLogItem.Read(reader)));
             }
         }
 

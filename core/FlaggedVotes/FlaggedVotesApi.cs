@@ -109,7 +109,7 @@ internal static class FlaggedVotesApi
             await using var reader = await command.ExecuteReaderAsync(ct);
             if (await reader.ReadAsync(ct))
             {
-                return Problems.Conflict($"Slot {reader.GetInt32(1)} of season {reader.GetGuid(0)} is locked; its votes are final.");
+                return Problems.Conflict($"Slot {reader.Get<int>("position")} of season {reader.Get<Guid>("season_id")} is locked; its votes are final.");
             }
         }
 
