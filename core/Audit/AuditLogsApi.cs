@@ -28,17 +28,12 @@ internal static class AuditLogsApi
     private static async Task<Results<Ok<Page<AuditLogItem>>, ProblemHttpResult>> List(
         string? cursor, int? limit, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct)
     {
-        if (limit is < 1 or > 100)
+        if (!PageRequest<Position>.TryParse(cursor, limit, defaultLimit: 50, out var page, out var problem))
         {
-            return Problems.Invalid("limit must be between 1 and 100.");
+            return problem;
         }
 
-        if (!Cursor.TryDecode<Position>(cursor, out var after))
-        {
-            return Problems.Invalid("cursor is not valid.");
-        }
-
-        var take = limit ?? 50;
+        var (after, take) = page;
         await using var tx = await catalog.BeginAsync(ct);
         var rows = new List<(long Seq, AuditLogItem Item)>();
         await using (var command = tx.Command("""

@@ -32,8 +32,6 @@ internal sealed record LeaderboardPage(
 /// <summary>GET /v1/leaderboards/{clips|voters|creators}: one generation of the rolled-up totals, keyset by (votes desc, subject).</summary>
 internal static class LeaderboardsApi
 {
-    public const int MaxLimit = 100;
-
     /// <summary>Generation, period start, last votes, last subject, last rank.</summary>
     private sealed record Position(long G, DateOnly P, long V, string S, int R);
 
@@ -61,17 +59,12 @@ internal static class LeaderboardsApi
             return Problems.Invalid("period must be day, week or all.");
         }
 
-        if (limit is < 1 or > MaxLimit)
+        if (!PageRequest<Position>.TryParse(cursor, limit, defaultLimit: 20, out var page, out var problem))
         {
-            return Problems.Invalid($"limit must be between 1 and {MaxLimit}.");
+            return problem;
         }
 
-        if (!Cursor.TryDecode<Position>(cursor, out var after))
-        {
-            return Problems.Invalid("cursor is not valid.");
-        }
-
-        var take = limit ?? 20;
+        var (after, take) = page;
         await using var tx = await catalog.BeginAsync(ct);
         if (seasonId is { } season)
         {
