@@ -28,7 +28,7 @@ public static class GenreVoting
 /// change with the highest (<see cref="Sequence"/>, <see cref="ChangeId"/>) per voter, so a redelivered or late change
 /// never undoes a newer one.
 /// </summary>
-public sealed record GenreVoteChanged
+public sealed record GenreVoteChanged : VoteStreamEvent
 {
     public int SchemaVersion { get; init; } = EventSchema.Version;
     public required Guid ChangeId { get; init; }

@@ -9,20 +9,38 @@ public static class Subjects
     /// </summary>
     public const string UnroutedLane = "unrouted";
 
+    // The last token of a vote-stream subject: what its message carries (VoteKindOf).
+    private const string CastToken = "cast";
+    private const string CastsToken = "casts";
+    private const string RevokeToken = "revoke";
+    private const string ViewsToken = "views";
+    private const string GenreToken = "genre";
+
     /// <summary>JetStream: a vote an edge accepted. Nats-Msg-Id is the vote id.</summary>
-    public static string VoteCast(string region, string lane) => $"votes.{region}.{lane}.cast";
+    public static string VoteCast(string region, string lane) => $"votes.{region}.{lane}.{CastToken}";
 
     /// <summary>JetStream: votes an edge accepted together (<see cref="AiMoviez.Contracts.VoteCasts"/>).</summary>
-    public static string VoteCasts(string region, string lane) => $"votes.{region}.{lane}.casts";
+    public static string VoteCasts(string region, string lane) => $"votes.{region}.{lane}.{CastsToken}";
 
     /// <summary>JetStream: a vote its voter took back.</summary>
-    public static string VoteRevoked(string region, string lane) => $"votes.{region}.{lane}.revoke";
+    public static string VoteRevoked(string region, string lane) => $"votes.{region}.{lane}.{RevokeToken}";
 
     /// <summary>JetStream: batched ballot views.</summary>
-    public static string ClipViews(string region, string lane) => $"votes.{region}.{lane}.views";
+    public static string ClipViews(string region, string lane) => $"votes.{region}.{lane}.{ViewsToken}";
 
     /// <summary>JetStream: a voter's genre vote set or withdrawn (<see cref="GenreVoteChanged"/>), on the lane of the genre shard.</summary>
-    public static string GenreVote(string region, string lane) => $"votes.{region}.{lane}.genre";
+    public static string GenreVote(string region, string lane) => $"votes.{region}.{lane}.{GenreToken}";
+
+    /// <summary>What a message of a vote stream carries, by its subject (one that the builders above made).</summary>
+    public static VoteSubjectKind VoteKindOf(string subject) => subject.AsSpan(subject.LastIndexOf('.') + 1) switch
+    {
+        CastToken => VoteSubjectKind.Cast,
+        CastsToken => VoteSubjectKind.Casts,
+        RevokeToken => VoteSubjectKind.Revoke,
+        ViewsToken => VoteSubjectKind.Views,
+        GenreToken => VoteSubjectKind.Genre,
+        _ => VoteSubjectKind.Unknown,
+    };
 
     /// <summary>Every message of one lane of the region's vote stream.</summary>
     public static string VoteLane(string region, string lane) => $"votes.{region}.{lane}.>";
@@ -51,6 +69,28 @@ public static class Subjects
 
     /// <summary>JetStream dead letters of the aggregator (one stream per region NATS).</summary>
     public static string DeadLetter(string region) => $"deadletter.{region}";
+}
+
+/// <summary>What a message of a vote stream carries (<see cref="Subjects.VoteKindOf"/>).</summary>
+public enum VoteSubjectKind
+{
+    /// <summary>Not a subject of a vote stream's messages.</summary>
+    Unknown,
+
+    /// <summary><see cref="Subjects.VoteCast"/>: one <see cref="VoteCast"/>.</summary>
+    Cast,
+
+    /// <summary><see cref="Subjects.VoteCasts"/>: a group of votes, <see cref="VoteCasts"/>.</summary>
+    Casts,
+
+    /// <summary><see cref="Subjects.VoteRevoked"/>: one <see cref="VoteRevoked"/>.</summary>
+    Revoke,
+
+    /// <summary><see cref="Subjects.ClipViews"/>: one <see cref="ClipViewsReported"/>.</summary>
+    Views,
+
+    /// <summary><see cref="Subjects.GenreVote"/>: one <see cref="GenreVoteChanged"/>.</summary>
+    Genre,
 }
 
 public static class StreamNames

@@ -34,8 +34,20 @@ public static class EventSchema
     public const int Version = 1;
 }
 
+/// <summary>
+/// One event of a region's vote stream, as the aggregator applies it: <see cref="VoteCast"/>, <see cref="VoteRevoked"/>,
+/// <see cref="ClipViewsReported"/> or <see cref="GenreVoteChanged"/>, and no other (the constructor is this assembly's).
+/// Its subject says which (<see cref="Subjects.VoteKindOf"/>); it adds nothing to the wire.
+/// </summary>
+public abstract record VoteStreamEvent
+{
+    private protected VoteStreamEvent()
+    {
+    }
+}
+
 /// <summary>An accepted vote, published by an edge to its region's stream (subject <see cref="Subjects.VoteCast"/>).</summary>
-public sealed record VoteCast
+public sealed record VoteCast : VoteStreamEvent
 {
     public int SchemaVersion { get; init; } = EventSchema.Version;
     public required Guid VoteId { get; init; }
@@ -66,7 +78,7 @@ public sealed record VoteCasts
 }
 
 /// <summary>A vote taken back by its voter (subject <see cref="Subjects.VoteRevoked"/>).</summary>
-public sealed record VoteRevoked
+public sealed record VoteRevoked : VoteStreamEvent
 {
     public int SchemaVersion { get; init; } = EventSchema.Version;
     public required Guid VoteId { get; init; }
@@ -80,7 +92,7 @@ public sealed record VoteRevoked
 }
 
 /// <summary>Ballot views batched by an edge (subject <see cref="Subjects.ClipViews"/>).</summary>
-public sealed record ClipViewsReported
+public sealed record ClipViewsReported : VoteStreamEvent
 {
     public int SchemaVersion { get; init; } = EventSchema.Version;
     public required Guid BatchId { get; init; }

@@ -6,13 +6,12 @@ using AiMoviez.Contracts;
 namespace AiMoviez.Aggregator.Ingest;
 
 /// <summary>A decoded event from a lane of a region's vote stream, routed to its season's shard.</summary>
-/// <param name="Event">A VoteCast, VoteRevoked or ClipViewsReported.</param>
 /// <param name="FirstDelivery">
 /// Never delivered by this consumer before, so its vote is almost always new to the shard. Not always: an edge may
 /// publish a vote twice, and the consumer recreated at a restart counts deliveries afresh while it replays what the
 /// last process applied but had not acked. The votes table's key catches those (<see cref="Shards.ShardBatchApplier"/>).
 /// </param>
-internal sealed record InboundMessage(string Region, string Lane, ulong Sequence, object Event, IDelivery Delivery, bool FirstDelivery)
+internal sealed record InboundMessage(string Region, string Lane, ulong Sequence, VoteStreamEvent Event, IDelivery Delivery, bool FirstDelivery)
 {
     /// <summary>The W3C trace context of the edge's send span for this event, when the edge traced it and this process traces.</summary>
     public ActivityContext Trace { get; init; }

@@ -7,9 +7,9 @@ namespace AiMoviez.Aggregator.Ingest;
 /// An event decoded and routed, or the reason it is poison; a poison event that still decoded keeps its event, so an
 /// accepted vote can be given its final word.
 /// </summary>
-internal readonly record struct Decoded(object? Event, string? Shard, string? PoisonReason)
+internal readonly record struct Decoded(VoteStreamEvent? Event, string? Shard, string? PoisonReason)
 {
-    public static Decoded Poison(string reason, object? decodedEvent = null) => new(decodedEvent, null, reason);
+    public static Decoded Poison(string reason, VoteStreamEvent? decodedEvent = null) => new(decodedEvent, null, reason);
 }
 
 /// <summary>
@@ -19,20 +19,20 @@ internal readonly record struct Decoded(object? Event, string? Shard, string? Po
 internal static class MessageDecoder
 {
     /// <summary>Whether the message carries a group of votes (<see cref="Subjects.VoteCasts"/>).</summary>
-    public static bool IsGroup(string subject) => Kind(subject) == "casts";
+    public static bool IsGroup(string subject) => Subjects.VoteKindOf(subject) == VoteSubjectKind.Casts;
 
     /// <returns>One entry per event; one poison entry when the message itself cannot be read.</returns>
     public static IReadOnlyList<Decoded> Decode(string subject, ReadOnlySpan<byte> data, ShardMap shards)
     {
         try
         {
-            return Kind(subject) switch
+            return Subjects.VoteKindOf(subject) switch
             {
-                "cast" => [Route(Check(JsonSerializer.Deserialize(data, ContractsJson.Default.VoteCast)), shards)],
-                "casts" => DecodeGroup(JsonSerializer.Deserialize(data, ContractsJson.Default.VoteCasts), shards),
-                "revoke" => [Route(Check(JsonSerializer.Deserialize(data, ContractsJson.Default.VoteRevoked)), shards)],
-                "views" => [Route(Check(JsonSerializer.Deserialize(data, ContractsJson.Default.ClipViewsReported)), shards)],
-                "genre" => [RouteGenre(JsonSerializer.Deserialize(data, ContractsJson.Default.GenreVoteChanged), shards)],
+                VoteSubjectKind.Cast => [Route(Check(JsonSerializer.Deserialize(data, ContractsJson.Default.VoteCast)), shards)],
+                VoteSubjectKind.Casts => DecodeGroup(JsonSerializer.Deserialize(data, ContractsJson.Default.VoteCasts), shards),
+                VoteSubjectKind.Revoke => [Route(Check(JsonSerializer.Deserialize(data, ContractsJson.Default.VoteRevoked)), shards)],
+                VoteSubjectKind.Views => [Route(Check(JsonSerializer.Deserialize(data, ContractsJson.Default.ClipViewsReported)), shards)],
+                VoteSubjectKind.Genre => [RouteGenre(JsonSerializer.Deserialize(data, ContractsJson.Default.GenreVoteChanged), shards)],
                 _ => [Decoded.Poison($"unknown subject {subject}")],
             };
         }
@@ -41,8 +41,6 @@ internal static class MessageDecoder
             return [Decoded.Poison("undecodable: " + e.Message)];
         }
     }
-
-    private static string Kind(string subject) => subject[(subject.LastIndexOf('.') + 1)..];
 
     private static IReadOnlyList<Decoded> DecodeGroup(VoteCasts? group, ShardMap shards)
     {
@@ -57,7 +55,7 @@ internal static class MessageDecoder
             : group.Votes.Select(v => Decoded.Poison($"unknown schema version {group.SchemaVersion}", v)).ToList();
     }
 
-    private static Decoded Route((int SchemaVersion, int SeasonNumber, object? Event, string? Invalid) checkedEvent, ShardMap shards)
+    private static Decoded Route((int SchemaVersion, int SeasonNumber, VoteStreamEvent? Event, string? Invalid) checkedEvent, ShardMap shards)
     {
         var (schemaVersion, seasonNumber, evt, invalid) = checkedEvent;
         if (invalid is not null)
@@ -89,7 +87,7 @@ internal static class MessageDecoder
         _ => shards.GenreShard is { } shard ? new Decoded(change, shard, null) : Decoded.Poison("no shard holds the genre vote", change),
     };
 
-    private static (int, int, object?, string?) Check(VoteCast? vote) => vote switch
+    private static (int, int, VoteStreamEvent?, string?) Check(VoteCast? vote) => vote switch
     {
         null => (0, 0, null, "empty message"),
         // Kept with its reason: a vote the edge accepted still gets its final word.
@@ -103,9 +101,9 @@ internal static class MessageDecoder
         _ => (vote.SchemaVersion, vote.SeasonNumber, vote, null),
     };
 
-    private static (int, int, object?, string?) Check(VoteRevoked? revoke) =>
+    private static (int, int, VoteStreamEvent?, string?) Check(VoteRevoked? revoke) =>
         revoke is null ? (0, 0, null, "empty message") : (revoke.SchemaVersion, revoke.SeasonNumber, revoke, null);
 
-    private static (int, int, object?, string?) Check(ClipViewsReported? views) =>
+    private static (int, int, VoteStreamEvent?, string?) Check(ClipViewsReported? views) =>
         views is null ? (0, 0, null, "empty message") : (views.SchemaVersion, views.SeasonNumber, views, null);
 }

@@ -77,8 +77,9 @@ internal sealed class ResetUndoPublisher(ShardWriters writers, RegionLinks regio
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                pending.Add((reader.GetString(0), reader.GetGuid(2), reader.GetInt32(3), new ResetVote(reader.GetGuid(1),
-                    reader.GetString(5), reader.GetGuid(4), reader.GetString(6), reader.GetInt32(7), reader.GetFieldValue<DateOnly>(8))));
+                pending.Add((reader.Get<string>("region"), reader.Get<Guid>("season_id"), reader.Get<int>("slot_position"), new ResetVote(
+                    reader.Get<Guid>("vote_id"), reader.Get<string>("voter_key"), reader.Get<Guid>("clip_id"), reader.Get<string>("vote_type"),
+                    reader.Get<int>("weight"), reader.Get<DateOnly>("utc_day"))));
             }
         }
 

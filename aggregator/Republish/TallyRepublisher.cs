@@ -47,20 +47,20 @@ internal sealed class TallyRepublisher(ShardWriters writers, KnownSlots knownSlo
         }
 
         var asOf = time.GetUtcNow();
-        await using var command = writer.DataSource.CreateCommand(ShardBatchApplier.ReadTallies);
+        await using var command = writer.DataSource.CreateCommand(TallyReads.ReadTallies);
         command.Parameters.Add(new NpgsqlParameter { Value = slots.Select(s => s.SeasonId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = slots.Select(s => s.SlotPosition).ToArray() });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var tallies = await ShardBatchApplier.ReadSlotTalliesAsync(reader, slots, asOf, cancellationToken);
+        var tallies = await TallyReads.ReadSlotTalliesAsync(reader, slots, asOf, cancellationToken);
         await publisher.PublishTalliesAsync(tallies, cancellationToken);
     }
 
     private async Task RepublishGenresAsync(ShardWriter writer, CancellationToken cancellationToken)
     {
         var asOf = time.GetUtcNow();
-        await using var command = writer.DataSource.CreateCommand(ShardBatchApplier.ReadGenreCounts);
+        await using var command = writer.DataSource.CreateCommand(TallyReads.ReadGenreCounts);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var counts = await ShardBatchApplier.ReadGenreCountsAsync(reader, cancellationToken);
+        var counts = await TallyReads.ReadGenreCountsAsync(reader, cancellationToken);
         await publisher.PublishGenresAsync(new GenreTally { AsOf = asOf, Counts = counts }, cancellationToken);
     }
 }

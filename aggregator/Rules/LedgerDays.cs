@@ -46,14 +46,14 @@ internal sealed class LedgerDays(DailyLedger ledger, ShardDataSources shards)
         DateOnly fromDay, DateOnly toDay, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "select voter_key, utc_day, sum(weight)::bigint from voter_days where utc_day between $1 and $2 group by 1, 2");
+            "select voter_key, utc_day, sum(weight)::bigint as weight from voter_days where utc_day between $1 and $2 group by 1, 2");
         command.Parameters.Add(new NpgsqlParameter { Value = fromDay });
         command.Parameters.Add(new NpgsqlParameter { Value = toDay });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<(string, DateOnly, long)>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetInt64(2)));
+            rows.Add((reader.Get<string>("voter_key"), reader.Get<DateOnly>("utc_day"), reader.Get<long>("weight")));
         }
 
         return rows;

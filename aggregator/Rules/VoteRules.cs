@@ -57,7 +57,7 @@ internal static class VoteRules
     /// rules go on: at once, unless a revoke of the same vote comes later in the batch, then after the last message.
     /// Every vote of <see cref="BatchPlan.NewVotes"/> is told exactly once.
     /// </param>
-    public static BatchPlan Decide(IReadOnlyCollection<(string Region, object Event)> batch, ShardState state, IDailyTotals totals,
+    public static BatchPlan Decide(IReadOnlyCollection<(string Region, VoteStreamEvent Event)> batch, ShardState state, IDailyTotals totals,
         int dailyWeightLimit, Action<NewVote>? final = null)
     {
         var plan = new BatchPlan(batch.Count);

@@ -19,7 +19,7 @@ internal sealed class BatchTurn
     private readonly bool _hasRevokes;
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private BatchTurn(BatchTurn? previous, IEnumerable<object> events)
+    private BatchTurn(BatchTurn? previous, IEnumerable<VoteStreamEvent> events)
     {
         _previous = previous;
         foreach (var evt in events)
@@ -47,10 +47,10 @@ internal sealed class BatchTurn
     }
 
     /// <summary>A batch with no batch before it in flight.</summary>
-    public static BatchTurn Alone(IEnumerable<object> events) => new(null, events);
+    public static BatchTurn Alone(IEnumerable<VoteStreamEvent> events) => new(null, events);
 
     /// <summary>The batch after this one.</summary>
-    public BatchTurn Next(IEnumerable<object> events) => new(this, events);
+    public BatchTurn Next(IEnumerable<VoteStreamEvent> events) => new(this, events);
 
     /// <summary>Ends once this batch and every batch before it are done (committed, failed or refused).</summary>
     public Task Done => _done.Task;

@@ -13,7 +13,7 @@ internal static class ShardSchema
     public const string WriterLockSql = "select pg_advisory_xact_lock(7340033)";
 
     // Every batch and reset counts its write here, under the writer lock: the fence of a batch that read the shard
-    // before it took the lock (ShardBatchApplier).
+    // before it took the lock (ShardFence).
     private const string CountWriteSql = """
         insert into shard_status as x (shard, votes_applied, writes) values ($1, 0, 1)
         on conflict (shard) do update set writes = x.writes + 1
@@ -35,7 +35,7 @@ internal static class ShardSchema
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return reader.GetInt64(0);
+        return reader.Get<long>("writes");
     }
 
     /// <summary>PostgreSQL's name for the primary key of <c>votes</c> (vote_id), which a vote stored twice breaks.</summary>

@@ -71,8 +71,8 @@ internal sealed class ShardWriter(
                     await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                     if (await reader.ReadAsync(cancellationToken))
                     {
-                        LastAppliedAt = reader.IsDBNull(0) ? null : reader.GetFieldValue<DateTimeOffset>(0);
-                        VotesApplied = reader.GetInt64(1);
+                        LastAppliedAt = reader.Get<DateTimeOffset?>("last_applied_at");
+                        VotesApplied = reader.Get<long>("votes_applied");
                     }
                 }
 
@@ -82,7 +82,7 @@ internal sealed class ShardWriter(
                     await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                     while (await reader.ReadAsync(cancellationToken))
                     {
-                        knownSlots.Observe(shard, reader.GetGuid(0), reader.GetInt32(1));
+                        knownSlots.Observe(shard, reader.Get<Guid>("season_id"), reader.Get<int>("slot_position"));
                     }
                 }
 
@@ -382,13 +382,13 @@ internal sealed class ShardWriter(
         if (outcome.Slots.Count > 0)
         {
             var asOf = time.GetUtcNow();
-            await using var command = dataSource.CreateCommand(ShardBatchApplier.ReadTallies);
+            await using var command = dataSource.CreateCommand(TallyReads.ReadTallies);
             command.Parameters.Add(new NpgsqlParameter { Value = outcome.Slots.Select(s => s.SeasonId).ToArray() });
             command.Parameters.Add(new NpgsqlParameter { Value = outcome.Slots.Select(s => s.SlotPosition).ToArray() });
             List<SlotTally> tallies;
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
-                tallies = await ShardBatchApplier.ReadSlotTalliesAsync(reader, outcome.Slots, asOf, cancellationToken);
+                tallies = await TallyReads.ReadSlotTalliesAsync(reader, outcome.Slots, asOf, cancellationToken);
             }
 
             knownSlots.Observe(shard, tallies);

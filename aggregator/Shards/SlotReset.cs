@@ -39,7 +39,7 @@ internal static class SlotReset
                 union all select distinct 'creator_days', creator_id::text, utc_day from counted
                 union all select distinct 'clip_days', clip_id::text, utc_day from counted) k
             group by day_table)
-        select voter_key, utc_day, sum(weight)::bigint from counted group by 1, 2
+        select voter_key, utc_day, sum(weight)::bigint as weight from counted group by 1, 2
         """;
 
     /// <summary>Returns the removed counted weight per (voter, day), for the daily ledger.</summary>
@@ -59,7 +59,7 @@ internal static class SlotReset
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                removed.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetInt64(2)));
+                removed.Add((reader.Get<string>("voter_key"), reader.Get<DateOnly>("utc_day"), reader.Get<long>("weight")));
             }
         }
 

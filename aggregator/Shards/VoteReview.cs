@@ -72,8 +72,8 @@ internal static class VoteReview
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                changed.Add(reader.GetGuid(0));
-                slots.Add((reader.GetGuid(1), reader.GetInt32(2)));
+                changed.Add(reader.Get<Guid>("vote_id"));
+                slots.Add((reader.Get<Guid>("season_id"), reader.Get<int>("slot_position")));
             }
         }
 
@@ -82,7 +82,7 @@ internal static class VoteReview
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                changed.Add(reader.GetGuid(0));
+                changed.Add(reader.Get<Guid>("vote_id"));
             }
         }
 
@@ -92,7 +92,7 @@ internal static class VoteReview
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                discounted.Add((reader.GetGuid(0), reader.GetString(1)));
+                discounted.Add((reader.Get<Guid>("vote_id"), reader.Get<string>("region")));
             }
         }
 

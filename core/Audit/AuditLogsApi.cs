@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Security.Claims;
 using System.Text.Json;
 using AiMoviez.Core.Data;
@@ -6,7 +7,13 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiMoviez.Core.Audit;
 
-internal sealed record AuditLogItem(Guid Id, string Action, string ResourceType, string ResourceId, string Actor, JsonElement Details, DateTime CreatedAt);
+internal sealed record AuditLogItem(Guid Id, string Action, string ResourceType, string ResourceId, string Actor, JsonElement Details, DateTime CreatedAt)
+{
+    /// <summary>A row of <c>audit_logs</c> with <c>details::text</c>.</summary>
+    public static AuditLogItem Read(DbDataReader reader) => new(reader.Get<Guid>("id"), reader.Get<string>("action"),
+        reader.Get<string>("resource_type"), reader.Get<string>("resource_id"), reader.Get<string>("actor"),
+        JsonDocument.Parse(reader.Get<string>("details")).RootElement, reader.Get<DateTime>("created_at"));
+}
 
 internal static class AuditLogsApi
 {
@@ -21,17 +28,12 @@ internal static class AuditLogsApi
     private static async Task<Results<Ok<Page<AuditLogItem>>, ProblemHttpResult>> List(
         string? cursor, int? limit, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct)
     {
-        if (limit is < 1 or > 100)
+        if (!PageRequest<Position>.TryParse(cursor, limit, defaultLimit: 50, out var page, out var problem))
         {
-            return Problems.Invalid("limit must be between 1 and 100.");
+            return problem;
         }
 
-        if (!Cursor.TryDecode<Position>(cursor, out var after))
-        {
-            return Problems.Invalid("cursor is not valid.");
-        }
-
-        var take = limit ?? 50;
+        var (after, take) = page;
         await using var tx = await catalog.BeginAsync(ct);
         var rows = new List<(long Seq, AuditLogItem Item)>();
         await using (var command = tx.Command("""
@@ -42,8 +44,7 @@ internal static class AuditLogsApi
         {
             while (await reader.ReadAsync(ct))
             {
-                rows.Add((reader.GetInt64(0), new AuditLogItem(reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
-                    reader.GetString(4), reader.GetString(5), JsonDocument.Parse(reader.GetString(6)).RootElement, reader.GetDateTime(7))));
+                rows.Add((reader.Get<long>("seq"), AuditLogItem.Read(reader)));
             }
         }
 

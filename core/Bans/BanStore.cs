@@ -1,3 +1,4 @@
+using System.Data.Common;
 using AiMoviez.Core.Data;
 
 namespace AiMoviez.Core.Bans;
@@ -51,9 +52,13 @@ internal static class BanStore
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            bans.Add(new Ban(reader.GetString(0), reader.GetString(1), Banned: true, reader.GetDateTime(2)));
+            bans.Add(ReadBan(reader));
         }
 
         return bans;
     }
+
+    /// <summary>A row of <c>bans</c> (kind, subject, banned_at).</summary>
+    public static Ban ReadBan(DbDataReader reader) =>
+        new(reader.Get<string>("kind"), reader.Get<string>("subject"), Banned: true, reader.Get<DateTime>("banned_at"));
 }

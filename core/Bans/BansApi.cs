@@ -29,17 +29,12 @@ internal static class BansApi
     private static async Task<Results<Ok<Page<Ban>>, ProblemHttpResult>> List(
         string? cursor, int? limit, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct)
     {
-        if (limit is < 1 or > 100)
+        if (!PageRequest<BanStore.Position>.TryParse(cursor, limit, defaultLimit: 50, out var page, out var problem))
         {
-            return Problems.Invalid("limit must be between 1 and 100.");
+            return problem;
         }
 
-        if (!Cursor.TryDecode<BanStore.Position>(cursor, out var after))
-        {
-            return Problems.Invalid("cursor is not valid.");
-        }
-
-        var take = limit ?? 50;
+        var (after, take) = page;
         await using var tx = await catalog.BeginAsync(ct);
         var bans = await BanStore.ListAsync(tx, after, take + 1, ct);
         await tx.CommitAsync(AuditEntry.For(user, "bans.read", "ban", cursor ?? "first"), ct);

@@ -2,6 +2,8 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using AiMoviez.Core.Audit;
+using AiMoviez.Core.Infrastructure;
+using AiMoviez.Core.Seasons;
 
 namespace AiMoviez.Core.Clips;
 
@@ -19,7 +21,33 @@ internal sealed record ClipResponse(
     DateTime CreatedAt,
     DateTime? ApprovedAt);
 
-internal sealed record CreateClipRequest(Guid? SeasonId, string? Title, string? Genre, string? VideoUrl, string? ThumbnailUrl, double? DurationSeconds);
+internal sealed record CreateClipRequest(Guid? SeasonId, string? Title, string? Genre, string? VideoUrl, string? ThumbnailUrl, double? DurationSeconds)
+    : IValidatedRequest
+{
+    public static string InvalidDetail => "The clip is not valid.";
+
+    public void Validate(Dictionary<string, string[]> errors)
+    {
+        if (SeasonId is null || SeasonId == Guid.Empty)
+        {
+            errors["seasonId"] = ["seasonId is required."];
+        }
+
+        ClipRules.CheckTitle(Title, errors);
+        SeasonRules.CheckGenre(Genre, errors);
+        if (!ClipRules.IsMediaUrl(VideoUrl, required: true))
+        {
+            errors["videoUrl"] = ["videoUrl must be an https URL or a relative path."];
+        }
+
+        ClipRules.CheckThumbnailUrl(ThumbnailUrl, errors);
+
+        if (DurationSeconds is not (> 0 and <= ClipsApi.MaxDurationSeconds))
+        {
+            errors["durationSeconds"] = [$"durationSeconds must be greater than 0 and at most {ClipsApi.MaxDurationSeconds}."];
+        }
+    }
+}
 
 internal static class ClipStatuses
 {

@@ -20,9 +20,10 @@ internal static class ClipReader
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            clips.Add(new ClipResponse(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetString(3), reader.GetString(4),
-                reader.GetString(5), reader.GetNullableString(6), (double)reader.GetDecimal(7), reader.GetString(8),
-                reader.GetNullableInt32(9), reader.GetDateTime(10), reader.GetNullableDateTime(11)));
+            clips.Add(new ClipResponse(reader.Get<Guid>("id"), reader.Get<Guid>("season_id"), reader.Get<Guid>("creator_id"),
+                reader.Get<string>("title"), reader.Get<string>("genre"), reader.Get<string>("video_url"), reader.GetOrNull<string>("thumbnail_url"),
+                (double)reader.Get<decimal>("duration_seconds"), reader.Get<string>("status"), reader.Get<int?>("slot_position"),
+                reader.Get<DateTime>("created_at"), reader.Get<DateTime?>("approved_at")));
         }
 
         return clips;

@@ -19,7 +19,7 @@ internal static class ClipsApi
     {
         var clips = v1.MapGroup("/clips").WithTags("Clips");
         clips.MapGet("/{id:guid}", Get).WithSummary("One clip").RequirePublicReadLimit();
-        clips.MapPost("/", Create).RequireAuthorization().WithSummary("Register a clip (creator JWT); it awaits moderation");
+        clips.MapPost("/", Create).WithRequestValidation<CreateClipRequest>().RequireAuthorization().WithSummary("Register a clip (creator JWT); it awaits moderation");
         return v1;
     }
 
@@ -48,12 +48,6 @@ internal static class ClipsApi
     private static async Task<Results<Created<ClipResponse>, ProblemHttpResult>> Create(
         CreateClipRequest request, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct)
     {
-        var errors = Validate(request);
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid("The clip is not valid.", errors);
-        }
-
         await using var tx = await catalog.BeginAsync(ct);
         if (await BanStore.IsUserBannedAsync(tx, user.Subject(), ct))
         {
@@ -88,30 +82,5 @@ internal static class ClipsApi
         var clip = (await ClipReader.ReadAsync(tx, id, ct))!;
         await tx.CommitAsync(audit: null, ct);
         return TypedResults.Created($"/v1/clips/{id}", clip);
-    }
-
-    private static Dictionary<string, string[]> Validate(CreateClipRequest request)
-    {
-        var errors = new Dictionary<string, string[]>();
-        if (request.SeasonId is null || request.SeasonId == Guid.Empty)
-        {
-            errors["seasonId"] = ["seasonId is required."];
-        }
-
-        ClipRules.CheckTitle(request.Title, errors);
-        SeasonRules.CheckGenre(request.Genre, errors);
-        if (!ClipRules.IsMediaUrl(request.VideoUrl, required: true))
-        {
-            errors["videoUrl"] = ["videoUrl must be an https URL or a relative path."];
-        }
-
-        ClipRules.CheckThumbnailUrl(request.ThumbnailUrl, errors);
-
-        if (request.DurationSeconds is not (> 0 and <= MaxDurationSeconds))
-        {
-            errors["durationSeconds"] = [$"durationSeconds must be greater than 0 and at most {MaxDurationSeconds}."];
-        }
-
-        return errors;
     }
 }

@@ -27,7 +27,7 @@ internal static class CatalogMigrator
             {
                 while (await reader.ReadAsync(ct))
                 {
-                    applied.Add(reader.GetInt32(0));
+                    applied.Add(reader.Get<int>("version"));
                 }
             }
 

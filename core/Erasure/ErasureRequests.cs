@@ -34,7 +34,7 @@ internal sealed class ErasureRequests(CatalogDatabase catalog, ShardDatabases sh
         {
             if (await reader.ReadAsync(ct))
             {
-                (pendingId, requestedAt) = (reader.GetGuid(0), reader.GetDateTime(1));
+                (pendingId, requestedAt) = (reader.Get<Guid>("id"), reader.Get<DateTime>("requested_at"));
             }
         }
 
@@ -45,8 +45,8 @@ internal sealed class ErasureRequests(CatalogDatabase catalog, ShardDatabases sh
         {
             while (await reader.ReadAsync(ct))
             {
-                clipIds.Add(reader.GetGuid(0));
-                clipSeasons.Add(reader.GetGuid(1));
+                clipIds.Add(reader.Get<Guid>("id"));
+                clipSeasons.Add(reader.Get<Guid>("season_id"));
             }
         }
 
@@ -91,7 +91,7 @@ internal sealed class ErasureRequests(CatalogDatabase catalog, ShardDatabases sh
         {
             while (await reader.ReadAsync(ct))
             {
-                pending.Add(reader.GetString(0));
+                pending.Add(reader.Get<string>("target"));
             }
         }
 

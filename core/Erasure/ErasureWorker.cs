@@ -99,7 +99,7 @@ internal sealed class ErasureWorker(CatalogDatabase catalog, ShardDatabases shar
     {
         await using var command = new NpgsqlCommand("""
             select e.id, e.voter_key, e.creator_id, e.erased_voter_key, e.erased_creator_id, e.clip_ids, e.clip_season_ids,
-                   array_agg(s.target order by s.target)
+                   array_agg(s.target order by s.target) as steps
             from erasures e join erasure_steps s on s.erasure_id = e.id and s.done_at is null
             where e.completed_at is null
             group by e.id order by e.requested_at
@@ -108,8 +108,9 @@ internal sealed class ErasureWorker(CatalogDatabase catalog, ShardDatabases shar
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            pending.Add((new ErasureWork(reader.GetGuid(0), reader.GetString(1), reader.GetGuid(2), reader.GetString(3), reader.GetGuid(4),
-                reader.GetFieldValue<Guid[]>(5), reader.GetFieldValue<Guid[]>(6)), [.. reader.GetFieldValue<string[]>(7)]));
+            pending.Add((new ErasureWork(reader.Get<Guid>("id"), reader.Get<string>("voter_key"), reader.Get<Guid>("creator_id"),
+                reader.Get<string>("erased_voter_key"), reader.Get<Guid>("erased_creator_id"), reader.Get<Guid[]>("clip_ids"),
+                reader.Get<Guid[]>("clip_season_ids")), [.. reader.Get<string[]>("steps")]));
         }
 
         return pending;

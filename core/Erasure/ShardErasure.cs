@@ -33,7 +33,7 @@ internal static class ShardErasure
     // Receipts live at most the edges' Edge:ReceiptLifetime (at most 30 days): older votes have none left to delete.
     private const string VotesSql = $"""
         update votes set voter_key = $2 where {MeQueries.UserVotes}
-        returning vote_id, accepted_at > now() - interval '30 days'
+        returning vote_id, accepted_at > now() - interval '30 days' as recent
         """;
 
     private const string DaysSql = """
@@ -75,9 +75,9 @@ internal static class ShardErasure
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                if (reader.GetBoolean(1))
+                if (reader.Get<bool>("recent"))
                 {
-                    recent.Add(reader.GetGuid(0));
+                    recent.Add(reader.Get<Guid>("vote_id"));
                 }
             }
         }

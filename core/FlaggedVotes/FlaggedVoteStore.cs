@@ -60,8 +60,9 @@ internal sealed class FlaggedVoteStore(ShardDatabases shards)
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            votes.Add(new FlaggedVote(reader.GetGuid(0), reader.GetString(1), reader.GetGuid(2), reader.GetGuid(3), reader.GetInt32(4),
-                VoteFlagNames.Of((VoteFlags)reader.GetInt32(5)), reader.GetString(6), reader.GetFieldValue<DateTime>(7), reader.GetString(8)));
+            votes.Add(new FlaggedVote(reader.Get<Guid>("vote_id"), reader.Get<string>("voter_key"), reader.Get<Guid>("clip_id"),
+                reader.Get<Guid>("season_id"), reader.Get<int>("slot_position"), VoteFlagNames.Of((VoteFlags)reader.Get<int>("flags")),
+                reader.Get<string>("status"), reader.Get<DateTime>("accepted_at"), reader.Get<string>("region")));
         }
 
         return votes;

@@ -44,17 +44,12 @@ internal static class FlaggedVotesApi
             season = id;
         }
 
-        if (limit is < 1 or > 100)
+        if (!PageRequest<FlaggedVoteStore.Position>.TryParse(cursor, limit, defaultLimit: 50, out var page, out var problem))
         {
-            return Problems.Invalid("limit must be between 1 and 100.");
+            return problem;
         }
 
-        if (!Cursor.TryDecode<FlaggedVoteStore.Position>(cursor, out var after))
-        {
-            return Problems.Invalid("cursor is not valid.");
-        }
-
-        var take = limit ?? 50;
+        var (after, take) = page;
         var votes = await store.ListAsync(season, after, take + 1, ct);
         await using var tx = await catalog.BeginAsync(ct);
         await tx.CommitAsync(AuditEntry.For(user, "votes.flagged_read", "vote", cursor ?? "first"), ct);
@@ -109,7 +104,7 @@ internal static class FlaggedVotesApi
             await using var reader = await command.ExecuteReaderAsync(ct);
             if (await reader.ReadAsync(ct))
             {
-                return Problems.Conflict($"Slot {reader.GetInt32(1)} of season {reader.GetGuid(0)} is locked; its votes are final.");
+                return Problems.Conflict($"Slot {reader.Get<int>("position")} of season {reader.Get<Guid>("season_id")} is locked; its votes are final.");
             }
         }
 

@@ -29,7 +29,7 @@ internal static class GenreVotesApi
         {
             while (await reader.ReadAsync(ct))
             {
-                stored[reader.GetString(0)] = reader.GetInt64(1);
+                stored[reader.Get<string>("genre")] = reader.Get<long>("votes");
             }
         }
 

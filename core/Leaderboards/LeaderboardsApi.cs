@@ -32,8 +32,6 @@ internal sealed record LeaderboardPage(
 /// <summary>GET /v1/leaderboards/{clips|voters|creators}: one generation of the rolled-up totals, keyset by (votes desc, subject).</summary>
 internal static class LeaderboardsApi
 {
-    public const int MaxLimit = 100;
-
     /// <summary>Generation, period start, last votes, last subject, last rank.</summary>
     private sealed record Position(long G, DateOnly P, long V, string S, int R);
 
@@ -61,17 +59,12 @@ internal static class LeaderboardsApi
             return Problems.Invalid("period must be day, week or all.");
         }
 
-        if (limit is < 1 or > MaxLimit)
+        if (!PageRequest<Position>.TryParse(cursor, limit, defaultLimit: 20, out var page, out var problem))
         {
-            return Problems.Invalid($"limit must be between 1 and {MaxLimit}.");
+            return problem;
         }
 
-        if (!Cursor.TryDecode<Position>(cursor, out var after))
-        {
-            return Problems.Invalid("cursor is not valid.");
-        }
-
-        var take = limit ?? 20;
+        var (after, take) = page;
         await using var tx = await catalog.BeginAsync(ct);
         if (seasonId is { } season)
         {
@@ -83,21 +76,21 @@ internal static class LeaderboardsApi
         }
 
         await using var generationCommand = tx.Command("""
-            select (select max(generation) from leaderboard_generations), (select min(generation) from leaderboard_generations),
-                   (select created_at from leaderboard_generations where generation = coalesce($1, (select max(generation) from leaderboard_generations)))
+            select (select max(generation) from leaderboard_generations) as newest, (select min(generation) from leaderboard_generations) as oldest,
+                   (select created_at from leaderboard_generations where generation = coalesce($1, (select max(generation) from leaderboard_generations))) as created_at
             """, after?.G);
         long generation;
         DateTime? asOf;
         await using (var reader = await generationCommand.ExecuteReaderAsync(ct))
         {
             await reader.ReadAsync(ct);
-            if (after is not null && after.G < reader.GetInt64(1))
+            if (after is not null && after.G < reader.Get<long>("oldest"))
             {
                 return Problems.Invalid("cursor expired; start again from the first page.");
             }
 
-            generation = after?.G ?? reader.GetInt64(0);
-            asOf = reader.GetNullableDateTime(2);
+            generation = after?.G ?? reader.Get<long>("newest");
+            asOf = reader.Get<DateTime?>("created_at");
         }
 
         // A cursor keeps its generation and period start, so its pages are one consistent ranking.
@@ -119,8 +112,8 @@ internal static class LeaderboardsApi
             var rank = after?.R ?? 0;
             while (await reader.ReadAsync(ct))
             {
-                items.Add(LeaderboardItem.For(definition.Name, ++rank, reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2),
-                    reader.GetNullableGuid(3), reader.GetNullableString(4)));
+                items.Add(LeaderboardItem.For(definition.Name, ++rank, reader.Get<string>("subject"), reader.Get<long>("votes"),
+                    reader.Get<long>("weight"), reader.Get<Guid?>("season_id"), reader.GetOrNull<string>("title")));
             }
         }
 

@@ -11,8 +11,6 @@ namespace AiMoviez.Core.Me;
 /// <summary>Signed-in users' view of themselves (CONTRACT section 5): stats, vote history and clips across every shard.</summary>
 internal static class MeApi
 {
-    public const int MaxLimit = 100;
-
     /// <summary>CONTRACT section 5: the exact words that confirm an account's erasure.</summary>
     public const string ConfirmErase = "DELETE MY ACCOUNT";
 
@@ -38,18 +36,13 @@ internal static class MeApi
     private static async Task<Results<Ok<Page<MyVote>>, ProblemHttpResult>> Votes(
         string? cursor, int? limit, ClaimsPrincipal user, ShardDatabases shards, HttpResponse response, CancellationToken ct)
     {
-        if (limit is < 1 or > MaxLimit)
+        if (!PageRequest<MeQueries.Position>.TryParse(cursor, limit, defaultLimit: 50, out var page, out var problem))
         {
-            return Problems.Invalid($"limit must be between 1 and {MaxLimit}.");
-        }
-
-        if (!Cursor.TryDecode<MeQueries.Position>(cursor, out var after))
-        {
-            return Problems.Invalid("cursor is not valid.");
+            return problem;
         }
 
         response.Headers.CacheControl = "private, no-store";
-        var take = limit ?? 50;
+        var (after, take) = page;
         var votes = await MeQueries.VotesAsync(UserKeys.Of(user), shards, after, take + 1, ct);
         var next = votes.Count > take ? Cursor.Encode(new MeQueries.Position(votes[take - 1].AcceptedAt, votes[take - 1].VoteId)) : null;
         return TypedResults.Ok(new Page<MyVote>(votes.Take(take).ToList(), next));
@@ -77,18 +70,13 @@ internal static class MeApi
     private static async Task<Results<Ok<Page<MyClip>>, ProblemHttpResult>> Clips(
         string? cursor, int? limit, ClaimsPrincipal user, ShardDatabases shards, CatalogDatabase catalog, HttpResponse response, CancellationToken ct)
     {
-        if (limit is < 1 or > MaxLimit)
+        if (!PageRequest<MeQueries.ClipPosition>.TryParse(cursor, limit, defaultLimit: 20, out var page, out var problem))
         {
-            return Problems.Invalid($"limit must be between 1 and {MaxLimit}.");
-        }
-
-        if (!Cursor.TryDecode<MeQueries.ClipPosition>(cursor, out var after))
-        {
-            return Problems.Invalid("cursor is not valid.");
+            return problem;
         }
 
         response.Headers.CacheControl = "private, no-store";
-        var take = limit ?? 20;
+        var (after, take) = page;
         var clips = await MeQueries.ClipsAsync(UserKeys.Of(user), shards, catalog, after, take + 1, ct);
         var next = clips.Count > take ? Cursor.Encode(new MeQueries.ClipPosition(clips[take - 1].CreatedAt, clips[take - 1].Id)) : null;
         return TypedResults.Ok(new Page<MyClip>(clips.Take(take).ToList(), next));

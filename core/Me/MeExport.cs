@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AiMoviez.Core.Audit;
 using AiMoviez.Core.Bans;
 using AiMoviez.Core.Clips;
@@ -64,7 +63,7 @@ internal static class MeExport
         {
             while (await reader.ReadAsync(ct))
             {
-                bans.Add(new Ban(reader.GetString(0), reader.GetString(1), Banned: true, reader.GetDateTime(2)));
+                bans.Add(BanStore.ReadBan(reader));
             }
         }
 
@@ -79,8 +78,7 @@ internal static class MeExport
         {
             while (await reader.ReadAsync(ct))
             {
-                audit.Add(new AuditLogItem(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                    JsonDocument.Parse(reader.GetString(5)).RootElement, reader.GetDateTime(6)));
+                audit.Add(AuditLogItem.Read(reader));
             }
         }
 
@@ -117,8 +115,9 @@ internal static class MeExport
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                votes.Add(new ExportedVote(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetInt32(3), reader.GetString(4),
-                    reader.GetInt32(5), reader.GetString(6), reader.GetNullableString(7), reader.GetString(8), reader.GetDateTime(9), reader.GetDateTime(10)));
+                votes.Add(new ExportedVote(reader.Get<Guid>("vote_id"), reader.Get<Guid>("clip_id"), reader.Get<Guid>("season_id"),
+                    reader.Get<int>("slot_position"), reader.Get<string>("vote_type"), reader.Get<int>("weight"), reader.Get<string>("status"),
+                    reader.GetOrNull<string>("reason"), reader.Get<string>("region"), reader.Get<DateTime>("accepted_at"), reader.Get<DateTime>("applied_at")));
             }
         }
 
@@ -137,7 +136,7 @@ internal static class MeExport
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            days.Add(new ExportedDay(reader.GetGuid(0), reader.GetFieldValue<DateOnly>(1), reader.GetInt64(2), reader.GetInt64(3)));
+            days.Add(new ExportedDay(reader.Get<Guid>("season_id"), reader.Get<DateOnly>("utc_day"), reader.Get<long>("votes"), reader.Get<long>("weight")));
         }
 
         return days;

@@ -28,12 +28,12 @@ internal static class MeQueries
 
         long submitted, won;
         await using (var command = catalog.DataSource.CreateCommand(
-            "select count(*), count(*) filter (where status = 'locked') from clips where creator_id = $1"))
+            "select count(*) as submitted, count(*) filter (where status = 'locked') as won from clips where creator_id = $1"))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = keys.CreatorId });
             await using var reader = await command.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
-            (submitted, won) = (reader.GetInt64(0), reader.GetInt64(1));
+            (submitted, won) = (reader.Get<long>("submitted"), reader.Get<long>("won"));
         }
 
         var weightToday = perShard.Sum(s => s.WeightToday);
@@ -66,11 +66,11 @@ internal static class MeQueries
     private static async Task<ShardStats> ShardStatsAsync(NpgsqlDataSource shard, UserKeys keys, DateOnly today, CancellationToken ct)
     {
         await using var command = shard.CreateCommand($"""
-            select coalesce(sum(votes), 0)::bigint, coalesce(sum(weight), 0)::bigint,
-                   coalesce(sum(weight) filter (where utc_day = $2), 0)::bigint,
-                   coalesce(array_agg(distinct utc_day) filter (where votes > 0), array[]::date[]),
-                   (select min(accepted_at) from votes where {UserVotes} and status = 'counted'),
-                   (select coalesce(sum(votes), 0)::bigint from creator_days where creator_id = $3)
+            select coalesce(sum(votes), 0)::bigint as votes, coalesce(sum(weight), 0)::bigint as weight,
+                   coalesce(sum(weight) filter (where utc_day = $2), 0)::bigint as weight_today,
+                   coalesce(array_agg(distinct utc_day) filter (where votes > 0), array[]::date[]) as days,
+                   (select min(accepted_at) from votes where {UserVotes} and status = 'counted') as first_vote_at,
+                   (select coalesce(sum(votes), 0)::bigint from creator_days where creator_id = $3) as votes_received
             from voter_days where voter_key = $1
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = keys.VoterKey });
@@ -78,8 +78,8 @@ internal static class MeQueries
         command.Parameters.Add(new NpgsqlParameter { Value = keys.CreatorId });
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
-        return new ShardStats(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateOnly[]>(3),
-            reader.GetNullableDateTime(4), reader.GetInt64(5));
+        return new ShardStats(reader.Get<long>("votes"), reader.Get<long>("weight"), reader.Get<long>("weight_today"),
+            reader.Get<DateOnly[]>("days"), reader.Get<DateTime?>("first_vote_at"), reader.Get<long>("votes_received"));
     }
 
     /// <summary>
@@ -110,8 +110,9 @@ internal static class MeQueries
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            votes.Add(new MyVote(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetInt32(3), reader.GetString(4),
-                reader.GetInt32(5), reader.GetString(6), reader.GetDateTime(7)));
+            votes.Add(new MyVote(reader.Get<Guid>("vote_id"), reader.Get<Guid>("clip_id"), reader.Get<Guid>("season_id"),
+                reader.Get<int>("slot_position"), reader.Get<string>("vote_type"), reader.Get<int>("weight"), reader.Get<string>("status"),
+                reader.Get<DateTime>("accepted_at")));
         }
 
         return votes;
@@ -145,7 +146,7 @@ internal static class MeQueries
             {
                 while (await reader.ReadAsync(ct))
                 {
-                    seasonNumbers[reader.GetGuid(0)] = reader.GetInt32(1);
+                    seasonNumbers[reader.Get<Guid>("id")] = reader.Get<int>("number");
                 }
             }
 
@@ -157,13 +158,13 @@ internal static class MeQueries
         foreach (var group in byShard.Where(g => g.Key is not null))
         {
             await using var command = shards.Shard(group.Key!).CreateCommand("""
-                select clip_id, sum(votes)::bigint, sum(weight)::bigint from clip_days where clip_id = any($1) group by clip_id
+                select clip_id, sum(votes)::bigint as votes, sum(weight)::bigint as weight from clip_days where clip_id = any($1) group by clip_id
                 """);
             command.Parameters.Add(new NpgsqlParameter { Value = group.Select(c => c.Id).ToArray() });
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                counts[reader.GetGuid(0)] = (reader.GetInt64(1), reader.GetInt64(2));
+                counts[reader.Get<Guid>("clip_id")] = (reader.Get<long>("votes"), reader.Get<long>("weight"));
             }
         }
 

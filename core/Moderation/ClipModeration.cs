@@ -14,7 +14,7 @@ internal static class ClipModeration
     public static async Task<ModerationFailure?> ApplyAsync(CatalogTransaction tx, string action, Guid clipId, CancellationToken ct)
     {
         await using var clipCommand = tx.Command("""
-            select c.status, c.season_id, s.status, s.slot_duration_seconds
+            select c.status as clip_status, c.season_id, s.status as season_status, s.slot_duration_seconds
             from clips c join seasons s on s.id = c.season_id where c.id = $1 for update of c
             """, clipId);
         string? clipStatus = null, seasonStatus = null;
@@ -24,10 +24,10 @@ internal static class ClipModeration
         {
             if (await reader.ReadAsync(ct))
             {
-                clipStatus = reader.GetString(0);
-                seasonId = reader.GetGuid(1);
-                seasonStatus = reader.GetString(2);
-                duration = reader.GetInt32(3);
+                clipStatus = reader.Get<string>("clip_status");
+                seasonId = reader.Get<Guid>("season_id");
+                seasonStatus = reader.Get<string>("season_status");
+                duration = reader.Get<int>("slot_duration_seconds");
             }
         }
 
@@ -71,8 +71,8 @@ internal static class ClipModeration
         {
             if (await reader.ReadAsync(ct))
             {
-                position = reader.GetInt32(0);
-                slotStatus = reader.GetString(1);
+                position = reader.Get<int>("position");
+                slotStatus = reader.Get<string>("status");
             }
         }
 

@@ -81,17 +81,12 @@ internal static class ModerationApi
             return Problems.Invalid("status must be one of " + string.Join(", ", Statuses) + ".");
         }
 
-        if (limit is < 1 or > 100)
+        if (!PageRequest<Position>.TryParse(cursor, limit, defaultLimit: 50, out var page, out var problem))
         {
-            return Problems.Invalid("limit must be between 1 and 100.");
+            return problem;
         }
 
-        if (!Cursor.TryDecode<Position>(cursor, out var after))
-        {
-            return Problems.Invalid("cursor is not valid.");
-        }
-
-        var take = limit ?? 50;
+        var (after, take) = page;
         await using var tx = await catalog.BeginAsync(ct);
         await using var command = tx.Command($"""
             select {ClipReader.Columns} from clips

@@ -110,10 +110,10 @@ internal sealed class PipelineReader(RegionNats nats, ShardDatabases shards, Tim
         try
         {
             await using var command = shards.Shard(name).CreateCommand(
-                "select max(last_applied_at), coalesce(sum(votes_applied), 0)::bigint from shard_status");
+                "select max(last_applied_at) as last_applied_at, coalesce(sum(votes_applied), 0)::bigint as votes_applied from shard_status");
             await using var reader = await command.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
-            return new ShardPipeline(name, true, reader.IsDBNull(0) ? null : reader.GetFieldValue<DateTimeOffset>(0), reader.GetInt64(1));
+            return new ShardPipeline(name, true, reader.Get<DateTimeOffset?>("last_applied_at"), reader.Get<long>("votes_applied"));
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
         {

@@ -14,7 +14,7 @@ internal static class SeasonAdminApi
     public static RouteGroupBuilder MapSeasonAdminApi(this RouteGroupBuilder admin)
     {
         var seasons = admin.MapGroup("/seasons");
-        seasons.MapPost("/", Create).WithSummary("Create a draft season");
+        seasons.MapPost("/", Create).WithRequestValidation<CreateSeasonRequest>().WithSummary("Create a draft season");
         seasons.MapPost("/{id:guid}/activate", Activate).WithSummary("Activate a draft season; slot 1 opens");
         seasons.MapPatch("/{id:guid}", Update).WithSummary("Edit a season");
         seasons.MapDelete("/{id:guid}", Delete).WithSummary("Delete a season (confirm=true)");
@@ -24,16 +24,6 @@ internal static class SeasonAdminApi
     private static async Task<Results<Created<SeasonResponse>, ProblemHttpResult>> Create(
         CreateSeasonRequest request, ClaimsPrincipal user, CatalogDatabase catalog, ShardDatabases shards, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        SeasonRules.CheckLabel(request.Label, errors);
-        SeasonRules.CheckGenre(request.Genre, errors);
-        SeasonRules.CheckTotalSlots(request.TotalSlots, errors);
-        SeasonRules.CheckSlotDuration(request.SlotDurationSeconds, errors);
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid("The season is not valid.", errors);
-        }
-
         await using var tx = await catalog.BeginAsync(ct);
         var number = await SeasonStore.TakeNextNumberAsync(tx, ct);
         if (shards.Map.ShardFor(number) is null)

@@ -1,3 +1,5 @@
+using AiMoviez.Core.Infrastructure;
+
 namespace AiMoviez.Core.Seasons;
 
 internal sealed record SeasonResponse(
@@ -20,7 +22,18 @@ internal sealed record SlotWinner(Guid ClipId, string Title, Guid CreatorId, str
 
 internal sealed record SeasonList(IReadOnlyList<SeasonResponse> Items);
 
-internal sealed record CreateSeasonRequest(string? Label, string? Genre, int? TotalSlots, int? SlotDurationSeconds);
+internal sealed record CreateSeasonRequest(string? Label, string? Genre, int? TotalSlots, int? SlotDurationSeconds) : IValidatedRequest
+{
+    public static string InvalidDetail => "The season is not valid.";
+
+    public void Validate(Dictionary<string, string[]> errors)
+    {
+        SeasonRules.CheckLabel(Label, errors);
+        SeasonRules.CheckGenre(Genre, errors);
+        SeasonRules.CheckTotalSlots(TotalSlots, errors);
+        SeasonRules.CheckSlotDuration(SlotDurationSeconds, errors);
+    }
+}
 
 internal sealed record UpdateSeasonRequest(string? Label, string? Genre, int? TotalSlots, int? SlotDurationSeconds, string? Status);
 

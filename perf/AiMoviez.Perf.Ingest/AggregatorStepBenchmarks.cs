@@ -37,7 +37,7 @@ public class AggregatorStepBenchmarks
 
     private byte[][] _payloads = [];
     private byte[][] _groups = [];
-    private List<(string Region, object Event)> _batch = [];
+    private List<(string Region, VoteStreamEvent Event)> _batch = [];
     private BatchPlan _plan = new();
 
     /// <summary>Votes spread over 1,000 clips, or every vote on one hot clip.</summary>
@@ -50,7 +50,7 @@ public class AggregatorStepBenchmarks
         var votes = BenchmarkVotes.Distinct(Region, BatchSize, Clips).ToList();
         _payloads = votes.Select(v => JsonSerializer.SerializeToUtf8Bytes(v, ContractsJson.Default.VoteCast)).ToArray();
         _groups = votes.Chunk(GroupSize).Select(g => JsonSerializer.SerializeToUtf8Bytes(new VoteCasts { Votes = g }, ContractsJson.Default.VoteCasts)).ToArray();
-        _batch = votes.Select(v => (Region, (object)v)).ToList();
+        _batch = votes.Select(v => (Region, (VoteStreamEvent)v)).ToList();
         _plan = (BatchPlan)Decide();
     }
 

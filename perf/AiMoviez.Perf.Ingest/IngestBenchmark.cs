@@ -3,7 +3,7 @@ using System.Text.Json;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
 using AiMoviez.Perf.Stack;
-using AiMoviez.Testing;
+using AiMoviez.LocalServers;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using AiMoviez.Perf.Ingest;
-using AiMoviez.Testing;
+using AiMoviez.LocalServers;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;

@@ -3,7 +3,7 @@ using System.Globalization;
 using AiMoviez.Edge.Infrastructure;
 using AiMoviez.Edge.Votes;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
+using AiMoviez.LocalServers;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

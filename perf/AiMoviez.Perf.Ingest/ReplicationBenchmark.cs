@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
+using AiMoviez.LocalServers;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
@@ -50,13 +50,14 @@ public static class ReplicationBenchmark
         {
             // A fresh stream per run, so each starts empty and no message id is a duplicate of the run before.
             var stream = $"VOTES_{replicas}_{window}";
-            await js.CreateStreamAsync(new StreamConfig(stream, [$"votes.r{replicas}w{window}.>"])
+            var region = $"r{replicas}w{window}";
+            await js.CreateStreamAsync(new StreamConfig(stream, [Subjects.VoteStreamSubjects(region)])
             {
                 Storage = StreamConfigStorage.File,
                 DuplicateWindow = StreamLimits.VotesDuplicateWindow,
                 NumReplicas = replicas,
             }, cancellationToken);
-            var subject = $"votes.r{replicas}w{window}.shard-1.cast";
+            var subject = Subjects.VoteCast(region, "shard-1");
             var latencies = new double[payloads.Count];
             var next = -1;
             var started = Stopwatch.GetTimestamp();

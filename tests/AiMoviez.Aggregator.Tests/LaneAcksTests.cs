@@ -1,5 +1,4 @@
 using AiMoviez.Aggregator.Ingest;
-using AiMoviez.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;

@@ -1,4 +1,3 @@
-using AiMoviez.Testing;
 using static AiMoviez.Aggregator.Tests.AggregatorFixture;
 
 namespace AiMoviez.Aggregator.Tests;

@@ -1,7 +1,6 @@
 using AiMoviez.Aggregator.Rules;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -65,8 +64,8 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         var season = Guid.NewGuid();
         var clip = Guid.NewGuid();
         var ledger = NewLedger();
-        List<(string, object)> mine = [(AggregatorFixture.EuWest, AggregatorFixture.Vote(1, season, clip, "device_twice", AggregatorFixture.EuWest, acceptedAt: _now))];
-        List<(string, object)> theirs = [(AggregatorFixture.UsEast, AggregatorFixture.Vote(1, season, clip, "device_twice", AggregatorFixture.UsEast, acceptedAt: _now))];
+        List<(string, VoteStreamEvent)> mine = [(AggregatorFixture.EuWest, AggregatorFixture.Vote(1, season, clip, "device_twice", AggregatorFixture.EuWest, acceptedAt: _now))];
+        List<(string, VoteStreamEvent)> theirs = [(AggregatorFixture.UsEast, AggregatorFixture.Vote(1, season, clip, "device_twice", AggregatorFixture.UsEast, acceptedAt: _now))];
         var stillWriting = BatchTurn.Alone([]);
         await using var applier = NewApplier(ledger);
 
@@ -100,8 +99,8 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         var clip = Guid.NewGuid();
         var day = DateOnly.FromDateTime(_now.UtcDateTime);
         var ledger = NewLedger();
-        List<(string, object)> first = [(AggregatorFixture.EuWest, AggregatorFixture.Vote(1, season, clip, "device_pipelined", AggregatorFixture.EuWest, acceptedAt: _now))];
-        List<(string, object)> second = [(AggregatorFixture.UsEast, AggregatorFixture.Vote(1, season, clip, "device_pipelined", AggregatorFixture.UsEast, acceptedAt: _now))];
+        List<(string, VoteStreamEvent)> first = [(AggregatorFixture.EuWest, AggregatorFixture.Vote(1, season, clip, "device_pipelined", AggregatorFixture.EuWest, acceptedAt: _now))];
+        List<(string, VoteStreamEvent)> second = [(AggregatorFixture.UsEast, AggregatorFixture.Vote(1, season, clip, "device_pipelined", AggregatorFixture.UsEast, acceptedAt: _now))];
         var stillWriting = BatchTurn.Alone([]);
         var firstTurn = stillWriting.Next(first.Select(m => m.Item2));
         var secondTurn = firstTurn.Next(second.Select(m => m.Item2));
@@ -198,9 +197,9 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
 
         var voters = Batch(season, "device_grow_5_", 10_000).Select(m => ((VoteCast)m.Item2).VoterKey).ToArray();
 
-        var writers = await ExplainVotersLookupAsync(ShardBatchApplier.WriterSessionSettings, voters, season);
+        var writers = await ExplainVotersLookupAsync(WriterConnection.SessionSettings, voters, season);
         var plannedForTheKeys = await ExplainVotersLookupAsync(
-            ShardBatchApplier.WriterSessionSettings + "; set plan_cache_mode = force_custom_plan", voters, season);
+            WriterConnection.SessionSettings + "; set plan_cache_mode = force_custom_plan", voters, season);
 
         Assert.Contains("\"Index Name\": \"votes_counted_by_voter_slot\"", writers);
         Assert.DoesNotContain("Seq Scan", writers);
@@ -272,8 +271,8 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         Assert.Equal(10L, await ScalarAsync("select count(*) from voter_days where voter_key >= 'device_v1_'"));
     }
 
-    private List<(string, object)> Batch(Guid season, string voterPrefix, int count) => Enumerable.Range(0, count)
-        .Select(i => (AggregatorFixture.EuWest, (object)AggregatorFixture.Vote(1, season, Guid.Empty, voterPrefix + i, AggregatorFixture.EuWest, acceptedAt: _now)))
+    private List<(string, VoteStreamEvent)> Batch(Guid season, string voterPrefix, int count) => Enumerable.Range(0, count)
+        .Select(i => (AggregatorFixture.EuWest, (VoteStreamEvent)AggregatorFixture.Vote(1, season, Guid.Empty, voterPrefix + i, AggregatorFixture.EuWest, acceptedAt: _now)))
         .ToList();
 
     private static readonly IReadOnlySet<Guid> LookUpEveryVote = new HashSet<Guid>();
@@ -306,10 +305,10 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         ChangeId = Guid.NewGuid(), VoterKey = voterKey, Genre = genre, Sequence = sequence, Region = "us-east", ChangedAt = _now,
     };
 
-    private static HashSet<Guid> VoteIds(List<(string, object)> batch) => batch.Select(m => ((VoteCast)m.Item2).VoteId).ToHashSet();
+    private static HashSet<Guid> VoteIds(List<(string, VoteStreamEvent)> batch) => batch.Select(m => ((VoteCast)m.Item2).VoteId).ToHashSet();
 
     /// <summary>Each process has its own ledger, as two aggregators would.</summary>
-    private async Task<AppliedBatch> ApplyInNewProcessAsync(List<(string, object)> batch)
+    private async Task<AppliedBatch> ApplyInNewProcessAsync(List<(string, VoteStreamEvent)> batch)
     {
         await using var applier = NewApplier(NewLedger());
         return await applier.ApplyAsync(batch, VoteIds(batch), _ => null, BatchTurn.Alone([]), CancellationToken.None);
@@ -340,7 +339,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
     {
         await using var connection = await Shard.OpenConnectionAsync();
         await using (var setup = new NpgsqlCommand(
-            $"{settings}; prepare voters (text[], uuid[], int[]) as {ShardBatchApplier.LoadCountedVotesOfVoters}", connection))
+            $"{settings}; prepare voters (text[], uuid[], int[]) as {BatchState.LoadCountedVotesOfVoters}", connection))
         {
             await setup.ExecuteNonQueryAsync();
         }

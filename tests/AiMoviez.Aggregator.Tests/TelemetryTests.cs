@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using AiMoviez.Aggregator.Ingest;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 using NATS.Client.Core;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
@@ -81,7 +80,10 @@ public sealed class TelemetryTests(AggregatorFixture fixture)
     }
 
     private static InboundMessage Message(ActivityContext trace) =>
-        new("us-east", "shard-1", 1, new object(), Delivery: null!, FirstDelivery: true) { Trace = trace };
+        new("us-east", "shard-1", 1, AggregatorFixture.Vote(1, Guid.NewGuid(), Guid.NewGuid(), "device_traced"), Delivery: null!, FirstDelivery: true)
+        {
+            Trace = trace,
+        };
 
     private static (ActivityTraceId, ActivitySpanId) Ids(ActivityContext context) => (context.TraceId, context.SpanId);
 

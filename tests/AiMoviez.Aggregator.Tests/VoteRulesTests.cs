@@ -18,9 +18,9 @@ public sealed class VoteRulesTests
         public void Add(string voterKey, DateOnly day, long weight) => Values[(voterKey, day)] = Get(voterKey, day) + weight;
     }
 
-    private static BatchPlan Decide(params object[] events) => Decide(new Totals(), events);
+    private static BatchPlan Decide(params VoteStreamEvent[] events) => Decide(new Totals(), events);
 
-    private static BatchPlan Decide(Totals totals, params object[] events) =>
+    private static BatchPlan Decide(Totals totals, params VoteStreamEvent[] events) =>
         VoteRules.Decide(events.Select(e => ("us-east", e)).ToList(), Empty, totals, 200);
 
     private static string Outcome(BatchPlan plan, VoteCast vote) =>
@@ -120,7 +120,7 @@ public sealed class VoteRulesTests
         };
         var handedOver = new List<(Guid VoteId, string Status)>();
 
-        var plan = VoteRules.Decide(new object[] { kept, revokedLater, duplicate, kept, revoke }.Select(e => ("us-east", e)).ToList(), Empty,
+        var plan = VoteRules.Decide(new VoteStreamEvent[] { kept, revokedLater, duplicate, kept, revoke }.Select(e => ("us-east", e)).ToList(), Empty,
             new Totals(), 200, vote => handedOver.Add((vote.Cast.VoteId, vote.Status)));
 
         Assert.Equal(

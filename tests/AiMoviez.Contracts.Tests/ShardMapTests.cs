@@ -73,7 +73,7 @@ public sealed class ShardMapTests
     [Fact]
     public void The_repository_topology_loads_and_maps_the_demo_seasons()
     {
-        var topology = TopologyFile.Load(Testing.RepoPaths.RegionsFile);
+        var topology = TopologyFile.Load(RepoPaths.RegionsFile);
         var map = new ShardMap(topology);
 
         Assert.Equal(new[] { "us-east", "eu-west", "ap-south" }, topology.Regions.Select(r => r.Name));

@@ -1,5 +1,4 @@
 using AiMoviez.Core.Slots;
-using AiMoviez.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AiMoviez.Core.Tests;

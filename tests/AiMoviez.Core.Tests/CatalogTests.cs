@@ -117,13 +117,13 @@ public sealed class CatalogTests(CoreFixture fixture)
 
         using var flag = await fixture.Admin.PutAsJsonAsync("/v1/admin/feature-flags/require_captcha_voting", new { enabled = true });
         Assert.Equal(HttpStatusCode.OK, flag.StatusCode);
-        await Testing.Eventually.UntilAsync(() => Task.FromResult(Volatile.Read(ref received) >= 1), TimeSpan.FromSeconds(10), "catalog.changed after a flag change");
+        await Eventually.UntilAsync(() => Task.FromResult(Volatile.Read(ref received) >= 1), TimeSpan.FromSeconds(10), "catalog.changed after a flag change");
 
         var after = (await fixture.Anonymous.GetFromJsonAsync(CatalogRoutes.Snapshot, ContractsJson.Default.CatalogSnapshot))!;
         Assert.True(after.Version > before);
         Assert.True(after.Flags.RequireCaptchaVoting);
         using var reset = await fixture.Admin.PutAsJsonAsync("/v1/admin/feature-flags/require_captcha_voting", new { enabled = false });
-        await Testing.Eventually.UntilAsync(() => Task.FromResult(Volatile.Read(ref received) >= 2), TimeSpan.FromSeconds(10), "catalog.changed after a second change");
+        await Eventually.UntilAsync(() => Task.FromResult(Volatile.Read(ref received) >= 2), TimeSpan.FromSeconds(10), "catalog.changed after a second change");
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listener);
     }

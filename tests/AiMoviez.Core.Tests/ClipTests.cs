@@ -59,6 +59,7 @@ public sealed class ClipTests(CoreFixture fixture)
         body[field] = JsonValue.Create(value);
         using var response = await fixture.User.PostAsJsonAsync("/v1/clips", body);
         await response.AssertProblemAsync(HttpStatusCode.BadRequest, "INVALID_REQUEST");
+        Assert.NotNull((await response.ProblemAsync())["errors"]?[field]);
     }
 
     [Fact]

@@ -2,7 +2,6 @@ using AiMoviez.Contracts;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using AiMoviez.Testing;
 using StackExchange.Redis;
 
 namespace AiMoviez.Core.Tests;

@@ -36,7 +36,7 @@ public sealed class PipelineTests(CoreFixture fixture)
             "insert into shard_status (shard, last_applied_at, votes_applied) values ('shard-1', $1, 42) on conflict (shard) do update set last_applied_at = excluded.last_applied_at, votes_applied = 42",
             lastBatch);
 
-        var status = await Testing.Eventually.UntilAsync(
+        var status = await Eventually.UntilAsync(
             async () => (await fixture.Admin.GetFromJsonAsync("/v1/admin/pipeline", ContractsJson.Default.PipelineStatus))!,
             s => s.Regions.Single().ConsumerLag == 2, TimeSpan.FromSeconds(10), "consumer lag to show");
         var region = status.Regions.Single();

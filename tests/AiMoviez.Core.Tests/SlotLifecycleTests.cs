@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AiMoviez.Core.Slots;
-using AiMoviez.Testing;
 
 namespace AiMoviez.Core.Tests;
 

@@ -24,7 +24,7 @@ public sealed class HealthAndErrorsTests(CoreFixture fixture)
     public async Task Metrics_answer_in_prometheus_text()
     {
         using var health = await fixture.Anonymous.GetAsync("/healthz");
-        var text = await AiMoviez.Testing.Eventually.UntilAsync(() => fixture.Anonymous.GetStringAsync("/metrics"),
+        var text = await Eventually.UntilAsync(() => fixture.Anonymous.GetStringAsync("/metrics"),
             t => t.Contains("http_server_request_duration_seconds_bucket{", StringComparison.Ordinal), TimeSpan.FromSeconds(10),
             "request metrics in /metrics");
         Assert.Contains("# TYPE http_server_request_duration_seconds histogram", text, StringComparison.Ordinal);

@@ -1,6 +1,5 @@
 using System.Net;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 
 namespace AiMoviez.Edge.Tests;
 

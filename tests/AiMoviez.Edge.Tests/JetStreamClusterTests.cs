@@ -129,11 +129,11 @@ public sealed class JetStreamClusterTests : IAsyncLifetime
         var consumer = await js.CreateOrderedConsumerAsync(stream);
         await foreach (var message in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 10_000 }))
         {
-            if (message.Subject.EndsWith(".casts", StringComparison.Ordinal))
+            if (Subjects.VoteKindOf(message.Subject) == VoteSubjectKind.Casts)
             {
                 ids.UnionWith(JsonSerializer.Deserialize(message.Data, ContractsJson.Default.VoteCasts)!.Votes.Select(v => v.VoteId));
             }
-            else if (message.Subject.EndsWith(".cast", StringComparison.Ordinal))
+            else if (Subjects.VoteKindOf(message.Subject) == VoteSubjectKind.Cast)
             {
                 ids.Add(JsonSerializer.Deserialize(message.Data, ContractsJson.Default.VoteCast)!.VoteId);
             }

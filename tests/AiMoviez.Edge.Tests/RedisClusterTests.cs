@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 
 namespace AiMoviez.Edge.Tests;
 

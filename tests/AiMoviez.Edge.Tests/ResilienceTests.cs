@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 using Xunit.Abstractions;
 
 namespace AiMoviez.Edge.Tests;

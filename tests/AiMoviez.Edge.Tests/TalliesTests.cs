@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 using Xunit.Abstractions;
 
 namespace AiMoviez.Edge.Tests;

@@ -4,7 +4,6 @@ using System.Text.Json;
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Infrastructure;
 using AiMoviez.Edge.Votes;
-using AiMoviez.Testing;
 using NATS.Client.Core;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
@@ -130,7 +129,10 @@ public sealed class TelemetryTests(EdgeStack stack)
         Assert.Contains("http_server_request_duration_seconds", text, StringComparison.Ordinal);
     }
 
-    private static List<VoteCast> VotesOf(string subject, byte[] data) => subject.EndsWith(".casts", StringComparison.Ordinal)
-        ? JsonSerializer.Deserialize(data, ContractsJson.Default.VoteCasts)!.Votes.ToList()
-        : subject.EndsWith(".cast", StringComparison.Ordinal) ? [JsonSerializer.Deserialize(data, ContractsJson.Default.VoteCast)!] : [];
+    private static List<VoteCast> VotesOf(string subject, byte[] data) => Subjects.VoteKindOf(subject) switch
+    {
+        VoteSubjectKind.Casts => JsonSerializer.Deserialize(data, ContractsJson.Default.VoteCasts)!.Votes.ToList(),
+        VoteSubjectKind.Cast => [JsonSerializer.Deserialize(data, ContractsJson.Default.VoteCast)!],
+        _ => [],
+    };
 }

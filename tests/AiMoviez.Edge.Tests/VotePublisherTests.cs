@@ -1,7 +1,6 @@
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Infrastructure;
 using AiMoviez.Edge.Votes;
-using AiMoviez.Testing;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

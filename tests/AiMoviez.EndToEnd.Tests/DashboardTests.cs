@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
-using AiMoviez.Testing;
 using Microsoft.Playwright;
 
 namespace AiMoviez.EndToEnd.Tests;

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 
 namespace AiMoviez.EndToEnd.Tests;
 

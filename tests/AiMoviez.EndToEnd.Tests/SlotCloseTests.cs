@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 using Npgsql;
 
 namespace AiMoviez.EndToEnd.Tests;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using AiMoviez.Testing;
 
 namespace AiMoviez.EndToEnd.Tests;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using AiMoviez.Testing;
 
 namespace AiMoviez.EndToEnd.Tests;
 

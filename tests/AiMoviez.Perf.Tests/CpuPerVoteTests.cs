@@ -1,6 +1,5 @@
 using AiMoviez.Perf.Report;
 using AiMoviez.Perf.Stack;
-using AiMoviez.Testing;
 
 namespace AiMoviez.Perf.Tests;
 

@@ -3,7 +3,6 @@ using AiMoviez.Perf.Load;
 using AiMoviez.Perf.Report;
 using AiMoviez.Perf.Stack;
 using AiMoviez.Perf.Verification;
-using AiMoviez.Testing;
 
 namespace AiMoviez.Perf.Tests;
 

@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using AiMoviez.Contracts;
 using AiMoviez.Perf.Load;
 using AiMoviez.Perf.Verification;
-using AiMoviez.Testing;
 using Npgsql;
 
 namespace AiMoviez.Perf.Tests;

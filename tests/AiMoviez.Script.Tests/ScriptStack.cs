@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using AiMoviez.Testing;
 
 namespace AiMoviez.Script.Tests;
 

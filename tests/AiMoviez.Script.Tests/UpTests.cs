@@ -1,4 +1,3 @@
-using AiMoviez.Testing;
 
 namespace AiMoviez.Script.Tests;
 

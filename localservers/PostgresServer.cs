@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 /// <summary>
 /// A real PostgreSQL 15 cluster in a temp dir on a free loopback port, user `aimoviez`, trust auth.

@@ -1,4 +1,4 @@
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 /// <summary>Waits for a condition with a deadline instead of fixed sleeps.</summary>
 public static class Eventually

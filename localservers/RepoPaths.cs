@@ -1,10 +1,10 @@
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 public static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
 
-    /// <summary>Debug or Release: the configuration this test assembly was built in, so services match it.</summary>
+    /// <summary>Debug or Release: the configuration the running program was built in, so services match it.</summary>
     public static string Configuration { get; } =
         new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
 

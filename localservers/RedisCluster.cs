@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 /// <summary>
 /// A Redis Cluster of three primaries and no replicas, real redis-servers in cluster mode on free loopback ports (the

@@ -1,4 +1,4 @@
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 /// <summary>A real redis-server on a free loopback port, no persistence.</summary>
 public sealed class RedisServer : IAsyncDisposable

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 public static class FreePort
 {

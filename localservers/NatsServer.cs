@@ -1,4 +1,4 @@
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 /// <summary>A real nats-server with JetStream file storage on a free loopback port.</summary>
 public sealed class NatsServer : IAsyncDisposable

@@ -2,7 +2,7 @@ using System.Globalization;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 /// <summary>
 /// A three-node JetStream cluster of real nats-servers on free loopback ports: a config file, a store dir and a

@@ -1,4 +1,4 @@
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 public sealed class TempDirectory : IDisposable
 {

@@ -1,4 +1,4 @@
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 /// <summary>
 /// One of our services (core, aggregator, an edge) running as a real process: a dll on <c>dotnet</c>, or a published

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 /// <summary>A child process with its output in a log file; stopped by pid (SIGKILL) when disposed or when the test run exits.</summary>
 public sealed class ExternalProcess : IDisposable
