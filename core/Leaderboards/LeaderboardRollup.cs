@@ -11,7 +11,7 @@ namespace AiMoviez.Core.Leaderboards;
 /// leaderboard page is one bounded index range scan however many shards and seasons it spans. Each shard table is
 /// followed through the shard's day_changes: the keys of the rows each aggregator batch (or reset) changed, in commit
 /// order. A rollup batch takes changes up to about RollupBatchSize keys, reads those rows' current values and applies
-/// the change of every row (new minus the copy kept in leaderboard_days) to its day, ISO week and all-time totals, for
+/// the change of every row (new minus its copy: the row's current day total for its season) to its day, ISO week and all-time totals, for
 /// its season and for all seasons, as one new generation. A table is read whole once (in batches) when core has no
 /// position on it or the aggregator has pruned changes core has not read. Runs under an advisory lock (one core at a time).
 /// </summary>
@@ -154,7 +154,7 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
 
     /// <summary>
     /// Applies every row of the table in batches, then takes the position the shard's changes had before the read began:
-    /// changes after it are read again later, which the copies in leaderboard_days make harmless.
+    /// changes after it are read again later, which the copies make harmless.
     /// </summary>
     private async Task ReadWholeTableAsync(NpgsqlConnection connection, string shard, LeaderboardBoard board, CancellationToken ct)
     {
@@ -214,61 +214,66 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
         await tx.CommitAsync(ct);
     }
 
-    /// <summary>Applies the change of each row against its copy in leaderboard_days to the totals, as one new generation.</summary>
+    /// <summary>
+    /// Applies the change of each row (new minus its copy: its current day total for its season, which no other row adds
+    /// to) to the totals, as one new generation. Every lookup is a lateral one on the totals' primary key (its limit keeps
+    /// the planner from turning it into a join that reads the whole table, its order from the rank index, whose range
+    /// holds every subject of the period) and the retirements go by tuple id, so the work follows the batch, never the
+    /// size of the totals.
+    /// </summary>
     private static async Task ApplyRowsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, LeaderboardBoard board, List<DayRow> rows,
         CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
             with generation as (
                 insert into leaderboard_generations (generation, created_at)
-                select max(generation) + 1, now() from leaderboard_generations
+                values (nextval('leaderboard_generation_seq'), now())
                 returning generation
             ),
             incoming as (
                 select * from unnest($2::text[], $3::uuid[], $4::date[], $5::bigint[], $6::bigint[]) as t(subject, season_id, utc_day, votes, weight)
             ),
-            previous as (
-                select i.subject, i.season_id, i.utc_day,
-                       i.votes - coalesce(d.votes, 0) as dv, i.weight - coalesce(d.weight, 0) as dw
-                from incoming i
-                left join leaderboard_days d on d.board = $1 and d.subject = i.subject and d.season_id = i.season_id and d.utc_day = i.utc_day
-            ),
-            -- A row that is gone or zero keeps no copy and no total (missing counts as zero), so a subject whose counts
-            -- left it (an erased account's) leaves no row behind once its retired totals expire.
-            copied as (
-                insert into leaderboard_days (board, subject, season_id, utc_day, votes, weight)
-                select $1, subject, season_id, utc_day, votes, weight from incoming where votes <> 0 or weight <> 0
-                on conflict (board, subject, season_id, utc_day) do update set votes = excluded.votes, weight = excluded.weight
-            ),
-            uncopied as (
-                delete from leaderboard_days d using incoming i
-                where d.board = $1 and d.subject = i.subject and d.season_id = i.season_id and d.utc_day = i.utc_day
-                  and i.votes = 0 and i.weight = 0
-            ),
+            -- A row that is gone or zero has no total (missing counts as zero), so a subject whose counts left it (an
+            -- erased account's) leaves no row behind once its retired totals expire.
             deltas as (
-                select p.subject, x.period, x.period_start, k.season_key, sum(p.dv) as dv, sum(p.dw) as dw
-                from previous p
+                select i.subject, x.period, x.period_start, k.season_key,
+                       sum(i.votes - coalesce(c.votes, 0))::bigint as dv, sum(i.weight - coalesce(c.weight, 0))::bigint as dw
+                from incoming i
+                left join lateral (
+                    select t.votes, t.weight from leaderboard_totals t
+                    where t.board = $1 and t.period = 'day' and t.period_start = i.utc_day and t.season_key = i.season_id
+                      and t.subject = i.subject and t.valid_to is null order by t.valid_from desc limit 1) c on true
                 cross join lateral (values
-                    ('day', p.utc_day),
-                    ('week', (p.utc_day - ((extract(isodow from p.utc_day)::int - 1)))::date),
+                    ('day', i.utc_day),
+                    ('week', (i.utc_day - ((extract(isodow from i.utc_day)::int - 1)))::date),
                     ('all', date '2000-01-01')) x(period, period_start)
-                cross join lateral (values (p.season_id), ('00000000-0000-0000-0000-000000000000'::uuid)) k(season_key)
-                where p.dv <> 0 or p.dw <> 0
-                group by p.subject, x.period, x.period_start, k.season_key
+                cross join lateral (values (i.season_id), ('00000000-0000-0000-0000-000000000000'::uuid)) k(season_key)
+                where i.votes <> coalesce(c.votes, 0) or i.weight <> coalesce(c.weight, 0)
+                group by i.subject, x.period, x.period_start, k.season_key
+            ),
+            changed as (
+                select d.subject, d.period, d.period_start, d.season_key, c.ctid as old,
+                       coalesce(c.votes, 0) + d.dv as votes, coalesce(c.weight, 0) + d.dw as weight
+                from deltas d
+                left join lateral (
+                    select t.ctid, t.votes, t.weight from leaderboard_totals t
+                    where t.board = $1 and t.period = d.period and t.period_start = d.period_start and t.season_key = d.season_key
+                      and t.subject = d.subject and t.valid_to is null order by t.valid_from desc limit 1) c on true
+                where d.dv <> 0 or d.dw <> 0
             ),
             retired as (
                 update leaderboard_totals t set valid_to = (select generation from generation)
-                from deltas d
-                where t.board = $1 and t.period = d.period and t.period_start = d.period_start and t.season_key = d.season_key
-                  and t.subject = d.subject and t.valid_to is null
-                returning t.period, t.period_start, t.season_key, t.subject, t.votes, t.weight
+                where t.ctid = any (array(select old from changed where old is not null))
+                returning t.valid_to, t.board, t.period, t.period_start, t.season_key, t.subject, t.valid_from
+            ),
+            listed as (
+                insert into leaderboard_retired (valid_to, board, period, period_start, season_key, subject, valid_from)
+                select * from retired
             )
             insert into leaderboard_totals (board, period, period_start, season_key, subject, votes, weight, valid_from)
-            select $1, d.period, d.period_start, d.season_key, d.subject,
-                   coalesce(r.votes, 0) + d.dv, coalesce(r.weight, 0) + d.dw, (select generation from generation)
-            from deltas d
-            left join retired r on r.period = d.period and r.period_start = d.period_start and r.season_key = d.season_key and r.subject = d.subject
-            where coalesce(r.votes, 0) + d.dv <> 0 or coalesce(r.weight, 0) + d.dw <> 0
+            select $1, period, period_start, season_key, subject, votes, weight, (select generation from generation)
+            from changed
+            where votes <> 0 or weight <> 0
             """, connection, tx);
         command.Parameters.Add(new NpgsqlParameter { Value = board.Name });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Subject).ToArray() });
@@ -288,7 +293,16 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
                 where created_at < now() - $1::interval
             ),
             gone as (
-                delete from leaderboard_totals where valid_to is not null and valid_to <= (select generation from horizon)
+                delete from leaderboard_retired where valid_to <= (select generation from horizon)
+                returning board, period, period_start, season_key, subject, valid_from
+            ),
+            totals as (
+                delete from leaderboard_totals where ctid = any (array(
+                    select x.ctid from gone g
+                    cross join lateral (
+                        select t.ctid from leaderboard_totals t
+                        where t.board = g.board and t.period = g.period and t.period_start = g.period_start
+                          and t.season_key = g.season_key and t.subject = g.subject and t.valid_from = g.valid_from limit 1) x))
             )
             delete from leaderboard_generations where generation < (select generation from horizon)
             """, connection);

@@ -91,12 +91,13 @@ internal static class LeaderboardsApi
         await using (var reader = await generationCommand.ExecuteReaderAsync(ct))
         {
             await reader.ReadAsync(ct);
-            if (after is not null && after.G < reader.GetInt64(1))
+            if (after is not null && (reader.IsDBNull(1) || after.G < reader.GetInt64(1)))
             {
                 return Problems.Invalid("cursor expired; start again from the first page.");
             }
 
-            generation = after?.G ?? reader.GetInt64(0);
+            // No generation yet: the catalog's leaderboard tables are new or were emptied by a crash (they are unlogged).
+            generation = after?.G ?? (reader.IsDBNull(0) ? 0 : reader.GetInt64(0));
             asOf = reader.GetNullableDateTime(2);
         }
 
