@@ -54,7 +54,14 @@ internal sealed record LeaderboardTotals(DateOnly DayStart, long DayVotes, long 
     {
         private List<(DateOnly Day, long Votes, long Weight)>? _rows;
 
-        public void Add(DateOnly day, long votes, long weight) => (_rows ??= []).Add((day, votes, weight));
+        /// <summary>Adds a day row; a zero row counts as none (it is no subject's latest day).</summary>
+        public void Add(DateOnly day, long votes, long weight)
+        {
+            if (votes != 0 || weight != 0)
+            {
+                (_rows ??= []).Add((day, votes, weight));
+            }
+        }
 
         /// <summary>The totals of the rows added; null without any.</summary>
         public readonly LeaderboardTotals? Build()

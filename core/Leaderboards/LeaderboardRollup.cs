@@ -140,7 +140,7 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
             cross join lateral (
                 select t.utc_day, t.votes, t.weight from {board.ShardTable} t
                 where t.{board.SubjectColumn} = {string.Format(CultureInfo.InvariantCulture, board.SubjectFromText, "k.subject")}
-                  and t.season_id = k.season_id and (t.votes <> 0 or t.weight <> 0)
+                  and t.season_id = k.season_id
                 offset 0) t
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Subject).ToArray() });
@@ -176,7 +176,7 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
         logger.LogInformation("Leaderboard rollup reads {Table} of shard {Shard} whole (up to change {Position})", board.ShardTable, shard, position);
         // In primary key order, so each subject's rows in a season come together.
         await using var read = shards.Shard(shard).CreateCommand(
-            $"select {board.SubjectExpression}, season_id, utc_day, votes, weight from {board.ShardTable} where votes <> 0 or weight <> 0 order by {board.SubjectColumn}, season_id");
+            $"select {board.SubjectExpression}, season_id, utc_day, votes, weight from {board.ShardTable} order by {board.SubjectColumn}, season_id");
         await using var reader = await read.ExecuteReaderAsync(ct);
         var seasons = new List<(SeasonKey Key, LeaderboardTotals? Totals)>();
         SeasonKey? key = null;

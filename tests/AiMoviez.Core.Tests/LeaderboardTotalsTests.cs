@@ -14,6 +14,7 @@ public sealed class LeaderboardTotalsTests
         builder.Add(Today, 2, 3);
         builder.Add(Today.AddDays(-1), 5, 5);
         builder.Add(Today.AddDays(-3), 7, 14);
+        builder.Add(Today.AddDays(1), 0, 0);
 
         Assert.Equal(new LeaderboardTotals(Today, 2, 3, new DateOnly(2026, 12, 7), 7, 8, 14, 22), builder.Build());
         Assert.Null(default(LeaderboardTotals.Builder).Build());
