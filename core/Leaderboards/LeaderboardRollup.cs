@@ -10,10 +10,12 @@ namespace AiMoviez.Core.Leaderboards;
 /// Rolls the shards' day rows (clip_days, voter_days, creator_days) into the catalog's leaderboard totals, so a
 /// leaderboard page is one bounded index range scan however many shards and seasons it spans. Each shard table is
 /// followed through the shard's day_changes: the keys of the rows each aggregator batch (or reset) changed, in commit
-/// order. A rollup batch takes changes up to about RollupBatchSize keys, reads those rows' current values and applies
-/// the change of every row (new minus the copy kept in leaderboard_days) to its day, ISO week and all-time totals, for
-/// its season and for all seasons, as one new generation. A table is read whole once (in batches) when core has no
-/// position on it or the aggregator has pruned changes core has not read. Runs under an advisory lock (one core at a time).
+/// order. A rollup batch takes changes up to about RollupBatchSize keys and, for each subject and season they name,
+/// reads all of that subject's day rows in that season (a season lives on one shard) into its season's totals row:
+/// its latest day, that day's ISO week and all time. The subject's all-seasons row takes the change of its season rows
+/// (<see cref="LeaderboardTotals.Merge"/>). Each batch is one new generation. A table is read whole once (in batches)
+/// when core has no position on it or the aggregator has pruned changes core has not read; season rows are computed
+/// from the shard, never added to, so reading a row again is harmless. Runs under an advisory lock (one core at a time).
 /// </summary>
 internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases shards, IOptions<LeaderboardOptions> options,
     ILogger<LeaderboardRollup> logger) : ExclusivePeriodicService(catalog, logger)
@@ -38,12 +40,10 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
         await CollectRetiredAsync(connection, ct);
     }
 
-    private sealed record DayKey(string Subject, Guid SeasonId, DateOnly Day);
+    private sealed record SeasonKey(string Subject, Guid SeasonId);
 
-    private sealed record DayRow(string Subject, Guid SeasonId, DateOnly Day, long Votes, long Weight);
-
-    /// <summary>The changes after a position: their keys and the last seq, or <c>Pruned</c> when some are gone.</summary>
-    private sealed record ChangeBatch(bool Pruned, List<DayKey> Keys, long LastSeq);
+    /// <summary>The changes after a position: their subjects and seasons and the last seq, or <c>Pruned</c> when some are gone.</summary>
+    private sealed record ChangeBatch(bool Pruned, List<SeasonKey> Keys, long LastSeq);
 
     private async Task RollUpAsync(NpgsqlConnection connection, string shard, LeaderboardBoard board, CancellationToken ct)
     {
@@ -64,8 +64,8 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
                     return;
                 }
 
-                var rows = await ReadRowsAsync(shard, board, changes.Keys, ct);
-                await ApplyAsync(connection, shard, board, rows, changes.LastSeq, ct);
+                var seasons = await ReadSeasonsAsync(shard, board, changes.Keys, ct);
+                await ApplyAsync(connection, shard, board, seasons, changes.LastSeq, ct);
                 position = changes.LastSeq;
             }
         }
@@ -93,7 +93,7 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
             with next as (
                 select seq, sum(key_count) over (order by seq) - key_count as keys_before
                 from day_changes where day_table = $1 and seq > $2 order by seq limit 1000)
-            select f.floor, c.seq, c.subjects, c.season_ids, c.days
+            select f.floor, c.seq, c.subjects, c.season_ids
             from (select coalesce(max(day_changes_floor), 0) as floor from shard_status) as f
             left join (next n join day_changes c on c.day_table = $1 and c.seq = n.seq and n.keys_before < $3) on true
             order by c.seq
@@ -101,7 +101,7 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
         command.Parameters.Add(new NpgsqlParameter { Value = board.ShardTable });
         command.Parameters.Add(new NpgsqlParameter { Value = after });
         command.Parameters.Add(new NpgsqlParameter { Value = (long)options.Value.RollupBatchSize });
-        var keys = new HashSet<DayKey>();
+        var keys = new HashSet<SeasonKey>();
         var last = after;
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -119,42 +119,47 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
             last = reader.GetInt64(1);
             var subjects = reader.GetFieldValue<string[]>(2);
             var seasons = reader.GetFieldValue<Guid[]>(3);
-            var days = reader.GetFieldValue<DateOnly[]>(4);
             for (var i = 0; i < subjects.Length; i++)
             {
-                keys.Add(new DayKey(subjects[i], seasons[i], days[i]));
+                keys.Add(new SeasonKey(subjects[i], seasons[i]));
             }
         }
 
         return new ChangeBatch(false, [.. keys], last);
     }
 
-    /// <summary>The current rows of <paramref name="keys"/>; a key without a row reads as zero.</summary>
-    private async Task<List<DayRow>> ReadRowsAsync(string shard, LeaderboardBoard board, List<DayKey> keys, CancellationToken ct)
+    /// <summary>Each key's totals in its season from all its day rows; a key without a row, or with zero rows only, has none.</summary>
+    private async Task<List<(SeasonKey Key, LeaderboardTotals? Totals)>> ReadSeasonsAsync(string shard, LeaderboardBoard board, List<SeasonKey> keys,
+        CancellationToken ct)
     {
-        // Table and column names come from LeaderboardBoard constants, never from input.
+        // Table and column names come from LeaderboardBoard constants, never from input. The lateral's offset keeps it a
+        // range read of the table's primary key per key, not a join over the whole table.
         await using var command = shards.Shard(shard).CreateCommand($"""
-            select k.subject, k.season_id, k.utc_day, coalesce(t.votes, 0), coalesce(t.weight, 0)
-            from unnest($1::text[], $2::uuid[], $3::date[]) as k(subject, season_id, utc_day)
-            left join {board.ShardTable} t on t.{board.SubjectColumn} = {string.Format(CultureInfo.InvariantCulture, board.SubjectFromText, "k.subject")}
-                and t.season_id = k.season_id and t.utc_day = k.utc_day
+            select k.i, t.utc_day, t.votes, t.weight
+            from unnest($1::text[], $2::uuid[]) with ordinality as k(subject, season_id, i)
+            cross join lateral (
+                select t.utc_day, t.votes, t.weight from {board.ShardTable} t
+                where t.{board.SubjectColumn} = {string.Format(CultureInfo.InvariantCulture, board.SubjectFromText, "k.subject")}
+                  and t.season_id = k.season_id
+                offset 0) t
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Subject).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.SeasonId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Day).ToArray() });
-        var rows = new List<DayRow>(keys.Count);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        var builders = new LeaderboardTotals.Builder[keys.Count];
+        await using (var reader = await command.ExecuteReaderAsync(ct))
         {
-            rows.Add(ReadRow(reader));
+            while (await reader.ReadAsync(ct))
+            {
+                builders[(int)reader.GetInt64(0) - 1].Add(reader.GetFieldValue<DateOnly>(1), reader.GetInt64(2), reader.GetInt64(3));
+            }
         }
 
-        return rows;
+        return keys.Select((k, i) => (k, builders[i].Build())).ToList();
     }
 
     /// <summary>
-    /// Applies every row of the table in batches, then takes the position the shard's changes had before the read began:
-    /// changes after it are read again later, which the copies in leaderboard_days make harmless.
+    /// Applies every subject and season of the table in batches, then takes the position the shard's changes had before
+    /// the read began: changes after it are read again later, which is harmless (season rows are computed, not added to).
     /// </summary>
     private async Task ReadWholeTableAsync(NpgsqlConnection connection, string shard, LeaderboardBoard board, CancellationToken ct)
     {
@@ -169,34 +174,51 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
         }
 
         logger.LogInformation("Leaderboard rollup reads {Table} of shard {Shard} whole (up to change {Position})", board.ShardTable, shard, position);
+        // In primary key order, so each subject's rows in a season come together.
         await using var read = shards.Shard(shard).CreateCommand(
-            $"select {board.SubjectExpression}, season_id, utc_day, votes, weight from {board.ShardTable}");
+            $"select {board.SubjectExpression}, season_id, utc_day, votes, weight from {board.ShardTable} order by {board.SubjectColumn}, season_id");
         await using var reader = await read.ExecuteReaderAsync(ct);
-        var rows = new List<DayRow>();
+        var seasons = new List<(SeasonKey Key, LeaderboardTotals? Totals)>();
+        SeasonKey? key = null;
+        var builder = default(LeaderboardTotals.Builder);
         while (await reader.ReadAsync(ct))
         {
-            rows.Add(ReadRow(reader));
-            if (rows.Count == options.Value.RollupBatchSize)
+            var next = new SeasonKey(reader.GetString(0), reader.GetGuid(1));
+            if (next != key)
             {
-                await ApplyAsync(connection, shard, board, rows, position: null, ct);
-                rows.Clear();
+                if (key is not null)
+                {
+                    seasons.Add((key, builder.Build()));
+                    if (seasons.Count == options.Value.RollupBatchSize)
+                    {
+                        await ApplyAsync(connection, shard, board, seasons, position: null, ct);
+                        seasons.Clear();
+                    }
+                }
+
+                key = next;
+                builder = default;
             }
+
+            builder.Add(reader.GetFieldValue<DateOnly>(2), reader.GetInt64(3), reader.GetInt64(4));
         }
 
-        await ApplyAsync(connection, shard, board, rows, position, ct);
+        if (key is not null)
+        {
+            seasons.Add((key, builder.Build()));
+        }
+
+        await ApplyAsync(connection, shard, board, seasons, position, ct);
     }
 
-    private static DayRow ReadRow(NpgsqlDataReader reader) =>
-        new(reader.GetString(0), reader.GetGuid(1), reader.GetFieldValue<DateOnly>(2), reader.GetInt64(3), reader.GetInt64(4));
-
     /// <param name="position">The shard change the rows bring the board up to; null to leave the position as it is.</param>
-    private static async Task ApplyAsync(NpgsqlConnection connection, string shard, LeaderboardBoard board, List<DayRow> rows,
-        long? position, CancellationToken ct)
+    private static async Task ApplyAsync(NpgsqlConnection connection, string shard, LeaderboardBoard board,
+        List<(SeasonKey Key, LeaderboardTotals? Totals)> seasons, long? position, CancellationToken ct)
     {
         await using var tx = await connection.BeginTransactionAsync(ct);
-        if (rows.Count > 0)
+        if (seasons.Count > 0)
         {
-            await ApplyRowsAsync(connection, tx, board, rows, ct);
+            await ApplySeasonsAsync(connection, tx, board, seasons, ct);
         }
 
         if (position is not null)
@@ -214,69 +236,131 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
         await tx.CommitAsync(ct);
     }
 
-    /// <summary>Applies the change of each row against its copy in leaderboard_days to the totals, as one new generation.</summary>
-    private static async Task ApplyRowsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, LeaderboardBoard board, List<DayRow> rows,
-        CancellationToken ct)
+    /// <summary>A current version and its tuple id (as text: Npgsql writes no tid arrays).</summary>
+    private sealed record CurrentRow(string Id, LeaderboardTotals Totals);
+
+    /// <summary>
+    /// Writes the new season rows and the all-seasons rows they change as one new generation: the current versions of
+    /// the changed rows are retired (and listed for collection), the new ones inserted. A row whose all-time counts are
+    /// zero (a subject whose counts left it, an erased account's) has no new version.
+    /// </summary>
+    private static async Task ApplySeasonsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, LeaderboardBoard board,
+        List<(SeasonKey Key, LeaderboardTotals? Totals)> seasons, CancellationToken ct)
     {
+        var subjects = seasons.Select(s => s.Key.Subject).Distinct().ToList();
+        var current = await ReadCurrentAsync(connection, tx, board,
+            [.. seasons.Select(s => (s.Key.SeasonId, s.Key.Subject)), .. subjects.Select(s => (Guid.Empty, s))], ct);
+        var retire = new List<string>();
+        var insert = new List<(Guid SeasonKey, string Subject, LeaderboardTotals Totals)>();
+        var changedBySubject = new Dictionary<string, List<(LeaderboardTotals? Old, LeaderboardTotals? New)>>(StringComparer.Ordinal);
+        foreach (var (key, totals) in seasons)
+        {
+            var old = current.GetValueOrDefault((key.SeasonId, key.Subject));
+            if (old?.Totals == totals)
+            {
+                continue;
+            }
+
+            Replace(key.SeasonId, key.Subject, old, totals);
+            if (!changedBySubject.TryGetValue(key.Subject, out var changes))
+            {
+                changedBySubject[key.Subject] = changes = [];
+            }
+
+            changes.Add((old?.Totals, totals));
+        }
+
+        foreach (var (subject, changes) in changedBySubject)
+        {
+            var old = current.GetValueOrDefault((Guid.Empty, subject));
+            Replace(Guid.Empty, subject, old, LeaderboardTotals.Merge(old?.Totals, changes));
+        }
+
+        if (retire.Count == 0 && insert.Count == 0)
+        {
+            return;
+        }
+
         await using var command = new NpgsqlCommand("""
             with generation as (
                 insert into leaderboard_generations (generation, created_at)
-                select max(generation) + 1, now() from leaderboard_generations
+                values (nextval('leaderboard_generation_seq'), now())
                 returning generation
-            ),
-            incoming as (
-                select * from unnest($2::text[], $3::uuid[], $4::date[], $5::bigint[], $6::bigint[]) as t(subject, season_id, utc_day, votes, weight)
-            ),
-            previous as (
-                select i.subject, i.season_id, i.utc_day,
-                       i.votes - coalesce(d.votes, 0) as dv, i.weight - coalesce(d.weight, 0) as dw
-                from incoming i
-                left join leaderboard_days d on d.board = $1 and d.subject = i.subject and d.season_id = i.season_id and d.utc_day = i.utc_day
-            ),
-            -- A row that is gone or zero keeps no copy and no total (missing counts as zero), so a subject whose counts
-            -- left it (an erased account's) leaves no row behind once its retired totals expire.
-            copied as (
-                insert into leaderboard_days (board, subject, season_id, utc_day, votes, weight)
-                select $1, subject, season_id, utc_day, votes, weight from incoming where votes <> 0 or weight <> 0
-                on conflict (board, subject, season_id, utc_day) do update set votes = excluded.votes, weight = excluded.weight
-            ),
-            uncopied as (
-                delete from leaderboard_days d using incoming i
-                where d.board = $1 and d.subject = i.subject and d.season_id = i.season_id and d.utc_day = i.utc_day
-                  and i.votes = 0 and i.weight = 0
-            ),
-            deltas as (
-                select p.subject, x.period, x.period_start, k.season_key, sum(p.dv) as dv, sum(p.dw) as dw
-                from previous p
-                cross join lateral (values
-                    ('day', p.utc_day),
-                    ('week', (p.utc_day - ((extract(isodow from p.utc_day)::int - 1)))::date),
-                    ('all', date '2000-01-01')) x(period, period_start)
-                cross join lateral (values (p.season_id), ('00000000-0000-0000-0000-000000000000'::uuid)) k(season_key)
-                where p.dv <> 0 or p.dw <> 0
-                group by p.subject, x.period, x.period_start, k.season_key
             ),
             retired as (
                 update leaderboard_totals t set valid_to = (select generation from generation)
-                from deltas d
-                where t.board = $1 and t.period = d.period and t.period_start = d.period_start and t.season_key = d.season_key
-                  and t.subject = d.subject and t.valid_to is null
-                returning t.period, t.period_start, t.season_key, t.subject, t.votes, t.weight
+                where t.ctid = any ($2::text[]::tid[]) and t.valid_to is null
+                returning t.valid_to, t.board, t.season_key, t.subject, t.valid_from
+            ),
+            listed as (
+                insert into leaderboard_retired (valid_to, board, season_key, subject, valid_from)
+                select * from retired
             )
-            insert into leaderboard_totals (board, period, period_start, season_key, subject, votes, weight, valid_from)
-            select $1, d.period, d.period_start, d.season_key, d.subject,
-                   coalesce(r.votes, 0) + d.dv, coalesce(r.weight, 0) + d.dw, (select generation from generation)
-            from deltas d
-            left join retired r on r.period = d.period and r.period_start = d.period_start and r.season_key = d.season_key and r.subject = d.subject
-            where coalesce(r.votes, 0) + d.dv <> 0 or coalesce(r.weight, 0) + d.dw <> 0
+            insert into leaderboard_totals (board, season_key, subject, valid_from,
+                day_start, day_votes, day_weight, week_start, week_votes, week_weight, all_votes, all_weight)
+            select $1, n.season_key, n.subject, (select generation from generation),
+                   n.day_start, n.day_votes, n.day_weight, n.week_start, n.week_votes, n.week_weight, n.all_votes, n.all_weight
+            from unnest($3::uuid[], $4::text[], $5::date[], $6::bigint[], $7::bigint[], $8::date[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])
+                as n(season_key, subject, day_start, day_votes, day_weight, week_start, week_votes, week_weight, all_votes, all_weight)
             """, connection, tx);
         command.Parameters.Add(new NpgsqlParameter { Value = board.Name });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Subject).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.SeasonId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Day).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Votes).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Weight).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = retire.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = insert.Select(r => r.SeasonKey).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = insert.Select(r => r.Subject).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = insert.Select(r => r.Totals.DayStart).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = insert.Select(r => r.Totals.DayVotes).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = insert.Select(r => r.Totals.DayWeight).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = insert.Select(r => r.Totals.WeekStart).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = insert.Select(r => r.Totals.WeekVotes).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = insert.Select(r => r.Totals.WeekWeight).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = insert.Select(r => r.Totals.AllVotes).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = insert.Select(r => r.Totals.AllWeight).ToArray() });
         await command.ExecuteNonQueryAsync(ct);
+
+        void Replace(Guid seasonKey, string subject, CurrentRow? old, LeaderboardTotals? totals)
+        {
+            if (old is not null)
+            {
+                retire.Add(old.Id);
+            }
+
+            if (totals is not null)
+            {
+                insert.Add((seasonKey, subject, totals));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The current version of each (season key, subject) row, with its tuple id for the retirement in the same transaction
+    /// (only this pass writes the totals). The lateral's limit keeps each lookup on the primary key.
+    /// </summary>
+    private static async Task<Dictionary<(Guid SeasonKey, string Subject), CurrentRow>> ReadCurrentAsync(NpgsqlConnection connection,
+        NpgsqlTransaction tx, LeaderboardBoard board, List<(Guid SeasonKey, string Subject)> keys, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            select k.season_key, k.subject, c.ctid::text, c.day_start, c.day_votes, c.day_weight, c.week_start, c.week_votes, c.week_weight,
+                   c.all_votes, c.all_weight
+            from unnest($2::uuid[], $3::text[]) as k(season_key, subject)
+            cross join lateral (
+                select t.ctid, t.day_start, t.day_votes, t.day_weight, t.week_start, t.week_votes, t.week_weight, t.all_votes, t.all_weight
+                from leaderboard_totals t
+                where t.board = $1 and t.season_key = k.season_key and t.subject = k.subject and t.valid_to is null
+                order by t.valid_from desc limit 1) c
+            """, connection, tx);
+        command.Parameters.Add(new NpgsqlParameter { Value = board.Name });
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.SeasonKey).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Subject).ToArray() });
+        var rows = new Dictionary<(Guid, string), CurrentRow>(keys.Count);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rows[(reader.GetGuid(0), reader.GetString(1))] = new CurrentRow(reader.GetString(2), new LeaderboardTotals(
+                reader.GetFieldValue<DateOnly>(3), reader.GetInt64(4), reader.GetInt64(5),
+                reader.GetFieldValue<DateOnly>(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9), reader.GetInt64(10)));
+        }
+
+        return rows;
     }
 
     /// <summary>Deletes total rows and generations no valid cursor can reach any more.</summary>
@@ -288,7 +372,16 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
                 where created_at < now() - $1::interval
             ),
             gone as (
-                delete from leaderboard_totals where valid_to is not null and valid_to <= (select generation from horizon)
+                delete from leaderboard_retired where valid_to <= (select generation from horizon)
+                returning board, season_key, subject, valid_from
+            ),
+            totals as (
+                delete from leaderboard_totals where ctid = any (array(
+                    select x.ctid from gone g
+                    cross join lateral (
+                        select t.ctid from leaderboard_totals t
+                        where t.board = g.board and t.season_key = g.season_key and t.subject = g.subject and t.valid_from = g.valid_from
+                        limit 1) x))
             )
             delete from leaderboard_generations where generation < (select generation from horizon)
             """, connection);

@@ -84,28 +84,36 @@ internal static class LeaderboardsApi
         await using (var reader = await generationCommand.ExecuteReaderAsync(ct))
         {
             await reader.ReadAsync(ct);
-            if (after is not null && after.G < reader.Get<long>("oldest"))
+            if (after is not null && (reader.Get<long?>("oldest") is not { } oldest || after.G < oldest))
             {
                 return Problems.Invalid("cursor expired; start again from the first page.");
             }
 
-            generation = after?.G ?? reader.Get<long>("newest");
+            // No generation yet: the catalog's leaderboard tables are new or were emptied by a crash (they are unlogged).
+            generation = after?.G ?? reader.Get<long?>("newest") ?? 0;
             asOf = reader.Get<DateTime?>("created_at");
         }
 
         // A cursor keeps its generation and period start, so its pages are one consistent ranking.
         var periodStart = after?.P ?? currentStart;
-        await using var command = tx.Command("""
-            select t.subject, t.votes, t.weight, c.season_id, c.title
+        // One index per period (board, season key, period start, votes desc, subject); names are constants, never input.
+        var (start, votes, weight) = period switch
+        {
+            LeaderboardPeriods.Day => ("t.day_start = $2 and ", "t.day_votes", "t.day_weight"),
+            LeaderboardPeriods.Week => ("t.week_start = $2 and ", "t.week_votes", "t.week_weight"),
+            _ => ("", "t.all_votes", "t.all_weight"),
+        };
+        await using var command = tx.Command($"""
+            select t.subject, {votes}, {weight}, c.season_id, c.title
             from leaderboard_totals t
             left join clips c on $1 = 'clips' and c.id::text = t.subject
-            where t.board = $1 and t.period = $2 and t.period_start = $3 and t.season_key = $4
-              and t.valid_from <= $5 and (t.valid_to is null or t.valid_to > $5)
-              and t.votes > 0
-              and (t.votes < $6 or (t.votes = $6 and t.subject > $7))
-            order by t.votes desc, t.subject
-            limit $8
-            """, definition.Name, period, periodStart, seasonId ?? Guid.Empty, generation, after?.V ?? long.MaxValue, after?.S ?? "", take + 1);
+            where t.board = $1 and t.season_key = $3 and {start}
+              t.valid_from <= $4 and (t.valid_to is null or t.valid_to > $4)
+              and {votes} > 0
+              and ({votes} < $5 or ({votes} = $5 and t.subject > $6))
+            order by {votes} desc, t.subject
+            limit $7
+            """, definition.Name, periodStart, seasonId ?? Guid.Empty, generation, after?.V ?? long.MaxValue, after?.S ?? "", take + 1);
         var items = new List<LeaderboardItem>();
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {

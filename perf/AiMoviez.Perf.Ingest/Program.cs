@@ -41,6 +41,17 @@ if (args is ["redis", .. var redisArgs])
     return 0;
 }
 
+// "rollup [--rate N] [--duration S] [--interval S] [--explain]": core's leaderboard rollup alone, the CPU that core and the catalog
+// PostgreSQL spend per vote while the shard's day tables take aggregator-shaped batches (RollupBenchmark).
+if (args is ["rollup", .. var rollupArgs])
+{
+    int Option(string name, int fallback) =>
+        Array.IndexOf(rollupArgs, name) is var i and >= 0 && i + 1 < rollupArgs.Length ? int.Parse(rollupArgs[i + 1], CultureInfo.InvariantCulture) : fallback;
+    await RollupBenchmark.RunAsync(Option("--rate", 4_000), Option("--duration", 30), TimeSpan.FromSeconds(Option("--interval", 5)),
+        rollupArgs.Contains("--explain"), CancellationToken.None);
+    return 0;
+}
+
 var votes = 1_000_000;
 var clips = 1_000;
 var votesPerMessage = 1;
