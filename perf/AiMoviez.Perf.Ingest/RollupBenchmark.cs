@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using AiMoviez.Aggregator.Shards;
+using AiMoviez.LocalServers;
 using AiMoviez.Perf.Load;
 using AiMoviez.Perf.Stack;
-using AiMoviez.Testing;
 using Npgsql;
 
 namespace AiMoviez.Perf.Ingest;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using Npgsql;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using Npgsql;

@@ -8,7 +8,7 @@ public sealed class TestStackTests
     [Fact]
     public async Task Starts_real_nats_redis_and_postgres_servers()
     {
-        await using var stack = await Testing.TestStack.StartAsync(regions: ["us-east"], shardCount: 1);
+        await using var stack = await TestStack.StartAsync(regions: ["us-east"], shardCount: 1);
 
         await using var connection = new NpgsqlConnection(stack.Shards["shard-1"].ConnectionString("votes"));
         await connection.OpenAsync();

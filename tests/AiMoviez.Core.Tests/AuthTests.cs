@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using AiMoviez.Testing;
 
 namespace AiMoviez.Core.Tests;
 

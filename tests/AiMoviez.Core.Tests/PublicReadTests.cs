@@ -1,5 +1,4 @@
 using System.Net;
-using AiMoviez.Testing;
 
 namespace AiMoviez.Core.Tests;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Identity;
-using AiMoviez.Testing;
 
 namespace AiMoviez.Edge.Tests;
 

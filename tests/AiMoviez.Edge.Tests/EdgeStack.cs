@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 

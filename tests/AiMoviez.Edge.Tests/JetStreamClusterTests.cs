@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Identity;
-using AiMoviez.Testing;
 
 namespace AiMoviez.Edge.Tests;
 

@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AiMoviez.Contracts;
-using AiMoviez.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using Npgsql;

@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using AiMoviez.Testing;
 
 namespace AiMoviez.EndToEnd.Tests;
 

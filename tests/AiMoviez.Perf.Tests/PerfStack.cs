@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AiMoviez.Perf.Stack;
-using AiMoviez.Testing;
 
 namespace AiMoviez.Perf.Tests;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using AiMoviez.Contracts;
 using AiMoviez.Perf.Stack;
-using AiMoviez.Testing;
 
 namespace AiMoviez.Perf.Tests;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 /// <summary>HTTP connections that leave from a chosen loopback address, e.g. the stack's trusted proxy 127.0.0.2.</summary>
 public static class LoopbackSource

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using AiMoviez.Contracts;
 
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 /// <summary>
 /// The whole system on free loopback ports in a temp dir: per region a nats-server and a redis-server (or, in the HA

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace AiMoviez.Testing;
+namespace AiMoviez.LocalServers;
 
 /// <summary>Mints HS256 JWTs the way `./aimoviez token` does, for tests that act as users or admins.</summary>
 public static class DevTokens
