@@ -104,7 +104,7 @@ internal static class LeaderboardsApi
             _ => ("", "t.all_votes", "t.all_weight"),
         };
         await using var command = tx.Command($"""
-            select t.subject, {votes}, {weight}, c.season_id, c.title
+            select t.subject, {votes} as votes, {weight} as weight, c.season_id, c.title
             from leaderboard_totals t
             left join clips c on $1 = 'clips' and c.id::text = t.subject
             where t.board = $1 and t.season_key = $3 and {start}
