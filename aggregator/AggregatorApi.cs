@@ -139,7 +139,7 @@ internal static class AggregatorApi
             command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = writer.Shard });
             await using var reader = await command.ExecuteReaderAsync(timeout.Token);
             return await reader.ReadAsync(timeout.Token)
-                ? new ShardPipeline(writer.Shard, holder.Length > 0, reader.IsDBNull(0) ? null : reader.GetFieldValue<DateTimeOffset>(0), reader.GetInt64(1))
+                ? new ShardPipeline(writer.Shard, holder.Length > 0, reader.Get<DateTimeOffset?>("last_applied_at"), reader.Get<long>("votes_applied"))
                 : new ShardPipeline(writer.Shard, holder.Length > 0, null, 0);
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using AiMoviez.Core.Data;
 using AiMoviez.Core.Infrastructure;
+using AiMoviez.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -106,19 +107,19 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            if (reader.GetInt64(0) > after)
+            if (reader.Get<long>("floor") > after)
             {
                 return new ChangeBatch(true, [], after);
             }
 
-            if (reader.IsDBNull(1))
+            if (reader.Get<long?>("seq") is not { } seq)
             {
                 break;
             }
 
-            last = reader.GetInt64(1);
-            var subjects = reader.GetFieldValue<string[]>(2);
-            var seasons = reader.GetFieldValue<Guid[]>(3);
+            last = seq;
+            var subjects = reader.Get<string[]>("subjects");
+            var seasons = reader.Get<Guid[]>("season_ids");
             for (var i = 0; i < subjects.Length; i++)
             {
                 keys.Add(new SeasonKey(subjects[i], seasons[i]));
@@ -150,7 +151,7 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
         {
             while (await reader.ReadAsync(ct))
             {
-                builders[(int)reader.GetInt64(0) - 1].Add(reader.GetFieldValue<DateOnly>(1), reader.GetInt64(2), reader.GetInt64(3));
+                builders[(int)reader.Get<long>("i") - 1].Add(reader.Get<DateOnly>("utc_day"), reader.Get<long>("votes"), reader.Get<long>("weight"));
             }
         }
 
@@ -176,14 +177,14 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
         logger.LogInformation("Leaderboard rollup reads {Table} of shard {Shard} whole (up to change {Position})", board.ShardTable, shard, position);
         // In primary key order, so each subject's rows in a season come together.
         await using var read = shards.Shard(shard).CreateCommand(
-            $"select {board.SubjectExpression}, season_id, utc_day, votes, weight from {board.ShardTable} order by {board.SubjectColumn}, season_id");
+            $"select {board.SubjectExpression} as subject, season_id, utc_day, votes, weight from {board.ShardTable} order by {board.SubjectColumn}, season_id");
         await using var reader = await read.ExecuteReaderAsync(ct);
         var seasons = new List<(SeasonKey Key, LeaderboardTotals? Totals)>();
         SeasonKey? key = null;
         var builder = default(LeaderboardTotals.Builder);
         while (await reader.ReadAsync(ct))
         {
-            var next = new SeasonKey(reader.GetString(0), reader.GetGuid(1));
+            var next = new SeasonKey(reader.Get<string>("subject"), reader.Get<Guid>("season_id"));
             if (next != key)
             {
                 if (key is not null)
@@ -200,7 +201,7 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
                 builder = default;
             }
 
-            builder.Add(reader.GetFieldValue<DateOnly>(2), reader.GetInt64(3), reader.GetInt64(4));
+            builder.Add(reader.Get<DateOnly>("utc_day"), reader.Get<long>("votes"), reader.Get<long>("weight"));
         }
 
         if (key is not null)
@@ -339,7 +340,7 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
         NpgsqlTransaction tx, LeaderboardBoard board, List<(Guid SeasonKey, string Subject)> keys, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
-            select k.season_key, k.subject, c.ctid::text, c.day_start, c.day_votes, c.day_weight, c.week_start, c.week_votes, c.week_weight,
+            select k.season_key, k.subject, c.ctid::text as ctid, c.day_start, c.day_votes, c.day_weight, c.week_start, c.week_votes, c.week_weight,
                    c.all_votes, c.all_weight
             from unnest($2::uuid[], $3::text[]) as k(season_key, subject)
             cross join lateral (
@@ -355,9 +356,10 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            rows[(reader.GetGuid(0), reader.GetString(1))] = new CurrentRow(reader.GetString(2), new LeaderboardTotals(
-                reader.GetFieldValue<DateOnly>(3), reader.GetInt64(4), reader.GetInt64(5),
-                reader.GetFieldValue<DateOnly>(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9), reader.GetInt64(10)));
+            rows[(reader.Get<Guid>("season_key"), reader.Get<string>("subject"))] = new CurrentRow(reader.Get<string>("ctid"), new LeaderboardTotals(
+                reader.Get<DateOnly>("day_start"), reader.Get<long>("day_votes"), reader.Get<long>("day_weight"),
+                reader.Get<DateOnly>("week_start"), reader.Get<long>("week_votes"), reader.Get<long>("week_weight"),
+                reader.Get<long>("all_votes"), reader.Get<long>("all_weight")));
         }
 
         return rows;
