@@ -8,7 +8,7 @@ namespace AiMoviez.Aggregator;
 /// Aggregator tuning, bound from configuration section <see cref="Section"/> and validated at start. Settable, not
 /// <c>init</c>: the source-generated configuration binder of a Native AOT build silently skips <c>init</c> properties.
 /// </summary>
-internal sealed record AggregatorOptions
+internal sealed record AggregatorOptions : IValidatableObject
 {
     public const string Section = "Aggregator";
 
@@ -24,9 +24,12 @@ internal sealed record AggregatorOptions
     [TimeSpanRange("00:00:00.001", "00:00:10")]
     public TimeSpan MaxBatchAge { get; set; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Messages each lane's pull asks for at once.</summary>
-    [Range(1, 10_000)]
-    public int PullBatchSize { get; set; } = 1_000;
+    /// <summary>
+    /// Messages each lane's pull asks for at once. The NATS client holds twice this many of a lane's messages unread and
+    /// drops what comes beyond, so it is at least half of <see cref="MaxAckPending"/>, which bounds what the server sends.
+    /// </summary>
+    [Range(1, 500_000)]
+    public int PullBatchSize { get; set; } = 10_000;
 
     [TimeSpanRange("00:00:05", "01:00:00")]
     public TimeSpan AckWait { get; set; } = TimeSpan.FromSeconds(60);
@@ -73,6 +76,17 @@ internal sealed record AggregatorOptions
     /// </summary>
     [TimeSpanRange("00:00:00.100", "00:10:00")]
     public TimeSpan ResetUndoRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // A message dropped by the client would be a hole in the lane that stops it until it is restarted.
+        if (2L * PullBatchSize < MaxAckPending)
+        {
+            yield return new ValidationResult(
+                $"PullBatchSize ({PullBatchSize}) must be at least half of MaxAckPending ({MaxAckPending}): the NATS client keeps twice a pull's messages per lane and drops the rest.",
+                [nameof(PullBatchSize)]);
+        }
+    }
 }
 
 [OptionsValidator]

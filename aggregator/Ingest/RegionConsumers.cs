@@ -144,7 +144,7 @@ internal sealed class RegionConsumers(
         if (!acks.Delivered(sequence, metadata.Sequence.Consumer))
         {
             throw new InvalidOperationException(
-                $"delivery {metadata.Sequence.Consumer} of the consumer skipped one, which another process took; restarting it from its ack floor");
+                $"delivery {metadata.Sequence.Consumer} of the consumer skipped one, which never reached this lane (another process took it, or the client dropped it); restarting it from its ack floor");
         }
 
         var data = message.Data ?? [];

@@ -9,8 +9,9 @@ using static AiMoviez.Aggregator.Tests.AggregatorFixture;
 namespace AiMoviez.Aggregator.Tests;
 
 /// <summary>
-/// Two aggregator processes on the same shards and regions (a stack of their own per test): each shard is written
-/// by the one holding its lease, and the other takes it over when the holder dies or loses its lease.
+/// Aggregator processes on the same shards and regions (a stack of their own per test): each shard is written by the
+/// one holding its lease, and the other takes it over when the holder dies or loses its lease; a lane's consumer
+/// keeps every delivery whatever its holder's backlog.
 /// </summary>
 public sealed class ShardLeaseTests : IAsyncLifetime
 {
@@ -151,7 +152,62 @@ public sealed class ShardLeaseTests : IAsyncLifetime
         Assert.Equal(2, await ScalarAsync<long>("shard-2", "select count(*) from votes where season_id = $1 and status = 'rejected'", after.Id));
     }
 
-    private async Task<ServiceProcess> StartAggregatorAsync(string name, string url, int dailyWeightLimit = 200)
+    /// <summary>
+    /// A lane far behind its stream, with the default pull and MaxAckPending, whose writer stalls: the client renews its
+    /// pull when the idle heartbeat is missed, and the server may send up to MaxAckPending. None may be dropped on the
+    /// way in (a hole stops the lane, which then restarts from its ack floor and, still behind, drops again), so the
+    /// whole backlog counts.
+    /// </summary>
+    [Fact]
+    public async Task A_lane_far_behind_its_stream_takes_the_whole_backlog_without_a_hole()
+    {
+        var (number, season, clip) = (SeasonOn("shard-1"), Guid.NewGuid(), Guid.NewGuid());
+        var votes = Enumerable.Range(0, 25_000).Select(i => Vote(number, season, clip, "user_backlog_" + i)).ToList();
+        // The first instance only makes the streams; the backlog builds up while no aggregator runs, as across a restart.
+        var first = await StartAggregatorAsync("aggregator-1", _stack.Topology.Aggregator.Url);
+        first.Kill();
+        await PublishManyAsync(votes);
+
+        // The writer waits out the stall below instead of failing its batch (whose messages would then be NAKed).
+        var aggregator = await StartAggregatorAsync("aggregator-2", $"http://127.0.0.1:{FreePort.Next()}", writerLockTimeout: "00:01:00");
+        await Eventually.UntilAsync(() => CountedAsync("shard-1", season), n => n > 0, Wait, "backlog under way");
+        // The shard stalls the writer, and so the lane, for several of the pull's idle heartbeats: the client renews its
+        // pull at each one missed, whatever it holds unread.
+        await using (var stall = new NpgsqlConnection(_stack.Shards["shard-1"].ConnectionString("votes")))
+        {
+            await stall.OpenAsync();
+            await using var transaction = await stall.BeginTransactionAsync();
+            await using (var lockVotes = new NpgsqlCommand("lock table votes in access exclusive mode", stall, transaction))
+            {
+                await lockVotes.ExecuteNonQueryAsync();
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(15));
+            await transaction.RollbackAsync();
+        }
+
+        var drained = await WaitDrainedAsync(aggregator, number, season, TimeSpan.FromMinutes(3));
+
+        var counted = await CountedAsync("shard-1", season);
+        Assert.True(counted == votes.Count, $"{counted} of {votes.Count} counted once the barrier said {drained}\n{aggregator.Log}");
+        Assert.DoesNotContain("skipped one", aggregator.Log, StringComparison.Ordinal);
+        Assert.Equal(votes.Count, await ScalarAsync<long>("shard-1", "select count(*) from votes where season_id = $1 and status = 'counted'", season));
+    }
+
+    [Fact]
+    public async Task A_pull_smaller_than_half_of_max_ack_pending_stops_the_process_naming_it()
+    {
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => _stack.StartAggregatorAsync("aggregator-bad-pull",
+            $"http://127.0.0.1:{FreePort.Next()}", new Dictionary<string, string?>
+            {
+                ["Aggregator__PullBatchSize"] = "1000",
+                ["Aggregator__MaxAckPending"] = "20000",
+            }));
+        Assert.Contains("section Aggregator", failure.Message);
+        Assert.Contains("PullBatchSize", failure.Message);
+    }
+
+    private async Task<ServiceProcess> StartAggregatorAsync(string name, string url, int dailyWeightLimit = 200, string writerLockTimeout = "00:00:05")
     {
         var aggregator = await _stack.StartAggregatorAsync(name, url, new Dictionary<string, string?>
         {
@@ -159,6 +215,7 @@ public sealed class ShardLeaseTests : IAsyncLifetime
             ["Aggregator__MaxBatchAge"] = "00:00:00.020",
             ["Aggregator__ShardRetryMax"] = "00:00:00.400",
             ["Aggregator__DailyWeightLimit"] = dailyWeightLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Aggregator__WriterLockTimeout"] = writerLockTimeout,
         });
         foreach (var region in _stack.Topology.Regions)
         {
@@ -207,9 +264,9 @@ public sealed class ShardLeaseTests : IAsyncLifetime
         return value is null or DBNull ? default! : (T)Convert.ChangeType(value, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private async Task<string> WaitDrainedAsync(ServiceProcess aggregator, int seasonNumber, Guid seasonId) =>
+    private async Task<string> WaitDrainedAsync(ServiceProcess aggregator, int seasonNumber, Guid seasonId, TimeSpan? wait = null) =>
         await Eventually.UntilAsync(() => _http.GetStringAsync($"{aggregator.BaseUrl}{BarrierRoutes.Barrier}?seasonId={seasonId}&seasonNumber={seasonNumber}"),
-            json => JsonSerializer.Deserialize(json, ContractsJson.Default.BarrierStatus)!.Drained, Wait, $"barrier of season {seasonNumber}");
+            json => JsonSerializer.Deserialize(json, ContractsJson.Default.BarrierStatus)!.Drained, wait ?? Wait, $"barrier of season {seasonNumber}");
 
     private async Task PublishManyAsync(IEnumerable<VoteCast> votes)
     {
