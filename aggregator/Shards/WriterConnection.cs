@@ -16,10 +16,13 @@ internal sealed class WriterConnection(NpgsqlDataSource dataSource, TimeSpan loc
     /// table that grows by millions within autovacuum's nap (a whole slot read to find a batch's voters, or a parallel
     /// scan of the table). A generic plan prices a key list as a few probes, so every lookup is an index probe whatever
     /// the statistics say, and no statement is planned against its arrays. The costs stay those of a shard in memory or on
-    /// SSD, without parallel workers, for the generic plans' choices.
+    /// SSD, without parallel workers, for the generic plans' choices. No bitmap scans: a generic plan ANDed the voters'
+    /// index with the slot's BRIN, which is lossy, so each row of the slot's pages was tested against the whole key list,
+    /// element by element: seconds per batch once a batch's voters are counted in its slot already (a redelivery, a
+    /// multi-vote slot), where probing the index for the keys takes milliseconds (perf/RESULTS.md).
     /// </summary>
     public const string SessionSettings =
-        "set plan_cache_mode = force_generic_plan; set random_page_cost = 1.1; set max_parallel_workers_per_gather = 0";
+        "set plan_cache_mode = force_generic_plan; set random_page_cost = 1.1; set max_parallel_workers_per_gather = 0; set enable_bitmapscan = off";
 
     private NpgsqlConnection? _connection;
 
