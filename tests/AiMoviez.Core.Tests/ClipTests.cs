@@ -203,12 +203,7 @@ public sealed class ClipTests(CoreFixture fixture)
         var (clip, audits, response) = await EditFreshClipAsync(body);
         using (response)
         {
-            await response.AssertProblemAsync(HttpStatusCode.BadRequest, "INVALID_REQUEST");
-            var problem = await response.ProblemAsync();
-            Assert.Equal("The clip's metadata is not valid.", problem["detail"]!.GetValue<string>());
-            var error = Assert.Single(problem["errors"]!.AsObject());
-            Assert.Equal(field, error.Key);
-            Assert.StartsWith(message, Assert.Single(error.Value!.AsArray())!.GetValue<string>(), StringComparison.Ordinal);
+            await response.AssertFieldProblemAsync("The clip's metadata is not valid.", field, message);
         }
 
         await AssertUnchangedAsync(clip, audits);

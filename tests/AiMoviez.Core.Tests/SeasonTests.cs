@@ -124,12 +124,7 @@ public sealed class SeasonTests(CoreFixture fixture)
         using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
         using var response = await fixture.Admin.PatchAsync($"/v1/admin/seasons/{season.Id()}", content);
 
-        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "INVALID_REQUEST");
-        var problem = await response.ProblemAsync();
-        Assert.Equal("The season change is not valid.", problem["detail"]!.GetValue<string>());
-        var error = Assert.Single(problem["errors"]!.AsObject());
-        Assert.Equal(field, error.Key);
-        Assert.StartsWith(message, Assert.Single(error.Value!.AsArray())!.GetValue<string>(), StringComparison.Ordinal);
+        await response.AssertFieldProblemAsync("The season change is not valid.", field, message);
         Assert.Equal(before.ToJsonString(), (await fixture.GetSeasonAsync(season.Id())).ToJsonString());
         Assert.Equal(audits, await fixture.AuditCountAsync());
     }
