@@ -66,33 +66,12 @@ public sealed class TestStack : IAsyncDisposable
         var regionTopologies = new List<RegionTopology>();
         foreach (var region in regions)
         {
-            string natsUrls;
-            if (natsClusters)
-            {
-                var cluster = await NatsCluster.StartAsync(Dir.Sub("nats-" + region));
-                NatsClusters[region] = cluster;
-                natsUrls = cluster.Urls;
-            }
-            else
-            {
-                var nats = await NatsServer.StartAsync(Dir.Sub("nats-" + region));
-                Nats[region] = nats;
-                natsUrls = nats.Url;
-            }
-
-            string redisEndpoints;
-            if (redisClusters)
-            {
-                var cluster = await RedisCluster.StartAsync(Dir.Sub("redis-" + region));
-                RedisClusters[region] = cluster;
-                redisEndpoints = cluster.Endpoints;
-            }
-            else
-            {
-                var redis = await RedisServer.StartAsync(Dir.Sub("redis-" + region));
-                Redis[region] = redis;
-                redisEndpoints = redis.Endpoint;
-            }
+            var natsUrls = natsClusters
+                ? await KeepAsync(NatsCluster.StartAsync(Dir.Sub("nats-" + region)), NatsClusters, region, cluster => cluster.Urls)
+                : await KeepAsync(NatsServer.StartAsync(Dir.Sub("nats-" + region)), Nats, region, nats => nats.Url);
+            var redisEndpoints = redisClusters
+                ? await KeepAsync(RedisCluster.StartAsync(Dir.Sub("redis-" + region)), RedisClusters, region, cluster => cluster.Endpoints)
+                : await KeepAsync(RedisServer.StartAsync(Dir.Sub("redis-" + region)), Redis, region, redis => redis.Endpoint);
 
             regionTopologies.Add(new RegionTopology
             {
@@ -126,6 +105,14 @@ public sealed class TestStack : IAsyncDisposable
             SeasonShards = [new SeasonShardRange { FromSeason = 1, ToSeason = 100_000, Shards = shardNames }],
         };
         await File.WriteAllTextAsync(TopologyPath, JsonSerializer.Serialize(Topology, ContractsJson.Default.Topology));
+    }
+
+    /// <summary>Waits for a region's server (or cluster), keeps it for its region, and answers the address the topology lists.</summary>
+    private static async Task<string> KeepAsync<T>(Task<T> starting, Dictionary<string, T> started, string region, Func<T, string> address)
+    {
+        var server = await starting;
+        started[region] = server;
+        return address(server);
     }
 
     /// <summary>Environment every service gets: topology and dev JWT settings.</summary>

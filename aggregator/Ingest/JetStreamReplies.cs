@@ -25,27 +25,28 @@ internal static class JetStreamReplies
     private static readonly TimeSpan ConfirmWithin = TimeSpan.FromSeconds(15);
 
     /// <summary>With AckPolicy All, also acks every earlier message of the consumer.</summary>
-    public static Task<bool> AckAsync(INatsConnection connection, string replyTo, CancellationToken stillWanted, CancellationToken cancellationToken) =>
-        SendConfirmedAsync(connection, replyTo, Ack, stillWanted, cancellationToken);
+    public static Task<bool> AckAsync(INatsConnection connection, string replyTo, TimeProvider time, CancellationToken stillWanted,
+        CancellationToken cancellationToken) =>
+        SendConfirmedAsync(connection, replyTo, Ack, time, stillWanted, cancellationToken);
 
     /// <summary>Asks for redelivery after <paramref name="delay"/> (at once when zero).</summary>
-    public static Task<bool> NakAsync(INatsConnection connection, string replyTo, TimeSpan delay, CancellationToken stillWanted,
-        CancellationToken cancellationToken)
+    public static Task<bool> NakAsync(INatsConnection connection, string replyTo, TimeSpan delay, TimeProvider time,
+        CancellationToken stillWanted, CancellationToken cancellationToken)
     {
         var payload = delay <= TimeSpan.Zero
             ? Nak
             : Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"-NAK {{\"delay\": {delay.Ticks * 100}}}"));
-        return SendConfirmedAsync(connection, replyTo, payload, stillWanted, cancellationToken);
+        return SendConfirmedAsync(connection, replyTo, payload, time, stillWanted, cancellationToken);
     }
 
     /// <summary>
     /// False when not sent or not answered within <see cref="ConfirmWithin"/>. Nothing is sent once
     /// <paramref name="stillWanted"/> is cancelled: the consumer it was meant for has been replaced.
     /// </summary>
-    private static async Task<bool> SendConfirmedAsync(INatsConnection connection, string replyTo, byte[] payload, CancellationToken stillWanted,
-        CancellationToken cancellationToken)
+    private static async Task<bool> SendConfirmedAsync(INatsConnection connection, string replyTo, byte[] payload, TimeProvider time,
+        CancellationToken stillWanted, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + ConfirmWithin;
+        var deadline = time.GetUtcNow() + ConfirmWithin;
         var replyOpts = new NatsSubOpts { Timeout = AttemptTimeout };
         while (true)
         {
@@ -60,9 +61,9 @@ internal static class JetStreamReplies
                     replySerializer: NatsRawSerializer<byte[]>.Default, replyOpts: replyOpts, cancellationToken: cancellationToken);
                 return true;
             }
-            catch (NatsException) when (DateTime.UtcNow < deadline)
+            catch (NatsException) when (time.GetUtcNow() < deadline)
             {
-                await Task.Delay(RetryPause, cancellationToken);
+                await Task.Delay(RetryPause, time, cancellationToken);
             }
             catch (NatsException)
             {

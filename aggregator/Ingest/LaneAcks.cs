@@ -14,7 +14,7 @@ namespace AiMoviez.Aggregator.Ingest;
 /// the lane's consumer (<see cref="Delivered"/>). Nothing is sent once <paramref name="incarnation"/> ends (the lane stopped with its lease): the next holder recreates
 /// the consumer under the same name, and an ack of this one's sequences would move that consumer's ack floor.
 /// </summary>
-internal sealed class LaneAcks(INatsConnection connection, CancellationToken incarnation)
+internal sealed class LaneAcks(INatsConnection connection, TimeProvider time, CancellationToken incarnation)
 {
     private readonly Lock _sync = new();
     private readonly SortedSet<ulong> _open = [];
@@ -69,11 +69,11 @@ internal sealed class LaneAcks(INatsConnection connection, CancellationToken inc
 
         if (highest is not null)
         {
-            await JetStreamReplies.AckAsync(connection, highest, incarnation, cancellationToken);
+            await JetStreamReplies.AckAsync(connection, highest, time, incarnation, cancellationToken);
         }
     }
 
     /// <summary>Asks for the message of <paramref name="replyTo"/> again after <paramref name="delay"/>.</summary>
     public async ValueTask NakAsync(string replyTo, TimeSpan delay, CancellationToken cancellationToken) =>
-        await JetStreamReplies.NakAsync(connection, replyTo, delay, incarnation, cancellationToken);
+        await JetStreamReplies.NakAsync(connection, replyTo, delay, time, incarnation, cancellationToken);
 }

@@ -24,6 +24,7 @@ internal sealed class RegionConsumers(
     DeadLetters deadLetters,
     OutcomePublisher outcomes,
     IOptions<AggregatorOptions> options,
+    TimeProvider time,
     ILogger<RegionConsumers> logger) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -72,7 +73,7 @@ internal sealed class RegionConsumers(
                 await region.EnsureStreamsAsync(cancellationToken);
                 var (consumer, ackFloor) = await RestartConsumerAsync(region, lane, cancellationToken);
                 watermarks.Start(region.Name, lane, ackFloor);
-                var acks = new LaneAcks(region.Connection, incarnation.Token);
+                var acks = new LaneAcks(region.Connection, time, incarnation.Token);
                 // A pull lost with a NATS node (or a replicated consumer's leader) is renewed only after a missed
                 // heartbeat or when it expires: short pulls resume the lane within seconds rather than half a minute.
                 var pull = new NatsJSConsumeOpts

@@ -6,6 +6,12 @@ internal interface IValidatedRequest
     /// <summary>The detail of the 400 problem when <see cref="Validate"/> finds errors.</summary>
     static abstract string InvalidDetail { get; }
 
+    /// <summary>
+    /// The detail of a 400 without field errors when the body as a whole is refused (an edit naming no field), else null;
+    /// asked before <see cref="Validate"/>.
+    /// </summary>
+    string? WholeBodyProblem => null;
+
     /// <summary>Adds one entry per invalid field (camelCase name, messages).</summary>
     void Validate(Dictionary<string, string[]> errors);
 }
@@ -21,6 +27,11 @@ internal static class RequestValidation
         {
             if (context.Arguments.OfType<T>().FirstOrDefault() is { } request)
             {
+                if (request.WholeBodyProblem is { } detail)
+                {
+                    return Problems.Invalid(detail);
+                }
+
                 var errors = new Dictionary<string, string[]>();
                 request.Validate(errors);
                 if (errors.Count > 0)

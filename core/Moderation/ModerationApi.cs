@@ -27,35 +27,13 @@ internal static class ModerationApi
         clips.MapPost("/{id:guid}/reject", (Guid id, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct) =>
             ModerateOne(ClipModeration.Reject, id, user, catalog, ct)).WithName("RejectClip").WithSummary("Reject a pending or active clip");
         clips.MapPost("/bulk", Bulk).WithSummary("Approve or reject many clips at once (all or nothing)");
-        clips.MapPatch("/{id:guid}", Edit).WithName("EditClip").WithSummary("Edit a clip's title, genre or thumbnail");
+        clips.MapPatch("/{id:guid}", Edit).WithRequestValidation<EditClipRequest>().WithName("EditClip").WithSummary("Edit a clip's title, genre or thumbnail");
         return admin;
     }
 
     private static async Task<Results<Ok<ClipResponse>, ProblemHttpResult>> Edit(
         Guid id, EditClipRequest request, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (request is { Title: null, Genre: null, ThumbnailUrl: null })
-        {
-            return Problems.Invalid("Give at least one of title, genre, thumbnailUrl.");
-        }
-
-        if (request.Title is not null)
-        {
-            ClipRules.CheckTitle(request.Title, errors);
-        }
-
-        if (request.Genre is not null)
-        {
-            SeasonRules.CheckGenre(request.Genre, errors);
-        }
-
-        ClipRules.CheckThumbnailUrl(request.ThumbnailUrl, errors);
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid("The clip's metadata is not valid.", errors);
-        }
-
         await using var tx = await catalog.BeginAsync(ct);
         if (!await ClipStore.UpdateMetadataAsync(tx, id, request.Title?.Trim(), Genres.Canonical(request.Genre), request.ThumbnailUrl, ct))
         {

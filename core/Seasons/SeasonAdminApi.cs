@@ -16,7 +16,7 @@ internal static class SeasonAdminApi
         var seasons = admin.MapGroup("/seasons");
         seasons.MapPost("/", Create).WithRequestValidation<CreateSeasonRequest>().WithSummary("Create a draft season");
         seasons.MapPost("/{id:guid}/activate", Activate).WithSummary("Activate a draft season; slot 1 opens");
-        seasons.MapPatch("/{id:guid}", Update).WithSummary("Edit a season");
+        seasons.MapPatch("/{id:guid}", Update).WithRequestValidation<UpdateSeasonRequest>().WithSummary("Edit a season");
         seasons.MapDelete("/{id:guid}", Delete).WithSummary("Delete a season (confirm=true)");
         return admin;
     }
@@ -67,34 +67,6 @@ internal static class SeasonAdminApi
     private static async Task<Results<Ok<SeasonResponse>, ProblemHttpResult>> Update(
         Guid id, UpdateSeasonRequest request, ClaimsPrincipal user, CatalogDatabase catalog, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (request.Label is not null)
-        {
-            SeasonRules.CheckLabel(request.Label, errors);
-        }
-
-        if (request.Genre is not null)
-        {
-            SeasonRules.CheckGenre(request.Genre, errors);
-        }
-
-        SeasonRules.CheckTotalSlots(request.TotalSlots, errors);
-        SeasonRules.CheckSlotDuration(request.SlotDurationSeconds, errors);
-        if (request.Status is not null and not SeasonStatuses.Archived)
-        {
-            errors["status"] = ["status can only be set to archived (a finished season); use activate to start one."];
-        }
-
-        if (request is { Label: null, Genre: null, TotalSlots: null, SlotDurationSeconds: null, Status: null })
-        {
-            errors["body"] = ["Nothing to change."];
-        }
-
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid("The season change is not valid.", errors);
-        }
-
         await using var tx = await catalog.BeginAsync(ct);
         if (await SeasonStore.LockAsync(tx, id, ct) is not { } state)
         {

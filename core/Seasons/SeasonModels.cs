@@ -1,3 +1,4 @@
+using AiMoviez.Contracts;
 using AiMoviez.Core.Infrastructure;
 
 namespace AiMoviez.Core.Seasons;
@@ -35,7 +36,37 @@ internal sealed record CreateSeasonRequest(string? Label, string? Genre, int? To
     }
 }
 
-internal sealed record UpdateSeasonRequest(string? Label, string? Genre, int? TotalSlots, int? SlotDurationSeconds, string? Status);
+/// <summary>An admin's edit of a season: the fields given change, the others stay, so only those given are checked.</summary>
+internal sealed record UpdateSeasonRequest(string? Label, string? Genre, int? TotalSlots, int? SlotDurationSeconds, string? Status)
+    : IValidatedRequest
+{
+    public static string InvalidDetail => "The season change is not valid.";
+
+    public void Validate(Dictionary<string, string[]> errors)
+    {
+        if (Label is not null)
+        {
+            SeasonRules.CheckLabel(Label, errors);
+        }
+
+        if (Genre is not null)
+        {
+            SeasonRules.CheckGenre(Genre, errors);
+        }
+
+        SeasonRules.CheckTotalSlots(TotalSlots, errors);
+        SeasonRules.CheckSlotDuration(SlotDurationSeconds, errors);
+        if (Status is not null and not SeasonStatuses.Archived)
+        {
+            errors["status"] = ["status can only be set to archived (a finished season); use activate to start one."];
+        }
+
+        if (this is { Label: null, Genre: null, TotalSlots: null, SlotDurationSeconds: null, Status: null })
+        {
+            errors["body"] = ["Nothing to change."];
+        }
+    }
+}
 
 internal static class SeasonRules
 {

@@ -40,7 +40,7 @@ public sealed class LaneAcksTests : IAsyncLifetime
             AckPolicy = ConsumerConfigAckPolicy.All,
             AckWait = TimeSpan.FromSeconds(30),
         });
-        var acks = new LaneAcks(_connection, CancellationToken.None);
+        var acks = new LaneAcks(_connection, TimeProvider.System, CancellationToken.None);
         var delivered = new List<INatsJSMsg<byte[]>>();
         await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 6, Expires = TimeSpan.FromSeconds(5) }))
         {
@@ -97,7 +97,8 @@ public sealed class LaneAcksTests : IAsyncLifetime
         }
 
         var naked = DateTimeOffset.UtcNow;
-        Assert.True(await JetStreamReplies.NakAsync(_connection, replyTo!, TimeSpan.FromSeconds(3), CancellationToken.None, CancellationToken.None));
+        Assert.True(await JetStreamReplies.NakAsync(_connection, replyTo!, TimeSpan.FromSeconds(3), TimeProvider.System, CancellationToken.None,
+            CancellationToken.None));
         ulong? redelivered = null;
         while (redelivered is null && DateTimeOffset.UtcNow - naked < TimeSpan.FromSeconds(10))
         {
@@ -121,7 +122,7 @@ public sealed class LaneAcksTests : IAsyncLifetime
             AckWait = TimeSpan.FromSeconds(30),
         });
         using var incarnation = new CancellationTokenSource();
-        var acks = new LaneAcks(_connection, incarnation.Token);
+        var acks = new LaneAcks(_connection, TimeProvider.System, incarnation.Token);
         await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 3, Expires = TimeSpan.FromSeconds(5) }))
         {
             acks.Delivered(message.Metadata!.Value.Sequence.Stream, message.Metadata!.Value.Sequence.Consumer);
@@ -149,7 +150,7 @@ public sealed class LaneAcksTests : IAsyncLifetime
             AckPolicy = ConsumerConfigAckPolicy.All,
             AckWait = TimeSpan.FromSeconds(30),
         });
-        var acks = new LaneAcks(_connection, CancellationToken.None);
+        var acks = new LaneAcks(_connection, TimeProvider.System, CancellationToken.None);
         async Task<INatsJSMsg<byte[]>> NextAsync()
         {
             await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1, Expires = TimeSpan.FromSeconds(5) }))

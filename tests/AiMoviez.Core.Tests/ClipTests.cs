@@ -194,6 +194,54 @@ public sealed class ClipTests(CoreFixture fixture)
         Assert.Equal("Horror", read["genre"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("{\"title\":\" \"}", "title", "title is required, at most 200 characters.")]
+    [InlineData("{\"title\":\"Renamed\",\"genre\":\"Western\"}", "genre", "genre must be one of ")]
+    [InlineData("{\"title\":\"Renamed\",\"thumbnailUrl\":\"javascript:x\"}", "thumbnailUrl", "thumbnailUrl must be an https URL or a relative path.")]
+    public async Task A_clip_edit_with_a_bad_field_answers_that_fields_error_and_changes_nothing(string body, string field, string message)
+    {
+        var (clip, audits, response) = await EditFreshClipAsync(body);
+        using (response)
+        {
+            await response.AssertFieldProblemAsync("The clip's metadata is not valid.", field, message);
+        }
+
+        await AssertUnchangedAsync(clip, audits);
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("{\"title\":null,\"genre\":null}")]
+    public async Task A_clip_edit_naming_no_field_is_400_without_field_errors_and_changes_nothing(string body)
+    {
+        var (clip, audits, response) = await EditFreshClipAsync(body);
+        using (response)
+        {
+            await response.AssertProblemAsync(HttpStatusCode.BadRequest, "INVALID_REQUEST");
+            var problem = await response.ProblemAsync();
+            Assert.Equal("Give at least one of title, genre, thumbnailUrl.", problem["detail"]!.GetValue<string>());
+            Assert.Null(problem["errors"]);
+        }
+
+        await AssertUnchangedAsync(clip, audits);
+    }
+
+    private async Task<(JsonObject Clip, long Audits, HttpResponseMessage Response)> EditFreshClipAsync(string body)
+    {
+        var season = await fixture.CreateSeasonAsync();
+        var clip = await fixture.CreateClipAsync(season.Id(), title: "Before");
+        var audits = await fixture.AuditCountAsync();
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        return (clip, audits, await fixture.Admin.PatchAsync($"/v1/admin/clips/{clip.Id()}", content));
+    }
+
+    private async Task AssertUnchangedAsync(JsonObject clip, long audits)
+    {
+        var read = (await fixture.Admin.GetFromJsonAsync<JsonObject>($"/v1/clips/{clip.Id()}"))!;
+        Assert.Equal(clip.ToJsonString(), read.ToJsonString());
+        Assert.Equal(audits, await fixture.AuditCountAsync());
+    }
+
     [Fact]
     public async Task Admins_list_bans_newest_first_a_page_at_a_time()
     {

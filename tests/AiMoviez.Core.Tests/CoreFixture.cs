@@ -158,4 +158,15 @@ public static class JsonNodeExtensions
         Assert.Equal((int)status, problem["status"]!.GetValue<int>());
         Assert.NotNull(problem["title"]);
     }
+
+    /// <summary>A 400 <c>INVALID_REQUEST</c> with <paramref name="detail"/> and one field error, on <paramref name="field"/>, that starts with <paramref name="message"/>.</summary>
+    public static async Task AssertFieldProblemAsync(this HttpResponseMessage response, string detail, string field, string message)
+    {
+        await response.AssertProblemAsync(System.Net.HttpStatusCode.BadRequest, "INVALID_REQUEST");
+        var problem = await response.ProblemAsync();
+        Assert.Equal(detail, problem["detail"]!.GetValue<string>());
+        var error = Assert.Single(problem["errors"]!.AsObject());
+        Assert.Equal(field, error.Key);
+        Assert.StartsWith(message, Assert.Single(error.Value!.AsArray())!.GetValue<string>(), StringComparison.Ordinal);
+    }
 }

@@ -108,6 +108,27 @@ public sealed class SeasonTests(CoreFixture fixture)
         await archiveActive.AssertProblemAsync(HttpStatusCode.Conflict, "CONFLICT");
     }
 
+    [Theory]
+    [InlineData("{\"label\":\" \"}", "label", "label is required, at most 200 characters.")]
+    [InlineData("{\"label\":\"Renamed\",\"genre\":\"Western\"}", "genre", "genre must be one of ")]
+    [InlineData("{\"label\":\"Renamed\",\"totalSlots\":0}", "totalSlots", "totalSlots must be between 1 and 1000.")]
+    [InlineData("{\"slotDurationSeconds\":2592001}", "slotDurationSeconds", "slotDurationSeconds must be between 1 and 2592000.")]
+    [InlineData("{\"label\":\"Renamed\",\"status\":\"active\"}", "status", "status can only be set to archived")]
+    [InlineData("{\"label\":null}", "body", "Nothing to change.")]
+    public async Task A_patch_with_a_bad_field_answers_that_fields_error_and_changes_nothing(string body, string field, string message)
+    {
+        var season = await fixture.CreateSeasonAsync(totalSlots: 3, slotDurationSeconds: 600);
+        var before = await fixture.GetSeasonAsync(season.Id());
+        var audits = await fixture.AuditCountAsync();
+
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await fixture.Admin.PatchAsync($"/v1/admin/seasons/{season.Id()}", content);
+
+        await response.AssertFieldProblemAsync("The season change is not valid.", field, message);
+        Assert.Equal(before.ToJsonString(), (await fixture.GetSeasonAsync(season.Id())).ToJsonString());
+        Assert.Equal(audits, await fixture.AuditCountAsync());
+    }
+
     [Fact]
     public async Task Delete_needs_confirm_then_removes_the_season()
     {
