@@ -28,6 +28,13 @@ public sealed class ProcessSampler
     /// <summary>The load tool itself, beside the stack's processes.</summary>
     public const string LoadToolName = "perf";
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Every this many samples PSS is read too: the kernel walks every page table of a process to sum smaps_rollup, and
+    /// reading it each second for every process of the stack was a large part of the load tool's CPU at low rates
+    /// (perf/RESULTS.md), counted against the votes. The peak is the highest PSS read.
+    /// </summary>
+    private const int PssEvery = 5;
     /// <summary>The whole machine (every core, every process, the stack's or not): other work on a shared box shows here.</summary>
     public const string MachineName = "machine (all processes)";
     private static readonly string[] KnownNames = ["AiMoviez.Edge", "AiMoviez.Core", "AiMoviez.Aggregator", "nats-server", "redis-server", "postgres"];
@@ -96,13 +103,13 @@ public sealed class ProcessSampler
         Task.Factory.StartNew(() =>
         {
             var maxSamples = (int)(maxDuration / Interval) + 1;
-            Sample();
+            Sample(withPss: true);
             for (var i = 0; i < maxSamples && !cancellationToken.WaitHandle.WaitOne(Interval); i++)
             {
-                Sample();
+                Sample(withPss: i % PssEvery == PssEvery - 1);
             }
 
-            Sample();
+            Sample(withPss: true);
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     public IReadOnlyList<ProcessUsage> Summarize()
@@ -134,7 +141,7 @@ public sealed class ProcessSampler
         return seconds <= 0 ? 0 : Math.Max(0, to.Ticks - from.Ticks) / CpuSnapshot.TicksPerSecond / seconds * 100;
     }
 
-    private void Sample()
+    private void Sample(bool withPss)
     {
         var now = Stopwatch.GetTimestamp();
         if (ReadMachineBusyTicks() is { } busy)
@@ -156,7 +163,7 @@ public sealed class ProcessSampler
                     alive = true;
                     ticks += t;
                     rssMb += ReadMemoryMb($"/proc/{pid}/status", "VmRSS:");
-                    pssMb += ReadMemoryMb($"/proc/{pid}/smaps_rollup", "Pss:");
+                    pssMb += withPss ? ReadMemoryMb($"/proc/{pid}/smaps_rollup", "Pss:") : 0;
                 }
             }
 
