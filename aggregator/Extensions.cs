@@ -42,7 +42,7 @@ internal static class Extensions
     public static IServiceCollection AddRegionsAndShards(this IServiceCollection services, Topology topology, IConfiguration configuration)
     {
         var natsAuth = NatsCredentials.FromConfiguration(configuration);
-        services.AddSingleton(new RegionLinks(topology.Regions.Select(r => new RegionLink(r, natsAuth))));
+        services.AddSingleton(sp => new RegionLinks(topology.Regions.Select(r => new RegionLink(r, natsAuth, sp.GetRequiredService<ILoggerFactory>()))));
         services.AddSingleton<ShardDataSources>();
         var readiness = services.AddHealthChecks();
         foreach (var region in topology.Regions)

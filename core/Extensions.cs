@@ -52,7 +52,7 @@ internal static class Extensions
     {
         services.AddSingleton(NpgsqlDataSource.Create(topology.CatalogDatabase));
         services.AddSingleton(new ShardDatabases(topology));
-        services.AddSingleton(new RegionNats(topology, NatsCredentials.FromConfiguration(configuration)));
+        services.AddSingleton(sp => new RegionNats(topology, NatsCredentials.FromConfiguration(configuration), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<CatalogChangePublisher>();
         services.AddSingleton<CatalogDatabase>();
         services.AddSingleton<CatalogSnapshotReader>();

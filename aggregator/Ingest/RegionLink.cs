@@ -8,11 +8,15 @@ namespace AiMoviez.Aggregator.Ingest;
 /// <summary>One region's NATS: its vote stream (read), receipts and dead letters (written), tallies (published).</summary>
 internal sealed class RegionLink : IAsyncDisposable
 {
-    public RegionLink(RegionTopology region, NatsAuthOpts auth)
+    public RegionLink(RegionTopology region, NatsAuthOpts auth, ILoggerFactory loggerFactory)
     {
         Region = region;
-        // A loaded host can be slow to answer the first connect; the consumer loop retries anyway.
-        Connection = new NatsConnection(new NatsOpts { Url = region.Nats, Name = "aggregator", AuthOpts = auth, ConnectTimeout = TimeSpan.FromSeconds(10) });
+        // A loaded host can be slow to answer the first connect; the consumer loop retries anyway. The client's own log
+        // says when it drops messages a lane has not read (a slow consumer).
+        Connection = new NatsConnection(new NatsOpts
+        {
+            Url = region.Nats, Name = "aggregator", AuthOpts = auth, ConnectTimeout = TimeSpan.FromSeconds(10), LoggerFactory = loggerFactory,
+        });
         JetStream = new NatsJSContext(Connection);
     }
 

@@ -8,7 +8,7 @@ internal sealed class RegionNats : IAsyncDisposable
 {
     private readonly Dictionary<string, NatsConnection> _connections;
 
-    public RegionNats(Topology topology, NatsAuthOpts auth)
+    public RegionNats(Topology topology, NatsAuthOpts auth, ILoggerFactory loggerFactory)
     {
         _connections = topology.Regions.ToDictionary(r => r.Name, r => new NatsConnection(new NatsOpts
         {
@@ -17,6 +17,7 @@ internal sealed class RegionNats : IAsyncDisposable
             AuthOpts = auth,
             ConnectTimeout = TimeSpan.FromSeconds(2),
             RequestTimeout = TimeSpan.FromSeconds(2),
+            LoggerFactory = loggerFactory,
         }));
     }
 

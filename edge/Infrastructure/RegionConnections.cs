@@ -26,6 +26,10 @@ internal static class RegionConnections
             options.ConnectRetry = 1;
             options.ReconnectRetryPolicy = new LinearRetry(250);
             options.ClientName = "edge-" + region.Name;
+            // Replies are read on the thread pool, where their continuations run anyway, not handed over from the
+            // client's own reader threads: one thread switch fewer per call (perf/RESULTS.md). Safe because nothing in
+            // the edge blocks a pool thread on Redis.
+            options.SocketManager = SocketManager.ThreadPool;
             return ConnectionMultiplexer.Connect(options);
         });
         services.AddSingleton<IDatabase>(sp => sp.GetRequiredService<IConnectionMultiplexer>().GetDatabase());
