@@ -25,8 +25,10 @@ internal sealed record AggregatorOptions : IValidatableObject
     public TimeSpan MaxBatchAge { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
-    /// Messages each lane's pull asks for at once. The NATS client holds twice this many of a lane's messages unread and
-    /// drops what comes beyond, so it is at least half of <see cref="MaxAckPending"/>, which bounds what the server sends.
+    /// Messages each lane's pull asks for at once. While a lane is behind, the NATS client renews its pull at every missed
+    /// idle heartbeat whatever it still holds unread, and drops what its buffer cannot take: a hole that stops the lane.
+    /// Pulls of at least half of <see cref="MaxAckPending"/> took a long backlog without one; pulls of 1,000 did not
+    /// (perf/RESULTS.md, "Two aggregator defects").
     /// </summary>
     [Range(1, 500_000)]
     public int PullBatchSize { get; set; } = 10_000;
@@ -83,7 +85,7 @@ internal sealed record AggregatorOptions : IValidatableObject
         if (2L * PullBatchSize < MaxAckPending)
         {
             yield return new ValidationResult(
-                $"PullBatchSize ({PullBatchSize}) must be at least half of MaxAckPending ({MaxAckPending}): the NATS client keeps twice a pull's messages per lane and drops the rest.",
+                $"PullBatchSize ({PullBatchSize}) must be at least half of MaxAckPending ({MaxAckPending}): with smaller pulls the NATS client drops messages of a lane that falls behind.",
                 [nameof(PullBatchSize)]);
         }
     }
