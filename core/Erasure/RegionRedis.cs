@@ -60,9 +60,13 @@ internal sealed class RegionRedis(Topology topology) : IAsyncDisposable
             {
                 keys.Add(key);
                 var name = key.ToString();
-                if (name.StartsWith("vote:", StringComparison.Ordinal) || name.StartsWith("sm:", StringComparison.Ordinal))
+                // The voter's votes in a slot are one hash of vote ids; edges before it kept a key per vote and a
+                // marker per super and mega vote, which live on until their slot has been closed a day.
+                RedisValue[] voteIds = name.StartsWith("vs:", StringComparison.Ordinal) ? await database.HashValuesAsync(key)
+                    : name.StartsWith("vote:", StringComparison.Ordinal) || name.StartsWith("sm:", StringComparison.Ordinal) ? [await database.StringGetAsync(key)]
+                    : [];
+                foreach (var voteId in voteIds)
                 {
-                    var voteId = await database.StringGetAsync(key);
                     if (Guid.TryParse(voteId.ToString(), out var id))
                     {
                         receipts.UnionWith(ReceiptKeys(id));

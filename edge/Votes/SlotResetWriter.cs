@@ -72,12 +72,10 @@ internal sealed partial class SlotResetWriter(
         var season = reset.SeasonId.ToString();
         var calls = reset.Votes.Select(vote => redis.ScriptEvaluateAsync(VoteResetScript.GiveBack,
         [
-            VoteLedger.VoteKey(vote.VoterKey, season, reset.SlotPosition, vote.ClipId.ToString()),
-            VoteLedger.VotedKey(vote.VoterKey, season, reset.SlotPosition),
+            VoteLedger.SlotVotesKey(vote.VoterKey, season, reset.SlotPosition),
             VoteLedger.DayKey(vote.VoterKey, new DateTimeOffset(vote.UtcDay.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)),
-            VoteLedger.MarkerKey(vote.VoterKey, season, reset.SlotPosition, vote.VoteType),
             ledger.VoterReceiptKey(vote.VoterKey, vote.VoteId),
-        ], [vote.VoteId.ToString(), vote.ClipId.ToString(), vote.Weight, VoteStatuses.SlotResetReason]));
+        ], [vote.VoteId.ToString(), vote.ClipId.ToString(), vote.Weight, VoteStatuses.SlotResetReason, vote.VoteType]));
         return Task.WhenAll(calls).WaitAsync(options.Value.RedisTimeout * 4 + TimeSpan.FromMilliseconds(reset.Votes.Count));
     }
 

@@ -81,7 +81,7 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
         }
 
         var keys = CastKeys(attempt);
-        var ip = await IpWindowFirstAsync(keys[0], keys[1], keys[7], attempt.VoteId.ToString(), attempt.VoterKey, attempt.Now);
+        var ip = await IpWindowFirstAsync(keys[0], keys[1], keys[5], attempt.VoteId.ToString(), attempt.VoterKey, attempt.Now);
         if (ip is { Admitted: false })
         {
             return new CastDecision(ErrorCodes.RateLimited, 0, 0, 0, false, false, VoteFlags.None, ip.Value.ResetMs, null, null);
@@ -90,7 +90,7 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
         if (ip is not null)
         {
             keys[1] = Placeholder(attempt.VoterKey, "ip");
-            keys[7] = Placeholder(attempt.VoterKey, "ipk");
+            keys[5] = Placeholder(attempt.VoterKey, "ipk");
         }
 
         var result = (RedisResult[])(await EvaluateAsync(VoteScripts.Cast, keys,
@@ -129,7 +129,7 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
         if (split)
         {
             keys[1] = Placeholder(attempt.VoterKey, "ip");
-            keys[7] = Placeholder(attempt.VoterKey, "ipk");
+            keys[5] = Placeholder(attempt.VoterKey, "ipk");
         }
 
         var undo = EvaluateAsync(VoteScripts.Undo, keys,
@@ -146,7 +146,7 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
     public async Task<FoundVote> FindAsync(string voterKey, string clientIp, Guid seasonId, int slot, Guid clipId, DateTimeOffset now)
     {
         var requestId = Guid.CreateVersion7(now).ToString();
-        RedisKey[] keys = [VoteKey(voterKey, seasonId.ToString(), slot, clipId.ToString()), VoterWindowKey(voterKey), IpWindowKey(clientIp)];
+        RedisKey[] keys = [SlotVotesKey(voterKey, seasonId.ToString(), slot), VoterWindowKey(voterKey), IpWindowKey(clientIp)];
         var ip = await IpWindowFirstAsync(keys[1], keys[2], "", requestId, "", now);
         if (ip is { Admitted: false })
         {
@@ -160,7 +160,7 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
 
         var result = (RedisResult[])(await EvaluateAsync(VoteScripts.Find, keys,
             [now.ToUnixTimeMilliseconds(), (long)_options.RateWindow.TotalMilliseconds, _options.VotesPerVoterPerWindow,
-             _options.VotesPerIpPerWindow, requestId, ip is null ? 0 : 1, ReceiptPrefix(voterKey)]))!;
+             _options.VotesPerIpPerWindow, requestId, ip is null ? 0 : 1, ReceiptPrefix(voterKey), clipId.ToString()]))!;
         var code = (string)result[0]!;
         if (ip is not null && code == ErrorCodes.RateLimited)
         {
@@ -224,21 +224,16 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
         var voteId = vote.VoteId!.Value.ToString();
         var result = await EvaluateAsync(VoteScripts.Revoke,
         [
-            VoteKey(voterKey, season, slot, clipId.ToString()), VotedKey(voterKey, season, slot),
-            vote.DayKey.Length > 0 ? vote.DayKey : Placeholder(voterKey, "day"), MarkerKey(voterKey, season, slot, vote.VoteType),
+            SlotVotesKey(voterKey, season, slot), vote.DayKey.Length > 0 ? vote.DayKey : Placeholder(voterKey, "day"),
             VoterReceiptKey(voterKey, vote.VoteId.Value), vote.IdempotencyKey.Length > 0 ? vote.IdempotencyKey : Placeholder(voterKey, "idem"),
-        ], [voteId, clipId.ToString(), vote.Weight]);
+        ], [voteId, clipId.ToString(), vote.Weight, vote.VoteType]);
         return (int)result == 1;
     }
 
     public async Task<BallotVoterState> BallotStateAsync(string voterKey, Guid seasonId, int slot, DateTimeOffset now)
     {
         var season = seasonId.ToString();
-        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.BallotState,
-        [
-            VotedKey(voterKey, season, slot), DayKey(voterKey, now),
-            MarkerKey(voterKey, season, slot, VoteTypes.Super), MarkerKey(voterKey, season, slot, VoteTypes.Mega),
-        ], []))!;
+        var result = (RedisResult[])(await EvaluateAsync(VoteScripts.BallotState, [SlotVotesKey(voterKey, season, slot), DayKey(voterKey, now)], []))!;
         return new BallotVoterState((int)result[0], (int)result[1] == 1, (int)result[2] == 1,
             [.. result.Skip(3).Select(r => Guid.Parse((string)r!))]);
     }
@@ -387,15 +382,12 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
     private static RedisKey[] CastKeys(VoteAttempt a)
     {
         var season = a.Season?.Id.ToString() ?? "-";
-        var clip = a.ClipId?.ToString() ?? "-";
         return
         [
-            VoterWindowKey(a.VoterKey), IpWindowKey(a.ClientIp), VoteKey(a.VoterKey, season, a.SlotPosition, clip),
-            DayKey(a.VoterKey, a.Now), MarkerKey(a.VoterKey, season, a.SlotPosition, VoteTypes.Super),
-            MarkerKey(a.VoterKey, season, a.SlotPosition, VoteTypes.Mega),
+            VoterWindowKey(a.VoterKey), IpWindowKey(a.ClientIp), SlotVotesKey(a.VoterKey, season, a.SlotPosition), DayKey(a.VoterKey, a.Now),
             $"idem:{VoterTag(a.VoterKey)}:{a.VoterKey}:{a.IdempotencyKey ?? "-"}",
             $"ipk:{IpTag(a.ClientIp)}:{a.Now.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture)}",
-            VotedKey(a.VoterKey, season, a.SlotPosition), ReceiptKey(a.VoteId), a.CaptchaKey ?? Placeholder(a.VoterKey, "captcha"),
+            ReceiptKey(a.VoteId), a.CaptchaKey ?? Placeholder(a.VoterKey, "captcha"),
         ];
     }
 
@@ -417,11 +409,12 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
     /// <summary>A key in the voter's slot that nothing writes, standing for a key a script is told to leave alone.</summary>
     private static string Placeholder(string voter, string what) => $"none:{VoterTag(voter)}:{what}";
 
-    internal static string VoteKey(string voter, string season, int slot, string clip) => $"vote:{VoterTag(voter)}:{voter}:{season}:{slot}:{clip}";
-
-    internal static string VotedKey(string voter, string season, int slot) => $"voted:{VoterTag(voter)}:{voter}:{season}:{slot}";
-
-    internal static string MarkerKey(string voter, string season, int slot, string type) => $"sm:{VoterTag(voter)}:{voter}:{season}:{slot}:{type}";
+    /// <summary>
+    /// The voter's votes in a slot, one hash: <c>c:&lt;clip&gt;</c> for each clip voted for, and <c>super</c> and
+    /// <c>mega</c> once used, each holding the vote's id. One key where there were a key per vote, a set and two
+    /// markers: a vote creates one key fewer and the script looks all of them up at once.
+    /// </summary>
+    internal static string SlotVotesKey(string voter, string season, int slot) => $"vs:{VoterTag(voter)}:{voter}:{season}:{slot}";
 
     internal static string SeenKey(string voter, string season, int slot) => $"seen:{VoterTag(voter)}:{voter}:{season}:{slot}";
 

@@ -9,15 +9,15 @@ namespace AiMoviez.Edge.Votes;
 internal static class VoteScripts
 {
     /// <summary>
-    /// KEYS: 1 rl:v:voter, 2 rl:ip:ip, 3 vote:voter:season:slot:clip, 4 day:voter:yyyymmdd, 5 sm:..:super, 6 sm:..:mega,
-    /// 7 idem:voter:key, 8 ipk:ip:hour (HyperLogLog of voter keys), 9 voted:voter:season:slot, 10 receipt:voteId,
-    /// 11 captcha:token-hash (the token's use, when the edge checked one).
+    /// KEYS: 1 rl:v:voter, 2 rl:ip:ip, 3 vs:voter:season:slot (the voter's votes in the slot: field c:clip, and super
+    /// and mega, each the vote id), 4 day:voter:yyyymmdd, 5 idem:voter:key, 6 ipk:ip:hour (HyperLogLog of voter keys),
+    /// 7 receipt:voteId, 8 captcha:token-hash (the token's use, when the edge checked one).
     /// ARGV: 1 now ms, 2 window ms, 3 voter limit, 4 ip limit, 5 verdict ('' = go on, else an error code to answer
     /// with limits only), 6 vote id, 7 type, 8 weight, 9 multi-vote 1/0, 10 daily limit, 11 has idempotency key 1/0,
     /// 12 idempotency ttl s, 13 slot state ttl s, 14 receipt ttl s, 15 voter key, 16 voter keys per ip hour,
     /// 17 flag when remaining at most, 18 clip id, 19 base flags, 20 ms to UTC midnight, 21 season id, 22 slot,
     /// 23 region, 24 deadline ms, 25 the IP window's count when <see cref="IpWindow"/> already counted the request ('' when
-    /// this script counts it: KEYS 2 and 8 are then in the voter's slot; else they are placeholders left alone), 26 the
+    /// this script counts it: KEYS 2 and 6 are then in the voter's slot; else they are placeholders left alone), 26 the
     /// IP's voter keys <see cref="IpWindow"/> counted, 27 the receipt key's prefix in the voter's slot, 28 used-token ttl s
     /// (0: no captcha token to spend here).
     /// Returns: code, voter count, voter reset ms, day total, super used, mega used, flags, retry ms, vote id, then for
@@ -36,7 +36,7 @@ internal static class VoteScripts
         local ipLimit = tonumber(ARGV[4])
         local clock = redis.call('TIME')
         if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[24])
-          or redis.call('EXISTS', KEYS[10]) == 1 then
+          or redis.call('EXISTS', KEYS[7]) == 1 then
           return {'DEPENDENCY_UNAVAILABLE', 0, window, 0, 0, 0, 0, 0, ''}
         end
         local ipHere = ARGV[25] == ''
@@ -56,8 +56,10 @@ internal static class VoteScripts
           return window
         end
         local dayTotal = tonumber(redis.call('GET', KEYS[4]) or '0')
-        local superUsed = redis.call('EXISTS', KEYS[5])
-        local megaUsed = redis.call('EXISTS', KEYS[6])
+        local clipField = 'c:' .. ARGV[18]
+        local held = redis.call('HMGET', KEYS[3], 'super', 'mega', clipField)
+        local superUsed = held[1] and 1 or 0
+        local megaUsed = held[2] and 1 or 0
         local function answer(code, flags, retry, voteId)
           return {code, voterCount, resetMs(KEYS[1]), dayTotal, superUsed, megaUsed, flags, retry, voteId}
         end
@@ -74,7 +76,7 @@ internal static class VoteScripts
         ipCount = ipCount + 1
 
         if ARGV[11] == '1' then
-          local previous = redis.call('GET', KEYS[7])
+          local previous = redis.call('GET', KEYS[5])
           if previous then
             local r = redis.call('HMGET', ARGV[27] .. previous,
               'clip', 'season', 'slot', 'type', 'weight', 'total', 'rstd', 'rsup', 'rmeg')
@@ -84,10 +86,10 @@ internal static class VoteScripts
           end
         end
         if ARGV[5] ~= '' then return answer(ARGV[5], 0, 0, '') end
-        if ARGV[28] ~= '0' and not redis.call('SET', KEYS[11], '1', 'NX', 'EX', tonumber(ARGV[28])) then
+        if ARGV[28] ~= '0' and not redis.call('SET', KEYS[8], '1', 'NX', 'EX', tonumber(ARGV[28])) then
           return answer('CAPTCHA_REQUIRED', 0, 0, '')
         end
-        if ARGV[9] ~= '1' and redis.call('EXISTS', KEYS[3]) == 1 then return answer('ALREADY_VOTED', 0, 0, '') end
+        if ARGV[9] ~= '1' and held[3] then return answer('ALREADY_VOTED', 0, 0, '') end
         local voteType = ARGV[7]
         if (voteType == 'super' and superUsed == 1) or (voteType == 'mega' and megaUsed == 1) then
           return answer('SLOT_LIMIT', 0, 0, '')
@@ -99,28 +101,33 @@ internal static class VoteScripts
         local flags = tonumber(ARGV[19])
         local voterKeys = tonumber(ARGV[26])
         if ipHere then
-          redis.call('PFADD', KEYS[8], ARGV[15])
-          redis.call('EXPIRE', KEYS[8], '7200')
-          voterKeys = redis.call('PFCOUNT', KEYS[8])
+          redis.call('PFADD', KEYS[6], ARGV[15])
+          redis.call('EXPIRE', KEYS[6], '7200')
+          voterKeys = redis.call('PFCOUNT', KEYS[6])
         end
         if voterKeys > tonumber(ARGV[16]) then flags = bit.bor(flags, 4) end
         local atMost = tonumber(ARGV[17])
         if voterLimit - voterCount <= atMost or ipLimit - ipCount <= atMost then flags = bit.bor(flags, 2) end
 
-        redis.call('SET', KEYS[3], voteId, 'EX', ARGV[13])
         dayTotal = redis.call('INCRBY', KEYS[4], ARGV[8])
         redis.call('PEXPIRE', KEYS[4], string.format('%d', tonumber(ARGV[20]) + 3600000))
-        if voteType == 'super' then redis.call('SET', KEYS[5], voteId, 'EX', ARGV[13]); superUsed = 1 end
-        if voteType == 'mega' then redis.call('SET', KEYS[6], voteId, 'EX', ARGV[13]); megaUsed = 1 end
-        redis.call('SADD', KEYS[9], ARGV[18])
-        redis.call('EXPIRE', KEYS[9], ARGV[13])
+        if voteType == 'super' then
+          redis.call('HSET', KEYS[3], clipField, voteId, 'super', voteId)
+          superUsed = 1
+        elseif voteType == 'mega' then
+          redis.call('HSET', KEYS[3], clipField, voteId, 'mega', voteId)
+          megaUsed = 1
+        else
+          redis.call('HSET', KEYS[3], clipField, voteId)
+        end
+        redis.call('EXPIRE', KEYS[3], ARGV[13])
         local dailyLimit = tonumber(ARGV[10])
-        redis.call('HSET', KEYS[10], 'status', 'accepted', 'reason', '', 'voter', ARGV[15], 'clip', ARGV[18],
+        redis.call('HSET', KEYS[7], 'status', 'accepted', 'reason', '', 'voter', ARGV[15], 'clip', ARGV[18],
           'season', ARGV[21], 'slot', ARGV[22], 'type', voteType, 'weight', ARGV[8], 'day', KEYS[4],
-          'idem', ARGV[11] == '1' and KEYS[7] or '', 'total', string.format('%d', dayTotal), 'rstd', string.format('%d', dailyLimit - dayTotal),
+          'idem', ARGV[11] == '1' and KEYS[5] or '', 'total', string.format('%d', dayTotal), 'rstd', string.format('%d', dailyLimit - dayTotal),
           'rsup', superUsed == 1 and '0' or '1', 'rmeg', megaUsed == 1 and '0' or '1', 'region', ARGV[23])
-        redis.call('EXPIRE', KEYS[10], ARGV[14])
-        if ARGV[11] == '1' then redis.call('SET', KEYS[7], voteId, 'EX', ARGV[12]) end
+        redis.call('EXPIRE', KEYS[7], ARGV[14])
+        if ARGV[11] == '1' then redis.call('SET', KEYS[5], voteId, 'EX', ARGV[12]) end
         return answer('OK', flags, 0, voteId)
         """;
 
@@ -135,25 +142,22 @@ internal static class VoteScripts
         local voteId = ARGV[1]
         redis.call('ZREM', KEYS[1], voteId)
         redis.call('ZREM', KEYS[2], voteId)
-        local status = redis.call('HGET', KEYS[10], 'status')
+        local status = redis.call('HGET', KEYS[7], 'status')
         if status ~= 'accepted' then
           if not status then
-            redis.call('HSET', KEYS[10], 'status', 'rejected', 'reason', 'DEPENDENCY_UNAVAILABLE')
-            redis.call('EXPIRE', KEYS[10], tonumber(ARGV[4]))
+            redis.call('HSET', KEYS[7], 'status', 'rejected', 'reason', 'DEPENDENCY_UNAVAILABLE')
+            redis.call('EXPIRE', KEYS[7], ARGV[4])
           end
           return 0
         end
-        if redis.call('GET', KEYS[3]) == voteId then
-          redis.call('DEL', KEYS[3])
-          redis.call('SREM', KEYS[9], ARGV[2])
+        for _, field in ipairs({'c:' .. ARGV[2], 'super', 'mega'}) do
+          if redis.call('HGET', KEYS[3], field) == voteId then redis.call('HDEL', KEYS[3], field) end
         end
-        redis.call('DECRBY', KEYS[4], tonumber(ARGV[3]))
+        redis.call('DECRBY', KEYS[4], ARGV[3])
         if redis.call('GET', KEYS[5]) == voteId then redis.call('DEL', KEYS[5]) end
-        if redis.call('GET', KEYS[6]) == voteId then redis.call('DEL', KEYS[6]) end
-        if redis.call('GET', KEYS[7]) == voteId then redis.call('DEL', KEYS[7]) end
-        redis.call('DEL', KEYS[10])
-        redis.call('HSET', KEYS[10], 'status', 'rejected', 'reason', 'DEPENDENCY_UNAVAILABLE')
-        redis.call('EXPIRE', KEYS[10], tonumber(ARGV[4]))
+        redis.call('DEL', KEYS[7])
+        redis.call('HSET', KEYS[7], 'status', 'rejected', 'reason', 'DEPENDENCY_UNAVAILABLE')
+        redis.call('EXPIRE', KEYS[7], ARGV[4])
         return 1
         """;
 
@@ -193,13 +197,13 @@ internal static class VoteScripts
 
     /// <summary>
     /// The caller's vote on a clip, for a revoke, which counts in the windows as a vote request does
-    /// (<see cref="CountInWindows"/>). KEYS: 1 vote:voter:season:slot:clip, 2 rl:v:voter, 3 rl:ip:ip. ARGV: now ms,
+    /// (<see cref="CountInWindows"/>). KEYS: 1 vs:voter:season:slot, 2 rl:v:voter, 3 rl:ip:ip. ARGV: now ms,
     /// window ms, voter limit, ip limit, request id, IP counted already 1/0, 7 the receipt key's prefix in the voter's
-    /// slot. Returns: code ('' or RATE_LIMITED), voter count, voter reset ms, retry ms, vote id or '', then the receipt's
+    /// slot, 8 the clip id. Returns: code ('' or RATE_LIMITED), voter count, voter reset ms, retry ms, vote id or '', then the receipt's
     /// type, weight, day key, idempotency key.
     /// </summary>
     public const string Find = CountInWindows + "\n" + """
-        local voteId = redis.call('GET', KEYS[1])
+        local voteId = redis.call('HGET', KEYS[1], 'c:' .. ARGV[8])
         if not voteId then return {'', count, reset, 0, ''} end
         local r = redis.call('HMGET', ARGV[7] .. voteId, 'type', 'weight', 'day', 'idem')
         return {'', count, reset, 0, voteId, r[1] or 'standard', r[2] or '0', r[3] or '', r[4] or ''}
@@ -263,28 +267,32 @@ internal static class VoteScripts
         """;
 
     /// <summary>
-    /// Undoes a published revoke's vote so the voter may vote again. KEYS: 1 vote key, 2 voted set, 3 day key,
-    /// 4 super/mega marker of its type, 5 receipt, 6 idempotency key. ARGV: vote id, clip id, weight.
+    /// Undoes a published revoke's vote so the voter may vote again. KEYS: 1 the voter's votes in the slot (vs), 2 day
+    /// key, 3 receipt, 4 idempotency key. ARGV: vote id, clip id, weight, type.
     /// </summary>
     public const string Revoke = """
         local voteId = ARGV[1]
-        if redis.call('GET', KEYS[1]) ~= voteId then return 0 end
-        redis.call('DEL', KEYS[1])
-        redis.call('SREM', KEYS[2], ARGV[2])
-        if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('DECRBY', KEYS[3], tonumber(ARGV[3])) end
+        local clipField = 'c:' .. ARGV[2]
+        if redis.call('HGET', KEYS[1], clipField) ~= voteId then return 0 end
+        redis.call('HDEL', KEYS[1], clipField)
+        if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('DECRBY', KEYS[2], ARGV[3]) end
+        if redis.call('HGET', KEYS[1], ARGV[4]) == voteId then redis.call('HDEL', KEYS[1], ARGV[4]) end
         if redis.call('GET', KEYS[4]) == voteId then redis.call('DEL', KEYS[4]) end
-        if redis.call('GET', KEYS[6]) == voteId then redis.call('DEL', KEYS[6]) end
-        redis.call('HSET', KEYS[5], 'status', 'revoked', 'reason', '')
+        redis.call('HSET', KEYS[3], 'status', 'revoked', 'reason', '')
         return 1
         """;
 
     /// <summary>
-    /// What a ballot shows of the voter. KEYS: 1 voted set, 2 day key, 3 super marker, 4 mega marker.
+    /// What a ballot shows of the voter. KEYS: 1 the voter's votes in the slot (vs), 2 day key.
     /// Returns: day total, super used, mega used, voted clip ids...
     /// </summary>
     public const string BallotState = """
-        local reply = {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('EXISTS', KEYS[3]), redis.call('EXISTS', KEYS[4])}
-        for _, clip in ipairs(redis.call('SMEMBERS', KEYS[1])) do reply[#reply + 1] = clip end
+        local reply = {tonumber(redis.call('GET', KEYS[2]) or '0'), 0, 0}
+        for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+          if field == 'super' then reply[2] = 1
+          elseif field == 'mega' then reply[3] = 1
+          else reply[#reply + 1] = string.sub(field, 3) end
+        end
         return reply
         """;
 

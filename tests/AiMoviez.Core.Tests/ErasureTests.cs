@@ -110,13 +110,14 @@ public sealed class ErasureTests(CoreFixture fixture)
         var tag = VoterBuckets.Tag(user.VoterKey);
         var theirs = new RedisKey[]
         {
-            $"rl:v:{tag}:{user.VoterKey}", $"vote:{tag}:{user.VoterKey}:{s2}:1:{Guid.NewGuid()}", $"voted:{tag}:{user.VoterKey}:{s2}:1",
+            $"rl:v:{tag}:{user.VoterKey}", $"vs:{tag}:{user.VoterKey}:{s2}:1", $"vote:{tag}:{user.VoterKey}:{s2}:2:{Guid.NewGuid()}",
             $"day:{tag}:{user.VoterKey}:{Today:yyyyMMdd}", $"idem:{tag}:{user.VoterKey}:key-1", VoterBuckets.ReceiptKey(mine[2]),
             VoterBuckets.ReceiptKey(mine[0]), $"genre:{tag}:{user.VoterKey}",
         };
         await db.StringSetAsync(theirs[0], "x");
-        await db.StringSetAsync(theirs[1], mine[0].ToString());
-        await db.SetAddAsync(theirs[2], "clip");
+        await db.HashSetAsync(theirs[1], [new("c:" + Guid.NewGuid(), mine[0].ToString())]);
+        // A vote key as edges kept them before the slot hash, still alive for a day after its slot closed.
+        await db.StringSetAsync(theirs[2], mine[2].ToString());
         await db.StringSetAsync(theirs[3], "2");
         await db.StringSetAsync(theirs[4], "answer");
         await db.HashSetAsync(theirs[5], [new("status", "counted"), new("voter", user.VoterKey), new("idem", "")]);
