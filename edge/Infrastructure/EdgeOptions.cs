@@ -78,6 +78,13 @@ internal sealed class EdgeOptions
     public int MaxVotesPerMessage { get; set; } = 100;
 
     /// <summary>
+    /// How long a vote that finds its lane idle waits for others to go out with it, when the lane's last message carried
+    /// several votes (the lane is busy); a lane that carried one vote at a time sends at once (0: always at once).
+    /// </summary>
+    [TimeSpanRange("00:00:00", "00:00:00.100")]
+    public TimeSpan PublishLinger { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>
     /// The longest a request waits for Redis, connected or not: a hung Redis (stopped, forking, disk full) is then
     /// refused as fast as a dead one.
     /// </summary>

@@ -13,9 +13,11 @@ namespace AiMoviez.Edge.Votes;
 /// Publishes to the season's shard lane of the region's vote stream and waits for the PubAck: a vote is only accepted
 /// once stored. A lane has one vote publish in flight at a time; the votes that arrive meanwhile wait for it and then
 /// go out together as one <see cref="VoteCasts"/> message (up to <see cref="EdgeOptions.MaxVotesPerMessage"/>). So a
-/// vote reaching an idle lane goes out at once and alone, and under load the stream stores, and the aggregator takes,
+/// vote reaching a quiet lane goes out at once and alone, and under load the stream stores, and the aggregator takes,
 /// one message per group instead of one per vote: nats-server's and the aggregator's cost per message is most of
-/// theirs (perf/RESULTS.md).
+/// theirs (perf/RESULTS.md). A busy lane also goes idle between groups (its voters' answers take the cores while its
+/// last publish completes), so a vote finding it idle then waits <see cref="EdgeOptions.PublishLinger"/> for others
+/// rather than go out alone.
 /// </summary>
 internal sealed class VotePublisher(INatsJSContext jetStream, RegionTopology region, ShardMap shardMap, IOptions<EdgeOptions> options,
     TimeProvider time, EdgeTelemetry telemetry)
@@ -25,6 +27,7 @@ internal sealed class VotePublisher(INatsJSContext jetStream, RegionTopology reg
 
     private readonly TimeSpan _timeout = options.Value.PublishTimeout;
     private readonly int _maxVotesPerMessage = options.Value.MaxVotesPerMessage;
+    private readonly TimeSpan _linger = options.Value.PublishLinger;
     private readonly ConcurrentDictionary<string, LaneQueue> _lanes = new();
 
     /// <summary>
@@ -36,9 +39,9 @@ internal sealed class VotePublisher(INatsJSContext jetStream, RegionTopology reg
         var lane = shardMap.LaneFor(vote.SeasonNumber);
         var queue = _lanes.GetOrAdd(lane, static _ => new LaneQueue());
         var waiting = new WaitingVote(vote, time.GetTimestamp(), EdgeTelemetry.Source.HasListeners() ? Activity.Current?.Context ?? default : default);
-        if (queue.Enqueue(waiting))
+        if (queue.Enqueue(waiting, out var busy))
         {
-            _ = SendAsync(lane, queue);
+            _ = SendAsync(lane, queue, busy);
         }
 
         return waiting.Stored.Task;
@@ -54,9 +57,14 @@ internal sealed class VotePublisher(INatsJSContext jetStream, RegionTopology reg
     public Task PublishAsync(ClipViewsReported views, CancellationToken cancellationToken) =>
         PublishAsync(Subjects.ClipViews(region.Name, shardMap.LaneFor(views.SeasonNumber)), views, views.BatchId.ToString(), cancellationToken);
 
-    /// <summary>Sends the lane's waiting votes, a group per publish, until none waits.</summary>
-    private async Task SendAsync(string lane, LaneQueue queue)
+    /// <summary>Sends the lane's waiting votes, a group per publish, until none waits; first lingers if the lane is busy.</summary>
+    private async Task SendAsync(string lane, LaneQueue queue, bool busy)
     {
+        if (busy && _linger > TimeSpan.Zero)
+        {
+            await Task.Delay(_linger, time);
+        }
+
         for (var group = queue.Next(_maxVotesPerMessage); group.Count > 0; group = queue.Next(_maxVotesPerMessage))
         {
             // A vote that waited a whole publish timeout behind a slow publish fails unsent, rather than be stored after
@@ -215,13 +223,16 @@ internal sealed class VotePublisher(INatsJSContext jetStream, RegionTopology reg
         private readonly Lock _sync = new();
         private readonly Queue<WaitingVote> _waiting = new();
         private bool _sending;
+        private int _lastGroupSize;
 
         /// <returns>True when the lane was idle: the caller sends.</returns>
-        public bool Enqueue(WaitingVote vote)
+        /// <param name="busy">Whether the lane's last message carried several votes.</param>
+        public bool Enqueue(WaitingVote vote, out bool busy)
         {
             lock (_sync)
             {
                 _waiting.Enqueue(vote);
+                busy = _lastGroupSize > 1;
                 if (_sending)
                 {
                     return false;
@@ -246,6 +257,10 @@ internal sealed class VotePublisher(INatsJSContext jetStream, RegionTopology reg
                 if (group.Count == 0)
                 {
                     _sending = false;
+                }
+                else
+                {
+                    _lastGroupSize = group.Count;
                 }
 
                 return group;

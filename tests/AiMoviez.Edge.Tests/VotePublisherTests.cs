@@ -32,6 +32,25 @@ public sealed class VotePublisherTests(EdgeStack stack)
     }
 
     [Fact]
+    public async Task A_vote_finding_a_busy_lane_idle_waits_for_the_next_votes_and_goes_out_with_them()
+    {
+        var publisher = Publisher(stack.JetStream, EdgeStack.Region, linger: TimeSpan.FromMilliseconds(500));
+        // The first vote goes out alone, the rest together: the lane's last message carried several votes.
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => publisher.PublishAsync(Vote($"user_busy_{i}"))).ToList());
+
+        var first = Vote("user_lingering_1");
+        var firstStored = publisher.PublishAsync(first);
+        await Task.Delay(TimeSpan.FromMilliseconds(100));
+        var second = Vote("user_lingering_2");
+        await Task.WhenAll(firstStored, publisher.PublishAsync(second));
+
+        await Eventually.UntilAsync(() => Task.FromResult(stack.Groups.Count(g => g.Votes.Any(v => v.VoteId == first.VoteId))), n => n > 0,
+            TimeSpan.FromSeconds(5), "the lingering vote's message");
+        var group = Assert.Single(stack.Groups, g => g.Votes.Any(v => v.VoteId == first.VoteId));
+        Assert.Equal([first.VoteId, second.VoteId], group.Votes.Select(v => v.VoteId));
+    }
+
+    [Fact]
     public async Task When_the_stream_does_not_acknowledge_every_vote_of_the_group_fails()
     {
         // No stream holds this region's subjects: nats-server answers that nobody listens.
@@ -47,7 +66,7 @@ public sealed class VotePublisherTests(EdgeStack stack)
 
     private const int MaxVotesPerMessage = 50;
 
-    internal static VotePublisher Publisher(INatsJSContext jetStream, string region)
+    internal static VotePublisher Publisher(INatsJSContext jetStream, string region, TimeSpan? linger = null)
     {
         var topology = new Topology
         {
@@ -59,7 +78,11 @@ public sealed class VotePublisherTests(EdgeStack stack)
             SeasonShards = [new SeasonShardRange { FromSeason = 1, ToSeason = 1000, Shards = ["shard-1"] }],
         };
         return new VotePublisher(jetStream, topology.Regions[0], new ShardMap(topology),
-            Options.Create(new EdgeOptions { Region = region, PublishTimeout = TimeSpan.FromSeconds(1), MaxVotesPerMessage = MaxVotesPerMessage }), TimeProvider.System,
+            Options.Create(new EdgeOptions
+            {
+                Region = region, PublishTimeout = TimeSpan.FromSeconds(1), MaxVotesPerMessage = MaxVotesPerMessage,
+                PublishLinger = linger ?? new EdgeOptions().PublishLinger,
+            }), TimeProvider.System,
             new EdgeTelemetry(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>(), topology.Regions[0],
                 new ShardMap(topology)));
     }
