@@ -70,7 +70,7 @@ internal sealed partial class SlotResetWriter(
     private Task GiveBackAsync(SlotVotesReset reset)
     {
         var season = reset.SeasonId.ToString();
-        var calls = reset.Votes.Select(vote => redis.ScriptEvaluateAsync(VoteResetScript.GiveBack,
+        var calls = reset.Votes.Select(vote => VoteLedger.EvaluateByHashAsync(redis, VoteResetScript.GiveBack,
         [
             VoteLedger.SlotVotesKey(vote.VoterKey, season, reset.SlotPosition),
             VoteLedger.DayKey(vote.VoterKey, new DateTimeOffset(vote.UtcDay.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)),

@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Infrastructure;
 using Microsoft.Extensions.Options;
@@ -296,7 +299,31 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
     /// about once a second; a script given up on may still run later (see <see cref="VoteScripts.Undo"/>).
     /// </summary>
     private Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values) =>
-        BoundedAsync(redis.ScriptEvaluateAsync(script, keys, values), _options.RedisTimeout);
+        BoundedAsync(EvaluateByHashAsync(redis, script, keys, values), _options.RedisTimeout);
+
+    /// <summary>
+    /// Runs a script by its SHA1 (EVALSHA), computed once per script: handed the text, StackExchange.Redis finds the hash
+    /// by hashing the whole text on every call. A server without the script (restarted, or never sent it) answers
+    /// NOSCRIPT, and the text then goes by EVAL, which caches it there. A late EVAL after its caller gave up is as
+    /// harmless as a late EVALSHA (<see cref="VoteScripts.Undo"/>).
+    /// </summary>
+    internal static async Task<RedisResult> EvaluateByHashAsync(IDatabaseAsync redis, string script, RedisKey[] keys, RedisValue[] values)
+    {
+        try
+        {
+            return await redis.ScriptEvaluateAsync(ScriptHashes.GetValue(script, Sha1Of), keys, values);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            return await redis.ScriptEvaluateAsync(script, keys, values);
+        }
+    }
+
+    /// <summary>Keyed by reference (the scripts are constants), so finding a script's hash hashes none of its text.</summary>
+    private static readonly ConditionalWeakTable<string, byte[]> ScriptHashes = new();
+
+    /// <summary>Redis names a script by the SHA1 of its text; a name, not a safeguard.</summary>
+    private static byte[] Sha1Of(string script) => SHA1.HashData(Encoding.UTF8.GetBytes(script));
 
     /// <summary>
     /// The call, bounded, with every way it fails as a Redis failure: the client can also fault a pending call with

@@ -1,8 +1,8 @@
 namespace AiMoviez.Edge.Votes;
 
 /// <summary>
-/// The Lua run in the region's Redis. StackExchange.Redis sends each by EVALSHA after loading it once and reloads it
-/// on NOSCRIPT (e.g. after a Redis restart), so every vote costs one round trip. A number the scripts pass on unchanged
+/// The Lua run in the region's Redis. The edge sends each by EVALSHA, and by EVAL to a server that answers NOSCRIPT
+/// (after a Redis restart; <see cref="VoteLedger.EvaluateByHashAsync"/>), so every vote costs one round trip. A number the scripts pass on unchanged
 /// goes as its ARGV string, and one they compute as a string.format('%d') of it: Redis 7.0 turns a Lua number argument
 /// into text with printf's %.17g, a floating-point conversion that was a visible share of the vote script's CPU.
 /// </summary>

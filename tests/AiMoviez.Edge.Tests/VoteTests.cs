@@ -50,6 +50,27 @@ public sealed class VoteTests(EdgeStack stack)
     }
 
     [Fact]
+    public async Task A_Redis_that_lost_its_scripts_takes_the_next_votes_all_the_same()
+    {
+        using (var first = await stack.VoteAsync(EdgeStack.NewBrowser(), Clip(0)))
+        {
+            await first.AssertAcceptedAsync();
+        }
+
+        // What a restarted Redis looks like to the edge: no script is known by its hash any more.
+        await using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(stack.Redis.Endpoint + ",allowAdmin=true"))
+        {
+            await redis.GetServers()[0].ScriptFlushAsync();
+        }
+
+        var browser = EdgeStack.NewBrowser();
+        using var vote = await stack.VoteAsync(browser, Clip(0));
+        await vote.AssertAcceptedAsync();
+        using var again = await stack.VoteAsync(browser, Clip(0));
+        await again.AssertProblemAsync(HttpStatusCode.Conflict, ErrorCodes.AlreadyVoted);
+    }
+
+    [Fact]
     public async Task Anonymous_voter_key_is_the_fingerprint_of_the_forwarded_client()
     {
         var browser = EdgeStack.NewBrowser();
