@@ -29,8 +29,12 @@ internal sealed class LeaderboardOptions
 {
     public const string Section = "Leaderboards";
 
+    /// <summary>
+    /// How far leaderboards may trail the votes (plus one pass). Rarer passes fold a voter's votes into fewer total row
+    /// versions: a subject's later changes in a pass find its totals already current.
+    /// </summary>
     [TimeSpanRange("00:00:00.200", "00:05:00")]
-    public TimeSpan RollupInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan RollupInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Shard rows read per batch; one batch is one generation.</summary>
     [Range(10, 100_000)]

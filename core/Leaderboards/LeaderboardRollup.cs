@@ -21,8 +21,11 @@ namespace AiMoviez.Core.Leaderboards;
 internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases shards, IOptions<LeaderboardOptions> options,
     ILogger<LeaderboardRollup> logger) : ExclusivePeriodicService(catalog, logger)
 {
-    /// <summary>Bounds one pass so a large backlog cannot starve the other tables.</summary>
-    private const int MaxBatchesPerPass = 20;
+    /// <summary>
+    /// Bounds one table's share of a pass so a large backlog cannot starve the other tables, well above the batches one
+    /// interval of a busy shard's changes takes.
+    /// </summary>
+    private const int MaxBatchesPerPass = 100;
 
     protected override long LockKey => 0x41694d6f7669_03;
 

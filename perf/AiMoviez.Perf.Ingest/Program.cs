@@ -47,7 +47,7 @@ if (args is ["rollup", .. var rollupArgs])
 {
     int Option(string name, int fallback) =>
         Array.IndexOf(rollupArgs, name) is var i and >= 0 && i + 1 < rollupArgs.Length ? int.Parse(rollupArgs[i + 1], CultureInfo.InvariantCulture) : fallback;
-    await RollupBenchmark.RunAsync(Option("--rate", 4_000), Option("--duration", 30), TimeSpan.FromSeconds(Option("--interval", 5)),
+    await RollupBenchmark.RunAsync(Option("--rate", 4_000), Option("--duration", 30), TimeSpan.FromSeconds(Option("--interval", 30)),
         rollupArgs.Contains("--explain"), CancellationToken.None);
     return 0;
 }

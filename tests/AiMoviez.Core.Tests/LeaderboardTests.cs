@@ -124,6 +124,33 @@ public sealed class LeaderboardTests(CoreFixture fixture)
             "the whole table to be read");
     }
 
+    [Fact]
+    public async Task A_voter_changed_again_later_in_a_pass_gets_no_second_version()
+    {
+        var (s1, shard1, _, _) = await SeasonsOnBothShardsAsync();
+        var prefix = "user_lbf" + Guid.NewGuid().ToString("N")[..6] + "_";
+        var voter = prefix + "twice";
+        // Two aggregator batches name the voter, with nine other voters between them: RollupBatchSize (10 keys) puts the
+        // two changes in two rollup batches of one pass. One statement, so the pass sees both or neither.
+        await ShardSchema.ExecuteAsync(shard1, """
+            with written as (
+                insert into voter_days (voter_key, season_id, utc_day, votes, weight, updated_at)
+                select k, $2, $3, case when k = $1 then 3 else 1 end, 2, now()
+                from unnest(array_append(array(select $4 || n from generate_series(0, 8) n), $1)) k)
+            insert into day_changes (day_table, changed_at, key_count, subjects, season_ids, days)
+            select 'voter_days', now(), cardinality(c.subjects), c.subjects, array_fill($2::uuid, array[cardinality(c.subjects)]),
+                   array_fill($3::date, array[cardinality(c.subjects)])
+            from (values (1, array_prepend($1, array(select $4 || n from generate_series(0, 8) n))), (2, array[$1])) c(i, subjects)
+            order by c.i
+            """, voter, s1, Today, prefix);
+
+        await Eventually.UntilAsync(async () => Totals(await AllPagesAsync("/v1/leaderboards/voters?period=all", prefix)),
+            totals => totals.Count == 10 && totals[voter] == 3, Patience, "the changes to be rolled up");
+        // Its season row and its all-seasons row, one version each: the second batch found them current.
+        Assert.Equal(2, await ShardSchema.ScalarAsync<long>(fixture.CatalogConnectionString,
+            "select count(*) from leaderboard_totals where board = 'voters' and subject = $1", voter));
+    }
+
     private async Task<(Guid S1, string Shard1, Guid S2, string Shard2)> SeasonsOnBothShardsAsync()
     {
         var a = await fixture.CreateSeasonAsync();
