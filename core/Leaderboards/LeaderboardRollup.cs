@@ -11,8 +11,8 @@ namespace AiMoviez.Core.Leaderboards;
 /// Rolls the shards' day rows (clip_days, voter_days, creator_days) into the catalog's leaderboard totals, so a
 /// leaderboard page is one bounded index range scan however many shards and seasons it spans. Each shard table is
 /// followed through the shard's day_changes: the keys of the rows each aggregator batch (or reset) changed, in commit
-/// order. A rollup batch takes changes up to about RollupBatchSize keys and, for each subject and season they name,
-/// reads all of that subject's day rows in that season (a season lives on one shard) into its season's totals row:
+/// order. A pass takes the distinct subjects and seasons the changes since its position name and, RollupBatchSize of
+/// them per batch, reads all of each subject's day rows in that season (a season lives on one shard) into its season's totals row:
 /// its latest day, that day's ISO week and all time. The subject's all-seasons row takes the change of its season rows
 /// (<see cref="LeaderboardTotals.Merge"/>). Each batch is one new generation. A table is read whole once (in batches)
 /// when core has no position on it or the aggregator has pruned changes core has not read; season rows are computed
@@ -22,10 +22,13 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
     ILogger<LeaderboardRollup> logger) : ExclusivePeriodicService(catalog, logger)
 {
     /// <summary>
-    /// Bounds one table's share of a pass so a large backlog cannot starve the other tables, well above the batches one
-    /// interval of a busy shard's changes takes.
+    /// Bounds one table's share of a pass so a large backlog cannot starve the other tables: at most this many batches of
+    /// RollupBatchSize distinct keys, well above what one interval of a busy shard's changes names.
     /// </summary>
-    private const int MaxBatchesPerPass = 100;
+    private const int MaxBatchesPerPass = 20;
+
+    /// <summary>Bounds the reads of changes in one pass when they name few distinct keys over and over (the clips').</summary>
+    private const int MaxChangeReadsPerPass = 1000;
 
     protected override long LockKey => 0x41694d6f7669_03;
 
@@ -49,28 +52,47 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
     /// <summary>The changes after a position: their subjects and seasons and the last seq, or <c>Pruned</c> when some are gone.</summary>
     private sealed record ChangeBatch(bool Pruned, List<SeasonKey> Keys, long LastSeq);
 
+    /// <summary>
+    /// Reads the keys of every change since the position first (up to MaxBatchesPerPass batches of distinct keys), then
+    /// applies them batch by batch: a subject named by many changes in the interval (a voter's several votes) is read
+    /// and written once. The position moves with the last batch; a pass cut short reads its changes again, harmlessly.
+    /// </summary>
     private async Task RollUpAsync(NpgsqlConnection connection, string shard, LeaderboardBoard board, CancellationToken ct)
     {
         try
         {
             var position = await ReadPositionAsync(connection, shard, board, ct);
-            for (var batch = 0; batch < MaxBatchesPerPass; batch++)
+            var keys = new HashSet<SeasonKey>();
+            var last = position;
+            for (var read = 0; last is not null && read < MaxChangeReadsPerPass && keys.Count < MaxBatchesPerPass * options.Value.RollupBatchSize; read++)
             {
-                var changes = position is null ? null : await ReadChangesAsync(shard, board, position.Value, ct);
-                if (changes is null or { Pruned: true })
+                var changes = await ReadChangesAsync(shard, board, last.Value, ct);
+                if (changes.Pruned)
                 {
-                    await ReadWholeTableAsync(connection, shard, board, ct);
-                    return;
+                    last = null;
                 }
-
-                if (changes.Keys.Count == 0)
+                else if (changes.Keys.Count == 0)
                 {
-                    return;
+                    break;
                 }
+                else
+                {
+                    keys.UnionWith(changes.Keys);
+                    last = changes.LastSeq;
+                }
+            }
 
-                var seasons = await ReadSeasonsAsync(shard, board, changes.Keys, ct);
-                await ApplyAsync(connection, shard, board, seasons, changes.LastSeq, ct);
-                position = changes.LastSeq;
+            if (last is null)
+            {
+                await ReadWholeTableAsync(connection, shard, board, ct);
+                return;
+            }
+
+            var batches = keys.Chunk(options.Value.RollupBatchSize).ToList();
+            for (var i = 0; i < batches.Count; i++)
+            {
+                var seasons = await ReadSeasonsAsync(shard, board, batches[i], ct);
+                await ApplyAsync(connection, shard, board, seasons, i == batches.Count - 1 ? last : null, ct);
             }
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.UndefinedColumn)
@@ -133,7 +155,7 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
     }
 
     /// <summary>Each key's totals in its season from all its day rows; a key without a row, or with zero rows only, has none.</summary>
-    private async Task<List<(SeasonKey Key, LeaderboardTotals? Totals)>> ReadSeasonsAsync(string shard, LeaderboardBoard board, List<SeasonKey> keys,
+    private async Task<List<(SeasonKey Key, LeaderboardTotals? Totals)>> ReadSeasonsAsync(string shard, LeaderboardBoard board, SeasonKey[] keys,
         CancellationToken ct)
     {
         // Table and column names come from LeaderboardBoard constants, never from input. The lateral's offset keeps it a
@@ -149,7 +171,7 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Subject).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.SeasonId).ToArray() });
-        var builders = new LeaderboardTotals.Builder[keys.Count];
+        var builders = new LeaderboardTotals.Builder[keys.Length];
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))

@@ -130,8 +130,8 @@ public sealed class LeaderboardTests(CoreFixture fixture)
         var (s1, shard1, _, _) = await SeasonsOnBothShardsAsync();
         var prefix = "user_lbf" + Guid.NewGuid().ToString("N")[..6] + "_";
         var voter = prefix + "twice";
-        // Two aggregator batches name the voter, with nine other voters between them: RollupBatchSize (10 keys) puts the
-        // two changes in two rollup batches of one pass. One statement, so the pass sees both or neither.
+        // Two aggregator batches name the voter, with nine other voters between them: more keys than one rollup batch
+        // takes (RollupBatchSize 10). One statement, so the pass sees both or neither.
         await ShardSchema.ExecuteAsync(shard1, """
             with written as (
                 insert into voter_days (voter_key, season_id, utc_day, votes, weight, updated_at)
