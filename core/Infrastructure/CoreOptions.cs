@@ -30,8 +30,8 @@ internal sealed class LeaderboardOptions
     public const string Section = "Leaderboards";
 
     /// <summary>
-    /// How far leaderboards may trail the votes (plus one pass). Rarer passes fold a voter's votes into fewer total row
-    /// versions: a subject's later changes in a pass find its totals already current.
+    /// How far leaderboards may trail the votes (plus one pass). Rarer passes fold a voter's votes into fewer reads and
+    /// total row versions: a pass reads and writes each subject once.
     /// </summary>
     [TimeSpanRange("00:00:00.200", "00:05:00")]
     public TimeSpan RollupInterval { get; set; } = TimeSpan.FromSeconds(30);

@@ -12,9 +12,9 @@ namespace AiMoviez.Core.Leaderboards;
 /// leaderboard page is one bounded index range scan however many shards and seasons it spans. Each shard table is
 /// followed through the shard's day_changes: the keys of the rows each aggregator batch (or reset) changed, in commit
 /// order. A pass takes the distinct subjects and seasons the changes since its position name and, RollupBatchSize of
-/// them per batch, reads all of each subject's day rows in that season (a season lives on one shard) into its season's totals row:
-/// its latest day, that day's ISO week and all time. The subject's all-seasons row takes the change of its season rows
-/// (<see cref="LeaderboardTotals.Merge"/>). Each batch is one new generation. A table is read whole once (in batches)
+/// them per batch, reads all of each subject's day rows in that season (a season lives on one shard) into its season's
+/// totals row: its latest day, that day's ISO week and all time. The subject's all-seasons row takes the change of its
+/// season rows (<see cref="LeaderboardTotals.Merge"/>). Each batch is one new generation. A table is read whole once (in batches)
 /// when core has no position on it or the aggregator has pruned changes core has not read; season rows are computed
 /// from the shard, never added to, so reading a row again is harmless. Runs under an advisory lock (one core at a time).
 /// </summary>
@@ -22,12 +22,12 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
     ILogger<LeaderboardRollup> logger) : ExclusivePeriodicService(catalog, logger)
 {
     /// <summary>
-    /// Bounds one table's share of a pass so a large backlog cannot starve the other tables: at most this many batches of
-    /// RollupBatchSize distinct keys, well above what one interval of a busy shard's changes names.
+    /// Bounds one table's share of a pass so a large backlog cannot starve the other tables: at most this many batches
+    /// of RollupBatchSize distinct keys, well above what one interval of a busy shard's changes names.
     /// </summary>
     private const int MaxBatchesPerPass = 20;
 
-    /// <summary>Bounds the reads of changes in one pass when they name few distinct keys over and over (the clips').</summary>
+    /// <summary>Bounds the reads of changes in a pass when they name few distinct keys over and over (the clips').</summary>
     private const int MaxChangeReadsPerPass = 1000;
 
     protected override long LockKey => 0x41694d6f7669_03;
@@ -63,8 +63,9 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
         {
             var position = await ReadPositionAsync(connection, shard, board, ct);
             var keys = new HashSet<SeasonKey>();
+            var maxKeys = MaxBatchesPerPass * options.Value.RollupBatchSize;
             var last = position;
-            for (var read = 0; last is not null && read < MaxChangeReadsPerPass && keys.Count < MaxBatchesPerPass * options.Value.RollupBatchSize; read++)
+            for (var read = 0; last is not null && read < MaxChangeReadsPerPass && keys.Count < maxKeys; read++)
             {
                 var changes = await ReadChangesAsync(shard, board, last.Value, ct);
                 if (changes.Pruned)
