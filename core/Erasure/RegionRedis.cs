@@ -62,8 +62,9 @@ internal sealed class RegionRedis(Topology topology) : IAsyncDisposable
                 var name = key.ToString();
                 // The voter's votes in a slot are one hash of vote ids; edges before it kept a key per vote and a
                 // marker per super and mega vote, which live on until their slot has been closed a day.
+                var oldVoteKey = name.StartsWith("vote:", StringComparison.Ordinal) || name.StartsWith("sm:", StringComparison.Ordinal);
                 RedisValue[] voteIds = name.StartsWith("vs:", StringComparison.Ordinal) ? await database.HashValuesAsync(key)
-                    : name.StartsWith("vote:", StringComparison.Ordinal) || name.StartsWith("sm:", StringComparison.Ordinal) ? [await database.StringGetAsync(key)]
+                    : oldVoteKey ? [await database.StringGetAsync(key)]
                     : [];
                 foreach (var voteId in voteIds)
                 {

@@ -2,9 +2,10 @@ namespace AiMoviez.Edge.Votes;
 
 /// <summary>
 /// The Lua run in the region's Redis. The edge sends each by EVALSHA, and by EVAL to a server that answers NOSCRIPT
-/// (after a Redis restart; <see cref="VoteLedger.EvaluateByHashAsync"/>), so every vote costs one round trip. A number the scripts pass on unchanged
-/// goes as its ARGV string, and one they compute as a string.format('%d') of it: Redis 7.0 turns a Lua number argument
-/// into text with printf's %.17g, a floating-point conversion that was a visible share of the vote script's CPU.
+/// (after a Redis restart; <see cref="VoteLedger.EvaluateByHashAsync"/>), so every vote costs one round trip. A number
+/// the scripts pass on unchanged goes as its ARGV string, and one they compute as a string.format('%d') of it: Redis
+/// 7.0 turns a Lua number argument into text with printf's %.17g, a floating-point conversion that was a visible share
+/// of the vote script's CPU.
 /// </summary>
 internal static class VoteScripts
 {
@@ -199,8 +200,8 @@ internal static class VoteScripts
     /// The caller's vote on a clip, for a revoke, which counts in the windows as a vote request does
     /// (<see cref="CountInWindows"/>). KEYS: 1 vs:voter:season:slot, 2 rl:v:voter, 3 rl:ip:ip. ARGV: now ms,
     /// window ms, voter limit, ip limit, request id, IP counted already 1/0, 7 the receipt key's prefix in the voter's
-    /// slot, 8 the clip id. Returns: code ('' or RATE_LIMITED), voter count, voter reset ms, retry ms, vote id or '', then the receipt's
-    /// type, weight, day key, idempotency key.
+    /// slot, 8 the clip id. Returns: code ('' or RATE_LIMITED), voter count, voter reset ms, retry ms, vote id or '',
+    /// then the receipt's type, weight, day key, idempotency key.
     /// </summary>
     public const string Find = CountInWindows + "\n" + """
         local voteId = redis.call('HGET', KEYS[1], 'c:' .. ARGV[8])
