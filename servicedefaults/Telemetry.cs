@@ -16,7 +16,8 @@ namespace AiMoviez.ServiceDefaults;
 
 /// <summary>
 /// Configuration section <c>Telemetry</c>. <see cref="TraceSampleRatio"/> is the share of new traces (requests arriving
-/// without a sampled parent) that are recorded; a request with a parent follows its parent's decision (parent-based).
+/// without a sampled parent) that are recorded, and <see cref="MaxTracesPerSecond"/> caps how many of them a process
+/// records per second; a request with a parent follows its parent's decision (parent-based).
 /// </summary>
 public sealed class TelemetryOptions
 {
@@ -24,6 +25,13 @@ public sealed class TelemetryOptions
 
     [Range(0.0, 1.0)]
     public double TraceSampleRatio { get; set; } = 1.0;
+
+    /// <summary>
+    /// New traces recorded per second at most, per process. Every request of a developer trying the stack is recorded;
+    /// under load the collector receives this steady sample instead of one trace per vote.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxTracesPerSecond { get; set; } = 10;
 }
 
 [OptionsValidator]
@@ -80,7 +88,8 @@ public static class Telemetry
         });
         telemetry
             .WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(settings.TraceSampleRatio)))
+                .SetSampler(new ParentBasedSampler(new TraceRateSampler(new TraceIdRatioBasedSampler(settings.TraceSampleRatio),
+                    settings.MaxTracesPerSecond, TimeProvider.System)))
                 .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context => !IsProbe(context.Request.Path))
                 .AddSource("System.Net.Http")
                 .AddSource(sources))

@@ -13,6 +13,7 @@ public sealed class StartupTests(EdgeStack stack)
     [InlineData("Edge__Region", "mars", "Edge:Region")]
     [InlineData("Nats__NKeyFile", "/nonexistent/user.nk", "Nats:NKeyFile")]
     [InlineData("Telemetry__TraceSampleRatio", "2", "TraceSampleRatio")]
+    [InlineData("Telemetry__MaxTracesPerSecond", "0", "MaxTracesPerSecond")]
     [InlineData("Captcha__Secret", "", "Captcha:Secret")]
     [InlineData("Captcha__VerifyUrl", "siteverify", "Captcha:VerifyUrl")]
     [InlineData("Captcha__Timeout", "00:05:00", "Timeout")]
