@@ -6,11 +6,14 @@ namespace AiMoviez.Perf.Tests;
 public sealed class CpuPerVoteTests
 {
     [Fact]
-    public void Each_process_s_cpu_is_divided_by_the_votes_the_stack_accepted_and_the_stack_total_leaves_the_load_tool_out()
+    public void Each_process_s_cpu_is_divided_by_the_votes_the_stack_accepted_and_the_stack_total_leaves_the_load_tool_and_dashboard_out()
     {
-        var start = Snapshot(0, machine: 1_000, ("edge-us-east", 100), ("edge-eu-west", 50), ("pg-shard-1", 10), ("core", 5), ("perf", 0));
-        // 3 s, 3 s and 0.6 s of CPU; the load tool 2 s; core restarted (no start reading of its new pid) is left out.
-        var end = Snapshot(20, machine: 2_000, ("edge-us-east", 400), ("edge-eu-west", 350), ("pg-shard-1", 70), ("perf", 200), ("aggregator", 90));
+        var start = Snapshot(0, machine: 1_000, ("edge-us-east", 100), ("edge-eu-west", 50), ("pg-shard-1", 10), ("core", 5), ("perf", 0),
+            ("dashboard", 40));
+        // 3 s, 3 s and 0.6 s of CPU; the load tool 2 s, the dashboard 0.5 s; core restarted (no start reading of its new
+        // pid) is left out.
+        var end = Snapshot(20, machine: 2_000, ("edge-us-east", 400), ("edge-eu-west", 350), ("pg-shard-1", 70), ("perf", 200), ("aggregator", 90),
+            ("dashboard", 90));
 
         var cpu = CpuPerVote.From(start, end, acceptedVotes: 10_000);
 
@@ -20,6 +23,7 @@ public sealed class CpuPerVoteTests
         Assert.Equal(60, cpu.Processes.Single(p => p.Name == "pg-shard-1").MicrosecondsPerVote);
         Assert.Equal(660, cpu.StackMicrosecondsPerVote);
         Assert.Equal(200, cpu.LoadToolMicrosecondsPerVote);
+        Assert.Equal(50, cpu.DashboardMicrosecondsPerVote);
         Assert.Equal(1_000, cpu.MachineMicrosecondsPerVote);
         Assert.Equal(600, cpu.GroupMicrosecondsPerVote["edges"]);
         Assert.Equal(60, cpu.GroupMicrosecondsPerVote["pg-shards"]);

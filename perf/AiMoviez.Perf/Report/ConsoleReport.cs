@@ -92,6 +92,11 @@ public static class ConsoleReport
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {"load tool (perf)",-22} {tool,9:0.0} µs/vote"));
         }
 
+        if (cpu.DashboardMicrosecondsPerVote is { } dashboard)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {"dashboard (telemetry)",-22} {dashboard,9:0.0} µs/vote"));
+        }
+
         if (cpu.MachineMicrosecondsPerVote is { } machine)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {"machine (all processes)",-22} {machine,9:0.0} µs/vote"));

@@ -15,7 +15,7 @@ public sealed record HealthzCpu(long Requests, double RatePerSecond, double Seco
 /// <summary>
 /// Where the CPU of one accepted vote goes, over the load window: per process of the stack (all of its CPU, every
 /// thread and child, divided by the votes the whole stack accepted, so the rows add up), the stack's total without
-/// the load tool, the load tool, and the whole machine (which shows other work on a shared box).
+/// the load tool and the dashboard, each of those two, and the whole machine (which shows other work on a shared box).
 /// </summary>
 public sealed record CpuPerVote
 {
@@ -26,6 +26,8 @@ public sealed record CpuPerVote
     public required IReadOnlyDictionary<string, double> GroupMicrosecondsPerVote { get; init; }
     public required double StackMicrosecondsPerVote { get; init; }
     public double? LoadToolMicrosecondsPerVote { get; init; }
+    /// <summary>The telemetry dashboard receiving the stack's traces, metrics and logs, when `./aimoviez up` started one.</summary>
+    public double? DashboardMicrosecondsPerVote { get; init; }
     public double? MachineMicrosecondsPerVote { get; init; }
     public HealthzCpu? Healthz { get; init; }
 
@@ -40,6 +42,7 @@ public sealed record CpuPerVote
         var votes = Math.Max(1, acceptedVotes);
         var processes = new List<ProcessCpu>();
         double? loadTool = null;
+        double? dashboard = null;
         foreach (var (name, endTicks) in end.Ticks.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
             if (!start.Ticks.TryGetValue(name, out var startTicks))
@@ -55,6 +58,12 @@ public sealed record CpuPerVote
                 continue;
             }
 
+            if (name == ProcessSampler.DashboardName)
+            {
+                dashboard = perVote;
+                continue;
+            }
+
             processes.Add(new ProcessCpu(name, Group(name), Math.Round(ticks / CpuSnapshot.TicksPerSecond, 2), perVote));
         }
 
@@ -67,6 +76,7 @@ public sealed record CpuPerVote
                 .ToDictionary(g => g.Key, g => Math.Round(g.Sum(p => p.MicrosecondsPerVote), 1), StringComparer.Ordinal),
             StackMicrosecondsPerVote = Math.Round(processes.Sum(p => p.MicrosecondsPerVote), 1),
             LoadToolMicrosecondsPerVote = loadTool,
+            DashboardMicrosecondsPerVote = dashboard,
             MachineMicrosecondsPerVote = start.MachineTicks is { } from && end.MachineTicks is { } to
                 ? Math.Round(Math.Max(0, to - from) * MicrosecondsPerTick / votes, 1)
                 : null,

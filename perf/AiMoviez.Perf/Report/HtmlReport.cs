@@ -102,6 +102,11 @@ public static class HtmlReport
             rows.Add(["load tool (perf)", "", "", N(tool, "0.0")]);
         }
 
+        if (cpu.DashboardMicrosecondsPerVote is { } dashboard)
+        {
+            rows.Add(["dashboard (telemetry)", "", "", N(dashboard, "0.0")]);
+        }
+
         if (cpu.MachineMicrosecondsPerVote is { } machine)
         {
             rows.Add(["machine (all processes)", "", "", N(machine, "0.0")]);

@@ -19,6 +19,7 @@ public static class MetricNames
     public const string CopyRowsPerSecond = "copyRowsPerSecond";
     public const string StackCpuUsPerVote = "stackCpuUsPerVote";
     public const string LoadToolCpuUsPerVote = "loadToolCpuUsPerVote";
+    public const string DashboardCpuUsPerVote = "dashboardCpuUsPerVote";
     public const string EdgesCpuUsPerVote = "edgesCpuUsPerVote";
     public const string EdgesCpuUsPerHealthz = "edgesCpuUsPerHealthz";
     public const string EdgesVoteOverHealthzCpu = "edgesVoteOverHealthzCpu";

@@ -118,6 +118,11 @@ public sealed class VoteLoadRun(ScenarioContext context)
             metrics[MetricNames.LoadToolCpuUsPerVote] = tool;
         }
 
+        if (cpu.DashboardMicrosecondsPerVote is { } dashboard)
+        {
+            metrics[MetricNames.DashboardCpuUsPerVote] = dashboard;
+        }
+
         if (cpu.Healthz is { } healthz)
         {
             metrics[MetricNames.EdgesCpuUsPerHealthz] = healthz.EdgesMicrosecondsPerRequest;

@@ -27,6 +27,8 @@ public sealed class ProcessSampler
 {
     /// <summary>The load tool itself, beside the stack's processes.</summary>
     public const string LoadToolName = "perf";
+    /// <summary>The telemetry dashboard `./aimoviez up` starts: the local stack's collector, not a step of the vote path.</summary>
+    public const string DashboardName = "dashboard";
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     /// <summary>
@@ -70,6 +72,11 @@ public sealed class ProcessSampler
         if (roots.Count == 0)
         {
             roots = FromProcNames();
+        }
+
+        if (fromFiles.TryGetValue(DashboardName, out var dashboard))
+        {
+            roots[DashboardName] = dashboard;
         }
 
         roots[LoadToolName] = Environment.ProcessId;
