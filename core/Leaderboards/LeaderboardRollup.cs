@@ -14,9 +14,10 @@ namespace AiMoviez.Core.Leaderboards;
 /// order. A pass takes the distinct subjects and seasons the changes since its position name and, RollupBatchSize of
 /// them per batch, reads all of each subject's day rows in that season (a season lives on one shard) into its season's
 /// totals row: its latest day, that day's ISO week and all time. The subject's all-seasons row takes the change of its
-/// season rows (<see cref="LeaderboardTotals.Merge"/>). Each batch is one new generation. A table is read whole once (in batches)
-/// when core has no position on it or the aggregator has pruned changes core has not read; season rows are computed
-/// from the shard, never added to, so reading a row again is harmless. Runs under an advisory lock (one core at a time).
+/// season rows (<see cref="LeaderboardTotals.Merge"/>). Each batch is one new generation. A table is read whole once
+/// (in batches) when core has no position on it or the aggregator has pruned changes core has not read; season rows
+/// are computed from the shard, never added to, so reading a row again is harmless. Runs under an advisory lock (one
+/// core at a time).
 /// </summary>
 internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases shards, IOptions<LeaderboardOptions> options,
     ILogger<LeaderboardRollup> logger) : ExclusivePeriodicService(catalog, logger)
