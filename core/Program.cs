@@ -36,7 +36,7 @@ await app.MigrateCatalogAsync();
 app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.UseCors();
+app.UseAllowedOrigins();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();

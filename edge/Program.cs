@@ -25,7 +25,7 @@ var app = builder.Build();
 app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.UseCors();
+app.UseAllowedOrigins();
 app.UseAuthentication();
 app.UseRateLimiter();
 

@@ -1,5 +1,8 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AiMoviez.ServiceDefaults;
@@ -44,12 +47,29 @@ public static class Cors
     {
         services.AddOptions<AllowedOriginsOptions>().BindConfiguration(AllowedOriginsOptions.Section);
         services.AddCors();
-        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<AllowedOriginsOptions>>((cors, allowed) =>
+        services.AddOptions<CorsOptions>().Configure<IOptions<AllowedOriginsOptions>>((cors, allowed) =>
             cors.AddDefaultPolicy(policy => policy
                 .SetIsOriginAllowed(allowed.Value.IsAllowed)
                 .AllowAnyHeader()
                 .AllowAnyMethod()
                 .WithExposedHeaders(exposedHeaders)));
         return services;
+    }
+
+    /// <summary>
+    /// The CORS middleware, handed its policy provider once. <c>UseCors()</c> would hand it to every request through
+    /// reflection in a Native AOT build (<c>UseMiddleware</c>'s fallback for an <c>Invoke</c> that takes services).
+    /// </summary>
+    public static IApplicationBuilder UseAllowedOrigins(this IApplicationBuilder app)
+    {
+        var services = app.ApplicationServices;
+        var corsService = services.GetRequiredService<ICorsService>();
+        var policyProvider = services.GetRequiredService<ICorsPolicyProvider>();
+        var loggerFactory = services.GetRequiredService<ILoggerFactory>();
+        return app.Use(next =>
+        {
+            var cors = new CorsMiddleware(next, corsService, loggerFactory);
+            return context => cors.Invoke(context, policyProvider);
+        });
     }
 }
