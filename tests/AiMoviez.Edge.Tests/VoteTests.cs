@@ -239,6 +239,42 @@ public sealed class VoteTests(EdgeStack stack)
     }
 
     [Fact]
+    public async Task Every_key_a_voters_votes_leave_in_Redis_expires_and_the_day_key_keeps_its_first_expiry()
+    {
+        var browser = EdgeStack.NewBrowser();
+        using var first = await stack.VoteAsync(browser, Clip(0));
+        var firstId = (await first.AssertAcceptedAsync()).GetProperty("voteId").GetGuid();
+        // The voter's window held nothing before: it resets a whole window (60 s) after this vote.
+        Assert.Equal("60", first.Header("X-RateLimit-Reset"));
+        var cast = await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(firstId)), c => c is not null, Soon, "the VoteCast");
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(stack.Redis.Endpoint + ",allowAdmin=true");
+        var server = redis.GetServers()[0];
+        var db = redis.GetDatabase();
+        var dayKey = Assert.Single(server.Keys(pattern: "day:*" + cast!.VoterKey + "*"));
+        var dayExpiry = await db.KeyExpireTimeAsync(dayKey);
+
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        using var second = await stack.VoteAsync(browser, Clip(1));
+        var secondId = (await second.AssertAcceptedAsync()).GetProperty("voteId").GetGuid();
+        Assert.InRange(int.Parse(second.Header("X-RateLimit-Reset"), System.Globalization.CultureInfo.InvariantCulture), 1, 59);
+
+        Assert.NotNull(dayExpiry);
+        Assert.Equal(dayExpiry, await db.KeyExpireTimeAsync(dayKey));
+        var keys = server.Keys(pattern: "*" + cast.VoterKey + "*").Concat(server.Keys(pattern: "*" + browser.Ip + "*"))
+            .Select(k => (string)k!).Concat([AiMoviez.Edge.Votes.VoteLedger.ReceiptKey(firstId), AiMoviez.Edge.Votes.VoteLedger.ReceiptKey(secondId)]).ToList();
+        foreach (var prefix in new[] { "rl:v:", "rl:ip:", "vs:", "day:", "ipk:", "receipt:" })
+        {
+            Assert.Contains(keys, k => k.StartsWith(prefix, StringComparison.Ordinal));
+        }
+
+        foreach (var key in keys)
+        {
+            Assert.True(await db.KeyExistsAsync(key), key);
+            Assert.NotNull(await db.KeyTimeToLiveAsync(key));
+        }
+    }
+
+    [Fact]
     public async Task Refused_vote_requests_and_revokes_count_in_the_voter_window_until_429()
     {
         var browser = EdgeStack.NewBrowser();
