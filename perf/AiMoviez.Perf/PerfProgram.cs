@@ -31,6 +31,9 @@ public static class PerfProgram
             return 2;
         }
 
+        // A response is handled on the socket thread that read it, not handed to a pool worker woken for it: waking
+        // workers was much of the tool's own CPU (perf/RESULTS.md). The runtime reads this at the first socket.
+        Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
         // Thousands of requests in flight: start with enough pool threads instead of the slow ramp-up, which would
         // otherwise delay sends and show up as latency that is the tool's, not the stack's.
         ThreadPool.SetMinThreads(64, 64);
