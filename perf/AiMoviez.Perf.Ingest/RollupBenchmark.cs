@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AiMoviez.Aggregator;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.LocalServers;
 using AiMoviez.Perf.Load;
@@ -11,14 +12,14 @@ namespace AiMoviez.Perf.Ingest;
 /// <summary>
 /// Core's leaderboard rollup alone: a catalog PostgreSQL, one vote shard and core as a real process (the Release build
 /// the benchmark's own build makes). The benchmark writes the shard's day tables and day_changes as the aggregator does,
-/// one batch every 50 ms (its MaxBatchAge) at a fixed vote rate, with the votes shaped like <c>./aimoviez bench
+/// one batch every MaxBatchAge (the aggregator's default) at a fixed vote rate, with the votes shaped like <c>./aimoviez bench
 /// sustained</c>: 12 clips of one creator, the hot one taking 30 %, each clip walking the voters with its own cursor.
 /// It waits until the rollup has caught up with every change, then prints the CPU that core and the catalog
 /// PostgreSQL spent per vote from the first batch to that point, and checks the totals against the shard's rows.
 /// </summary>
 public static class RollupBenchmark
 {
-    private static readonly TimeSpan BatchEvery = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan BatchEvery = new AggregatorOptions().MaxBatchAge;
 
     private const int ClipCount = 12;
 
