@@ -22,8 +22,8 @@ internal sealed record AggregatorOptions : IValidatableObject
 
     /// <summary>
     /// ...or when its first message has waited this long. At moderate rates it is what cuts a batch, so it sets how many
-    /// batches, each with its fixed cost, a second of votes takes; 200 ms against 50 ms cost the shards and the aggregator
-    /// far less per vote, for tallies and receipts a little later (perf/RESULTS.md).
+    /// batches, each with its fixed cost, a second of votes takes: a longer wait costs the shards and the aggregator less
+    /// per vote, and tallies and receipts come a little later (perf/RESULTS.md).
     /// </summary>
     [TimeSpanRange("00:00:00.001", "00:00:10")]
     public TimeSpan MaxBatchAge { get; set; } = TimeSpan.FromMilliseconds(200);
