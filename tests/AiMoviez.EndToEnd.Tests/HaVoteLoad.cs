@@ -55,10 +55,11 @@ internal sealed class HaVoteLoad
         var requests = new List<Task>(count);
         for (var i = 0; i < count; i++)
         {
-            var due = TimeSpan.FromSeconds((double)i / perSecond);
-            if (due > _clock.Elapsed)
+            // The clock read once: read again, it may have passed the due time and made the wait negative.
+            var wait = TimeSpan.FromSeconds((double)i / perSecond) - _clock.Elapsed;
+            if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(due - _clock.Elapsed);
+                await Task.Delay(wait);
             }
 
             await gate.WaitAsync();
