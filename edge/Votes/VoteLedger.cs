@@ -302,20 +302,14 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
         BoundedAsync(EvaluateByHashAsync(redis, script, keys, values), _options.RedisTimeout);
 
     /// <summary>
-    /// Runs a script by EVAL with its text, never by its hash, for a call that must reach Redis before every call sent
-    /// after it: an undo sent while the voter's next vote may follow at once. A server without the script (restarted)
-    /// would answer EVALSHA with NOSCRIPT, and the text sent then would come behind that vote, which would find the clip
-    /// still taken and answer ALREADY_VOTED for a vote never recorded. Undos are rare, so hashing the text there costs nothing.
+    /// Runs a script by EVAL with its text, never by its hash (<see cref="CommandFlags.NoScriptCache"/>), for a call that
+    /// must reach Redis before every call sent after it: an undo sent while the voter's next vote may follow at once. A
+    /// server without the script (restarted) would answer EVALSHA with NOSCRIPT, and the text sent then would come behind
+    /// that vote, which would find the clip still taken and answer ALREADY_VOTED for a vote never recorded. Undos are
+    /// rare, so hashing the text there costs nothing.
     /// </summary>
-    private Task<RedisResult> EvaluateInOrderAsync(string script, RedisKey[] keys, RedisValue[] values)
-    {
-        var arguments = new object[2 + keys.Length + values.Length];
-        arguments[0] = script;
-        arguments[1] = keys.Length;
-        keys.CopyTo(arguments, 2);
-        values.CopyTo(arguments, 2 + keys.Length);
-        return BoundedAsync(redis.ExecuteAsync("EVAL", arguments), _options.RedisTimeout);
-    }
+    private Task<RedisResult> EvaluateInOrderAsync(string script, RedisKey[] keys, RedisValue[] values) =>
+        BoundedAsync(redis.ScriptEvaluateAsync(script, keys, values, CommandFlags.NoScriptCache), _options.RedisTimeout);
 
     /// <summary>
     /// Runs a script by its SHA1 (EVALSHA), computed once per script: handed the text, StackExchange.Redis finds the hash
