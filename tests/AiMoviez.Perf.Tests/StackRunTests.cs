@@ -24,7 +24,7 @@ public sealed class StackRunTests(PerfStack stack)
     }
 
     [Fact]
-    public async Task A_sustained_run_votes_in_its_own_season_and_reports_the_cpu_per_vote_of_every_process_and_the_edges_per_healthz()
+    public async Task A_sustained_run_warms_up_then_votes_in_its_own_season_and_reports_the_cpu_per_vote_of_every_process_and_the_edges_per_healthz()
     {
         var options = stack.Options() with { Rate = 100, DurationSeconds = 4, Clips = 4, ReceiptSample = 1_000 };
         var runTag = "cpu" + Guid.NewGuid().ToString("N")[..5];
@@ -36,6 +36,8 @@ public sealed class StackRunTests(PerfStack stack)
 
         Assert.True(result.Passed, result.Error ?? string.Join("; ", result.Verification?.Problems ?? []));
         Assert.Contains("the run's own", result.Settings["season"], StringComparison.Ordinal);
+        // Warm-up votes went in before the baseline: the verification above holds the run's votes alone.
+        Assert.StartsWith("300 votes at 100/s over 3 s", result.Settings["warmUp"], StringComparison.Ordinal);
         var cpu = result.CpuPerVote!;
         Assert.Equal(result.Verification!.Accepted, cpu.AcceptedVotes);
         Assert.True(cpu.AcceptedVotes >= 300, $"{cpu.AcceptedVotes} votes accepted");
