@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using AiMoviez.Contracts;
 using AiMoviez.Perf.Load;
@@ -167,6 +168,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
         var edges = context.Stack.Edges;
         var tag = context.RunTag + "-warmup";
         long next = -1, accepted = 0;
+        var refused = new ConcurrentDictionary<string, int>();
         var driven = await OpenLoopDriver.RunAsync(open, async (_, token) =>
         {
             var index = Interlocked.Increment(ref next);
@@ -178,11 +180,16 @@ public sealed class VoteLoadRun(ScenarioContext context)
             {
                 Interlocked.Increment(ref accepted);
             }
+            else
+            {
+                refused.AddOrUpdate(attempt.Call.Outcome, 1, static (_, n) => n + 1);
+            }
 
             return true;
         }, _ => { }, cancellationToken);
+        var others = refused.IsEmpty ? "" : " (" + string.Join(", ", refused.OrderBy(r => r.Key).Select(r => $"{r.Key} x{r.Value}")) + ")";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{driven.Issued} votes at {open.RatePerSecond:0}/s over {WarmUpSeconds} s before the baseline, {accepted} accepted, in no figure");
+            $"{driven.Issued} votes at {open.RatePerSecond:0}/s over {WarmUpSeconds} s before the baseline, {accepted} accepted{others}, in no figure");
     }
 
     /// <summary>
