@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using AiMoviez.Contracts;
 using AiMoviez.Perf.Load;
@@ -58,6 +57,9 @@ public sealed class VoteLoadRun(ScenarioContext context)
     /// <summary>The warm-up's rate at most: it need only run the hot path often, not load the stack.</summary>
     public const double WarmUpMaxRate = 1_000;
 
+    /// <summary>The outcome <see cref="PublicApiClient"/> names an accepted vote by.</summary>
+    private const string Accepted = "202";
+
     public async Task<ScenarioResult> RunAsync(
         string name, long maxVotes, int voters, TimeSpan expectedDuration,
         IReadOnlyDictionary<string, string> settings,
@@ -72,7 +74,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
         }
 
         var own = context.RunSeason.CreatedSeasonId == season.SeasonId;
-        settings = new Dictionary<string, string>(settings)
+        var runSettings = new Dictionary<string, string>(settings)
         {
             ["season"] = $"{season.SeasonLabel} #{season.SeasonNumber} ({(own ? "the run's own, deleted at its end" : "given by --season-id")})",
         };
@@ -80,7 +82,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
         var verifier = new VoteVerifier(context.Api, context.Stack.Edges, season, shard, context.Options);
         Console.WriteLine($"[{name}] season {season.SeasonLabel} (#{season.SeasonNumber}, {season.ShardName}) slot {season.SlotPosition}, {season.Clips.Count} clips; warming up...");
         var warmUp = await WarmUpAsync(season, maxVotes / Math.Max(1, expectedDuration.TotalSeconds), cancellationToken);
-        settings = new Dictionary<string, string>(settings) { ["warmUp"] = warmUp };
+        runSettings["warmUp"] = warmUp;
         Console.WriteLine($"[{name}] {warmUp}; settling tallies...");
         var baseline = await verifier.PrepareAsync(cancellationToken);
 
@@ -117,7 +119,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
             cpu = await MeasureHealthzAsync(name, cpu, sampler, votesPerSecond, Math.Min(HealthzSeconds, driven.Elapsed.TotalSeconds), cancellationToken);
         }
 
-        var result = Result(name, startedAt, settings, driven, recorder, plan, verification, sampler) with { CpuPerVote = cpu };
+        var result = Result(name, startedAt, runSettings, driven, recorder, plan, verification, sampler) with { CpuPerVote = cpu };
         var metrics = new Dictionary<string, double>(result.Metrics)
         {
             [MetricNames.StackCpuUsPerVote] = cpu.StackMicrosecondsPerVote,
@@ -167,29 +169,23 @@ public sealed class VoteLoadRun(ScenarioContext context)
         };
         var edges = context.Stack.Edges;
         var tag = context.RunTag + "-warmup";
-        long next = -1, accepted = 0;
-        var refused = new ConcurrentDictionary<string, int>();
-        var driven = await OpenLoopDriver.RunAsync(open, async (_, token) =>
+        var recorder = new LoadRecorder(VoteLoadSession.VoteOperation);
+        long next = -1;
+        var driven = await OpenLoopDriver.RunAsync(open, async (intended, token) =>
         {
             var index = Interlocked.Increment(ref next);
             // From the top of the voters' range: no client IP of the run's own voters, whose limits stay theirs alone.
             var voter = new Voter(Voter.MaxVoters - 1 - (int)index, tag);
             var attempt = await context.Api.CastAsync(edges[voter.HomeEdge(edges.Count)], voter, season.Clips[(int)(index % season.Clips.Count)],
                 VoteTypes.Standard, token);
-            if (attempt.Call.Succeeded)
-            {
-                Interlocked.Increment(ref accepted);
-            }
-            else
-            {
-                refused.AddOrUpdate(attempt.Call.Outcome, 1, static (_, n) => n + 1);
-            }
-
+            recorder.Record(VoteLoadSession.VoteOperation, intended, attempt.Call.Outcome, attempt.Call.Succeeded);
             return true;
         }, _ => { }, cancellationToken);
-        var others = refused.IsEmpty ? "" : " (" + string.Join(", ", refused.OrderBy(r => r.Key).Select(r => $"{r.Key} x{r.Value}")) + ")";
+        var votes = recorder.Summarize().SingleOrDefault();
+        var refused = votes?.Outcomes.Where(o => o.Key != Accepted).ToList() ?? [];
+        var others = refused.Count == 0 ? "" : " (" + string.Join(", ", refused.Select(o => $"{o.Key} x{o.Value}")) + ")";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{driven.Issued} votes at {open.RatePerSecond:0}/s over {WarmUpSeconds} s before the baseline, {accepted} accepted{others}, in no figure");
+            $"{driven.Issued} votes at {open.RatePerSecond:0}/s over {WarmUpSeconds} s before the baseline, {votes?.Succeeded ?? 0} accepted{others}, in no figure");
     }
 
     /// <summary>
