@@ -306,7 +306,7 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
     /// must reach Redis before every call sent after it: an undo sent while the voter's next vote may follow at once. A
     /// server without the script (restarted) would answer EVALSHA with NOSCRIPT, and the text sent then would come behind
     /// that vote, which would find the clip still taken and answer ALREADY_VOTED for a vote never recorded. Undos are
-    /// rare, so hashing the text there costs nothing.
+    /// rare, so sending the whole text there costs nothing.
     /// </summary>
     private Task<RedisResult> EvaluateInOrderAsync(string script, RedisKey[] keys, RedisValue[] values) =>
         BoundedAsync(redis.ScriptEvaluateAsync(script, keys, values, CommandFlags.NoScriptCache), _options.RedisTimeout);

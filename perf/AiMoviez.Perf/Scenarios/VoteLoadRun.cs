@@ -155,8 +155,8 @@ public sealed class VoteLoadRun(ScenarioContext context)
 
     /// <summary>
     /// Votes for <see cref="WarmUpSeconds"/> before the baseline is taken, by voters of their own, counted in no figure of
-    /// the run. A fresh load tool compiles its hot path in its first seconds (the JIT was a third of its CPU then):
-    /// on a small machine that CPU is the stack's, and the measured load would start behind a backlog of its own making.
+    /// the run. A fresh load tool compiles its hot path in its first seconds (perf/RESULTS.md): on a small machine that
+    /// CPU is the stack's, and the measured load would start behind a backlog of its own making.
     /// </summary>
     private async Task<string> WarmUpAsync(SeasonTarget season, double ratePerSecond, CancellationToken cancellationToken)
     {
