@@ -10,8 +10,9 @@ namespace AiMoviez.ServiceDefaults;
 public static class Extensions
 {
     /// <summary>
-    /// Telemetry (traces, metrics, logs), problem details from the contract's table of codes for every error the service
-    /// or the framework answers, unhandled exceptions as 503 or 500 problems, and the health-check service for /readyz.
+    /// Telemetry (traces, metrics, logs), HTTP/2 with prior knowledge beside HTTP/1.1 on the service's port, problem
+    /// details from the contract's table of codes for every error the service or the framework answers, unhandled
+    /// exceptions as 503 or 500 problems, and the health-check service for /readyz.
     /// </summary>
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder, string serviceName, string[] sources,
         string[] meters)
@@ -22,6 +23,7 @@ public static class Extensions
         // A parameter the framework cannot bind is a 400 problem, not an exception.
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = false);
         builder.Services.AddHealthChecks();
+        builder.Services.AddCleartextHttp2();
         return builder;
     }
 

@@ -82,6 +82,29 @@ public sealed class VoteTests(EdgeStack stack)
         Assert.Equal(expected, cast!.VoterKey);
     }
 
+    /// <summary>The edge's one port takes a proxy's HTTP/2 with prior knowledge beside browsers' HTTP/1.1.</summary>
+    [Fact]
+    public async Task A_proxy_may_speak_HTTP2_with_prior_knowledge_on_the_browsers_port()
+    {
+        var browser = EdgeStack.NewBrowser();
+        using var request = stack.Request(HttpMethod.Post, "/v1/votes", browser, new { clipId = Clip(2) });
+        request.Version = HttpVersion.Version20;
+        request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        using var response = await stack.Proxied.SendAsync(request);
+
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        var body = await response.AssertAcceptedAsync();
+        Assert.Equal($"/v1/votes/{body.GetProperty("voteId").GetGuid()}", response.Headers.Location?.OriginalString);
+        var expected = VoterFingerprint.Compute(browser.Ip, [browser.UserAgent, "en-US,en;q=0.9", "\"Chromium\";v=\"130\"", "", "", ""]);
+        var cast = await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(body.GetProperty("voteId").GetGuid())),
+            c => c is not null, Soon, "the VoteCast");
+        Assert.Equal(expected, cast!.VoterKey);
+
+        using var again = await stack.VoteAsync(browser, Clip(2));
+        Assert.Equal(HttpVersion.Version11, again.Version);
+        await again.AssertProblemAsync(HttpStatusCode.Conflict, ErrorCodes.AlreadyVoted);
+    }
+
     [Fact]
     public async Task Forwarded_for_from_an_untrusted_address_is_ignored()
     {

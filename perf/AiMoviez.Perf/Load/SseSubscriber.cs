@@ -17,7 +17,7 @@ public sealed class SseSubscribers(EdgeEndpoint[] edges, Guid seasonId, int subs
 
     public async Task<SseSummary> RunAsync(TimeSpan duration, CancellationToken cancellationToken)
     {
-        using var http = LoopbackHttp.Create(subscribers, Timeout.InfiniteTimeSpan);
+        using var http = LoopbackHttp.CreateHttp11(subscribers, Timeout.InfiniteTimeSpan);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(duration);
         await Task.WhenAll(Enumerable.Range(0, subscribers).Select(i => SubscribeAsync(http, edges[i % edges.Length], stop.Token)));
