@@ -79,11 +79,10 @@ internal static class CleartextHttp2
 
     private static (bool Matches, bool Complete) Compare(ReadOnlySequence<byte> buffer)
     {
-        var preface = ClientPreface;
-        var length = (int)Math.Min(buffer.Length, preface.Length);
-        Span<byte> first = stackalloc byte[preface.Length];
+        var length = (int)Math.Min(buffer.Length, ClientPreface.Length);
+        Span<byte> first = stackalloc byte[length];
         buffer.Slice(0, length).CopyTo(first);
-        return (first[..length].SequenceEqual(preface[..length]), length == preface.Length);
+        return (first.SequenceEqual(ClientPreface[..length]), length == ClientPreface.Length);
     }
 
     /// <summary>What Kestrel reads to choose HTTP/2: "h2", as ALPN would have negotiated; no certificate.</summary>
