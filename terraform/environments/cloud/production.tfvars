@@ -29,7 +29,7 @@ sizes = {
   aggregator = { cpu = 8192, memory = 16384, count = 2 }
   databases = {
     catalog               = { instance_class = "db.r7g.4xlarge", storage_gb = 100, max_storage_gb = 1000 }
-    shard                 = { instance_class = "db.r7g.2xlarge", storage_gb = 250, max_storage_gb = 2000 }
+    shard                 = { instance_class = "db.r7g.2xlarge", storage_gb = 350, max_storage_gb = 2000 }
     backup_retention_days = 14
     multi_az              = true
   }
