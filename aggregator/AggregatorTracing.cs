@@ -32,8 +32,11 @@ internal static class AggregatorTracing
     }
 
     /// <summary>
-    /// The span of a shard batch: a child of its first traced vote (so a vote's trace reaches the aggregator), linked to
-    /// every traced vote; null when not traced.
+    /// The span of a shard batch: a child of its first sampled vote (so that vote's trace reaches the aggregator), linked
+    /// to every sampled vote; null when not traced. Edges also send the context of a vote they did not sample, which
+    /// carries that decision: a batch with only such votes follows the first one and is not sampled either. Nothing
+    /// records those votes' traces, so they are neither the parent nor linked: under load nearly every batch begins with
+    /// one, and the batch's span would otherwise be dropped, or name thousands of votes no trace holds.
     /// </summary>
     public static Activity? StartBatch(string shard, List<InboundMessage> batch)
     {
@@ -43,15 +46,20 @@ internal static class AggregatorTracing
         }
 
         var links = new List<ActivityLink>();
+        ActivityContext firstTraced = default;
         foreach (var message in batch)
         {
-            if (message.Trace != default)
+            if (message.Trace.TraceFlags.HasFlag(ActivityTraceFlags.Recorded))
             {
                 links.Add(new ActivityLink(message.Trace));
             }
+            else if (firstTraced == default)
+            {
+                firstTraced = message.Trace;
+            }
         }
 
-        var parent = links.Count > 0 ? links[0].Context : default;
+        var parent = links.Count > 0 ? links[0].Context : firstTraced;
         var span = Source.StartActivity("process " + shard, ActivityKind.Consumer, parent, links: links);
         if (span is { IsAllDataRequested: true })
         {

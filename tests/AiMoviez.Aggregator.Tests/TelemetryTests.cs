@@ -15,7 +15,7 @@ public sealed class TelemetryTests(AggregatorFixture fixture)
     private static readonly ActivitySource Edge = new("AiMoviez.Aggregator.Tests.Edge");
 
     [Fact]
-    public void Batch_span_links_every_traced_vote_is_in_the_first_ones_trace_and_holds_the_shard_transaction()
+    public void Batch_span_links_every_sampled_vote_is_in_the_first_ones_trace_and_holds_the_shard_transaction()
     {
         var exported = new List<Activity>();
         using var tracing = Sdk.CreateTracerProviderBuilder()
@@ -61,6 +61,43 @@ public sealed class TelemetryTests(AggregatorFixture fixture)
     }
 
     [Fact]
+    public void A_batch_is_in_the_trace_of_its_first_sampled_vote_and_links_only_sampled_ones()
+    {
+        var exported = new List<Activity>();
+        // The services' sampler follows a remote parent's decision; AlwaysOff for a root leaves only what a parent samples.
+        using var tracing = Sdk.CreateTracerProviderBuilder()
+            .AddSource(AggregatorTracing.SourceName)
+            .SetSampler(new ParentBasedSampler(new AlwaysOffSampler()))
+            .AddInMemoryExporter(exported)
+            .Build();
+        var unsampled = Enumerable.Range(0, 2)
+            .Select(_ => new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None))
+            .ToList();
+        var sampled = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+        var group = new NatsHeaders
+        {
+            [AggregatorTracing.TraceParentHeader] = new[] { TraceParent(unsampled[0]), TraceParent(sampled), TraceParent(unsampled[1]) },
+        };
+        var mixed = Enumerable.Range(0, 3).Select(i => Message(AggregatorTracing.ContextOf(group, i, 3))).ToList();
+        var onlyUnsampled = new List<InboundMessage> { mixed[0], mixed[2] };
+
+        using (AggregatorTracing.StartBatch("shard-1", mixed))
+        {
+        }
+
+        using (AggregatorTracing.StartBatch("shard-2", onlyUnsampled))
+        {
+        }
+
+        tracing.ForceFlush();
+        var process = Assert.Single(exported, a => a.DisplayName == "process shard-1");
+        Assert.Equal(sampled.TraceId, process.TraceId);
+        Assert.Equal(sampled.SpanId, process.ParentSpanId);
+        Assert.Equal([Ids(sampled)], process.Links.Select(l => Ids(l.Context)));
+        Assert.DoesNotContain(exported, a => a.DisplayName == "process shard-2");
+    }
+
+    [Fact]
     public async Task Metrics_answer_in_prometheus_text_by_region_and_shard()
     {
         var (number, season, clip) = (SeasonOn("shard-1"), Guid.NewGuid(), Guid.NewGuid());
@@ -87,5 +124,6 @@ public sealed class TelemetryTests(AggregatorFixture fixture)
 
     private static (ActivityTraceId, ActivitySpanId) Ids(ActivityContext context) => (context.TraceId, context.SpanId);
 
-    private static string TraceParent(ActivityContext context) => $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-01";
+    private static string TraceParent(ActivityContext context) =>
+        $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{(context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00")}";
 }
