@@ -33,10 +33,11 @@ internal static class AggregatorTracing
 
     /// <summary>
     /// The span of a shard batch: a child of its first sampled vote (so that vote's trace reaches the aggregator), linked
-    /// to every sampled vote; null when not traced. Edges also send the context of a vote they did not sample, which
-    /// carries that decision: a batch with only such votes follows the first one and is not sampled either. Nothing
-    /// records those votes' traces, so they are neither the parent nor linked: under load nearly every batch begins with
-    /// one, and the batch's span would otherwise be dropped, or name thousands of votes no trace holds.
+    /// to every sampled vote; null when not traced. A message whose votes none were sampled carries its first vote's
+    /// context once, with that decision (older edges sent every vote's): a batch with only such votes follows the first
+    /// one and is not sampled either. Nothing records those votes' traces, so they are neither the parent nor linked:
+    /// under load nearly every batch begins with one, and the batch's span would otherwise be dropped, or name thousands
+    /// of votes no trace holds.
     /// </summary>
     public static Activity? StartBatch(string shard, List<InboundMessage> batch)
     {

@@ -80,6 +80,11 @@ public sealed class TelemetryTests(AggregatorFixture fixture)
         };
         var mixed = Enumerable.Range(0, 3).Select(i => Message(AggregatorTracing.ContextOf(group, i, 3))).ToList();
         var onlyUnsampled = new List<InboundMessage> { mixed[0], mixed[2] };
+        // As edges send them now: a group naming its sampled vote only, and a group with none sampled naming its first once.
+        var named = new NatsHeaders { [AggregatorTracing.TraceParentHeader] = new[] { "", TraceParent(sampled), "" } };
+        var namedOnce = new NatsHeaders { [AggregatorTracing.TraceParentHeader] = TraceParent(unsampled[0]) };
+        var sampledNamed = Enumerable.Range(0, 3).Select(i => Message(AggregatorTracing.ContextOf(named, i, 3))).ToList();
+        var unsampledOnce = Enumerable.Range(0, 3).Select(i => Message(AggregatorTracing.ContextOf(namedOnce, i, 3))).ToList();
 
         using (AggregatorTracing.StartBatch("shard-1", mixed))
         {
@@ -89,12 +94,24 @@ public sealed class TelemetryTests(AggregatorFixture fixture)
         {
         }
 
+        using (AggregatorTracing.StartBatch("shard-3", sampledNamed))
+        {
+        }
+
+        using (AggregatorTracing.StartBatch("shard-4", unsampledOnce))
+        {
+        }
+
         tracing.ForceFlush();
         var process = Assert.Single(exported, a => a.DisplayName == "process shard-1");
         Assert.Equal(sampled.TraceId, process.TraceId);
         Assert.Equal(sampled.SpanId, process.ParentSpanId);
         Assert.Equal([Ids(sampled)], process.Links.Select(l => Ids(l.Context)));
         Assert.DoesNotContain(exported, a => a.DisplayName == "process shard-2");
+        var processNamed = Assert.Single(exported, a => a.DisplayName == "process shard-3");
+        Assert.Equal(sampled.SpanId, processNamed.ParentSpanId);
+        Assert.Equal([Ids(sampled)], processNamed.Links.Select(l => Ids(l.Context)));
+        Assert.DoesNotContain(exported, a => a.DisplayName == "process shard-4");
     }
 
     [Fact]

@@ -26,16 +26,7 @@ public sealed class TelemetryTests(EdgeStack stack)
             .SetSampler(new AlwaysOnSampler())
             .AddInMemoryExporter(exported)
             .Build();
-        var received = new ConcurrentQueue<(string Subject, NatsHeaders? Headers, byte[] Data)>();
-        await using var casts = await stack.Bus.SubscribeCoreAsync(Subjects.VoteLane(EdgeStack.Region, "*"), serializer: NatsRawSerializer<byte[]>.Default);
-        var reading = Task.Run(async () =>
-        {
-            await foreach (var message in casts.Msgs.ReadAllAsync())
-            {
-                received.Enqueue((message.Subject, message.Headers, message.Data ?? []));
-            }
-        });
-        await stack.Bus.PingAsync();
+        await using var capture = await MessageCapture.StartAsync(stack);
         var publisher = VotePublisherTests.Publisher(stack.JetStream, EdgeStack.Region);
 
         // Each vote in a request span of its own, in a trace of its own; those arriving during a publish go out together.
@@ -51,10 +42,7 @@ public sealed class TelemetryTests(EdgeStack stack)
 
         await Task.WhenAll(published);
         tracing.ForceFlush();
-        var ids = votes.Select(v => v.VoteId).ToHashSet();
-        var messages = await Eventually.UntilAsync(() => Task.FromResult(received.Select(m => (m.Subject, m.Headers, Votes: VotesOf(m.Subject, m.Data)))
-                .Where(m => m.Votes.Any(v => ids.Contains(v.VoteId))).ToList()),
-            ms => ms.Sum(m => m.Votes.Count) >= votes.Count, Soon, "every vote's message");
+        var messages = await capture.MessagesOfAsync(votes);
         Assert.Contains(messages, m => m.Votes.Count > 1);
 
         var sends = exported.Where(a => a.Source.Name == EdgeTelemetry.SourceName).ToDictionary(a => a.SpanId);
@@ -77,9 +65,73 @@ public sealed class TelemetryTests(EdgeStack stack)
                 Assert.Equal(carried.Count, send.GetTagItem("messaging.batch.message_count"));
             }
         }
+    }
 
-        await casts.UnsubscribeAsync();
-        await reading;
+    [Fact]
+    public async Task A_message_names_only_its_sampled_votes_and_one_with_none_carries_its_first_votes_context_once()
+    {
+        var exported = new List<Activity>();
+        // The services' sampler: a request follows its caller's decision, here set per vote by a remote parent.
+        using var tracing = Sdk.CreateTracerProviderBuilder()
+            .AddSource(EdgeTelemetry.SourceName, Requests.Name)
+            .SetSampler(new ParentBasedSampler(new AlwaysOffSampler()))
+            .AddInMemoryExporter(exported)
+            .Build();
+        await using var capture = await MessageCapture.StartAsync(stack);
+        var publisher = VotePublisherTests.Publisher(stack.JetStream, EdgeStack.Region);
+        var requestOf = new Dictionary<Guid, ActivityContext>();
+
+        // A wave of votes none of which is sampled, then one where every fifth is: each wave goes out in groups.
+        async Task<List<VoteCast>> WaveAsync(string name, Func<int, bool> sampled)
+        {
+            var votes = Enumerable.Range(0, 50).Select(i => VotePublisherTests.Vote($"user_{name}_{i}")).ToList();
+            var published = new List<Task>();
+            for (var i = 0; i < votes.Count; i++)
+            {
+                var caller = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(),
+                    sampled(i) ? ActivityTraceFlags.Recorded : ActivityTraceFlags.None, isRemote: true);
+                using var request = Requests.StartActivity("POST /v1/votes", ActivityKind.Server, caller)!;
+                requestOf[votes[i].VoteId] = request.Context;
+                published.Add(publisher.PublishAsync(votes[i]));
+            }
+
+            await Task.WhenAll(published);
+            return votes;
+        }
+
+        var unsampled = await capture.MessagesOfAsync(await WaveAsync("unsampled", _ => false));
+        var mixed = await capture.MessagesOfAsync(await WaveAsync("mixed", i => i % 5 == 1));
+        Assert.Contains(unsampled, m => m.Votes.Count > 1);
+        Assert.Contains(mixed, m => m.Votes.Count > 1 && m.Votes.Any(v => IsSampled(v)) && m.Votes.Any(v => !IsSampled(v)));
+
+        foreach (var (_, headers, carried) in unsampled.Concat(mixed))
+        {
+            Assert.NotNull(headers);
+            var values = headers[VotePublisher.TraceParentHeader];
+            if (!carried.Any(IsSampled))
+            {
+                Assert.True(ActivityContext.TryParse(Assert.Single(values), null, out var context));
+                Assert.Equal(requestOf[carried[0].VoteId].TraceId, context.TraceId);
+                Assert.False(context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded));
+                continue;
+            }
+
+            Assert.Equal(carried.Count, values.Count);
+            for (var i = 0; i < carried.Count; i++)
+            {
+                if (!IsSampled(carried[i]))
+                {
+                    Assert.Equal("", values[i]);
+                    continue;
+                }
+
+                Assert.True(ActivityContext.TryParse(values[i], null, out var context), values[i]);
+                Assert.Equal(requestOf[carried[i].VoteId].TraceId, context.TraceId);
+                Assert.True(context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded));
+            }
+        }
+
+        bool IsSampled(VoteCast vote) => requestOf[vote.VoteId].TraceFlags.HasFlag(ActivityTraceFlags.Recorded);
     }
 
     [Fact]
@@ -127,6 +179,49 @@ public sealed class TelemetryTests(EdgeStack stack)
         Assert.Contains("aimoviez_edge_publish_duration_seconds_bucket{", text, StringComparison.Ordinal);
         Assert.Contains("aimoviez_edge_redis_duration_seconds_bucket{", text, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration_seconds", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>Every message on the region's vote lanes, read by a plain subscriber while the test publishes.</summary>
+    private sealed class MessageCapture : IAsyncDisposable
+    {
+        private readonly ConcurrentQueue<(string Subject, NatsHeaders? Headers, byte[] Data)> _received = new();
+        private readonly INatsSub<byte[]> _subscription;
+        private readonly Task _reading;
+
+        private MessageCapture(INatsSub<byte[]> subscription)
+        {
+            _subscription = subscription;
+            _reading = Task.Run(async () =>
+            {
+                await foreach (var message in subscription.Msgs.ReadAllAsync())
+                {
+                    _received.Enqueue((message.Subject, message.Headers, message.Data ?? []));
+                }
+            });
+        }
+
+        public static async Task<MessageCapture> StartAsync(EdgeStack stack)
+        {
+            var subscription = await stack.Bus.SubscribeCoreAsync(Subjects.VoteLane(EdgeStack.Region, "*"), serializer: NatsRawSerializer<byte[]>.Default);
+            await stack.Bus.PingAsync();
+            return new MessageCapture(subscription);
+        }
+
+        /// <summary>The messages that carried these votes, once every vote has been seen.</summary>
+        public Task<List<(string Subject, NatsHeaders? Headers, List<VoteCast> Votes)>> MessagesOfAsync(IReadOnlyCollection<VoteCast> votes)
+        {
+            var ids = votes.Select(v => v.VoteId).ToHashSet();
+            return Eventually.UntilAsync(() => Task.FromResult(_received.Select(m => (m.Subject, m.Headers, Votes: VotesOf(m.Subject, m.Data)))
+                    .Where(m => m.Votes.Any(v => ids.Contains(v.VoteId))).ToList()),
+                ms => ms.Sum(m => m.Votes.Count) >= ids.Count, Soon, "every vote's message");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _subscription.UnsubscribeAsync();
+            await _reading;
+            await _subscription.DisposeAsync();
+        }
     }
 
     private static List<VoteCast> VotesOf(string subject, byte[] data) => Subjects.VoteKindOf(subject) switch
