@@ -104,7 +104,7 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
             (long)_options.IdempotencyWindow.TotalSeconds, stateTtl, (long)_options.ReceiptLifetime.TotalSeconds, attempt.VoterKey,
             _options.FlagVoterKeysPerIpHour, _options.FlagWhenRemainingAtMost, attempt.ClipId?.ToString() ?? "",
             (int)attempt.BaseFlags, MsToUtcMidnight(attempt.Now), attempt.Season?.Id.ToString() ?? "",
-            attempt.SlotPosition, region.Name, (attempt.Now + _options.RedisTimeout + ClockSkewAllowance).ToUnixTimeMilliseconds(),
+            attempt.SlotPosition, (attempt.Now + _options.RedisTimeout + ClockSkewAllowance).ToUnixTimeMilliseconds(),
             ip?.Count ?? (RedisValue)"", ip?.VoterKeys ?? 0, ReceiptPrefix(attempt.VoterKey),
             attempt.CaptchaKey is null ? 0 : (long)_captcha.UsedTokenMemory.TotalSeconds,
         ]))!;

@@ -37,9 +37,9 @@ internal static class VoteScripts
     /// with limits only), 6 vote id, 7 type, 8 weight, 9 multi-vote 1/0, 10 daily limit, 11 has idempotency key 1/0,
     /// 12 idempotency ttl s, 13 slot state ttl s, 14 receipt ttl s, 15 voter key, 16 voter keys per ip hour,
     /// 17 flag when remaining at most, 18 clip id, 19 base flags, 20 ms to UTC midnight, 21 season id, 22 slot,
-    /// 23 region, 24 deadline ms, 25 the IP window's count when <see cref="IpWindow"/> already counted the request ('' when
-    /// this script counts it: KEYS 2 and 6 are then in the voter's slot; else they are placeholders left alone), 26 the
-    /// IP's voter keys <see cref="IpWindow"/> counted, 27 the receipt key's prefix in the voter's slot, 28 used-token ttl s
+    /// 23 deadline ms, 24 the IP window's count when <see cref="IpWindow"/> already counted the request ('' when this
+    /// script counts it: KEYS 2 and 6 are then in the voter's slot; else they are placeholders left alone), 25 the IP's
+    /// voter keys <see cref="IpWindow"/> counted, 26 the receipt key's prefix in the voter's slot, 27 used-token ttl s
     /// (0: no captcha token to spend here).
     /// Returns: code, voter count, voter reset ms, day total, super used, mega used, flags, retry ms, vote id, then for
     /// a replay the original receipt: clip, season, slot, type, weight, total, remaining standard/super/mega.
@@ -50,7 +50,8 @@ internal static class VoteScripts
     /// receipt is already there (<see cref="Undo"/>'s tombstone). A verified captcha token is spent by the first
     /// attempt that gets past the edge's verdict, whatever its answer; a second use is CAPTCHA_REQUIRED. The day total
     /// and the IP's HyperLogLog get their expiry once, from the call that creates them (a fixed instant for the day; two
-    /// hours for a key named by its hour), not again with every vote.
+    /// hours for a key named by its hour), not again with every vote. The receipt holds what is read from it: status
+    /// and reason, a replay's answer, and what a revoke or a reset gives back (type, weight, day and idempotency keys).
     /// </summary>
     public const string Cast = SlidingWindows + "\n" + """
         local now = tonumber(ARGV[1])
@@ -58,11 +59,11 @@ internal static class VoteScripts
         local voterLimit = tonumber(ARGV[3])
         local ipLimit = tonumber(ARGV[4])
         local clock = redis.call('TIME')
-        if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[24])
+        if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[23])
           or redis.call('EXISTS', KEYS[7]) == 1 then
           return {'DEPENDENCY_UNAVAILABLE', 0, window, 0, 0, 0, 0, 0, ''}
         end
-        local ipHere = ARGV[25] == ''
+        local ipHere = ARGV[24] == ''
         local windowStart = string.format('%d', now - window)
         local voterCount = windowCount(KEYS[1], windowStart)
         local voterWindowEmpty = voterCount == 0
@@ -70,7 +71,7 @@ internal static class VoteScripts
         if ipHere then
           ipCount = windowCount(KEYS[2], windowStart)
         else
-          ipCount = tonumber(ARGV[25]) - 1
+          ipCount = tonumber(ARGV[24]) - 1
         end
         local function resetMs(key)
           return windowReset(key, key == KEYS[1] and voterWindowEmpty, now, window)
@@ -98,7 +99,7 @@ internal static class VoteScripts
         if ARGV[11] == '1' then
           local previous = redis.call('GET', KEYS[5])
           if previous then
-            local r = redis.call('HMGET', ARGV[27] .. previous,
+            local r = redis.call('HMGET', ARGV[26] .. previous,
               'clip', 'season', 'slot', 'type', 'weight', 'total', 'rstd', 'rsup', 'rmeg')
             local reply = answer('REPLAY', 0, 0, previous)
             for i = 1, 9 do reply[#reply + 1] = r[i] or '' end
@@ -106,7 +107,7 @@ internal static class VoteScripts
           end
         end
         if ARGV[5] ~= '' then return answer(ARGV[5], 0, 0, '') end
-        if ARGV[28] ~= '0' and not redis.call('SET', KEYS[8], '1', 'NX', 'EX', tonumber(ARGV[28])) then
+        if ARGV[27] ~= '0' and not redis.call('SET', KEYS[8], '1', 'NX', 'EX', tonumber(ARGV[27])) then
           return answer('CAPTCHA_REQUIRED', 0, 0, '')
         end
         if ARGV[9] ~= '1' and held[3] then return answer('ALREADY_VOTED', 0, 0, '') end
@@ -119,7 +120,7 @@ internal static class VoteScripts
 
         local voteId = ARGV[6]
         local flags = tonumber(ARGV[19])
-        local voterKeys = tonumber(ARGV[26])
+        local voterKeys = tonumber(ARGV[25])
         if ipHere then
           local changed = redis.call('PFADD', KEYS[6], ARGV[15]) == 1
           voterKeys = redis.call('PFCOUNT', KEYS[6])
@@ -143,10 +144,10 @@ internal static class VoteScripts
         end
         redis.call('EXPIRE', KEYS[3], ARGV[13])
         local dailyLimit = tonumber(ARGV[10])
-        redis.call('HSET', KEYS[7], 'status', 'accepted', 'reason', '', 'voter', ARGV[15], 'clip', ARGV[18],
+        redis.call('HSET', KEYS[7], 'status', 'accepted', 'reason', '', 'clip', ARGV[18],
           'season', ARGV[21], 'slot', ARGV[22], 'type', voteType, 'weight', ARGV[8], 'day', KEYS[4],
           'idem', ARGV[11] == '1' and KEYS[5] or '', 'total', string.format('%d', dayTotal), 'rstd', string.format('%d', dailyLimit - dayTotal),
-          'rsup', superUsed == 1 and '0' or '1', 'rmeg', megaUsed == 1 and '0' or '1', 'region', ARGV[23])
+          'rsup', superUsed == 1 and '0' or '1', 'rmeg', megaUsed == 1 and '0' or '1')
         redis.call('EXPIRE', KEYS[7], ARGV[14])
         if ARGV[11] == '1' then redis.call('SET', KEYS[5], voteId, 'EX', ARGV[12]) end
         return answer('OK', flags, 0, voteId)
