@@ -34,9 +34,11 @@ public static class PerfProgram
         // A response is handled on the socket thread that read it, not handed to a pool worker woken for it: waking
         // workers was much of the tool's own CPU (perf/RESULTS.md). The runtime reads this at the first socket.
         Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
-        // Thousands of requests in flight: start with enough pool threads instead of the slow ramp-up, which would
-        // otherwise delay sends and show up as latency that is the tool's, not the stack's.
-        ThreadPool.SetMinThreads(64, 64);
+        // One pool worker per core: nothing in the tool blocks a worker, so more of them only meant more of them woken
+        // for a response or a tick while the others were busy, and those wake-ups were much of the tool's CPU per vote
+        // (perf/RESULTS.md).
+        ThreadPool.GetMaxThreads(out _, out var completionPortThreads);
+        ThreadPool.SetMaxThreads(Environment.ProcessorCount, completionPortThreads);
         using var cancellation = new CancellationTokenSource(RunTimeLimit);
         Console.CancelKeyPress += (_, e) =>
         {
