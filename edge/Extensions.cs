@@ -18,6 +18,10 @@ internal static class Extensions
     /// <summary>The region this edge serves, its options, listening address and request limits, JSON and CORS.</summary>
     public static RegionTopology AddEdgeDefaults(this WebApplicationBuilder builder)
     {
+        // One pool worker per core: nothing in the edge blocks a worker, so more of them only meant more of them woken
+        // for a request while the others were busy, and the wake-ups cost more than the work (perf/RESULTS.md).
+        ThreadPool.GetMaxThreads(out _, out var completionPortThreads);
+        ThreadPool.SetMaxThreads(Environment.ProcessorCount, completionPortThreads);
         var services = builder.Services;
         var configuration = builder.Configuration;
         services.AddOptions<EdgeOptions>().BindConfiguration(EdgeOptions.Section).ValidateSectionOnStart<EdgeOptions, EdgeOptionsValidator>(EdgeOptions.Section);
