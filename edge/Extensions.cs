@@ -15,7 +15,7 @@ namespace AiMoviez.Edge;
 /// <summary>The edge's services by feature; Program.cs lists them, the middleware and the endpoint groups in order.</summary>
 internal static class Extensions
 {
-    /// <summary>The region this edge serves, its options, listening address and request limits, JSON and CORS.</summary>
+    /// <summary>The region this edge serves, its options, listening address and request limits, JSON, CORS and thread pool.</summary>
     public static RegionTopology AddEdgeDefaults(this WebApplicationBuilder builder)
     {
         // One pool worker per core: nothing in the edge blocks a worker, so more of them only meant more of them woken
