@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using AiMoviez.Perf.Load;
+using AiMoviez.Perf.Scenarios;
 
 namespace AiMoviez.Perf.Tests;
 
@@ -8,7 +9,7 @@ public sealed class OpenLoopDriverTests
 {
     private const string Operation = "vote";
     // The outcome the sustained and mixed scenarios record for a vote that never got an in-flight slot.
-    private const string NeverSent = "never_sent (client queue full)";
+    private const string NeverSent = VoteLoadSession.NeverSentOutcome;
 
     public OpenLoopDriverTests()
     {
@@ -42,7 +43,6 @@ public sealed class OpenLoopDriverTests
         recorder.Stop();
 
         Assert.Equal(200, result.Issued);
-        Assert.Equal(0, result.Abandoned);
         Assert.Equal(200, latencies.Count);
         Assert.True(latencies.Max() >= 250, $"max {latencies.Max():0.0} ms");
         // About 40 requests were due in the stall's first 200 ms; half of that leaves room for a slow machine.
@@ -77,7 +77,6 @@ public sealed class OpenLoopDriverTests
         }, _ => throw new InvalidOperationException("nothing should be left unsent"), CancellationToken.None);
 
         Assert.Equal(100, result.Issued);
-        Assert.Equal(0, result.Abandoned);
         Assert.Equal(0, early);
         // The 30 s default grace is for stragglers only: with none, the driver ends with its schedule.
         Assert.InRange(result.Elapsed.TotalSeconds, 0.49, 3);
@@ -131,7 +130,6 @@ public sealed class OpenLoopDriverTests
         recorder.Stop();
 
         Assert.Equal(30, result.Issued);
-        Assert.Equal(30, result.Abandoned);
         Assert.Equal(29, neverSent);
         Assert.InRange(result.Elapsed.TotalSeconds, 0.45, 5);
         var votes = Assert.Single(recorder.Summarize());
@@ -167,11 +165,53 @@ public sealed class OpenLoopDriverTests
         recorder.Stop();
 
         Assert.Equal(1, result.Issued);
-        Assert.Equal(19, result.Abandoned);
         var votes = Assert.Single(recorder.Summarize());
         Assert.Equal(20, votes.Count);
         Assert.Equal(19, votes.Outcomes[NeverSent]);
         // The second request was due at 10 ms and written off at about 400 ms.
         Assert.True(votes.MaxMs >= 350, $"recorded max {votes.MaxMs} ms");
+    }
+
+    [Fact]
+    public async Task The_report_notes_name_what_became_of_the_requests_given_up_on()
+    {
+        // Two slots, both held by requests that answer only once cancelled, and one that ignores the cancellation and
+        // answers 202: at the grace period's end 20 were pending, but only 18 never went out and 1 was cancelled.
+        var recorder = new LoadRecorder(Operation);
+        var calls = 0;
+        var settings = new OpenLoopSettings { RatePerSecond = 100, Duration = TimeSpan.FromMilliseconds(200), MaxInFlight = 2, Grace = TimeSpan.FromMilliseconds(200) };
+
+        recorder.Start();
+        await OpenLoopDriver.RunAsync(settings, async (intended, token) =>
+        {
+            var answersAnyway = Interlocked.Increment(ref calls) == 1;
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, token);
+            }
+            catch (OperationCanceledException) when (!answersAnyway)
+            {
+                recorder.Record(Operation, intended, CallOutcome.Cancelled, succeeded: false);
+                return true;
+            }
+            catch (OperationCanceledException)
+            {
+                // The response that was already on its way when the cancellation went out.
+            }
+
+            recorder.Record(Operation, intended, "202", succeeded: true);
+            return true;
+        }, intended => recorder.Record(Operation, intended, NeverSent, succeeded: false), CancellationToken.None);
+        recorder.Stop();
+
+        var votes = Assert.Single(recorder.Summarize());
+        Assert.Equal(20, votes.Count);
+        Assert.Equal(
+            [
+                "18 votes were due but never sent: every in-flight slot stayed taken until the grace period ended.",
+                "1 vote was still in flight when the grace period ended, and cancelled.",
+            ],
+            VoteLoadRun.LoadNotes(votes));
+        Assert.Empty(VoteLoadRun.LoadNotes(null));
     }
 }

@@ -35,6 +35,6 @@ public static class ClosedLoopDriver
             }
         }, CancellationToken.None));
         await Task.WhenAll(workers);
-        return new DriverResult(Math.Min(Interlocked.Read(ref claimed), settings.MaxOperations), 0, Stopwatch.GetElapsedTime(start));
+        return new DriverResult(Math.Min(Interlocked.Read(ref claimed), settings.MaxOperations), Stopwatch.GetElapsedTime(start));
     }
 }

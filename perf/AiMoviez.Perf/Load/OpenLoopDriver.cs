@@ -12,7 +12,8 @@ public sealed record OpenLoopSettings
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(30);
 }
 
-public sealed record DriverResult(long Issued, long Abandoned, TimeSpan Elapsed);
+/// <param name="Issued">Requests handed to the send function, whether or not they got an in-flight slot.</param>
+public sealed record DriverResult(long Issued, TimeSpan Elapsed);
 
 /// <summary>
 /// An open-model load: request i is due at start + i / rate whether or not earlier ones have answered, and is handed
@@ -52,10 +53,9 @@ public static class OpenLoopDriver
 
         // An issuer that fell more than the grace period behind (a starved thread pool) stopped with requests due
         // that it never handed out: they were due all the same, so they count as never sent instead of vanishing.
-        long neverIssued = 0;
         if (!exhausted && !cancellationToken.IsCancellationRequested)
         {
-            for (var next = issued; next < total; next++, neverIssued++)
+            for (var next = issued; next < total; next++)
             {
                 onNeverSent(start + (long)(next * ticksPerRequest));
             }
@@ -64,11 +64,10 @@ public static class OpenLoopDriver
         // Stragglers get the grace period, counted from the end of the schedule, then are cancelled.
         var scheduleEnd = start + (long)(settings.Duration.TotalSeconds * Stopwatch.Frequency);
         var graceLeft = TimeSpan.FromSeconds(Math.Max(0, (scheduleEnd - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency)) + settings.Grace;
-        var finished = await tracker.WaitAllAsync(graceLeft);
-        var abandoned = neverIssued + (finished ? 0 : tracker.Pending);
+        await tracker.WaitAllAsync(graceLeft);
         await abandon.CancelAsync();
         await tracker.WaitAllAsync(TimeSpan.FromSeconds(15));
-        return new DriverResult(issued, abandoned, Stopwatch.GetElapsedTime(start));
+        return new DriverResult(issued, Stopwatch.GetElapsedTime(start));
 
         async Task SendOneAsync(long intended)
         {
@@ -113,8 +112,6 @@ internal sealed class PendingTracker
     private long _pending = 1; // The issuer's own reference, released by WaitAllAsync.
     private int _closed;
 
-    public long Pending => Interlocked.Read(ref _pending) - (Volatile.Read(ref _closed) == 0 ? 1 : 0);
-
     public void Add(Task task)
     {
         Interlocked.Increment(ref _pending);
@@ -122,15 +119,14 @@ internal sealed class PendingTracker
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    public async Task<bool> WaitAllAsync(TimeSpan timeout)
+    public async Task WaitAllAsync(TimeSpan timeout)
     {
         if (Interlocked.Exchange(ref _closed, 1) == 0)
         {
             Done();
         }
 
-        var finished = await Task.WhenAny(_drained.Task, Task.Delay(timeout));
-        return finished == _drained.Task;
+        await Task.WhenAny(_drained.Task, Task.Delay(timeout));
     }
 
     private void Done()

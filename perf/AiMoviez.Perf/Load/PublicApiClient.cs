@@ -7,7 +7,11 @@ using AiMoviez.Perf.Stack;
 namespace AiMoviez.Perf.Load;
 
 /// <summary>What one call ended in: "202", "409 ALREADY_VOTED", "timeout", "connection_error".</summary>
-public readonly record struct CallOutcome(string Outcome, bool Succeeded);
+public readonly record struct CallOutcome(string Outcome, bool Succeeded)
+{
+    /// <summary>A request cancelled by the run itself: still in flight when the load's grace period ended.</summary>
+    public const string Cancelled = "cancelled";
+}
 
 public readonly record struct VoteAttempt(CallOutcome Call, VoteAcceptedBody? Accepted);
 
@@ -111,7 +115,7 @@ public sealed class PublicApiClient(HttpClient http, bool captcha = false)
         }
         catch (OperationCanceledException)
         {
-            return (new CallOutcome("cancelled", false), null);
+            return (new CallOutcome(CallOutcome.Cancelled, false), null);
         }
         catch (HttpRequestException)
         {

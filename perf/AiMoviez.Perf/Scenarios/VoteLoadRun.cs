@@ -12,6 +12,9 @@ public sealed class VoteLoadSession(ScenarioContext context, SeasonTarget season
 {
     public const string VoteOperation = "vote";
 
+    /// <summary>The outcome of a vote that was due but still waiting for an in-flight slot when the load's time was up.</summary>
+    public const string NeverSentOutcome = "never_sent (client queue full)";
+
     public ScenarioContext Context => context;
     public SeasonTarget Season => season;
     public VotePlan Plan => plan;
@@ -19,8 +22,7 @@ public sealed class VoteLoadSession(ScenarioContext context, SeasonTarget season
     public VoteLedger Ledger => ledger;
     public IReadOnlyList<EdgeEndpoint> Edges => context.Stack.Edges;
 
-    /// <summary>A vote that was due but still waiting for an in-flight slot when the load's time was up.</summary>
-    public void NeverSent(long intendedTimestamp) => recorder.Record(VoteOperation, intendedTimestamp, "never_sent (client queue full)", succeeded: false);
+    public void NeverSent(long intendedTimestamp) => recorder.Record(VoteOperation, intendedTimestamp, NeverSentOutcome, succeeded: false);
 
     /// <summary>Casts the next vote of the plan; false when the plan has no (voter, clip) pair left.</summary>
     public async Task<bool> CastNextAsync(long intendedTimestamp, CancellationToken cancellationToken)
@@ -109,7 +111,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
         await background.CancelAsync();
         await Task.WhenAll(watchers);
 
-        Console.WriteLine($"[{name}] load done: {driven.Issued} sent in {driven.Elapsed.TotalSeconds:0.0} s; verifying and waiting for the drain...");
+        Console.WriteLine($"[{name}] load done: {driven.Issued} issued in {driven.Elapsed.TotalSeconds:0.0} s; verifying and waiting for the drain...");
         var verification = await verifier.VerifyAsync(baseline, ledger, cancellationToken);
         var cpu = CpuPerVote.From(cpuAtStart, cpuAtEnd, ledger.AcceptedCount);
         // After the drain and the receipts, so the edges do nothing else meanwhile; at the rate the votes came in.
@@ -119,7 +121,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
             cpu = await MeasureHealthzAsync(name, cpu, sampler, votesPerSecond, Math.Min(HealthzSeconds, driven.Elapsed.TotalSeconds), cancellationToken);
         }
 
-        var result = Result(name, startedAt, runSettings, driven, recorder, plan, verification, sampler) with { CpuPerVote = cpu };
+        var result = Result(name, startedAt, runSettings, recorder, plan, verification, sampler) with { CpuPerVote = cpu };
         var metrics = new Dictionary<string, double>(result.Metrics)
         {
             [MetricNames.StackCpuUsPerVote] = cpu.StackMicrosecondsPerVote,
@@ -199,17 +201,22 @@ public sealed class VoteLoadRun(ScenarioContext context)
         var open = new OpenLoopSettings { RatePerSecond = ratePerSecond, Duration = TimeSpan.FromSeconds(seconds), MaxInFlight = context.Concurrency };
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{name}] edges' CPU per GET /healthz: {ratePerSecond:0}/s for {seconds:0.#} s..."));
         long next = -1;
+        long answered = 0;
         var start = sampler.CpuNow();
-        var driven = await OpenLoopDriver.RunAsync(open, async (_, token) =>
+        await OpenLoopDriver.RunAsync(open, async (_, token) =>
         {
-            await context.Api.HealthzAsync(edges[(int)(Interlocked.Increment(ref next) % edges.Count)], token);
+            if ((await context.Api.HealthzAsync(edges[(int)(Interlocked.Increment(ref next) % edges.Count)], token)).Succeeded)
+            {
+                Interlocked.Increment(ref answered);
+            }
+
             return true;
         }, _ => { }, cancellationToken);
         var end = sampler.CpuNow();
-        return cpu.WithHealthz(start, end, [.. edges.Select(e => e.Name)], driven.Issued - driven.Abandoned, ratePerSecond);
+        return cpu.WithHealthz(start, end, [.. edges.Select(e => e.Name)], answered, ratePerSecond);
     }
 
-    private static ScenarioResult Result(string name, DateTimeOffset startedAt, IReadOnlyDictionary<string, string> settings, DriverResult driven,
+    private static ScenarioResult Result(string name, DateTimeOffset startedAt, IReadOnlyDictionary<string, string> settings,
         LoadRecorder recorder, VotePlan plan, VerificationResult verification, ProcessSampler sampler)
     {
         var operations = recorder.Summarize();
@@ -239,12 +246,6 @@ public sealed class VoteLoadRun(ScenarioContext context)
             metrics[MetricNames.MaxTallyBehindVotes] = behind.Max();
         }
 
-        var notes = new List<string>();
-        if (driven.Abandoned > 0)
-        {
-            notes.Add($"{driven.Abandoned} requests were still unanswered when the grace period ended and were cancelled.");
-        }
-
         return new ScenarioResult
         {
             Name = name,
@@ -256,8 +257,30 @@ public sealed class VoteLoadRun(ScenarioContext context)
             Timeline = timeline,
             Verification = verification,
             Processes = sampler.Summarize(),
-            Notes = notes,
+            Notes = LoadNotes(votes),
         };
+    }
+
+    /// <summary>
+    /// The votes the load gave up on, by what became of them. Read from their recorded outcomes, not from what was
+    /// pending when the grace period ended: a request in flight then may still be answered as the cancellation goes out.
+    /// </summary>
+    public static IReadOnlyList<string> LoadNotes(OperationSummary? votes)
+    {
+        var notes = new List<string>();
+        if (votes?.Outcomes.GetValueOrDefault(VoteLoadSession.NeverSentOutcome) is > 0 and var neverSent)
+        {
+            notes.Add($"{VotesWere(neverSent)} due but never sent: every in-flight slot stayed taken until the grace period ended.");
+        }
+
+        if (votes?.Outcomes.GetValueOrDefault(CallOutcome.Cancelled) is > 0 and var cancelled)
+        {
+            notes.Add($"{VotesWere(cancelled)} still in flight when the grace period ended, and cancelled.");
+        }
+
+        return notes;
+
+        static string VotesWere(long count) => count == 1 ? "1 vote was" : $"{count} votes were";
     }
 
     private static string Status(LoadRecorder recorder, VoteLedger ledger)
