@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using AiMoviez.Perf.Stack;
 
@@ -15,13 +14,16 @@ public readonly record struct CallOutcome(string Outcome, bool Succeeded)
 
 public readonly record struct VoteAttempt(CallOutcome Call, VoteAcceptedBody? Accepted);
 
-/// <summary>The edge API of CONTRACT section 4, as a simulated voter calls it.</summary>
-public sealed class PublicApiClient(HttpClient http, bool captcha = false)
+/// <summary>
+/// The edge API of CONTRACT section 4, as a simulated voter calls it. The requests a load sends by the thousand a second
+/// (votes, /healthz) go through <paramref name="load"/>, the rest through <paramref name="http"/>.
+/// </summary>
+public sealed class PublicApiClient(HttpClient http, Http2LoadClient load, bool captcha = false)
 {
     /// <summary>What the local stack's development verifier passes (core's DevCaptchaApi); each token counts for one vote.</summary>
     public const string DevCaptchaPrefix = "dev-pass-";
 
-    private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private static readonly LoadRequest Healthz = new(HttpMethod.Get, "/healthz", []);
     private readonly ConcurrentDictionary<(Guid, string), byte[]> _voteBodies = new();
     private int _viewers;
 
@@ -29,17 +31,13 @@ public sealed class PublicApiClient(HttpClient http, bool captcha = false)
     {
         var body = _voteBodies.GetOrAdd((clipId, voteType), static key =>
             JsonSerializer.SerializeToUtf8Bytes(new VoteRequestBody(key.Item1, key.Item2), ApiJson.Default.VoteRequestBody));
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(edge.BaseUri, "/v1/votes"))
-        {
-            Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
-        };
-        voter.ApplyTo(request);
+        var headers = voter.Headers;
         if (captcha)
         {
-            request.Headers.TryAddWithoutValidation("X-Captcha-Token", DevCaptchaPrefix + Guid.NewGuid().ToString("N"));
+            headers = [.. headers, ("x-captcha-token", DevCaptchaPrefix + Guid.NewGuid().ToString("N"))];
         }
 
-        var (call, accepted) = await SendAsync(request, HttpStatusCode.Accepted,
+        var (call, accepted) = await SendAsync(edge, new LoadRequest(HttpMethod.Post, "/v1/votes", headers, body), HttpStatusCode.Accepted,
             static bytes => JsonSerializer.Deserialize(bytes, ApiJson.Default.VoteAcceptedBody), cancellationToken);
         return new VoteAttempt(call, accepted);
     }
@@ -87,11 +85,8 @@ public sealed class PublicApiClient(HttpClient http, bool captcha = false)
         return await SendAsync(request, HttpStatusCode.OK, static bytes => JsonSerializer.Deserialize(bytes, ApiJson.Default.ReceiptBody), cancellationToken);
     }
 
-    public async Task<CallOutcome> HealthzAsync(EdgeEndpoint edge, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(edge.BaseUri, "/healthz"));
-        return (await SendAsync<object>(request, HttpStatusCode.OK, null, cancellationToken)).Call;
-    }
+    public async Task<CallOutcome> HealthzAsync(EdgeEndpoint edge, CancellationToken cancellationToken) =>
+        (await SendAsync<object>(edge, Healthz, HttpStatusCode.OK, null, cancellationToken)).Call;
 
     private async Task<(CallOutcome Call, T? Body)> SendAsync<T>(
         HttpRequestMessage request, HttpStatusCode expected, Func<byte[], T?>? parse, CancellationToken cancellationToken)
@@ -100,32 +95,46 @@ public sealed class PublicApiClient(HttpClient http, bool captcha = false)
         try
         {
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            if (response.StatusCode == expected)
-            {
-                return (new CallOutcome(((int)expected).ToString(System.Globalization.CultureInfo.InvariantCulture), true),
-                    parse is null ? null : parse(bytes));
-            }
-
-            return (new CallOutcome(FailureName(response.StatusCode, bytes), false), null);
+            return Answered(response.StatusCode, await response.Content.ReadAsByteArrayAsync(cancellationToken), expected, parse);
         }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (Failed(e, cancellationToken) is { } failed)
         {
-            return (new CallOutcome("timeout", false), null);
-        }
-        catch (OperationCanceledException)
-        {
-            return (new CallOutcome(CallOutcome.Cancelled, false), null);
-        }
-        catch (HttpRequestException)
-        {
-            return (new CallOutcome("connection_error", false), null);
-        }
-        catch (JsonException)
-        {
-            return (new CallOutcome("bad_json", false), null);
+            return (failed, null);
         }
     }
+
+    private async Task<(CallOutcome Call, T? Body)> SendAsync<T>(
+        EdgeEndpoint edge, LoadRequest request, HttpStatusCode expected, Func<byte[], T?>? parse, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            var response = await load.SendAsync(edge.BaseUri, request, cancellationToken);
+            return Answered((HttpStatusCode)response.Status, response.Body, expected, parse);
+        }
+        catch (Exception e) when (Failed(e, cancellationToken) is { } failed)
+        {
+            return (failed, null);
+        }
+    }
+
+    private static (CallOutcome Call, T? Body) Answered<T>(HttpStatusCode status, byte[] bytes, HttpStatusCode expected, Func<byte[], T?>? parse)
+        where T : class =>
+        status == expected
+            ? (new CallOutcome(((int)expected).ToString(System.Globalization.CultureInfo.InvariantCulture), true), parse is null ? null : parse(bytes))
+            : (new CallOutcome(FailureName(status, bytes), false), null);
+
+    /// <summary>What a call that threw ended in; null for an exception that is a defect of the tool, not an outcome.</summary>
+    private static CallOutcome? Failed(Exception exception, CancellationToken cancellationToken) => exception switch
+    {
+        TimeoutException => new CallOutcome("timeout", false),
+        // HttpClient's own timeout.
+        TaskCanceledException when !cancellationToken.IsCancellationRequested => new CallOutcome("timeout", false),
+        OperationCanceledException => new CallOutcome(CallOutcome.Cancelled, false),
+        HttpRequestException => new CallOutcome("connection_error", false),
+        JsonException => new CallOutcome("bad_json", false),
+        _ => null,
+    };
 
     private static string FailureName(HttpStatusCode status, byte[] body)
     {

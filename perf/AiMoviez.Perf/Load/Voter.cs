@@ -27,14 +27,25 @@ public readonly record struct Voter(int Index, string RunTag)
     /// <summary>A voter always uses the edge of its home region, as a real user would.</summary>
     public int HomeEdge(int edgeCount) => Index % edgeCount;
 
+    /// <summary>
+    /// What each of the voter's requests carries, names in lowercase as HTTP/2 writes them: its identity, and browser-like
+    /// headers so the edge does not flag every vote as a headless client.
+    /// </summary>
+    public (string Name, string Value)[] Headers =>
+    [
+        ("x-forwarded-for", ForwardedFor),
+        ("user-agent", UserAgent),
+        ("accept-language", "en-US,en;q=0.9"),
+        ("sec-ch-ua", "\"Chromium\";v=\"131\""),
+        ("sec-ch-ua-platform", "\"Linux\""),
+        ("sec-ch-ua-mobile", "?0"),
+    ];
+
     public void ApplyTo(HttpRequestMessage request)
     {
-        request.Headers.TryAddWithoutValidation("X-Forwarded-For", ForwardedFor);
-        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
-        // Browser-like headers, so the edge does not flag every vote as a headless client.
-        request.Headers.TryAddWithoutValidation("Accept-Language", "en-US,en;q=0.9");
-        request.Headers.TryAddWithoutValidation("Sec-CH-UA", "\"Chromium\";v=\"131\"");
-        request.Headers.TryAddWithoutValidation("Sec-CH-UA-Platform", "\"Linux\"");
-        request.Headers.TryAddWithoutValidation("Sec-CH-UA-Mobile", "?0");
+        foreach (var (name, value) in Headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
     }
 }

@@ -22,7 +22,7 @@ public sealed class LimitsScenario(ScenarioContext context, double defaultHealth
     public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken)
     {
         var startedAt = DateTimeOffset.UtcNow;
-        var notes = new List<string> { "healthz measured with this tool's own HttpClient (HTTP/1.1 keep-alive from 127.0.0.2), not wrk." };
+        var notes = new List<string> { "healthz measured with this tool's own HTTP/2 client (prior knowledge, from 127.0.0.2), not wrk." };
         var metrics = new Dictionary<string, double>();
         var sampler = ProcessSampler.ForStack(context.Stack.Topology, context.Options.StateDirectoryOrDefault);
         using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -8,6 +8,7 @@ namespace AiMoviez.Perf.Scenarios;
 public sealed class ScenarioContext : IDisposable
 {
     public const int DefaultConcurrency = 128;
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
     private SeasonTarget? _season;
 
     public ScenarioContext(PerfOptions options, string runTag, string? adminToken, RunSeason runSeason)
@@ -16,8 +17,9 @@ public sealed class ScenarioContext : IDisposable
         RunTag = runTag;
         RunSeason = runSeason;
         Stack = StackAddresses.FromTopology(TopologyFile.Load(options.TopologyPath), options.Regions);
-        Http = LoopbackHttp.Create(Math.Max(options.ConcurrencyOr(DefaultConcurrency), 8), TimeSpan.FromSeconds(10));
-        Api = new PublicApiClient(Http, options.Captcha);
+        Http = LoopbackHttp.Create(Math.Max(options.ConcurrencyOr(DefaultConcurrency), 8), RequestTimeout);
+        Load = LoopbackHttp.CreateLoadClient(RequestTimeout);
+        Api = new PublicApiClient(Http, Load, options.Captcha);
         Pipeline = new PipelineProbe(Http, Stack.CoreUri, adminToken);
     }
 
@@ -29,6 +31,9 @@ public sealed class ScenarioContext : IDisposable
     public StackAddresses Stack { get; }
 
     public HttpClient Http { get; }
+
+    /// <summary>The client of the load's votes and /healthz requests.</summary>
+    public Http2LoadClient Load { get; }
 
     public PublicApiClient Api { get; }
 
@@ -45,5 +50,9 @@ public sealed class ScenarioContext : IDisposable
 
     public Voter VoterAt(int index) => new(index, RunTag);
 
-    public void Dispose() => Http.Dispose();
+    public void Dispose()
+    {
+        Http.Dispose();
+        Load.Dispose();
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using AiMoviez.Perf.Load;
 
 namespace AiMoviez.Perf.Stack;
 
@@ -15,6 +16,10 @@ public static class LoopbackHttp
     /// <summary>As a reverse proxy: many voters' requests on each connection, HTTP/2 with prior knowledge.</summary>
     public static HttpClient Create(int maxConnectionsPerServer, TimeSpan requestTimeout) =>
         new(new Http2PriorKnowledge(Handler(maxConnectionsPerServer))) { Timeout = requestTimeout };
+
+    /// <summary>As a reverse proxy too, for the requests a load sends by the thousand a second (<see cref="Http2LoadClient"/>).</summary>
+    public static Http2LoadClient CreateLoadClient(TimeSpan requestTimeout) =>
+        new(TrustedProxyAddress, requestTimeout, LoopbackGuard.IsAllowedHost);
 
     /// <summary>As browsers: HTTP/1.1, a connection each while a request is open (viewers holding a stream).</summary>
     public static HttpClient CreateHttp11(int maxConnectionsPerServer, TimeSpan requestTimeout) =>
