@@ -45,10 +45,12 @@ public sealed class BaselineScenario(ScenarioContext context, double defaultSeco
         DriverResult driven;
         try
         {
+            // The sampler's first reading, its PSS walk included, before the load's clock starts.
+            var sampling = sampler.RunAsync(watchLimit, background.Token);
             recorder.Start();
             var watchers = new[]
             {
-                sampler.RunAsync(watchLimit, background.Token),
+                sampling,
                 ProgressDisplay.RunAsync("baseline", () => Status(recorder), watchLimit, background.Token),
             };
             var closed = new ClosedLoopSettings { Workers = workers, MaxOperations = long.MaxValue, MaxDuration = duration };

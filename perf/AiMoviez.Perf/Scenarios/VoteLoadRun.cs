@@ -96,10 +96,12 @@ public sealed class VoteLoadRun(ScenarioContext context)
 
         using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watchLimit = expectedDuration + TimeSpan.FromMinutes(2);
+        // The sampler's first reading, its PSS walk included, before the load's clock starts.
+        var sampling = sampler.RunAsync(watchLimit, background.Token);
         recorder.Start();
         var watchers = new[]
         {
-            sampler.RunAsync(watchLimit, background.Token),
+            sampling,
             new TallyWatcher(context.Api, context.Stack.Edges, season.SeasonId, baseline.Shard.TotalVotes, ledger, recorder).RunAsync(watchLimit, background.Token),
             ProgressDisplay.RunAsync(name, () => Status(recorder, ledger), watchLimit, background.Token),
         };

@@ -6,7 +6,8 @@ namespace AiMoviez.Perf.Stack;
 
 /// <summary>
 /// RSS sums every process of the group, so pages shared between them (PostgreSQL's shared buffers) count once per
-/// backend; PSS divides shared pages among their users and is the honest total of a group.
+/// backend; PSS divides shared pages among their users and is the honest total of a group. PeakPssMb is the higher of
+/// the readings at the start and the end of the sampling; PeakRssMb the highest of the readings each second.
 /// </summary>
 public sealed record ProcessUsage(string Name, int Pid, double AverageCpuPercent, double PeakCpuPercent, double PeakRssMb, double PeakPssMb, int Samples);
 
@@ -31,12 +32,6 @@ public sealed class ProcessSampler
     public const string DashboardName = "dashboard";
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
-    /// <summary>
-    /// Every this many samples PSS is read too: the kernel walks every page table of a process to sum smaps_rollup, and
-    /// reading it each second for every process of the stack was a large part of the load tool's CPU at low rates
-    /// (perf/RESULTS.md), counted against the votes. The peak is the highest PSS read.
-    /// </summary>
-    private const int PssEvery = 5;
     /// <summary>The whole machine (every core, every process, the stack's or not): other work on a shared box shows here.</summary>
     public const string MachineName = "machine (all processes)";
     private static readonly string[] KnownNames = ["AiMoviez.Edge", "AiMoviez.Core", "AiMoviez.Aggregator", "nats-server", "redis-server", "postgres"];
@@ -103,21 +98,29 @@ public sealed class ProcessSampler
     }
 
     /// <summary>
-    /// Samples until cancelled or until the bound, whichever comes first. Reading /proc (smaps_rollup above all) is
-    /// blocking I/O, so it runs on its own thread rather than taking a thread-pool thread from the load.
+    /// Samples until cancelled or until the bound, whichever comes first. The first sample is taken before this returns,
+    /// so its PSS reading falls before the caller's load begins; the rest read /proc (blocking I/O) on a thread of their
+    /// own rather than a thread-pool thread of the load.
     /// </summary>
-    public Task RunAsync(TimeSpan maxDuration, CancellationToken cancellationToken) =>
-        Task.Factory.StartNew(() =>
+    /// <remarks>
+    /// PSS is read at the first and the last sample only: the kernel walks every page of a process to sum smaps_rollup, and
+    /// one reading of the whole stack costs about a tenth of a second of CPU, which every fifth second was a sixth of the
+    /// load tool's CPU per vote (perf/RESULTS.md).
+    /// </remarks>
+    public Task RunAsync(TimeSpan maxDuration, CancellationToken cancellationToken)
+    {
+        Sample(withPss: true);
+        return Task.Factory.StartNew(() =>
         {
             var maxSamples = (int)(maxDuration / Interval) + 1;
-            Sample(withPss: true);
             for (var i = 0; i < maxSamples && !cancellationToken.WaitHandle.WaitOne(Interval); i++)
             {
-                Sample(withPss: i % PssEvery == PssEvery - 1);
+                Sample(withPss: false);
             }
 
             Sample(withPss: true);
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
 
     public IReadOnlyList<ProcessUsage> Summarize()
     {
