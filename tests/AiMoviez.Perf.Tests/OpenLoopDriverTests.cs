@@ -175,8 +175,9 @@ public sealed class OpenLoopDriverTests
     [Fact]
     public async Task The_report_notes_name_what_became_of_the_requests_given_up_on()
     {
-        // Two slots, both held by requests that answer only once cancelled, and one that ignores the cancellation and
-        // answers 202: at the grace period's end 20 were pending, but only 18 never went out and 1 was cancelled.
+        // Two in-flight slots, held by requests nothing answers until the grace period ends: then one is cancelled and
+        // the other is answered (202) as the cancellation goes out. The other 18 never got a slot. 20 were pending at
+        // the end, but the notes must say 18 never sent and 1 cancelled.
         var recorder = new LoadRecorder(Operation);
         var calls = 0;
         var settings = new OpenLoopSettings { RatePerSecond = 100, Duration = TimeSpan.FromMilliseconds(200), MaxInFlight = 2, Grace = TimeSpan.FromMilliseconds(200) };
