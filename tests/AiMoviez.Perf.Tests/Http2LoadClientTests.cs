@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using AiMoviez.Perf.Load;
 using Microsoft.AspNetCore.Builder;
@@ -16,8 +17,8 @@ namespace AiMoviez.Perf.Tests;
 public sealed class Http2LoadClientTests : IAsyncLifetime
 {
     private static readonly IPAddress Loopback = IPAddress.Parse("127.0.0.1");
+    private readonly TaskCompletionSource _slowStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _slowAborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _requests;
     private WebApplication _server = null!;
     private Uri _address = null!;
 
@@ -27,11 +28,6 @@ public sealed class Http2LoadClientTests : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
         _server = builder.Build();
-        _server.Use((context, next) =>
-        {
-            Interlocked.Increment(ref _requests);
-            return next(context);
-        });
         _server.MapGet("/healthz", () => "ok");
         _server.MapPost("/echo", async (HttpRequest request) =>
         {
@@ -49,6 +45,7 @@ public sealed class Http2LoadClientTests : IAsyncLifetime
         _server.MapGet("/slow", async (HttpContext context) =>
         {
             context.RequestAborted.Register(() => _slowAborted.TrySetResult());
+            _slowStarted.TrySetResult();
             await Task.Delay(Timeout.Infinite, context.RequestAborted);
         });
         await _server.StartAsync();
@@ -129,7 +126,7 @@ public sealed class Http2LoadClientTests : IAsyncLifetime
         using var cancellation = new CancellationTokenSource();
 
         var slow = client.SendAsync(_address, new LoadRequest(HttpMethod.Get, "/slow", []), cancellation.Token);
-        await Task.Delay(100);
+        await _slowStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await cancellation.CancelAsync();
 
         var cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
@@ -142,7 +139,7 @@ public sealed class Http2LoadClientTests : IAsyncLifetime
     {
         using var client = NewClient();
         var slow = client.SendAsync(_address, new LoadRequest(HttpMethod.Get, "/slow", []), CancellationToken.None);
-        await Task.Delay(100);
+        await _slowStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
         await _server.StopAsync(new CancellationTokenSource(TimeSpan.FromMilliseconds(200)).Token);
 
@@ -153,23 +150,60 @@ public sealed class Http2LoadClientTests : IAsyncLifetime
     [Fact]
     public async Task Requests_written_in_a_batch_leave_at_its_end()
     {
+        // A bare TCP server that answers the first stream, so what the client writes, and when, can be read byte by byte.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(Loopback, 0));
+        listener.Listen();
+        var server = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}");
         using var client = NewClient();
-        // Connected first: opening a connection is not part of a batch.
-        await client.SendAsync(_address, new LoadRequest(HttpMethod.Get, "/healthz", []), CancellationToken.None);
-        var before = Volatile.Read(ref _requests);
+        var first = client.SendAsync(server, new LoadRequest(HttpMethod.Get, "/healthz", []), CancellationToken.None);
+        using var accepted = await listener.AcceptAsync();
+        await ReadFramesAsync(accepted, Http2HeadersFrame, 1);
+        // HEADERS, END_STREAM | END_HEADERS, stream 1: ":status: 200" (static index 8).
+        await accepted.SendAsync(new byte[] { 0, 0, 1, Http2HeadersFrame, 0x5, 0, 0, 0, 1, 0x88 });
+        Assert.Equal(200, (await first).Status);
 
-        Task<LoadResponse>[] batched;
         using (WriteBatch.Open())
         {
-            batched = [.. Enumerable.Range(0, 5).Select(_ => client.SendAsync(_address, new LoadRequest(HttpMethod.Get, "/healthz", []), CancellationToken.None))];
-            // A batch lives on its thread with no await inside; the server, on its own threads, would see anything sent.
-            Thread.Sleep(300);
-            Assert.Equal(before, Volatile.Read(ref _requests));
-            Assert.All(batched, t => Assert.False(t.IsCompleted));
+            for (var i = 0; i < 5; i++)
+            {
+                _ = client.SendAsync(server, new LoadRequest(HttpMethod.Get, "/healthz", []), CancellationToken.None);
+            }
+
+            // Outside a batch each write reaches the loopback socket before SendAsync returns; inside, none has left.
+            Assert.Equal(0, accepted.Available);
         }
 
-        var responses = await Task.WhenAll(batched);
-        Assert.All(responses, r => Assert.Equal(200, r.Status));
+        await ReadFramesAsync(accepted, Http2HeadersFrame, 5);
+    }
+
+    private const byte Http2HeadersFrame = 0x1;
+
+    /// <summary>Reads frames (after the client's preface) until <paramref name="count"/> of <paramref name="type"/> came, within 10 s.</summary>
+    private static async Task ReadFramesAsync(Socket socket, byte type, int count)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
+        var buffer = new List<byte>();
+        var chunk = new byte[4096];
+        var seen = 0;
+        while (seen < count)
+        {
+            var read = await socket.ReceiveAsync(chunk, deadline.Token);
+            Assert.NotEqual(0, read);
+            buffer.AddRange(chunk.AsSpan(0, read));
+            if (buffer.Count >= preface.Length && buffer.Take(preface.Length).SequenceEqual(preface))
+            {
+                buffer.RemoveRange(0, preface.Length);
+            }
+
+            while (buffer.Count >= 9 && buffer.Count >= 9 + (buffer[0] << 16 | buffer[1] << 8 | buffer[2]))
+            {
+                var length = buffer[0] << 16 | buffer[1] << 8 | buffer[2];
+                seen += buffer[3] == type ? 1 : 0;
+                buffer.RemoveRange(0, 9 + length);
+            }
+        }
     }
 
     [Fact]
