@@ -103,7 +103,6 @@ public sealed class Http2LoadClient : IDisposable
                     _servers[authority] = connections = new ServerConnections();
                 }
 
-                connections.Live.RemoveAll(c => c.IsClosed);
                 foreach (var connection in connections.Live)
                 {
                     if (connection.TryReserveStream())
@@ -111,6 +110,9 @@ public sealed class Http2LoadClient : IDisposable
                         return connection;
                     }
                 }
+
+                // Only on the way to a new connection: a closed one never reserves a stream, so it can wait till then.
+                connections.Live.RemoveAll(static c => c.IsClosed);
 
                 // A finished opening either added its connection to Live or failed its waiters; the next one starts anew.
                 if (connections.Opening is { IsCompleted: true })

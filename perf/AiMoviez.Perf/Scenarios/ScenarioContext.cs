@@ -9,6 +9,8 @@ public sealed class ScenarioContext : IDisposable
 {
     public const int DefaultConcurrency = 128;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>The client of the load's votes and /healthz requests, behind <see cref="Api"/>.</summary>
+    private readonly Http2LoadClient _load;
     private SeasonTarget? _season;
 
     public ScenarioContext(PerfOptions options, string runTag, string? adminToken, RunSeason runSeason)
@@ -18,8 +20,8 @@ public sealed class ScenarioContext : IDisposable
         RunSeason = runSeason;
         Stack = StackAddresses.FromTopology(TopologyFile.Load(options.TopologyPath), options.Regions);
         Http = LoopbackHttp.Create(Math.Max(options.ConcurrencyOr(DefaultConcurrency), 8), RequestTimeout);
-        Load = LoopbackHttp.CreateLoadClient(RequestTimeout);
-        Api = new PublicApiClient(Http, Load, options.Captcha);
+        _load = LoopbackHttp.CreateLoadClient(RequestTimeout);
+        Api = new PublicApiClient(Http, _load, options.Captcha);
         Pipeline = new PipelineProbe(Http, Stack.CoreUri, adminToken);
     }
 
@@ -31,9 +33,6 @@ public sealed class ScenarioContext : IDisposable
     public StackAddresses Stack { get; }
 
     public HttpClient Http { get; }
-
-    /// <summary>The client of the load's votes and /healthz requests.</summary>
-    public Http2LoadClient Load { get; }
 
     public PublicApiClient Api { get; }
 
@@ -53,6 +52,6 @@ public sealed class ScenarioContext : IDisposable
     public void Dispose()
     {
         Http.Dispose();
-        Load.Dispose();
+        _load.Dispose();
     }
 }
