@@ -10,6 +10,11 @@ public sealed record OpenLoopSettings
     public required int MaxInFlight { get; init; }
     /// <summary>How long after the last intended send the stragglers may still finish before they are cancelled.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long the issuer sleeps between sends: the requests that fell due meanwhile leave together. perf/RESULTS.md
+    /// has why this length, and what a shorter one costs the edges.
+    /// </summary>
+    public TimeSpan Tick { get; init; } = TimeSpan.FromMilliseconds(4);
 }
 
 /// <param name="Issued">Requests handed to the send function, whether or not they got an in-flight slot.</param>
@@ -39,23 +44,28 @@ public static class OpenLoopDriver
         long issued = 0;
         var exhausted = false;
 
-        while (issued < total && !exhausted && !cancellationToken.IsCancellationRequested && Stopwatch.GetTimestamp() < stopIssuingAt)
+        // The issuer has a thread of its own that sleeps between ticks: a Task.Delay tick woke the runtime's timer
+        // thread and then a pool worker, two wake-ups where one does.
+        await Task.Factory.StartNew(() =>
         {
-            var due = Math.Min(total, (long)(Stopwatch.GetElapsedTime(start).TotalSeconds * settings.RatePerSecond) + 1);
-            // The requests due in one tick leave together, one write per connection (WriteBatch).
-            using (WriteBatch.Open())
+            while (issued < total && !exhausted && !cancellationToken.IsCancellationRequested && Stopwatch.GetTimestamp() < stopIssuingAt)
             {
-                for (; issued < due; issued++)
+                var due = Math.Min(total, (long)(Stopwatch.GetElapsedTime(start).TotalSeconds * settings.RatePerSecond) + 1);
+                // The requests due in one tick leave together, one write per connection (WriteBatch).
+                using (WriteBatch.Open())
                 {
-                    var intended = start + (long)(issued * ticksPerRequest);
-                    tracker.Add(SendOneAsync(intended));
+                    for (; issued < due; issued++)
+                    {
+                        var intended = start + (long)(issued * ticksPerRequest);
+                        tracker.Add(SendOneAsync(intended));
+                    }
                 }
+
+                Thread.Sleep(settings.Tick);
             }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-            await Task.Delay(1, CancellationToken.None);
-        }
-
-        // An issuer that fell more than the grace period behind (a starved thread pool) stopped with requests due
+        // An issuer that fell more than the grace period behind (its thread starved of CPU) stopped with requests due
         // that it never handed out: they were due all the same, so they count as never sent instead of vanishing.
         if (!exhausted && !cancellationToken.IsCancellationRequested)
         {

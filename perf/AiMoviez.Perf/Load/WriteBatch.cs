@@ -34,6 +34,9 @@ public readonly struct WriteBatch : IDisposable
         deferred.Clear();
     }
 
+    /// <summary>True while a batch is open on this thread.</summary>
+    public static bool IsOpen => t_depth > 0;
+
     /// <summary>True when a batch is open on this thread, which will send the connection's frames at its end.</summary>
     internal static bool Defer(Http2Connection connection)
     {
