@@ -40,7 +40,7 @@ public readonly struct WriteBatch : IDisposable
     /// <summary>True when a batch is open on this thread, which will send the connection's frames at its end.</summary>
     internal static bool Defer(Http2Connection connection)
     {
-        if (t_depth == 0)
+        if (!IsOpen)
         {
             return false;
         }
