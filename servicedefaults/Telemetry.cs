@@ -67,6 +67,7 @@ public static class Telemetry
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
+                .AddMeter("System.Runtime")
                 .AddMeter("System.Net.Http")
                 .AddMeter(meters)
                 .AddPrometheusExporter());

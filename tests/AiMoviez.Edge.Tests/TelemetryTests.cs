@@ -179,6 +179,9 @@ public sealed class TelemetryTests(EdgeStack stack)
         Assert.Contains("aimoviez_edge_publish_duration_seconds_bucket{", text, StringComparison.Ordinal);
         Assert.Contains("aimoviez_edge_redis_duration_seconds_bucket{", text, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration_seconds", text, StringComparison.Ordinal);
+        // The runtime's own counters (System.Runtime), which the bench reads per vote.
+        Assert.Contains("dotnet_gc_heap_total_allocated_bytes_total{", text, StringComparison.Ordinal);
+        Assert.Contains("dotnet_thread_pool_work_item_count_total{", text, StringComparison.Ordinal);
     }
 
     /// <summary>Every message on the region's vote lanes, read by a plain subscriber while the test publishes.</summary>

@@ -50,6 +50,12 @@ public sealed class StackRunTests(PerfStack stack)
         Assert.InRange(healthz.Requests, 1, 1_000);
         Assert.True(healthz.EdgesMicrosecondsPerRequest >= 0);
         Assert.Equal(cpu.StackMicrosecondsPerVote, result.Metrics["stackCpuUsPerVote"]);
+        // Read from the services' own GET /metrics: the edge that took the votes allocated and ran work items for them.
+        var edgeRuntime = result.RuntimePerVote!.Processes.Single(p => p.Name == "edge-" + PerfStack.Region);
+        Assert.True(edgeRuntime.AllocatedKilobytesPerVote > 0);
+        Assert.True(edgeRuntime.WorkItemsPerVote > 0);
+        Assert.Contains(result.RuntimePerVote.Processes, p => p.Name == "aggregator" && p.AllocatedKilobytesPerVote > 0);
+        Assert.Equal(edgeRuntime.AllocatedKilobytesPerVote, result.Metrics["edgesAllocatedKbPerVote"]);
 
         Assert.StartsWith("deleted", await runSeason.DeleteCreatedAsync(CancellationToken.None), StringComparison.Ordinal);
     }

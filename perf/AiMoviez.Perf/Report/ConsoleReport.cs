@@ -54,6 +54,11 @@ public static class ConsoleReport
                 PrintCpu(cpu);
             }
 
+            if (scenario.RuntimePerVote is { Processes.Count: > 0 } runtime)
+            {
+                PrintRuntime(runtime);
+            }
+
             foreach (var note in scenario.Notes)
             {
                 Console.WriteLine("    note: " + note);
@@ -107,6 +112,16 @@ public static class ConsoleReport
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"      edges per GET /healthz {healthz.EdgesMicrosecondsPerRequest:0.0} µs ({healthz.Requests:N0} requests at {healthz.RatePerSecond:0}/s over {healthz.Seconds:0.0} s); "
                 + $"per vote {healthz.EdgesMicrosecondsPerVote:0.0} µs: a vote costs the edges {(healthz.VoteOverHealthz is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) : "?")} × a healthz"));
+        }
+    }
+
+    private static void PrintRuntime(RuntimePerVote runtime)
+    {
+        Console.WriteLine("    .NET runtime per accepted vote over the load window (each service's System.Runtime counters):");
+        foreach (var p in runtime.Processes)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"      {p.Name,-22} {p.AllocatedKilobytesPerVote,8:0.00} KB allocated  {p.WorkItemsPerVote,6:0.00} work items  gen0 {p.Gen0CollectionsPerThousandVotes,5:0.00} and lock contentions {p.LockContentionsPerThousandVotes,5:0.00} per 1,000 votes"));
         }
     }
 

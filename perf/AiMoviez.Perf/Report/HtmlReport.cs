@@ -84,6 +84,14 @@ public static class HtmlReport
                 Cpu(html, cpu);
             }
 
+            if (scenario.RuntimePerVote is { Processes.Count: > 0 } runtime)
+            {
+                html.Append("<h3>.NET runtime per accepted vote</h3><p>Over the load window, from each service's System.Runtime counters (GET /metrics).</p>");
+                Table(html, ["process", "kind", "KB allocated per vote", "thread-pool work items per vote", "gen0 collections per 1,000 votes", "lock contentions per 1,000 votes"],
+                    runtime.Processes.Select(p => new[] { p.Name, p.Group, N(p.AllocatedKilobytesPerVote, "0.00"), N(p.WorkItemsPerVote, "0.00"),
+                        N(p.Gen0CollectionsPerThousandVotes, "0.00"), N(p.LockContentionsPerThousandVotes, "0.00") }));
+            }
+
             List(html, "", scenario.Notes);
         }
 

@@ -23,4 +23,6 @@ public static class MetricNames
     public const string EdgesCpuUsPerVote = "edgesCpuUsPerVote";
     public const string EdgesCpuUsPerHealthz = "edgesCpuUsPerHealthz";
     public const string EdgesVoteOverHealthzCpu = "edgesVoteOverHealthzCpu";
+    public const string EdgesAllocatedKbPerVote = "edgesAllocatedKbPerVote";
+    public const string EdgesWorkItemsPerVote = "edgesWorkItemsPerVote";
 }

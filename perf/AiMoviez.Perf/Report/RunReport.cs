@@ -18,6 +18,8 @@ public sealed record ScenarioResult
     public IReadOnlyList<ProcessUsage> Processes { get; init; } = [];
     /// <summary>Vote scenarios: CPU per accepted vote per process over the load window, and the edges' CPU per healthz.</summary>
     public CpuPerVote? CpuPerVote { get; init; }
+    /// <summary>Vote scenarios: what the .NET services' runtimes counted per accepted vote over the load window.</summary>
+    public RuntimePerVote? RuntimePerVote { get; init; }
     public IReadOnlyList<string> Notes { get; init; } = [];
     /// <summary>Set when the scenario could not run at all (stack down, database unreachable).</summary>
     public string? Error { get; init; }

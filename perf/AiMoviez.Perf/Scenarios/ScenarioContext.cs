@@ -23,6 +23,7 @@ public sealed class ScenarioContext : IDisposable
         _load = LoopbackHttp.CreateLoadClient(RequestTimeout);
         Api = new PublicApiClient(Http, _load, options.Captcha);
         Pipeline = new PipelineProbe(Http, Stack.CoreUri, adminToken);
+        Runtime = new RuntimeProbe(Http, StackProcesses.DotnetServices(Stack.Topology));
     }
 
     public PerfOptions Options { get; }
@@ -37,6 +38,8 @@ public sealed class ScenarioContext : IDisposable
     public PublicApiClient Api { get; }
 
     public PipelineProbe Pipeline { get; }
+
+    public RuntimeProbe Runtime { get; }
 
     /// <summary>The season of the whole run (its own, or the one given), shared by its scenarios.</summary>
     public RunSeason RunSeason { get; }

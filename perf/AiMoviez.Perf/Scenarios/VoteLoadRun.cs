@@ -98,6 +98,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
         var watchLimit = expectedDuration + TimeSpan.FromMinutes(2);
         // The sampler's first reading, its PSS walk included, before the load's clock starts.
         var sampling = sampler.RunAsync(watchLimit, background.Token);
+        var runtimeAtStart = await context.Runtime.ReadAsync(cancellationToken);
         recorder.Start();
         var watchers = new[]
         {
@@ -109,6 +110,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
         var driven = await driveAsync(session, cancellationToken);
         var cpuAtEnd = sampler.CpuNow();
         recorder.Stop();
+        var runtimeAtEnd = await context.Runtime.ReadAsync(cancellationToken);
         var pipelineAtLoadEnd = await context.Pipeline.ReadAsync(cancellationToken);
         await background.CancelAsync();
         await Task.WhenAll(watchers);
@@ -116,6 +118,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
         Console.WriteLine($"[{name}] load done: {driven.Issued} issued in {driven.Elapsed.TotalSeconds:0.0} s; verifying and waiting for the drain...");
         var verification = await verifier.VerifyAsync(baseline, ledger, cancellationToken);
         var cpu = CpuPerVote.From(cpuAtStart, cpuAtEnd, ledger.AcceptedCount);
+        var runtime = RuntimePerVote.From(runtimeAtStart, runtimeAtEnd, ledger.AcceptedCount);
         // After the drain and the receipts, so the edges do nothing else meanwhile; at the rate the votes came in.
         var votesPerSecond = ledger.AcceptedCount / Math.Max(0.001, driven.Elapsed.TotalSeconds);
         if (ledger.AcceptedCount > 0 && !cancellationToken.IsCancellationRequested)
@@ -123,7 +126,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
             cpu = await MeasureHealthzAsync(name, cpu, sampler, votesPerSecond, Math.Min(HealthzSeconds, driven.Elapsed.TotalSeconds), cancellationToken);
         }
 
-        var result = Result(name, startedAt, runSettings, recorder, plan, verification, sampler) with { CpuPerVote = cpu };
+        var result = Result(name, startedAt, runSettings, recorder, plan, verification, sampler) with { CpuPerVote = cpu, RuntimePerVote = runtime };
         var metrics = new Dictionary<string, double>(result.Metrics)
         {
             [MetricNames.StackCpuUsPerVote] = cpu.StackMicrosecondsPerVote,
@@ -146,6 +149,12 @@ public sealed class VoteLoadRun(ScenarioContext context)
             {
                 metrics[MetricNames.EdgesVoteOverHealthzCpu] = ratio;
             }
+        }
+
+        if (runtime.Groups.TryGetValue("edges", out var edgesRuntime))
+        {
+            metrics[MetricNames.EdgesAllocatedKbPerVote] = edgesRuntime.AllocatedKilobytesPerVote;
+            metrics[MetricNames.EdgesWorkItemsPerVote] = edgesRuntime.WorkItemsPerVote;
         }
 
         if (pipelineAtLoadEnd is not null)

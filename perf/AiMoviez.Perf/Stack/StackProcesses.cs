@@ -31,6 +31,14 @@ public static class StackProcesses
         return listeners;
     }
 
+    /// <summary>The .NET services, core, the aggregators and the edges, under their process names, each with its base URL.</summary>
+    public static IReadOnlyList<(string Name, Uri Url)> DotnetServices(Topology topology) =>
+    [
+        ("core", LoopbackGuard.Check(new Uri(topology.Core.Url))),
+        .. Numbered("aggregator", (topology.AggregatorUrls ?? [topology.Aggregator.Url]).Select(u => LoopbackGuard.Check(new Uri(u))).ToList()),
+        .. topology.Regions.SelectMany(Edges).Select(e => (e.Name, LoopbackGuard.Check(e.Url))),
+    ];
+
     /// <summary>The region's edges under their process names: `edge-us-east`, or `edge-us-east-1`, `-2` where several serve it.</summary>
     public static IEnumerable<(string Name, Uri Url)> Edges(RegionTopology region) =>
         Numbered("edge-" + region.Name, (region.EdgeUrls ?? [region.EdgeUrl]).Select(u => new Uri(u)).ToList());
