@@ -50,7 +50,7 @@ public static class Telemetry
 
     /// <param name="serviceName">The resource's service.name, e.g. <c>aimoviez-edge-eu</c>.</param>
     /// <param name="sources">The service's own activity sources (added to ASP.NET Core's and HttpClient's).</param>
-    /// <param name="meters">The service's own meters (added to ASP.NET Core's, Kestrel's and HttpClient's).</param>
+    /// <param name="meters">The service's own meters (added to ASP.NET Core's, Kestrel's, the runtime's and HttpClient's).</param>
     public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder, string serviceName, string[] sources, string[] meters)
     {
         var settings = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();

@@ -86,10 +86,7 @@ public static class HtmlReport
 
             if (scenario.RuntimePerVote is { Processes.Count: > 0 } runtime)
             {
-                html.Append("<h3>.NET runtime per accepted vote</h3><p>Over the load window, from each service's System.Runtime counters (GET /metrics).</p>");
-                Table(html, ["process", "kind", "KB allocated per vote", "thread-pool work items per vote", "gen0 collections per 1,000 votes", "lock contentions per 1,000 votes"],
-                    runtime.Processes.Select(p => new[] { p.Name, p.Group, N(p.AllocatedKilobytesPerVote, "0.00"), N(p.WorkItemsPerVote, "0.00"),
-                        N(p.Gen0CollectionsPerThousandVotes, "0.00"), N(p.LockContentionsPerThousandVotes, "0.00") }));
+                Runtime(html, runtime);
             }
 
             List(html, "", scenario.Notes);
@@ -129,6 +126,14 @@ public static class HtmlReport
                 [[N(h.Requests, "0"), N(h.RatePerSecond, "0"), N(h.Seconds, "0.0"), N(h.EdgesMicrosecondsPerRequest, "0.0"),
                   N(h.EdgesMicrosecondsPerVote, "0.0"), h.VoteOverHealthz is { } r ? N(r, "0.00") : "—"]]);
         }
+    }
+
+    private static void Runtime(StringBuilder html, RuntimePerVote runtime)
+    {
+        html.Append("<h3>.NET runtime per accepted vote</h3><p>Over the load window, from each service's System.Runtime counters (GET /metrics).</p>");
+        Table(html, ["process", "kind", "KB allocated per vote", "thread-pool work items per vote", "gen0 collections per 1,000 votes", "lock contentions per 1,000 votes"],
+            runtime.Processes.Select(p => new[] { p.Name, p.Group, N(p.AllocatedKilobytesPerVote, "0.00"), N(p.WorkItemsPerVote, "0.00"),
+                N(p.Gen0CollectionsPerThousandVotes, "0.00"), N(p.LockContentionsPerThousandVotes, "0.00") }));
     }
 
     private static void Charts(StringBuilder html, IReadOnlyList<TimelinePoint> timeline)
