@@ -96,21 +96,26 @@ public sealed partial class ScriptStack : IAsyncDisposable
                 continue;
             }
 
-            try
+            if (EnvironmentOf(pid).Contains(marker, StringComparer.Ordinal))
             {
-                var environment = File.ReadAllText(Path.Combine(dir, "environ"));
-                if (environment.Split('\0').Contains(marker, StringComparer.Ordinal))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Gone meanwhile, or not ours to read.
+                found.Add(pid);
             }
         }
 
         return found;
+    }
+
+    /// <summary>The process's environment as NAME=value entries; none when it is gone meanwhile, or not ours to read.</summary>
+    public static IReadOnlyList<string> EnvironmentOf(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
     }
 
     /// <summary>The process exists and is not a zombie (dead, waiting for a parent to reap it).</summary>

@@ -19,6 +19,12 @@ public sealed class UpTests
         var first = await AllHealthyAsync(stack);
         var seen = first.Values.Select(line => line.Pid!.Value).ToHashSet();
 
+        // The Go runtime's settings each nats-server runs with (perf/RESULTS.md): one scheduler, freed memory lent, and
+        // the runtime's monitor thread on its own timer rather than woken by the server's system calls.
+        var nats = ScriptStack.EnvironmentOf(first["nats-eu-west"].Pid!.Value);
+        Assert.Contains("GOMAXPROCS=1", nats);
+        Assert.Contains("GODEBUG=madvdontneed=0,schedtrace=2147483647", nats);
+
         // Idempotent: a second up changes nothing.
         var again = await UpAsync(stack);
         Assert.Contains("nothing changed", again.Output, StringComparison.Ordinal);
