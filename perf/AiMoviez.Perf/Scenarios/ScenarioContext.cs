@@ -23,7 +23,7 @@ public sealed class ScenarioContext : IDisposable
         _load = LoopbackHttp.CreateLoadClient(RequestTimeout);
         Api = new PublicApiClient(Http, _load, options.Captcha);
         Pipeline = new PipelineProbe(Http, Stack.CoreUri, adminToken);
-        Runtime = new RuntimeProbe(Http, StackProcesses.DotnetServices(Stack.Topology));
+        Runtime = new RuntimeProbe(Http, [.. StackProcesses.DotnetServices(Stack.Topology).Select(s => (s.Name, LoopbackGuard.Check(s.Url)))]);
     }
 
     public PerfOptions Options { get; }

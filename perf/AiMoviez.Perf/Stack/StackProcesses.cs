@@ -25,18 +25,16 @@ public static class StackProcesses
                 Servers(region.Redis).Select(s => int.Parse(s[(s.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture)).ToList()));
         }
 
-        listeners.Add(("core", new Uri(topology.Core.Url).Port));
-        listeners.AddRange(Numbered("aggregator", (topology.AggregatorUrls ?? [topology.Aggregator.Url]).Select(u => new Uri(u).Port).ToList()));
-        listeners.AddRange(topology.Regions.SelectMany(Edges).Select(e => (e.Name, e.Url.Port)));
+        listeners.AddRange(DotnetServices(topology).Select(s => (s.Name, s.Url.Port)));
         return listeners;
     }
 
     /// <summary>The .NET services, core, the aggregators and the edges, under their process names, each with its base URL.</summary>
     public static IReadOnlyList<(string Name, Uri Url)> DotnetServices(Topology topology) =>
     [
-        ("core", LoopbackGuard.Check(new Uri(topology.Core.Url))),
-        .. Numbered("aggregator", (topology.AggregatorUrls ?? [topology.Aggregator.Url]).Select(u => LoopbackGuard.Check(new Uri(u))).ToList()),
-        .. topology.Regions.SelectMany(Edges).Select(e => (e.Name, LoopbackGuard.Check(e.Url))),
+        ("core", new Uri(topology.Core.Url)),
+        .. Numbered("aggregator", (topology.AggregatorUrls ?? [topology.Aggregator.Url]).Select(u => new Uri(u)).ToList()),
+        .. topology.Regions.SelectMany(Edges),
     ];
 
     /// <summary>The region's edges under their process names: `edge-us-east`, or `edge-us-east-1`, `-2` where several serve it.</summary>
