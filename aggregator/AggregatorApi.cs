@@ -56,10 +56,10 @@ internal static class AggregatorApi
                     : (await region.JetStream.GetStreamAsync(stream, cancellationToken: timeout.Token)).Info.State.LastSeq;
                 // Acked means applied or dead-lettered, whichever process it was delivered to; the holder's own
                 // watermark cannot see messages a previous holder pulled and still holds unacked after a lease moved.
-                ulong? acked = info.NumAckPending == 0 ? info.Delivered.StreamSeq : info.AckFloor.StreamSeq;
-                var applied = leases.ByShard[shard].Held
+                var acked = LaneAckFloor.Of(info);
+                ulong? applied = leases.ByShard[shard].Held
                     ? watermarks.AppliedThrough(region.Name, shard, (info.Delivered.ConsumerSeq, info.Delivered.StreamSeq)) is { } own
-                        ? Math.Min(own, acked.Value) : null
+                        ? Math.Min(own, acked) : null
                     : acked;
                 marks.Add(new RegionWatermark(region.Name, last, applied ?? 0, applied is not null));
             }

@@ -110,7 +110,7 @@ internal sealed class RegionConsumers(
         try
         {
             var existing = await region.JetStream.GetConsumerAsync(stream, name, cancellationToken);
-            ackFloor = existing.Info.AckFloor.StreamSeq;
+            ackFloor = LaneAckFloor.Of(existing.Info);
             await region.JetStream.DeleteConsumerAsync(stream, name, cancellationToken);
         }
         catch (NatsJSApiException e) when (e.Error.Code == 404)

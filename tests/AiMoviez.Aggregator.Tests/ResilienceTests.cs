@@ -1,3 +1,5 @@
+using AiMoviez.Contracts;
+using NATS.Client.JetStream;
 using static AiMoviez.Aggregator.Tests.AggregatorFixture;
 
 namespace AiMoviez.Aggregator.Tests;
@@ -77,5 +79,38 @@ public sealed class ResilienceTests(AggregatorFixture fixture)
         Assert.Equal(DownVotes, await fixture.CountedAsync(downNumber, downSeason));
         Assert.Equal(DownVotes, await fixture.ScalarAsync<long>(downNumber, "select count(*) from votes where season_id = $1", downSeason));
         await Eventually.UntilAsync(async () => (await fixture.Http.GetAsync("/readyz")).IsSuccessStatusCode, Wait, "ready again");
+    }
+
+    /// <summary>
+    /// nats-server reports an ack floor of 0 for a consumer that has acked nothing yet, the one a restart made to start
+    /// past the last floor included. Read as such, the restart after it sent the lane back to the start of its stream:
+    /// every vote it ever carried applied again (a no-op) and decided again, a receipt rewrite for each.
+    /// </summary>
+    [Fact]
+    public async Task A_lane_that_took_nothing_since_a_restart_resumes_past_its_floor_at_the_next_restart()
+    {
+        var (number, season) = (SeasonOn("shard-1"), Guid.NewGuid());
+        var clip = Guid.NewGuid();
+        var votes = Enumerable.Range(0, 20).Select(i => Vote(number, season, clip, "user_floor_" + i)).ToList();
+        await fixture.PublishManyAsync(votes[..19]);
+        await fixture.WaitDrainedAsync(number, season);
+        var jetStream = fixture.JetStream(UsEast);
+        var (stream, lane) = (StreamNames.Votes(UsEast), StreamNames.AggregatorConsumer("shard-1"));
+        await Eventually.UntilAsync(async () => (await jetStream.GetConsumerAsync(stream, lane)).Info,
+            info => info.NumAckPending == 0 && info.NumPending == 0, Wait, "the lane settled and acked");
+
+        for (var restart = 1; restart <= 2; restart++)
+        {
+            var killedAt = DateTimeOffset.UtcNow;
+            fixture.Aggregator.Kill();
+            await fixture.StartAggregatorAsync();
+            await Eventually.UntilAsync(async () => (await jetStream.GetConsumerAsync(stream, lane)).Info,
+                info => info.Created > killedAt, Wait, $"the lane's consumer made anew by restart {restart}");
+        }
+
+        await fixture.PublishAsync(votes[19]);
+        await Eventually.UntilAsync(() => fixture.CountedAsync(number, season), n => n == votes.Count, Wait, "the vote after the restarts counted");
+        Assert.Equal(1UL, (await jetStream.GetConsumerAsync(stream, lane)).Info.Delivered.ConsumerSeq);
+        Assert.Equal(votes.Count, await fixture.CountedAsync(number, season));
     }
 }
