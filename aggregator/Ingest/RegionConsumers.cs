@@ -2,6 +2,7 @@ using AiMoviez.Aggregator.Barrier;
 using AiMoviez.Aggregator.Republish;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
+using AiMoviez.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using NATS.Client.JetStream;

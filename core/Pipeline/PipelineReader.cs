@@ -1,6 +1,7 @@
 using AiMoviez.Contracts;
 using AiMoviez.Core.Catalog;
 using AiMoviez.Core.Data;
+using AiMoviez.ServiceDefaults;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
@@ -59,7 +60,7 @@ internal sealed class PipelineReader(RegionNats nats, ShardDatabases shards, Tim
                     if (consumer.Info.NumPending + (ulong)Math.Max(0, consumer.Info.NumAckPending) > 0)
                     {
                         // The lane's oldest unacked message is at or after its ack floor + 1: that message is at least as old.
-                        var first = consumer.Info.AckFloor.StreamSeq + 1;
+                        var first = LaneAckFloor.Of(consumer.Info) + 1;
                         oldestUnacked = oldestUnacked is { } known ? Math.Min(known, first) : first;
                     }
                 }
