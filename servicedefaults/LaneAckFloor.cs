@@ -4,10 +4,9 @@ namespace AiMoviez.ServiceDefaults;
 
 /// <summary>
 /// The stream sequence through which an aggregator lane's consumer has every message acked: where the aggregator
-/// restarts the lane, and where core's pipeline view looks for the lane's oldest unacked message. nats-server reports an
-/// ack floor of 0 for a consumer that has acked nothing yet, even one made to start past an earlier floor: read as it
-/// is, a lane that took nothing since the aggregator's last restart went back to the start of its stream at the next,
-/// every vote it ever carried applied (a no-op) and decided (a receipt rewrite) again.
+/// restarts the lane, and where core's pipeline view looks for its oldest unacked message. nats-server reports an ack
+/// floor of 0 until a consumer's first ack, even for one made to start past an earlier floor; taken as it is, a lane
+/// idle between two restarts went back to the start of its stream.
 /// </summary>
 public static class LaneAckFloor
 {

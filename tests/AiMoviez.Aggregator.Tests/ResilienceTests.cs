@@ -82,9 +82,8 @@ public sealed class ResilienceTests(AggregatorFixture fixture)
     }
 
     /// <summary>
-    /// nats-server reports an ack floor of 0 for a consumer that has acked nothing yet, the one a restart made to start
-    /// past the last floor included. Read as such, the restart after it sent the lane back to the start of its stream:
-    /// every vote it ever carried applied again (a no-op) and decided again, a receipt rewrite for each.
+    /// A restart made the lane's consumer anew; the next must not read that consumer's floor as 0 and deliver the lane's
+    /// whole stream again (<see cref="AiMoviez.ServiceDefaults.LaneAckFloor"/>).
     /// </summary>
     [Fact]
     public async Task A_lane_that_took_nothing_since_a_restart_resumes_past_its_floor_at_the_next_restart()
