@@ -55,6 +55,31 @@ public sealed class CpuPerVoteTests
     }
 
     [Fact]
+    public void The_leaderboards_fold_counts_the_rollup_s_processes_until_the_fold_less_their_idle_rate_after_the_load()
+    {
+        var start = Snapshot(0, null, ("pg-catalog", 100), ("core", 50), ("pg-shard-1", 10), ("edge-us-east", 0));
+        var loadEnd = Snapshot(20, null, ("pg-catalog", 120), ("core", 60), ("pg-shard-1", 70), ("edge-us-east", 300));
+        var cpu = CpuPerVote.From(start, loadEnd, acceptedVotes: 10_000);
+        // 30 s after the load the leaderboards hold its votes; then 5 s idle: the catalog 1 tick a second, core 2, the shard 1.
+        var folded = Snapshot(50, null, ("pg-catalog", 400), ("core", 160), ("pg-shard-1", 100), ("edge-us-east", 330));
+        var idleEnd = Snapshot(55, null, ("pg-catalog", 405), ("core", 170), ("pg-shard-1", 105), ("edge-us-east", 335));
+
+        var fold = cpu.WithLeaderboardFold(start, loadEnd, folded, idleEnd).LeaderboardFold!;
+
+        Assert.Equal(30, fold.SecondsAfterLoad, 3);
+        Assert.Equal(5, fold.IdleSeconds, 3);
+        // The catalog: 300 ticks since the start, 30 of them idle after the load: 2.7 s, 270 µs a vote. The edge is not the rollup's.
+        Assert.Equal(["core", "pg-catalog", "pg-shard-1"], fold.Processes.Select(p => p.Name));
+        Assert.Equal(270, fold.Processes.Single(p => p.Name == "pg-catalog").MicrosecondsPerVote);
+        Assert.Equal(2.7, fold.Processes.Single(p => p.Name == "pg-catalog").CpuSeconds);
+        Assert.Equal(50, fold.GroupMicrosecondsPerVote["core"]);
+        Assert.Equal(60, fold.GroupMicrosecondsPerVote["pg-shards"]);
+        // The window's edge, with the fold's figures in place of the window's 20, 10 and 60.
+        Assert.Equal(390, cpu.StackMicrosecondsPerVote);
+        Assert.Equal(680, fold.StackMicrosecondsPerVote);
+    }
+
+    [Fact]
     public async Task A_process_s_cpu_includes_its_children_read_from_proc_while_they_run()
     {
         using var dir = new TempDirectory("perf-cpu");

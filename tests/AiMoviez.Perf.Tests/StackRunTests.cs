@@ -50,6 +50,11 @@ public sealed class StackRunTests(PerfStack stack)
         Assert.InRange(healthz.Requests, 1, 1_000);
         Assert.True(healthz.EdgesMicrosecondsPerRequest >= 0);
         Assert.Equal(cpu.StackMicrosecondsPerVote, result.Metrics["stackCpuUsPerVote"]);
+        // The rollup folded the run's votes into the leaderboards, and the catalog's work for them is counted until then.
+        var fold = cpu.LeaderboardFold!;
+        Assert.True(fold.SecondsAfterLoad > 0);
+        Assert.Contains(fold.Processes, p => p.Name == "pg-catalog");
+        Assert.Equal(fold.StackMicrosecondsPerVote, result.Metrics["stackCpuUsPerVoteWithLeaderboardFold"]);
         // Read from the services' own GET /metrics: the edge that took the votes allocated and ran work items for them.
         var edgeRuntime = result.RuntimePerVote!.Processes.Single(p => p.Name == "edge-" + PerfStack.Region);
         Assert.True(edgeRuntime.AllocatedKilobytesPerVote > 0);

@@ -13,6 +13,16 @@ public sealed record HealthzCpu(long Requests, double RatePerSecond, double Seco
     double EdgesMicrosecondsPerVote, double? VoteOverHealthz);
 
 /// <summary>
+/// The processes the leaderboards' rollup runs in (catalog PostgreSQL, core, the shards it reads), from the load's start
+/// until the rollup had folded the load's votes, less what they spend idle over the time after the load, beside the
+/// stack's total with these figures in place of the window's.
+/// </summary>
+/// <param name="SecondsAfterLoad">From the load's end until the leaderboards held its votes.</param>
+/// <param name="IdleSeconds">How long, after that, the idle rate was read.</param>
+public sealed record LeaderboardFold(double SecondsAfterLoad, double IdleSeconds, IReadOnlyList<ProcessCpu> Processes,
+    IReadOnlyDictionary<string, double> GroupMicrosecondsPerVote, double StackMicrosecondsPerVote);
+
+/// <summary>
 /// Where the CPU of one accepted vote goes, over the load window: per process of the stack (all of its CPU, every
 /// thread and child, divided by the votes the whole stack accepted, so the rows add up), the stack's total without
 /// the load tool and the dashboard, each of those two, and the whole machine (which shows other work on a shared box).
@@ -30,6 +40,10 @@ public sealed record CpuPerVote
     public double? DashboardMicrosecondsPerVote { get; init; }
     public double? MachineMicrosecondsPerVote { get; init; }
     public HealthzCpu? Healthz { get; init; }
+    public LeaderboardFold? LeaderboardFold { get; init; }
+
+    /// <summary>The groups whose work for a vote continues after the load, in the leaderboards' rollup passes.</summary>
+    public static readonly IReadOnlySet<string> LeaderboardFoldGroups = new HashSet<string>(StringComparer.Ordinal) { "pg-catalog", "core", "pg-shards" };
 
     private const double MicrosecondsPerTick = 1_000_000 / CpuSnapshot.TicksPerSecond;
 
@@ -69,7 +83,7 @@ public sealed record CpuPerVote
 
         return new CpuPerVote
         {
-            WindowSeconds = Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(start.Timestamp, end.Timestamp).TotalSeconds, 3),
+            WindowSeconds = Math.Round(Seconds(start, end), 3),
             AcceptedVotes = acceptedVotes,
             Processes = processes,
             GroupMicrosecondsPerVote = processes.GroupBy(p => p.Group, StringComparer.Ordinal)
@@ -96,10 +110,51 @@ public sealed record CpuPerVote
         return this with
         {
             Healthz = new HealthzCpu(requests, Math.Round(ratePerSecond, 1),
-                Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(start.Timestamp, end.Timestamp).TotalSeconds, 3),
+                Math.Round(Seconds(start, end), 3),
                 perRequest, perVote, perRequest > 0 ? Math.Round(perVote / perRequest, 2) : null),
         };
     }
+
+    /// <summary>
+    /// The rollup's processes from <paramref name="loadStart"/> until <paramref name="folded"/> (the leaderboards held the
+    /// load's votes), less their idle rate between <paramref name="folded"/> and <paramref name="idleEnd"/> times the
+    /// time after <paramref name="loadEnd"/>, per accepted vote. A process missing from any reading is left out.
+    /// </summary>
+    public CpuPerVote WithLeaderboardFold(CpuSnapshot loadStart, CpuSnapshot loadEnd, CpuSnapshot folded, CpuSnapshot idleEnd)
+    {
+        var votes = Math.Max(1, AcceptedVotes);
+        var after = Seconds(loadEnd, folded);
+        var idle = Seconds(folded, idleEnd);
+        var processes = new List<ProcessCpu>();
+        foreach (var process in Processes.Where(p => LeaderboardFoldGroups.Contains(p.Group)))
+        {
+            if (!loadStart.Ticks.TryGetValue(process.Name, out var start) || !folded.Ticks.TryGetValue(process.Name, out var end)
+                || !idleEnd.Ticks.TryGetValue(process.Name, out var idleTo))
+            {
+                continue;
+            }
+
+            var idleTicks = idle > 0 ? Math.Max(0, idleTo - end) / idle * after : 0;
+            var ticks = Math.Max(0, end - start - idleTicks);
+            processes.Add(process with
+            {
+                CpuSeconds = Math.Round(ticks / CpuSnapshot.TicksPerSecond, 2),
+                MicrosecondsPerVote = Math.Round(ticks * MicrosecondsPerTick / votes, 1),
+            });
+        }
+
+        var replaced = processes.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        return this with
+        {
+            LeaderboardFold = new LeaderboardFold(Math.Round(after, 3), Math.Round(idle, 3), processes,
+                processes.GroupBy(p => p.Group, StringComparer.Ordinal)
+                    .ToDictionary(g => g.Key, g => Math.Round(g.Sum(p => p.MicrosecondsPerVote), 1), StringComparer.Ordinal),
+                Math.Round(Processes.Where(p => !replaced.Contains(p.Name)).Sum(p => p.MicrosecondsPerVote) + processes.Sum(p => p.MicrosecondsPerVote), 1)),
+        };
+    }
+
+    private static double Seconds(CpuSnapshot from, CpuSnapshot to) =>
+        System.Diagnostics.Stopwatch.GetElapsedTime(from.Timestamp, to.Timestamp).TotalSeconds;
 
     /// <summary>edge-us-east → edges, nats-eu-west → nats-servers, pg-shard-2 → pg-shards, aggregator-2 → aggregators; others as named.</summary>
     public static string Group(string name) => name switch

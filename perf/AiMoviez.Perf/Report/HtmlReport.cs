@@ -119,6 +119,15 @@ public static class HtmlReport
 
         Table(html, ["process", "kind", "cpu s", "µs per vote"], rows);
         Table(html, ["kind", "µs per vote"], cpu.GroupMicrosecondsPerVote.OrderByDescending(g => g.Value).Select(g => new[] { g.Key, N(g.Value, "0.0") }));
+        if (cpu.LeaderboardFold is { } fold)
+        {
+            html.Append("<p>").Append(E(string.Create(CultureInfo.InvariantCulture,
+                $"With the leaderboards' fold: the rollup's processes from the load's start until the leaderboards held its votes ({fold.SecondsAfterLoad:0.0} s after the load), their idle rate (read over {fold.IdleSeconds:0.0} s) taken out of the time after the load."))).Append("</p>");
+            var foldRows = fold.Processes.Select(p => new[] { p.Name, p.Group, N(p.CpuSeconds, "0.00"), N(p.MicrosecondsPerVote, "0.0") }).ToList();
+            foldRows.Add(["stack (load tool apart), with the fold", "", "", N(fold.StackMicrosecondsPerVote, "0.0")]);
+            Table(html, ["process", "kind", "cpu s", "µs per vote"], foldRows);
+        }
+
         if (cpu.Healthz is { } h)
         {
             html.Append("<p>Edges' CPU per GET /healthz, driven after the votes at their rate:</p>");

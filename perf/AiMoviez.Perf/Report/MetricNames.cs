@@ -18,6 +18,7 @@ public static class MetricNames
     public const string HealthzPerSecond = "healthzPerSecond";
     public const string CopyRowsPerSecond = "copyRowsPerSecond";
     public const string StackCpuUsPerVote = "stackCpuUsPerVote";
+    public const string StackCpuUsPerVoteWithLeaderboardFold = "stackCpuUsPerVoteWithLeaderboardFold";
     public const string LoadToolCpuUsPerVote = "loadToolCpuUsPerVote";
     public const string DashboardCpuUsPerVote = "dashboardCpuUsPerVote";
     public const string EdgesCpuUsPerVote = "edgesCpuUsPerVote";

@@ -59,6 +59,12 @@ public sealed class VoteLoadRun(ScenarioContext context)
     /// <summary>The warm-up's rate at most: it need only run the hot path often, not load the stack.</summary>
     public const double WarmUpMaxRate = 1_000;
 
+    /// <summary>The longest wait for the leaderboards to fold the votes so far: a few rollup intervals (30 s by default).</summary>
+    public static readonly TimeSpan LeaderboardFoldLimit = TimeSpan.FromMinutes(3);
+
+    /// <summary>How long the rollup's processes are read idle after the fold, for the idle share of the time after the load.</summary>
+    public static readonly TimeSpan IdleReading = TimeSpan.FromSeconds(5);
+
     /// <summary>The outcome <see cref="PublicApiClient"/> names an accepted vote by.</summary>
     private const string Accepted = "202";
 
@@ -81,12 +87,17 @@ public sealed class VoteLoadRun(ScenarioContext context)
             ["season"] = $"{season.SeasonLabel} #{season.SeasonNumber} ({(own ? "the run's own, deleted at its end" : "given by --season-id")})",
         };
         await using var shard = new ShardReader(season.ShardConnectionString);
+        await using var leaderboards = new LeaderboardProbe(context.Stack.CatalogConnectionString, season.ShardConnectionString, season.ShardName);
         var verifier = new VoteVerifier(context.Api, context.Stack.Edges, season, shard, context.Options);
         Console.WriteLine($"[{name}] season {season.SeasonLabel} (#{season.SeasonNumber}, {season.ShardName}) slot {season.SlotPosition}, {season.Clips.Count} clips; warming up...");
         var warmUp = await WarmUpAsync(season, maxVotes / Math.Max(1, expectedDuration.TotalSeconds), cancellationToken);
         runSettings["warmUp"] = warmUp;
         Console.WriteLine($"[{name}] {warmUp}; settling tallies...");
         var baseline = await verifier.PrepareAsync(cancellationToken);
+        // So that what the rollup folds after the load's start is the load's votes alone (the warm-up's are folded here).
+        Console.WriteLine($"[{name}] waiting for the leaderboards to hold the votes so far...");
+        var foldedBefore = await leaderboards.WaitUntilFoldedAsync(await leaderboards.LastChangesAsync(cancellationToken), LeaderboardFoldLimit,
+            cancellationToken);
 
         var plan = new VotePlan(new ClipDistribution(season.Clips.Count, context.Options.HotShare), voters, maxVotes, seed: 42);
         var recorder = new LoadRecorder(VoteLoadSession.VoteOperation);
@@ -117,6 +128,8 @@ public sealed class VoteLoadRun(ScenarioContext context)
 
         Console.WriteLine($"[{name}] load done: {driven.Issued} issued in {driven.Elapsed.TotalSeconds:0.0} s; verifying and waiting for the drain...");
         var verification = await verifier.VerifyAsync(baseline, ledger, cancellationToken);
+        // Drained: every accepted vote is on the shard, so its last changes are the load's.
+        var changesOfLoad = await leaderboards.LastChangesAsync(cancellationToken);
         var cpu = CpuPerVote.From(cpuAtStart, cpuAtEnd, ledger.AcceptedCount);
         var runtime = RuntimePerVote.From(runtimeAtStart, runtimeAtEnd, ledger.AcceptedCount);
         // After the drain and the receipts, so the edges do nothing else meanwhile; at the rate the votes came in.
@@ -126,7 +139,27 @@ public sealed class VoteLoadRun(ScenarioContext context)
             cpu = await MeasureHealthzAsync(name, cpu, sampler, votesPerSecond, Math.Min(HealthzSeconds, driven.Elapsed.TotalSeconds), cancellationToken);
         }
 
-        var result = Result(name, startedAt, runSettings, recorder, plan, verification, sampler) with { CpuPerVote = cpu, RuntimePerVote = runtime };
+        var notes = new List<string>();
+        if (ledger.AcceptedCount > 0 && !cancellationToken.IsCancellationRequested)
+        {
+            Console.WriteLine($"[{name}] waiting for the leaderboards to hold the load's votes...");
+            if (!foldedBefore)
+            {
+                notes.Add($"The leaderboards had not folded the votes before the load within {LeaderboardFoldLimit.TotalSeconds:0} s: no CPU figure with the fold.");
+            }
+            else if (!await leaderboards.WaitUntilFoldedAsync(changesOfLoad, LeaderboardFoldLimit, cancellationToken))
+            {
+                notes.Add($"The leaderboards had not folded the load's votes {LeaderboardFoldLimit.TotalSeconds:0} s after the drain: no CPU figure with the fold.");
+            }
+            else
+            {
+                var folded = sampler.CpuNow();
+                await Task.Delay(IdleReading, cancellationToken);
+                cpu = cpu.WithLeaderboardFold(cpuAtStart, cpuAtEnd, folded, sampler.CpuNow());
+            }
+        }
+
+        var result = Result(name, startedAt, runSettings, recorder, plan, verification, sampler, notes) with { CpuPerVote = cpu, RuntimePerVote = runtime };
         var metrics = new Dictionary<string, double>(result.Metrics)
         {
             [MetricNames.StackCpuUsPerVote] = cpu.StackMicrosecondsPerVote,
@@ -140,6 +173,11 @@ public sealed class VoteLoadRun(ScenarioContext context)
         if (cpu.DashboardMicrosecondsPerVote is { } dashboard)
         {
             metrics[MetricNames.DashboardCpuUsPerVote] = dashboard;
+        }
+
+        if (cpu.LeaderboardFold is { } fold)
+        {
+            metrics[MetricNames.StackCpuUsPerVoteWithLeaderboardFold] = fold.StackMicrosecondsPerVote;
         }
 
         if (cpu.Healthz is { } healthz)
@@ -228,7 +266,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
     }
 
     private static ScenarioResult Result(string name, DateTimeOffset startedAt, IReadOnlyDictionary<string, string> settings,
-        LoadRecorder recorder, VotePlan plan, VerificationResult verification, ProcessSampler sampler)
+        LoadRecorder recorder, VotePlan plan, VerificationResult verification, ProcessSampler sampler, IReadOnlyList<string> notes)
     {
         var operations = recorder.Summarize();
         var timeline = recorder.Timeline();
@@ -268,7 +306,7 @@ public sealed class VoteLoadRun(ScenarioContext context)
             Timeline = timeline,
             Verification = verification,
             Processes = sampler.Summarize(),
-            Notes = LoadNotes(votes),
+            Notes = [.. LoadNotes(votes), .. notes],
         };
     }
 

@@ -6,8 +6,7 @@ namespace AiMoviez.Perf.Verification;
 public sealed record ShardVote(Guid VoteId, Guid ClipId, string Status, string? Reason, int Weight);
 
 /// <summary>
-/// Read-only access to the season's vote shard (tables of aggregator/README.md): every session is forced read-only, so a
-/// bug here can never change the data it checks.
+/// Read-only access to the season's vote shard (tables of aggregator/README.md).
 /// </summary>
 public sealed class ShardReader : IAsyncDisposable
 {
@@ -21,17 +20,7 @@ public sealed class ShardReader : IAsyncDisposable
 
     private readonly NpgsqlDataSource _dataSource;
 
-    public ShardReader(string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(LoopbackGuard.CheckConnectionString(connectionString))
-        {
-            Options = "-c default_transaction_read_only=on",
-            Timeout = 5,
-            CommandTimeout = 60,
-            MaxPoolSize = 4,
-        };
-        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
-    }
+    public ShardReader(string connectionString) => _dataSource = ReadOnlyDatabase.Create(connectionString, maxPoolSize: 4);
 
     public async Task<TallyCounts> ReadTalliesAsync(Guid seasonId, int slotPosition, CancellationToken cancellationToken)
     {
