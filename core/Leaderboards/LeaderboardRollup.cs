@@ -326,7 +326,7 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
             )
             insert into leaderboard_totals (board, season_key, subject, valid_from,
                 day_start, day_votes, day_weight, week_start, week_votes, week_weight, all_votes, all_weight)
-            select $1, n.season_key, n.subject, (select generation from generation),
+            select $1::leaderboard_board, n.season_key, n.subject, (select generation from generation),
                    n.day_start, n.day_votes, n.day_weight, n.week_start, n.week_votes, n.week_weight, n.all_votes, n.all_weight
             from unnest($3::uuid[], $4::text[], $5::date[], $6::bigint[], $7::bigint[], $8::date[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])
                 as n(season_key, subject, day_start, day_votes, day_weight, week_start, week_votes, week_weight, all_votes, all_weight)
@@ -373,7 +373,7 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
             cross join lateral (
                 select t.ctid, t.day_start, t.day_votes, t.day_weight, t.week_start, t.week_votes, t.week_weight, t.all_votes, t.all_weight
                 from leaderboard_totals t
-                where t.board = $1 and t.season_key = k.season_key and t.subject = k.subject and t.valid_to is null
+                where t.board = $1::leaderboard_board and t.season_key = k.season_key and t.subject = k.subject and t.valid_to is null
                 order by t.valid_from desc limit 1) c
             """, connection, tx);
         command.Parameters.Add(new NpgsqlParameter { Value = board.Name });

@@ -39,7 +39,7 @@ internal static class LeaderboardsApi
     {
         v1.MapGet("/leaderboards/{board}", Get).WithTags("Leaderboards")
             .WithSummary("Top clips (votes received), voters (votes cast) or creators (votes received) for day, ISO week or all time")
-            // The rollup refreshes boards every few seconds; a page reused that long is no staler than the board.
+            // The rollup refreshes boards every Leaderboards:RollupInterval (30 s); a page reused 5 s adds little to that.
             .RequirePublicReadLimit().WithCacheControl("public, max-age=5");
         return v1;
     }
@@ -107,7 +107,7 @@ internal static class LeaderboardsApi
             select t.subject, {votes} as votes, {weight} as weight, c.season_id, c.title
             from leaderboard_totals t
             left join clips c on $1 = 'clips' and c.id::text = t.subject
-            where t.board = $1 and t.season_key = $3 and {start}
+            where t.board = $1::leaderboard_board and t.season_key = $3 and {start}
               t.valid_from <= $4 and (t.valid_to is null or t.valid_to > $4)
               and {votes} > 0
               and ({votes} < $5 or ({votes} = $5 and t.subject > $6))

@@ -235,12 +235,12 @@ public static class RollupBenchmark
         var rowPerPeriod = await ScalarAsync(catalog,
             "select count(*) from information_schema.columns where table_name = 'leaderboard_totals' and column_name = 'period'") > 0;
         await using var command = catalog.CreateCommand(rowPerPeriod ? """
-            select t.board, t.period, t.season_key = '00000000-0000-0000-0000-000000000000'::uuid, count(*), sum(t.votes)::bigint
+            select t.board::text, t.period, t.season_key = '00000000-0000-0000-0000-000000000000'::uuid, count(*), sum(t.votes)::bigint
             from leaderboard_totals t
             where t.valid_from <= (select max(generation) from leaderboard_generations) and t.valid_to is null and t.votes > 0
             group by 1, 2, 3 order by 1, 2, 3
             """ : """
-            select t.board, p.period, t.season_key = '00000000-0000-0000-0000-000000000000'::uuid, count(*), sum(p.votes)::bigint
+            select t.board::text, p.period, t.season_key = '00000000-0000-0000-0000-000000000000'::uuid, count(*), sum(p.votes)::bigint
             from leaderboard_totals t
             cross join lateral (values
                 ('day', case when t.day_start = current_date then t.day_votes else 0 end),
