@@ -42,6 +42,18 @@ internal sealed class LaneAcks(INatsConnection connection, TimeProvider time, Ca
         }
     }
 
+    /// <summary>The consumer's delivery sequence of the last delivery that reached this lane.</summary>
+    public ulong LastConsumerSequence
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _lastConsumerSequence;
+            }
+        }
+    }
+
     /// <summary>The message is done with (applied and decided, or dead-lettered); its ack goes with the next flush.</summary>
     public void Settle(ulong sequence, string replyTo)
     {

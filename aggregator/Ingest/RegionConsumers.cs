@@ -81,9 +81,13 @@ internal sealed class RegionConsumers(
                 {
                     MaxMsgs = options.Value.PullBatchSize, Expires = TimeSpan.FromSeconds(5), IdleHeartbeat = TimeSpan.FromSeconds(2),
                 };
-                await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: pull, cancellationToken: cancellationToken))
+                using var watch = new LaneDeliveryWatch(consumer, acks, incarnation.Token);
+                _ = watch.RunAsync(logger, region.Name, lane);
+                await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: pull, cancellationToken: watch.Consuming))
                 {
+                    watch.Busy = true;
                     await HandleAsync(region, lane, acks, message, cancellationToken);
+                    watch.Busy = false;
                 }
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)

@@ -112,4 +112,38 @@ public sealed class ResilienceTests(AggregatorFixture fixture)
         Assert.Equal(1UL, (await jetStream.GetConsumerAsync(stream, lane)).Info.Delivered.ConsumerSeq);
         Assert.Equal(votes.Count, await fixture.CountedAsync(number, season));
     }
+
+    /// <summary>
+    /// A process that lost the shard's lease can pull from the consumer the next holder made before it notices. What it
+    /// took is delivered again once the lane, waiting, sees the consumer's deliveries past its own, not after the
+    /// consumer's AckWait (60 s here; <see cref="AiMoviez.Aggregator.Ingest.LaneDeliveryWatch"/>).
+    /// </summary>
+    [Fact]
+    public async Task A_lane_whose_deliveries_another_puller_took_and_never_acked_takes_them_again_before_their_ack_wait()
+    {
+        var (number, season, clip) = (SeasonOn("shard-1"), Guid.NewGuid(), Guid.NewGuid());
+        var votes = Enumerable.Range(0, 10).Select(i => Vote(number, season, clip, "user_taken_" + i)).ToList();
+        var consumer = await fixture.JetStream(UsEast).GetConsumerAsync(StreamNames.Votes(UsEast), StreamNames.AggregatorConsumer("shard-1"));
+        var pid = fixture.Aggregator.Pid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var taken = new List<ulong>();
+        await AiMoviez.LocalServers.ExternalProcess.RunAsync("kill", ["-STOP", pid]);
+        try
+        {
+            // The frozen aggregator's pull expires (5 s); the votes then go to this pull, which never acks them.
+            await Task.Delay(TimeSpan.FromSeconds(7));
+            await fixture.PublishManyAsync(votes);
+            await foreach (var message in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = votes.Count, Expires = TimeSpan.FromSeconds(5) }))
+            {
+                taken.Add(message.Metadata!.Value.Sequence.Stream);
+            }
+        }
+        finally
+        {
+            await AiMoviez.LocalServers.ExternalProcess.RunAsync("kill", ["-CONT", pid]);
+        }
+
+        Assert.Equal(votes.Count, taken.Count);
+        await Eventually.UntilAsync(() => fixture.CountedAsync(number, season), n => n == votes.Count, TimeSpan.FromSeconds(40),
+            "the votes another pull took counted before their ack wait");
+    }
 }

@@ -117,7 +117,16 @@ public sealed class ShardLeaseTests : IAsyncLifetime
 
         await publishing;
         var survivor = (await HeldByAsync(first)).Contains("shard-1") ? first : second;
-        var drained = await WaitDrainedAsync(survivor, number, season);
+        string drained;
+        try
+        {
+            drained = await WaitDrainedAsync(survivor, number, season);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\nfirst:\n{first.Log}\nsecond:\n{second.Log}", e);
+        }
+
         var counted = await CountedAsync("shard-1", season);
         Assert.True(counted == votes.Count, $"{counted} of {votes.Count} counted once the barrier said {drained}; votes by status: "
             + await ScalarAsync<string>("shard-1", "select string_agg(status || coalesce('/' || reason, '') || ' ' || n, ', ') from (select status, reason, count(*) n from votes where season_id = $1 group by 1, 2) s", season)
