@@ -44,7 +44,8 @@ internal sealed class LaneDeliveryWatch(INatsJSConsumer consumer, LaneAcks acks,
 
                 await consumer.RefreshAsync(incarnation);
                 var delivered = consumer.Info.Delivered.ConsumerSeq;
-                if (delivered > received && waitedAt == received && !Busy)
+                // Re-read after the request: a delivery that reached the lane meanwhile is no sign of one gone elsewhere.
+                if (delivered > received && waitedAt == received && !Busy && acks.LastConsumerSequence == received)
                 {
                     logger.LogWarning("Lane {Lane} of region {Region}: its consumer delivered up to {Delivered}, this lane received up to {Received}; restarting it from its ack floor",
                         lane, region, delivered, received);

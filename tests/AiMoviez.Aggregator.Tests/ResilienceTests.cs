@@ -123,7 +123,10 @@ public sealed class ResilienceTests(AggregatorFixture fixture)
     {
         var (number, season, clip) = (SeasonOn("shard-1"), Guid.NewGuid(), Guid.NewGuid());
         var votes = Enumerable.Range(0, 10).Select(i => Vote(number, season, clip, "user_taken_" + i)).ToList();
-        var consumer = await fixture.JetStream(UsEast).GetConsumerAsync(StreamNames.Votes(UsEast), StreamNames.AggregatorConsumer("shard-1"));
+        // The lane makes its consumer once it runs: in a fresh fixture this test can come first.
+        var consumer = await Eventually.UntilAsync(
+            async () => await fixture.JetStream(UsEast).GetConsumerAsync(StreamNames.Votes(UsEast), StreamNames.AggregatorConsumer("shard-1")),
+            _ => true, Wait, "the lane's consumer");
         var pid = fixture.Aggregator.Pid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var taken = new List<ulong>();
         await AiMoviez.LocalServers.ExternalProcess.RunAsync("kill", ["-STOP", pid]);
