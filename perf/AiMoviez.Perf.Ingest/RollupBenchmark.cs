@@ -60,6 +60,7 @@ public static class RollupBenchmark
         await core.WaitReadyAsync(TimeSpan.FromSeconds(60));
         await using var catalog = NpgsqlDataSource.Create(stack.Catalog.ConnectionString("catalog"));
         await using var shardSource = NpgsqlDataSource.Create(shardConnection);
+        await using var leaderboards = new LeaderboardProbe(stack.Catalog.ConnectionString("catalog"), shardConnection, stack.Shards.Keys.Single());
         // The first pass reads the empty tables whole and takes its positions.
         await UntilAsync(async () => await ScalarAsync(catalog, "select count(*) from leaderboard_positions") == 3, TimeSpan.FromSeconds(60), stop);
 
@@ -69,7 +70,7 @@ public static class RollupBenchmark
         // Unmeasured: core's code paths are compiled (and recompiled by tiered JIT) on their first passes, which a
         // long-running core has long done. Its votes are another season's, with other voters and clips.
         var warmUp = await FeedAsync(shardSource, Math.Min(votes, rate * 5), rate, stop);
-        await UntilAsync(() => CaughtUpAsync(catalog, shardSource), TimeSpan.FromMinutes(3), stop);
+        await CaughtUpAsync(leaderboards, stop);
         var sampler = ProcessSampler.For(new Dictionary<string, int>
         {
             ["core"] = core.Pid!.Value,
@@ -82,7 +83,7 @@ public static class RollupBenchmark
         var fedIn = clock.Elapsed;
         try
         {
-            await UntilAsync(() => CaughtUpAsync(catalog, shardSource), TimeSpan.FromMinutes(3), stop);
+            await CaughtUpAsync(leaderboards, stop);
         }
         catch (TimeoutException)
         {
@@ -195,35 +196,14 @@ public static class RollupBenchmark
             Parameters = { new() { Value = table }, new() { Value = subjects }, new() { Value = season }, new() { Value = day } },
         };
 
-    private static async Task<bool> CaughtUpAsync(NpgsqlDataSource catalog, NpgsqlDataSource shard)
+    /// <summary>Waits until the rollup's positions have reached the shard's last change of every day table.</summary>
+    private static async Task CaughtUpAsync(LeaderboardProbe leaderboards, CancellationToken stop)
     {
-        await using var command = shard.CreateCommand("select day_table, max(seq) from day_changes group by day_table");
-        var last = new Dictionary<string, long>();
-        await using (var reader = await command.ExecuteReaderAsync())
+        var limit = TimeSpan.FromMinutes(3);
+        if (!await leaderboards.WaitUntilFoldedAsync(await leaderboards.LastChangesAsync(stop), limit, stop))
         {
-            while (await reader.ReadAsync())
-            {
-                last[reader.GetString(0)] = reader.GetInt64(1);
-            }
+            throw new TimeoutException($"not reached within {limit}");
         }
-
-        await using var positions = catalog.CreateCommand("""
-            select board, change_seq from leaderboard_positions
-            """);
-        var tables = new Dictionary<string, string> { ["clips"] = "clip_days", ["voters"] = "voter_days", ["creators"] = "creator_days" };
-        var done = 0;
-        await using (var reader = await positions.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                if (reader.GetInt64(1) >= last.GetValueOrDefault(tables[reader.GetString(0)]))
-                {
-                    done++;
-                }
-            }
-        }
-
-        return done == 3;
     }
 
     /// <summary>The latest generation's totals (what a first page reads) must equal the shard's rows: every board, period and season key.</summary>
