@@ -29,11 +29,14 @@ internal sealed record LeaderboardPage(
     IReadOnlyList<LeaderboardItem> Items,
     string? NextCursor);
 
-/// <summary>GET /v1/leaderboards/{clips|voters|creators}: one generation of the rolled-up totals, keyset by (votes desc, subject).</summary>
+/// <summary>
+/// GET /v1/leaderboards/{clips|voters|creators}: one generation of the rolled-up totals, keyset by (votes desc, the
+/// generation that reached them, subject): of equal counts, the one reached first ranks first.
+/// </summary>
 internal static class LeaderboardsApi
 {
-    /// <summary>Generation, period start, last votes, last subject, last rank.</summary>
-    private sealed record Position(long G, DateOnly P, long V, string S, int R);
+    /// <summary>Generation, period start, last votes, last row's generation, last subject, last rank.</summary>
+    private sealed record Position(long G, DateOnly P, long V, long F, string S, int R);
 
     public static RouteGroupBuilder MapLeaderboardsApi(this RouteGroupBuilder v1)
     {
@@ -65,6 +68,12 @@ internal static class LeaderboardsApi
         }
 
         var (after, take) = page;
+        if (after is { F: < 1 })
+        {
+            // A cursor from before ties ranked by generation (generations start at 1) would page by subject alone.
+            return Problems.Invalid("cursor is not valid.");
+        }
+
         await using var tx = await catalog.BeginAsync(ct);
         if (seasonId is { } season)
         {
@@ -96,7 +105,7 @@ internal static class LeaderboardsApi
 
         // A cursor keeps its generation and period start, so its pages are one consistent ranking.
         var periodStart = after?.P ?? currentStart;
-        // One index per period (board, season key, period start, votes desc, subject); names are constants, never input.
+        // One index per period (board, season key, period start, votes desc, valid_from, subject); names are constants, never input.
         var (start, votes, weight) = period switch
         {
             LeaderboardPeriods.Day => ("t.day_start = $2 and ", "t.day_votes", "t.day_weight"),
@@ -104,17 +113,19 @@ internal static class LeaderboardsApi
             _ => ("", "t.all_votes", "t.all_weight"),
         };
         await using var command = tx.Command($"""
-            select t.subject, {votes} as votes, {weight} as weight, c.season_id, c.title
+            select t.subject, {votes} as votes, {weight} as weight, t.valid_from, c.season_id, c.title
             from leaderboard_totals t
             left join clips c on $1 = 'clips' and c.id::text = t.subject
             where t.board = $1::leaderboard_board and t.season_key = $3 and {start}
               t.valid_from <= $4 and (t.valid_to is null or t.valid_to > $4)
-              and {votes} > 0
-              and ({votes} < $5 or ({votes} = $5 and t.subject > $6))
-            order by {votes} desc, t.subject
-            limit $7
-            """, definition.Name, periodStart, seasonId ?? Guid.Empty, generation, after?.V ?? long.MaxValue, after?.S ?? "", take + 1);
+              and {votes} > 0 and {votes} <= $5
+              and ({votes} < $5 or (t.valid_from, t.subject) > ($6, $7))
+            order by {votes} desc, t.valid_from, t.subject
+            limit $8
+            """, definition.Name, periodStart, seasonId ?? Guid.Empty, generation, after?.V ?? long.MaxValue, after?.F ?? 0L, after?.S ?? "",
+            take + 1);
         var items = new List<LeaderboardItem>();
+        var lastGeneration = 0L;
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             var rank = after?.R ?? 0;
@@ -122,11 +133,15 @@ internal static class LeaderboardsApi
             {
                 items.Add(LeaderboardItem.For(definition.Name, ++rank, reader.Get<string>("subject"), reader.Get<long>("votes"),
                     reader.Get<long>("weight"), reader.Get<Guid?>("season_id"), reader.GetOrNull<string>("title")));
+                if (items.Count == take)
+                {
+                    lastGeneration = reader.Get<long>("valid_from");
+                }
             }
         }
 
         var next = items.Count > take
-            ? Cursor.Encode(new Position(generation, periodStart, items[take - 1].Votes, items[take - 1].Subject, items[take - 1].Rank))
+            ? Cursor.Encode(new Position(generation, periodStart, items[take - 1].Votes, lastGeneration, items[take - 1].Subject, items[take - 1].Rank))
             : null;
         return TypedResults.Ok(new LeaderboardPage(definition.Name, period, periodStart, seasonId, asOf ?? time.GetUtcNow().UtcDateTime,
             items.Take(take).ToList(), next));

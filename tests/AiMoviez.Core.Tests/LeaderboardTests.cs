@@ -59,6 +59,39 @@ public sealed class LeaderboardTests(CoreFixture fixture)
     }
 
     [Fact]
+    public async Task Equal_counts_rank_the_one_that_reached_them_first_first_and_pages_split_inside_a_tie()
+    {
+        var (s1, shard1, _, _) = await SeasonsOnBothShardsAsync();
+        var prefix = "user_lbt" + Guid.NewGuid().ToString("N")[..6] + "_";
+        var path = $"/v1/leaderboards/voters?seasonId={s1}&period=all";
+        // Three rollup generations, each reaching 5 votes with subjects that sort before the earlier ones'.
+        string[][] generations = [["e", "f"], ["c", "d"], ["a", "b", "top"]];
+        foreach (var generation in generations)
+        {
+            foreach (var name in generation)
+            {
+                await WriteDayAsync(shard1, "voter_days", "voter_key", prefix + name, s1, votes: name == "top" ? 9 : 5);
+            }
+
+            await Eventually.UntilAsync(async () => Totals(await AllPagesAsync(path, prefix)),
+                totals => generation.All(name => totals.ContainsKey(prefix + name)), Patience, "the generation to be rolled up");
+        }
+
+        var pages = new List<JsonNode>();
+        string? cursor = null;
+        do
+        {
+            var page = await GetAsync($"{path}&limit=2{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}");
+            pages.AddRange(Items(page));
+            cursor = page["nextCursor"]?.GetValue<string>();
+        }
+        while (cursor is not null);
+
+        Assert.Equal(["top", "e", "f", "c", "d", "a", "b"], pages.Select(p => p["voterKey"]!.GetValue<string>()[prefix.Length..]));
+        Assert.Equal(Enumerable.Range(1, 7), pages.Select(p => p["rank"]!.GetValue<int>()));
+    }
+
+    [Fact]
     public async Task Clips_and_creators_boards_filter_by_season_and_period()
     {
         var (s1, shard1, s2, shard2) = await SeasonsOnBothShardsAsync();
@@ -91,6 +124,8 @@ public sealed class LeaderboardTests(CoreFixture fixture)
     [InlineData("/v1/leaderboards/voters?limit=0", HttpStatusCode.BadRequest, "INVALID_REQUEST")]
     [InlineData("/v1/leaderboards/voters?period=month", HttpStatusCode.BadRequest, "INVALID_REQUEST")]
     [InlineData("/v1/leaderboards/voters?cursor=garbage", HttpStatusCode.BadRequest, "INVALID_REQUEST")]
+    // A cursor from before ties ranked by generation: it names no generation for its last row.
+    [InlineData("/v1/leaderboards/voters?cursor=eyJHIjoxLCJQIjoiMjAyNi0wMS0wMSIsIlYiOjUsIlMiOiJ4IiwiUiI6MX0", HttpStatusCode.BadRequest, "INVALID_REQUEST")]
     [InlineData("/v1/leaderboards/voters?seasonId=not-a-uuid", HttpStatusCode.BadRequest, "INVALID_REQUEST")]
     [InlineData("/v1/leaderboards/voters?seasonId=0198a3c4-1111-7000-8000-000000000009", HttpStatusCode.NotFound, "NOT_FOUND")]
     [InlineData("/v1/leaderboards/genres", HttpStatusCode.NotFound, "NOT_FOUND")]
