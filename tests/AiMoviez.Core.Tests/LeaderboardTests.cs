@@ -77,16 +77,7 @@ public sealed class LeaderboardTests(CoreFixture fixture)
                 totals => generation.All(name => totals.ContainsKey(prefix + name)), Patience, "the generation to be rolled up");
         }
 
-        var pages = new List<JsonNode>();
-        string? cursor = null;
-        do
-        {
-            var page = await GetAsync($"{path}&limit=2{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}");
-            pages.AddRange(Items(page));
-            cursor = page["nextCursor"]?.GetValue<string>();
-        }
-        while (cursor is not null);
-
+        var pages = await PagesAsync(path, limit: 2);
         Assert.Equal(["top", "e", "f", "c", "d", "a", "b"], pages.Select(p => p["voterKey"]!.GetValue<string>()[prefix.Length..]));
         Assert.Equal(Enumerable.Range(1, 7), pages.Select(p => p["rank"]!.GetValue<int>()));
     }
@@ -200,19 +191,23 @@ public sealed class LeaderboardTests(CoreFixture fixture)
     private static Dictionary<string, long> Totals(IEnumerable<JsonNode> items) =>
         items.ToDictionary(i => i["voterKey"]!.GetValue<string>(), i => i["votes"]!.GetValue<long>());
 
-    private async Task<List<JsonNode>> AllPagesAsync(string path, string prefix)
+    private async Task<List<JsonNode>> AllPagesAsync(string path, string prefix) =>
+        (await PagesAsync(path, limit: 100)).Where(i => i["voterKey"]!.GetValue<string>().StartsWith(prefix, StringComparison.Ordinal)).ToList();
+
+    /// <summary>Every item of a board, following its cursors <paramref name="limit"/> items a page.</summary>
+    private async Task<List<JsonNode>> PagesAsync(string path, int limit)
     {
         var all = new List<JsonNode>();
         string? cursor = null;
         do
         {
-            var page = await GetAsync($"{path}&limit=100{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}");
+            var page = await GetAsync($"{path}&limit={limit}{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}");
             all.AddRange(Items(page));
             cursor = page["nextCursor"]?.GetValue<string>();
         }
         while (cursor is not null);
 
-        return all.Where(i => i["voterKey"]!.GetValue<string>().StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        return all;
     }
 
     /// <summary>Sets a day row and records its key in day_changes, as an aggregator batch does.</summary>
