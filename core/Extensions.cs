@@ -50,7 +50,7 @@ internal static class Extensions
     /// <summary>The catalog database, the shards, every region's NATS, and readiness over the catalog and the NATS servers.</summary>
     public static IServiceCollection AddCatalogData(this IServiceCollection services, Topology topology, IConfiguration configuration)
     {
-        services.AddSingleton(NpgsqlDataSource.Create(topology.CatalogDatabase));
+        services.AddSingleton(CoreDataSources.Create(topology.CatalogDatabase));
         services.AddSingleton(new ShardDatabases(topology));
         services.AddSingleton(sp => new RegionNats(topology, NatsCredentials.FromConfiguration(configuration), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<CatalogChangePublisher>();

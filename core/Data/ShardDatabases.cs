@@ -11,7 +11,7 @@ internal sealed class ShardDatabases : IAsyncDisposable
     public ShardDatabases(Topology topology)
     {
         Map = new ShardMap(topology);
-        _sources = topology.Shards.ToDictionary(s => s.Name, s => NpgsqlDataSource.Create(s.ConnectionString));
+        _sources = topology.Shards.ToDictionary(s => s.Name, s => CoreDataSources.Create(s.ConnectionString));
     }
 
     public ShardMap Map { get; }

@@ -361,19 +361,20 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
 
     /// <summary>
     /// The current version of each (season key, subject) row, with its tuple id for the retirement in the same transaction
-    /// (only this pass writes the totals). The lateral's limit keeps each lookup on the primary key.
+    /// (only this pass writes the totals). The lateral reads the subject's versions through the subject's hash index
+    /// alone (<see cref="SubjectVersions"/>).
     /// </summary>
     private static async Task<Dictionary<(Guid SeasonKey, string Subject), CurrentRow>> ReadCurrentAsync(NpgsqlConnection connection,
         NpgsqlTransaction tx, LeaderboardBoard board, List<(Guid SeasonKey, string Subject)> keys, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("""
+        await using var command = new NpgsqlCommand($"""
             select k.season_key, k.subject, c.ctid::text as ctid, c.day_start, c.day_votes, c.day_weight, c.week_start, c.week_votes, c.week_weight,
                    c.all_votes, c.all_weight
             from unnest($2::uuid[], $3::text[]) as k(season_key, subject)
             cross join lateral (
                 select t.ctid, t.day_start, t.day_votes, t.day_weight, t.week_start, t.week_votes, t.week_weight, t.all_votes, t.all_weight
-                from leaderboard_totals t
-                where t.board = $1::leaderboard_board and t.season_key = k.season_key and t.subject = k.subject and t.valid_to is null
+                from ({SubjectVersions("k.subject")}) t
+                where t.board = $1::leaderboard_board and t.season_key = k.season_key and t.valid_to is null
                 order by t.valid_from desc limit 1) c
             """, connection, tx);
         command.Parameters.Add(new NpgsqlParameter { Value = board.Name });
@@ -392,10 +393,17 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
         return rows;
     }
 
+    /// <summary>
+    /// Every version of a subject, on every board and season, read through the hash index on the subject: the offset
+    /// keeps the caller's conditions out of this scan, so a planner short of statistics (a new or emptied table) cannot
+    /// take a rank index led by board and season instead and read a season's whole run for each subject.
+    /// </summary>
+    private static string SubjectVersions(string subject) => $"select ctid, * from leaderboard_totals where subject = {subject} offset 0";
+
     /// <summary>Deletes total rows and generations no valid cursor can reach any more.</summary>
     private async Task CollectRetiredAsync(NpgsqlConnection connection, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("""
+        await using var command = new NpgsqlCommand($"""
             with horizon as (
                 select coalesce(max(generation), 0) as generation from leaderboard_generations
                 where created_at < now() - $1::interval
@@ -408,8 +416,8 @@ internal sealed class LeaderboardRollup(CatalogDatabase catalog, ShardDatabases 
                 delete from leaderboard_totals where ctid = any (array(
                     select x.ctid from gone g
                     cross join lateral (
-                        select t.ctid from leaderboard_totals t
-                        where t.board = g.board and t.season_key = g.season_key and t.subject = g.subject and t.valid_from = g.valid_from
+                        select t.ctid from ({SubjectVersions("g.subject")}) t
+                        where t.board = g.board and t.season_key = g.season_key and t.valid_from = g.valid_from
                         limit 1) x))
             )
             delete from leaderboard_generations where generation < (select generation from horizon)
