@@ -7,9 +7,8 @@ internal static class CoreDataSources
 {
     /// <summary>
     /// A data source with PostgreSQL's JIT compilation off. Core's statements are short, but the planner prices a lateral
-    /// over a rollup batch's thousands of keys above the JIT thresholds and compiled each such statement anew, up to
-    /// 170 ms of a catalog backend's time per batch for nothing it runs long enough to repay (perf/RESULTS.md, "Where a new
-    /// leaderboard row goes").
+    /// over a rollup batch's thousands of keys above the JIT thresholds, and compiling such a statement took most of its
+    /// time, anew for each batch (perf/RESULTS.md, "Where a new leaderboard row goes").
     /// </summary>
     public static NpgsqlDataSource Create(string connectionString)
     {
