@@ -13,7 +13,7 @@ internal static class CoreDataSources
     public static NpgsqlDataSource Create(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        builder.Options = string.Join(' ', new[] { builder.Options, "-c jit=off" }.Where(o => !string.IsNullOrEmpty(o)));
+        builder.Options = $"{builder.Options} -c jit=off".TrimStart();
         return NpgsqlDataSource.Create(builder);
     }
 }
