@@ -55,7 +55,7 @@ public sealed class CpuPerVoteTests
     }
 
     [Fact]
-    public void The_leaderboards_fold_counts_the_rollup_s_processes_until_the_fold_less_their_idle_rate_after_the_load()
+    public void The_leaderboards_fold_counts_the_rollup_s_processes_until_the_fold_less_their_lowest_idle_rate_over_the_time_after_the_load()
     {
         var start = Snapshot(0, null, ("pg-catalog", 100), ("core", 50), ("pg-shard-1", 10), ("edge-us-east", 0));
         var loadEnd = Snapshot(20, null, ("pg-catalog", 120), ("core", 60), ("pg-shard-1", 70), ("edge-us-east", 300));
@@ -63,11 +63,15 @@ public sealed class CpuPerVoteTests
         // 30 s after the load the leaderboards hold its votes; then 5 s idle: the catalog 1 tick a second, core 2, the shard 1.
         var folded = Snapshot(50, null, ("pg-catalog", 400), ("core", 160), ("pg-shard-1", 100), ("edge-us-east", 330));
         var idleEnd = Snapshot(55, null, ("pg-catalog", 405), ("core", 170), ("pg-shard-1", 105), ("edge-us-east", 335));
+        // 5 s idle before the load too, the shard busy with an autovacuum then: the lower rate of the two counts.
+        var idleBefore = new IdleReading(Snapshot(-10, null, ("pg-catalog", 80), ("core", 30), ("pg-shard-1", 0)),
+            Snapshot(-5, null, ("pg-catalog", 85), ("core", 40), ("pg-shard-1", 9)));
 
-        var fold = cpu.WithLeaderboardFold(start, loadEnd, folded, idleEnd).LeaderboardFold!;
+        var fold = cpu.WithLeaderboardFold(start, loadEnd, folded, [idleBefore, new IdleReading(folded, idleEnd)]).LeaderboardFold!;
 
         Assert.Equal(30, fold.SecondsAfterLoad, 3);
-        Assert.Equal(5, fold.IdleSeconds, 3);
+        Assert.Equal(10, fold.IdleSeconds, 3);
+        Assert.Equal(2, fold.IdleReadings);
         // The catalog: 300 ticks since the start, 30 of them idle after the load: 2.7 s, 270 µs a vote. The edge is not the rollup's.
         Assert.Equal(["core", "pg-catalog", "pg-shard-1"], fold.Processes.Select(p => p.Name));
         Assert.Equal(270, fold.Processes.Single(p => p.Name == "pg-catalog").MicrosecondsPerVote);

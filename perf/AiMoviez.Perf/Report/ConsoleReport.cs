@@ -112,7 +112,7 @@ public static class ConsoleReport
             var groups = string.Join(", ", fold.GroupMicrosecondsPerVote.OrderByDescending(g => g.Value)
                 .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} {g.Value:0.0}")));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"      with the leaderboards' fold ({fold.SecondsAfterLoad:0.0} s after the load, idle rate over {fold.IdleSeconds:0.0} s taken out): {groups}; stack {fold.StackMicrosecondsPerVote:0.0} µs/vote"));
+                $"      with the leaderboards' fold ({fold.SecondsAfterLoad:0.0} s after the load, the lowest idle rate of {fold.IdleReadings} readings over {fold.IdleSeconds:0.0} s taken out): {groups}; stack {fold.StackMicrosecondsPerVote:0.0} µs/vote"));
         }
 
         if (cpu.Healthz is { } healthz)

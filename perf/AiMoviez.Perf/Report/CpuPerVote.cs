@@ -18,9 +18,13 @@ public sealed record HealthzCpu(long Requests, double RatePerSecond, double Seco
 /// stack's total with these figures in place of the window's.
 /// </summary>
 /// <param name="SecondsAfterLoad">From the load's end until the leaderboards held its votes.</param>
-/// <param name="IdleSeconds">How long, after that, the idle rate was read.</param>
-public sealed record LeaderboardFold(double SecondsAfterLoad, double IdleSeconds, IReadOnlyList<ProcessCpu> Processes,
+/// <param name="IdleSeconds">How long the idle rate was read, all readings together.</param>
+/// <param name="IdleReadings">How many readings of the idle rate there were; each process's lowest is taken out.</param>
+public sealed record LeaderboardFold(double SecondsAfterLoad, double IdleSeconds, int IdleReadings, IReadOnlyList<ProcessCpu> Processes,
     IReadOnlyDictionary<string, double> GroupMicrosecondsPerVote, double StackMicrosecondsPerVote);
+
+/// <summary>Two snapshots around a time the stack had no load.</summary>
+public sealed record IdleReading(CpuSnapshot From, CpuSnapshot To);
 
 /// <summary>
 /// Where the CPU of one accepted vote goes, over the load window: per process of the stack (all of its CPU, every
@@ -117,25 +121,24 @@ public sealed record CpuPerVote
 
     /// <summary>
     /// The rollup's processes from <paramref name="loadStart"/> until <paramref name="folded"/> (the leaderboards held the
-    /// load's votes), less their idle rate between <paramref name="folded"/> and <paramref name="idleEnd"/> times the
-    /// time after <paramref name="loadEnd"/>, per accepted vote. A process missing from any reading is left out.
+    /// load's votes), less their idle rate times the time after <paramref name="loadEnd"/>, per accepted vote. Each
+    /// process's idle rate is the lowest of <paramref name="idle"/>: an autovacuum or a checkpoint inside one reading
+    /// would otherwise take the work of many seconds out of the votes' share. A process missing from any reading is left out.
     /// </summary>
-    public CpuPerVote WithLeaderboardFold(CpuSnapshot loadStart, CpuSnapshot loadEnd, CpuSnapshot folded, CpuSnapshot idleEnd)
+    public CpuPerVote WithLeaderboardFold(CpuSnapshot loadStart, CpuSnapshot loadEnd, CpuSnapshot folded, IReadOnlyList<IdleReading> idle)
     {
         var votes = Math.Max(1, AcceptedVotes);
         var after = Seconds(loadEnd, folded);
-        var idle = Seconds(folded, idleEnd);
         var processes = new List<ProcessCpu>();
         foreach (var process in Processes.Where(p => LeaderboardFoldGroups.Contains(p.Group)))
         {
             if (!loadStart.Ticks.TryGetValue(process.Name, out var start) || !folded.Ticks.TryGetValue(process.Name, out var end)
-                || !idleEnd.Ticks.TryGetValue(process.Name, out var idleTo))
+                || IdleRate(process.Name, idle) is not { } idleRate)
             {
                 continue;
             }
 
-            var idleTicks = idle > 0 ? Math.Max(0, idleTo - end) / idle * after : 0;
-            var ticks = Math.Max(0, end - start - idleTicks);
+            var ticks = Math.Max(0, end - start - idleRate * after);
             processes.Add(process with
             {
                 CpuSeconds = Math.Round(ticks / CpuSnapshot.TicksPerSecond, 2),
@@ -146,11 +149,30 @@ public sealed record CpuPerVote
         var replaced = processes.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         return this with
         {
-            LeaderboardFold = new LeaderboardFold(Math.Round(after, 3), Math.Round(idle, 3), processes,
+            LeaderboardFold = new LeaderboardFold(Math.Round(after, 3), Math.Round(idle.Sum(r => Seconds(r.From, r.To)), 3), idle.Count, processes,
                 processes.GroupBy(p => p.Group, StringComparer.Ordinal)
                     .ToDictionary(g => g.Key, g => Math.Round(g.Sum(p => p.MicrosecondsPerVote), 1), StringComparer.Ordinal),
                 Math.Round(Processes.Where(p => !replaced.Contains(p.Name)).Sum(p => p.MicrosecondsPerVote) + processes.Sum(p => p.MicrosecondsPerVote), 1)),
         };
+    }
+
+    /// <summary>The process's lowest CPU ticks per second among the readings; null when a reading lacks it.</summary>
+    private static double? IdleRate(string name, IReadOnlyList<IdleReading> idle)
+    {
+        double? lowest = null;
+        foreach (var reading in idle)
+        {
+            if (!reading.From.Ticks.TryGetValue(name, out var from) || !reading.To.Ticks.TryGetValue(name, out var to))
+            {
+                return null;
+            }
+
+            var seconds = Seconds(reading.From, reading.To);
+            var rate = seconds > 0 ? Math.Max(0, to - from) / seconds : 0;
+            lowest = Math.Min(lowest ?? rate, rate);
+        }
+
+        return lowest ?? 0;
     }
 
     private static double Seconds(CpuSnapshot from, CpuSnapshot to) =>

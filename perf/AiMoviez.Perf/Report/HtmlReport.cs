@@ -122,7 +122,7 @@ public static class HtmlReport
         if (cpu.LeaderboardFold is { } fold)
         {
             html.Append("<p>").Append(E(string.Create(CultureInfo.InvariantCulture,
-                $"With the leaderboards' fold: the rollup's processes from the load's start until the leaderboards held its votes ({fold.SecondsAfterLoad:0.0} s after the load), their idle rate (read over {fold.IdleSeconds:0.0} s) taken out of the time after the load."))).Append("</p>");
+                $"With the leaderboards' fold: the rollup's processes from the load's start until the leaderboards held its votes ({fold.SecondsAfterLoad:0.0} s after the load), their idle rate (the lowest of {fold.IdleReadings} readings, before the load and after the fold, over {fold.IdleSeconds:0.0} s) taken out of the time after the load."))).Append("</p>");
             var foldRows = fold.Processes.Select(p => new[] { p.Name, p.Group, N(p.CpuSeconds, "0.00"), N(p.MicrosecondsPerVote, "0.0") }).ToList();
             foldRows.Add(["stack (load tool apart), with the fold", "", "", N(fold.StackMicrosecondsPerVote, "0.0")]);
             Table(html, ["process", "kind", "cpu s", "µs per vote"], foldRows);

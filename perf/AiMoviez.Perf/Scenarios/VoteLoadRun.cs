@@ -46,7 +46,7 @@ public sealed class VoteLoadSession(ScenarioContext context, SeasonTarget season
 
 /// <summary>
 /// Runs one vote scenario end to end: find the season, settle and snapshot the tallies, drive the load with live
-/// progress, tally-staleness and process sampling, then verify exactly-once and measure the drain.
+/// progress, tally-staleness and process sampling, measure the drain and the leaderboards' fold, then verify exactly-once.
 /// </summary>
 public sealed class VoteLoadRun(ScenarioContext context)
 {
@@ -62,8 +62,11 @@ public sealed class VoteLoadRun(ScenarioContext context)
     /// <summary>The longest wait for the leaderboards to fold the votes so far: a few rollup intervals (30 s by default).</summary>
     public static readonly TimeSpan LeaderboardFoldLimit = TimeSpan.FromMinutes(3);
 
-    /// <summary>How long the rollup's processes are read idle after the fold, for the idle share of the time after the load.</summary>
-    public static readonly TimeSpan IdleReading = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long the rollup's processes are read idle, before the load and again after the fold, for the idle share of
+    /// the time after the load.
+    /// </summary>
+    public static readonly TimeSpan IdleReadingLength = TimeSpan.FromSeconds(5);
 
     /// <summary>The outcome <see cref="PublicApiClient"/> names an accepted vote by.</summary>
     private const string Accepted = "202";
@@ -98,12 +101,13 @@ public sealed class VoteLoadRun(ScenarioContext context)
         Console.WriteLine($"[{name}] waiting for the leaderboards to hold the votes so far...");
         var foldedBefore = await leaderboards.WaitUntilFoldedAsync(await leaderboards.LastChangesAsync(cancellationToken), LeaderboardFoldLimit,
             cancellationToken);
+        var sampler = ProcessSampler.ForStack(context.Stack.Topology, context.Options.StateDirectoryOrDefault);
+        var idleBefore = foldedBefore ? await ReadIdleAsync(sampler, cancellationToken) : null;
 
         var plan = new VotePlan(new ClipDistribution(season.Clips.Count, context.Options.HotShare), voters, maxVotes, seed: 42);
         var recorder = new LoadRecorder(VoteLoadSession.VoteOperation);
         var ledger = new VoteLedger();
         var session = new VoteLoadSession(context, season, plan, recorder, ledger);
-        var sampler = ProcessSampler.ForStack(context.Stack.Topology, context.Options.StateDirectoryOrDefault);
 
         using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watchLimit = expectedDuration + TimeSpan.FromMinutes(2);
@@ -126,24 +130,17 @@ public sealed class VoteLoadRun(ScenarioContext context)
         await background.CancelAsync();
         await Task.WhenAll(watchers);
 
-        Console.WriteLine($"[{name}] load done: {driven.Issued} issued in {driven.Elapsed.TotalSeconds:0.0} s; verifying and waiting for the drain...");
-        var verification = await verifier.VerifyAsync(baseline, ledger, cancellationToken);
+        Console.WriteLine($"[{name}] load done: {driven.Issued} issued in {driven.Elapsed.TotalSeconds:0.0} s; waiting for the drain...");
+        var drain = await verifier.WaitForDrainAsync(baseline, ledger, cancellationToken);
         // Drained: every accepted vote is on the shard, so its last changes are the load's.
         var changesOfLoad = await leaderboards.LastChangesAsync(cancellationToken);
         var cpu = CpuPerVote.From(cpuAtStart, cpuAtEnd, ledger.AcceptedCount);
         var runtime = RuntimePerVote.From(runtimeAtStart, runtimeAtEnd, ledger.AcceptedCount);
-        // After the drain and the receipts, so the edges do nothing else meanwhile; at the rate the votes came in.
-        var votesPerSecond = ledger.AcceptedCount / Math.Max(0.001, driven.Elapsed.TotalSeconds);
-        if (ledger.AcceptedCount > 0 && !cancellationToken.IsCancellationRequested)
-        {
-            cpu = await MeasureHealthzAsync(name, cpu, sampler, votesPerSecond, Math.Min(HealthzSeconds, driven.Elapsed.TotalSeconds), cancellationToken);
-        }
-
         var notes = new List<string>();
         if (ledger.AcceptedCount > 0 && !cancellationToken.IsCancellationRequested)
         {
             Console.WriteLine($"[{name}] waiting for the leaderboards to hold the load's votes...");
-            if (!foldedBefore)
+            if (idleBefore is null)
             {
                 notes.Add($"The leaderboards had not folded the votes before the load within {LeaderboardFoldLimit.TotalSeconds:0} s: no CPU figure with the fold.");
             }
@@ -154,10 +151,20 @@ public sealed class VoteLoadRun(ScenarioContext context)
             else
             {
                 var folded = sampler.CpuNow();
-                await Task.Delay(IdleReading, cancellationToken);
-                cpu = cpu.WithLeaderboardFold(cpuAtStart, cpuAtEnd, folded, sampler.CpuNow());
+                cpu = cpu.WithLeaderboardFold(cpuAtStart, cpuAtEnd, folded, [idleBefore, await ReadIdleAsync(sampler, cancellationToken)]);
             }
         }
+
+        // After the drain and the wait for the fold, so the edges have written the load's receipts and do nothing else
+        // meanwhile; at the rate the votes came in.
+        var votesPerSecond = ledger.AcceptedCount / Math.Max(0.001, driven.Elapsed.TotalSeconds);
+        if (ledger.AcceptedCount > 0 && !cancellationToken.IsCancellationRequested)
+        {
+            cpu = await MeasureHealthzAsync(name, cpu, sampler, votesPerSecond, Math.Min(HealthzSeconds, driven.Elapsed.TotalSeconds), cancellationToken);
+        }
+
+        // Last, so that the fold's figures do not count reading every vote back from the shard.
+        var verification = await verifier.VerifyAsync(baseline, ledger, drain, cancellationToken);
 
         var result = Result(name, startedAt, runSettings, recorder, plan, verification, sampler, notes) with { CpuPerVote = cpu, RuntimePerVote = runtime };
         var metrics = new Dictionary<string, double>(result.Metrics)
@@ -237,6 +244,14 @@ public sealed class VoteLoadRun(ScenarioContext context)
         var others = refused.Count == 0 ? "" : " (" + string.Join(", ", refused.Select(o => $"{o.Key} x{o.Value}")) + ")";
         return string.Create(CultureInfo.InvariantCulture,
             $"{driven.Issued} votes at {open.RatePerSecond:0}/s over {WarmUpSeconds} s before the baseline, {votes?.Succeeded ?? 0} accepted{others}, in no figure");
+    }
+
+    /// <summary>The stack's CPU over <see cref="IdleReadingLength"/> with no load.</summary>
+    private static async Task<IdleReading> ReadIdleAsync(ProcessSampler sampler, CancellationToken cancellationToken)
+    {
+        var from = sampler.CpuNow();
+        await Task.Delay(IdleReadingLength, cancellationToken);
+        return new IdleReading(from, sampler.CpuNow());
     }
 
     /// <summary>

@@ -34,6 +34,9 @@ public sealed record VerificationResult
 /// <summary>What the tallies were before the load, once the pipeline had settled.</summary>
 public sealed record VerificationBaseline(TallyCounts Shard, IReadOnlyList<string> Notes);
 
+/// <summary>When the shard's and the public tallies held every accepted vote (timestamps); null when never.</summary>
+public sealed record VoteDrain(long? PublicExactAt, long? ShardExactAt);
+
 /// <summary>
 /// Checks exactly-once after a vote scenario, through the public API and the shard (read-only):
 /// every 202 ends counted, rejected (with a reason) or revoked; the shard's tallies equal its counted vote rows and
@@ -69,7 +72,18 @@ public sealed class VoteVerifier(PublicApiClient api, IReadOnlyList<EdgeEndpoint
             [$"The tallies had not settled after {SettleTimeout.TotalSeconds:0} s before the load (an earlier run still draining, or public tallies lag); the checks may include its votes."]);
     }
 
-    public async Task<VerificationResult> VerifyAsync(VerificationBaseline baseline, VoteLedger ledger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until the public tallies show every accepted vote and equal the shard's, polling the tallies only, so that
+    /// the load's own work can be measured before <see cref="VerifyAsync"/> reads every vote back.
+    /// </summary>
+    public Task<VoteDrain> WaitForDrainAsync(VerificationBaseline baseline, VoteLedger ledger, CancellationToken cancellationToken)
+    {
+        var (accepted, revokedByUs) = ledger.Snapshot();
+        var expectedDelta = CountsOf(accepted.Where(v => !revokedByUs.Contains(v.VoteId)).Select(v => (v.ClipId, v.Weight)));
+        return WaitForDrainAsync(baseline.Shard, expectedDelta, ledger.LastAcceptedTimestamp, cancellationToken);
+    }
+
+    public async Task<VerificationResult> VerifyAsync(VerificationBaseline baseline, VoteLedger ledger, VoteDrain drain, CancellationToken cancellationToken)
     {
         var (accepted, revokedByUs) = ledger.Snapshot();
         var problems = new List<string>();
@@ -83,9 +97,6 @@ public sealed class VoteVerifier(PublicApiClient api, IReadOnlyList<EdgeEndpoint
         {
             problems.Add("No vote was answered 202; there is nothing the stack could have counted.");
         }
-
-        var expectedDelta = CountsOf(accepted.Where(v => !revokedByUs.Contains(v.VoteId)).Select(v => (v.ClipId, v.Weight)));
-        var drain = await WaitForDrainAsync(baseline.Shard, expectedDelta, ledger.LastAcceptedTimestamp, cancellationToken);
 
         Console.WriteLine(drain.PublicExactAt is { } exactAt
             ? $"[verify] public tallies exact {Stopwatch.GetElapsedTime(ledger.LastAcceptedTimestamp, exactAt).TotalSeconds:0.000} s after the last 202; reading {accepted.Count:N0} votes from the shard..."
@@ -161,12 +172,12 @@ public sealed class VoteVerifier(PublicApiClient api, IReadOnlyList<EdgeEndpoint
         };
     }
 
-    private async Task<(long? PublicExactAt, long? ShardExactAt)> WaitForDrainAsync(
+    private async Task<VoteDrain> WaitForDrainAsync(
         TallyCounts before, TallyCounts expectedDelta, long lastAccepted, CancellationToken cancellationToken)
     {
         if (lastAccepted == 0)
         {
-            return (null, null);
+            return new VoteDrain(null, null);
         }
 
         var deadline = Stopwatch.GetTimestamp() + (long)(options.DrainTimeoutSeconds * Stopwatch.Frequency);
@@ -201,7 +212,7 @@ public sealed class VoteVerifier(PublicApiClient api, IReadOnlyList<EdgeEndpoint
             await Task.Delay(PollInterval, cancellationToken);
         }
 
-        return (publicExactAt, shardExactAt);
+        return new VoteDrain(publicExactAt, shardExactAt);
     }
 
     /// <summary>Public tallies may lag the shard by a republish or two: equal within a few seconds counts as converged.</summary>
