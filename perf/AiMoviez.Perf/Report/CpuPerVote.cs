@@ -61,14 +61,13 @@ public sealed record CpuPerVote
         var processes = new List<ProcessCpu>();
         double? loadTool = null;
         double? dashboard = null;
-        foreach (var (name, endTicks) in end.Ticks.OrderBy(t => t.Key, StringComparer.Ordinal))
+        foreach (var name in end.Ticks.Keys.Order(StringComparer.Ordinal))
         {
-            if (!start.Ticks.TryGetValue(name, out var startTicks))
+            if (Ticks(start, end, name) is not { } ticks)
             {
                 continue;
             }
 
-            var ticks = Math.Max(0, endTicks - startTicks);
             var perVote = Math.Round(ticks * MicrosecondsPerTick / votes, 1);
             if (name == ProcessSampler.LoadToolName)
             {
@@ -107,8 +106,7 @@ public sealed record CpuPerVote
     /// </summary>
     public CpuPerVote WithHealthz(CpuSnapshot start, CpuSnapshot end, IReadOnlyCollection<string> edgeNames, long requests, double ratePerSecond)
     {
-        var edgeTicks = edgeNames.Sum(name =>
-            end.Ticks.TryGetValue(name, out var to) && start.Ticks.TryGetValue(name, out var from) ? Math.Max(0, to - from) : 0);
+        var edgeTicks = edgeNames.Sum(name => Ticks(start, end, name) ?? 0);
         var perRequest = Math.Round(edgeTicks * MicrosecondsPerTick / Math.Max(1, requests), 1);
         var perVote = Math.Round(Processes.Where(p => edgeNames.Contains(p.Name)).Sum(p => p.MicrosecondsPerVote), 1);
         return this with
@@ -132,13 +130,12 @@ public sealed record CpuPerVote
         var processes = new List<ProcessCpu>();
         foreach (var process in Processes.Where(p => LeaderboardFoldGroups.Contains(p.Group)))
         {
-            if (!loadStart.Ticks.TryGetValue(process.Name, out var start) || !folded.Ticks.TryGetValue(process.Name, out var end)
-                || IdleRate(process.Name, idle) is not { } idleRate)
+            if (Ticks(loadStart, folded, process.Name) is not { } sinceStart || IdleRate(process.Name, idle) is not { } idleRate)
             {
                 continue;
             }
 
-            var ticks = Math.Max(0, end - start - idleRate * after);
+            var ticks = Math.Max(0, sinceStart - idleRate * after);
             processes.Add(process with
             {
                 CpuSeconds = Math.Round(ticks / CpuSnapshot.TicksPerSecond, 2),
@@ -162,18 +159,22 @@ public sealed record CpuPerVote
         double? lowest = null;
         foreach (var reading in idle)
         {
-            if (!reading.From.Ticks.TryGetValue(name, out var from) || !reading.To.Ticks.TryGetValue(name, out var to))
+            if (Ticks(reading.From, reading.To, name) is not { } ticks)
             {
                 return null;
             }
 
             var seconds = Seconds(reading.From, reading.To);
-            var rate = seconds > 0 ? Math.Max(0, to - from) / seconds : 0;
+            var rate = seconds > 0 ? ticks / seconds : 0;
             lowest = Math.Min(lowest ?? rate, rate);
         }
 
         return lowest ?? 0;
     }
+
+    /// <summary>A process's CPU ticks between two snapshots; null when either lacks it (not running, or restarted into a new pid).</summary>
+    private static long? Ticks(CpuSnapshot from, CpuSnapshot to, string name) =>
+        from.Ticks.TryGetValue(name, out var start) && to.Ticks.TryGetValue(name, out var end) ? Math.Max(0, end - start) : null;
 
     private static double Seconds(CpuSnapshot from, CpuSnapshot to) =>
         System.Diagnostics.Stopwatch.GetElapsedTime(from.Timestamp, to.Timestamp).TotalSeconds;
