@@ -43,6 +43,8 @@ public sealed class ReportWriterTests
         Assert.Contains("1 votes answered 202 are not in the shard", html, StringComparison.Ordinal);
         // Self-contained and inert: text from the run (here the command line) is escaped, and nothing is scripted.
         Assert.Contains("--out &lt;dir&gt;", html, StringComparison.Ordinal);
+        Assert.Contains("load average at start 0.1 0.1 0.1, kernel autogroups off", html, StringComparison.Ordinal);
+        Assert.Equal("off", json.RootElement.GetProperty("machine").GetProperty("kernelAutogroups").GetString());
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("<h3>CPU per accepted vote</h3>", html, StringComparison.Ordinal);
         Assert.Contains("<td>stack (load tool apart)</td><td></td><td></td><td>300.0</td>", html, StringComparison.Ordinal);
@@ -66,6 +68,7 @@ public sealed class ReportWriterTests
         }
 
         var text = output.ToString();
+        Assert.Contains("load average at start 0.1 0.1 0.1, kernel autogroups off", text, StringComparison.Ordinal);
         Assert.Contains("CPU per accepted vote over the load window (3.0 s, 2,400 votes)", text, StringComparison.Ordinal);
         Assert.Matches(@"edge-us-east\s+250\.0 µs/vote  \(0\.60 s CPU\)", text);
         Assert.Matches(@"stack \(load tool apart\)\s+300\.0 µs/vote", text);
@@ -131,7 +134,7 @@ public sealed class ReportWriterTests
             RunId = "t3st",
             StartedAt = startedAt,
             Command = "AiMoviez.Perf sustained --out <dir>",
-            Machine = new MachineInfo("test", 2, "cpu", 4, "linux", ".NET 10", "0.1 0.1 0.1"),
+            Machine = new MachineInfo("test", 2, "cpu", 4, "linux", ".NET 10", "0.1 0.1 0.1", "off"),
             Scenarios = [scenario],
             Ratios = [new Ratio("sustained / baseline", 12.3, "faster")],
         };

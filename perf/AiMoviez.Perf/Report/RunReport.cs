@@ -29,9 +29,16 @@ public sealed record ScenarioResult
 
 public sealed record Ratio(string Name, double Value, string Meaning);
 
-/// <summary>The machine a run came from; the load average at start says whether something else was busy on it.</summary>
-public sealed record MachineInfo(string Host, int Cores, string CpuModel, double MemoryGb, string Os, string Runtime, string LoadAverageAtStart)
+/// <summary>
+/// The machine a run came from; the load average at start says whether something else was busy on it. The kernel's
+/// autogroups (on, off or unknown) change how the stack's processes share the cores (perf/RESULTS.md), so a run names
+/// them.
+/// </summary>
+public sealed record MachineInfo(string Host, int Cores, string CpuModel, double MemoryGb, string Os, string Runtime, string LoadAverageAtStart,
+    string KernelAutogroups)
 {
+    private const string AutogroupSetting = "/proc/sys/kernel/sched_autogroup_enabled";
+
     public static MachineInfo Current()
     {
         var model = File.Exists("/proc/cpuinfo")
@@ -45,7 +52,8 @@ public sealed record MachineInfo(string Host, int Cores, string CpuModel, double
             memKb is null ? 0 : Math.Round(long.Parse(memKb, System.Globalization.CultureInfo.InvariantCulture) / 1024.0 / 1024.0, 1),
             System.Runtime.InteropServices.RuntimeInformation.OSDescription,
             System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
-            File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown");
+            File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown",
+            File.Exists(AutogroupSetting) ? File.ReadAllText(AutogroupSetting).Trim() == "0" ? "off" : "on" : "unknown");
     }
 }
 
