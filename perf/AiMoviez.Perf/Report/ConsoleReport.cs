@@ -10,7 +10,7 @@ public static class ConsoleReport
     {
         var m = report.Machine;
         Console.WriteLine();
-        Console.WriteLine($"=== AiMoviez perf run {report.RunId} — {m.Cores} cores {m.CpuModel}, {m.MemoryGb} GB, {m.Os}, load average at start {m.LoadAverageAtStart}, kernel autogroups {m.KernelAutogroups}");
+        Console.WriteLine($"=== AiMoviez perf run {report.RunId} — {m.Cores} cores {m.CpuModel}, {m.MemoryGb} GB, {m.Os}, {m.StateAtStart()}");
         foreach (var scenario in report.Scenarios)
         {
             Console.WriteLine();

@@ -27,7 +27,7 @@ public static class HtmlReport
             .Append("td:first-child,th:first-child{text-align:left}.ok{color:#1a7f37}.bad{color:#cf222e;font-weight:bold}svg{background:#fcfcfc;border:1px solid #eee}")
             .Append("</style></head><body>");
         html.Append("<h1>AiMoviez perf run ").Append(E(report.RunId)).Append(" <span class=\"").Append(report.Passed ? "ok\">PASSED" : "bad\">FAILED").Append("</span></h1>");
-        html.Append("<p>").Append(E($"{report.StartedAt:u} — {m.Cores} cores, {m.CpuModel}, {m.MemoryGb} GB RAM, {m.Os}, {m.Runtime}, load average at start {m.LoadAverageAtStart}, kernel autogroups {m.KernelAutogroups}")).Append("<br><code>")
+        html.Append("<p>").Append(E($"{report.StartedAt:u} — {m.Cores} cores, {m.CpuModel}, {m.MemoryGb} GB RAM, {m.Os}, {m.Runtime}, {m.StateAtStart()}")).Append("<br><code>")
             .Append(E(report.Command)).Append("</code></p>");
 
         if (report.Ratios.Count > 0)

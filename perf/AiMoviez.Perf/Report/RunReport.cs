@@ -53,7 +53,20 @@ public sealed record MachineInfo(string Host, int Cores, string CpuModel, double
             System.Runtime.InteropServices.RuntimeInformation.OSDescription,
             System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
             File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown",
-            File.Exists(AutogroupSetting) ? File.ReadAllText(AutogroupSetting).Trim() == "0" ? "off" : "on" : "unknown");
+            KernelAutogroupsNow());
+    }
+
+    /// <summary>What the report's first line says of the machine's state when the run began, in the console and the HTML page alike.</summary>
+    public string StateAtStart() => $"load average at start {LoadAverageAtStart}, kernel autogroups {KernelAutogroups}";
+
+    private static string KernelAutogroupsNow()
+    {
+        if (!File.Exists(AutogroupSetting))
+        {
+            return "unknown";
+        }
+
+        return File.ReadAllText(AutogroupSetting).Trim() == "0" ? "off" : "on";
     }
 }
 
