@@ -39,6 +39,9 @@ public sealed record MachineInfo(string Host, int Cores, string CpuModel, double
 {
     private const string AutogroupSetting = "/proc/sys/kernel/sched_autogroup_enabled";
 
+    /// <summary>What the report says of a fact this machine does not expose.</summary>
+    private const string Unknown = "unknown";
+
     public static MachineInfo Current()
     {
         var model = File.Exists("/proc/cpuinfo")
@@ -48,11 +51,11 @@ public sealed record MachineInfo(string Host, int Cores, string CpuModel, double
             ? File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal))?
                 .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]
             : null;
-        return new MachineInfo(Environment.MachineName, Environment.ProcessorCount, model ?? "unknown",
+        return new MachineInfo(Environment.MachineName, Environment.ProcessorCount, model ?? Unknown,
             memKb is null ? 0 : Math.Round(long.Parse(memKb, System.Globalization.CultureInfo.InvariantCulture) / 1024.0 / 1024.0, 1),
             System.Runtime.InteropServices.RuntimeInformation.OSDescription,
             System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
-            File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown",
+            File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : Unknown,
             KernelAutogroupsNow());
     }
 
@@ -63,7 +66,7 @@ public sealed record MachineInfo(string Host, int Cores, string CpuModel, double
     {
         if (!File.Exists(AutogroupSetting))
         {
-            return "unknown";
+            return Unknown;
         }
 
         return File.ReadAllText(AutogroupSetting).Trim() == "0" ? "off" : "on";
