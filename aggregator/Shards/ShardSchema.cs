@@ -155,14 +155,14 @@ internal static class ShardSchema
         create index if not exists votes_by_user on votes (voter_key, accepted_at, vote_id) where starts_with(voter_key, 'user_');
         """;
 
-    private static readonly (int Version, string Sql)[] Migrations =
-        [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3), (4, SlotRangesV4), (5, WriteCountV5), (6, ResetUndosV6), (7, GenreVotesV7), (8, UserVotesV8), (9, FlaggedV9)];
     // Core lists flagged votes newest first for review (GET /v1/admin/votes/flagged): a partial index holds only
     // flagged votes, so unflagged ones, nearly all, cost nothing more to insert.
     private const string FlaggedV9 = """
         create index if not exists votes_flagged on votes (accepted_at desc, vote_id desc) where flags <> 0;
         """;
 
+    private static readonly (int Version, string Sql)[] Migrations =
+        [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3), (4, SlotRangesV4), (5, WriteCountV5), (6, ResetUndosV6), (7, GenreVotesV7), (8, UserVotesV8), (9, FlaggedV9)];
 
     /// <summary>Deletes the day changes older than <c>$1</c> (now less the retention) and raises the floor of shard <c>$2</c> past them.</summary>
     public const string PruneDayChangesSql = """
