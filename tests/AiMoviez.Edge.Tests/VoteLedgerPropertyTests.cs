@@ -1,0 +1,364 @@
+using AiMoviez.Contracts;
+using AiMoviez.Edge.Infrastructure;
+using AiMoviez.Edge.Votes;
+using CsCheck;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace AiMoviez.Edge.Tests;
+
+/// <summary>
+/// The edge's Redis rules (the vote script, the revoke's find and revoke, the undo of a vote whose publish failed) on
+/// random sequences of requests from a few voters behind two IPs, against a real Redis, each answer compared with
+/// DOMAIN.md's rules kept as plain collections: the sliding windows, one vote per clip, one super and one mega per slot,
+/// the daily weight, idempotent replays, the flags. On one server and on a Redis Cluster, where the IP's window is
+/// counted by a script of its own first.
+/// </summary>
+public sealed class VoteLedgerPropertyTests
+{
+    private const int VoterLimit = 4, IpLimit = 6, DailyWeightLimit = 15, FlagWhenRemainingAtMost = 1, FlagVoterKeysPerIpHour = 2;
+    private const string Region = "model";
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
+    private static readonly SeasonSnapshot Season = EdgeStack.NewSeason(1, SlotStatuses.Voting, TimeSpan.FromHours(1), 3, activatedHoursAgo: 1);
+
+    /// <summary>
+    /// One request: <see cref="Kind"/> below 7 a vote, 7 and 8 a revoke, 9 a vote whose publish fails (undone when the
+    /// script accepted it); <see cref="Extra"/> 14 a multi-vote, 15 a vote the edge already refused; <see cref="Wait"/>
+    /// how long it comes after the request before it: at once, 0.7 s, 3 s, or more than the rate window.
+    /// </summary>
+    private readonly record struct Step(int Kind, int Voter, int Ip, int Slot, int Clip, int Type, int Idempotency, int Extra, int Wait);
+
+    private static readonly Gen<Step> Steps = Gen.Select(
+        Gen.Select(Gen.Int[0, 9], Gen.Int[0, 2], Gen.Int[0, 1], Gen.Int[1, 2]),
+        Gen.Select(Gen.Int[0, 2], Gen.Int[0, 9], Gen.Int[0, 2], Gen.Int[0, 15]),
+        Gen.Int[0, 7],
+        (a, b, wait) => new Step(a.Item1, a.Item2, a.Item3, a.Item4, b.Item1, b.Item2, b.Item3, b.Item4, wait));
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Every_answer_of_the_vote_scripts_is_the_rules_answer(bool cluster)
+    {
+        using var dir = new TempDirectory("ledger-model");
+        await using var single = cluster ? null : await RedisServer.StartAsync(dir.Path);
+        await using var servers = cluster ? await RedisCluster.StartAsync(dir.Path) : null;
+        var endpoints = single?.Endpoint ?? servers!.Endpoints;
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(endpoints);
+        var options = new EdgeOptions
+        {
+            Region = Region, VotesPerVoterPerWindow = VoterLimit, VotesPerIpPerWindow = IpLimit, RateWindow = Window,
+            DailyWeightLimit = DailyWeightLimit, FlagWhenRemainingAtMost = FlagWhenRemainingAtMost, FlagVoterKeysPerIpHour = FlagVoterKeysPerIpHour,
+            RedisTimeout = TimeSpan.FromSeconds(5),
+        };
+        var ledger = new VoteLedger(connection.GetDatabase(), Options.Create(options), Options.Create(new CaptchaOptions()),
+            new RegionTopology { Name = Region, EdgeUrl = "", Nats = "", Redis = endpoints });
+        var runs = 0;
+
+        await Steps.Array[1, 30].SampleAsync(async steps =>
+        {
+            // Each sample has voters and IPs of its own, so samples share nothing in Redis.
+            var run = Interlocked.Increment(ref runs);
+            // In a cluster the IP's keys are in another slot than the voter's, nearly always: the model is told which.
+            var model = new Rules((voter, ip) => cluster
+                && connection.HashSlot(VoterBuckets.Tag(voter)) != connection.HashSlot("{i" + ip + "}"));
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            foreach (var step in steps)
+            {
+                // Never behind the real clock, which the script's deadline is measured by; whole milliseconds, as Redis keeps them.
+                now = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), now + step.Wait switch { < 4 => 0, < 6 => 700, 6 => 3_000, _ => 11_000 });
+                var at = DateTimeOffset.FromUnixTimeMilliseconds(now);
+                var voter = $"device_model{run}_{step.Voter}";
+                var ip = $"10.{run / 256 % 256}.{run % 256}.{step.Ip}";
+                var clip = Season.Clips[step.Clip].Id;
+                if (step.Kind is 7 or 8)
+                {
+                    await RevokeAsync(ledger, model, voter, ip, step.Slot, clip, at);
+                    continue;
+                }
+
+                var voteType = step.Type switch { < 6 => VoteTypes.Standard, < 9 => VoteTypes.Super, _ => VoteTypes.Mega };
+                var attempt = new VoteAttempt(voter, ip, VoteIds.New(at, VoterBuckets.Of(voter)), voteType, Season, step.Slot, clip,
+                    step.Idempotency == 0 ? null : "key" + step.Idempotency, step.Extra == 14, VoteFlags.None, at, at.AddHours(1),
+                    step.Extra == 15 ? ErrorCodes.ClipNotVotable : null);
+                var expected = model.Cast(attempt);
+                Assert.Equal(expected, await ledger.CastAsync(attempt));
+                if (expected.Code != "OK")
+                {
+                    continue;
+                }
+
+                Assert.Equal((VoteStatuses.Accepted, (string?)null), await ledger.ReceiptAsync(attempt.VoteId));
+                if (step.Kind == 9)
+                {
+                    await ledger.UndoAsync(attempt);
+                    model.Undo(attempt);
+                    Assert.Equal((VoteStatuses.Rejected, ErrorCodes.DependencyUnavailable), await ledger.ReceiptAsync(attempt.VoteId));
+                }
+            }
+        }, iter: 400, print: steps => string.Join(", ", steps));
+    }
+
+    private static async Task RevokeAsync(VoteLedger ledger, Rules model, string voter, string ip, int slot, Guid clip, DateTimeOffset at)
+    {
+        var expected = model.Find(voter, ip, slot, clip, at);
+        var found = await ledger.FindAsync(voter, ip, Season.Id, slot, clip, at);
+        Assert.Equal(expected, found);
+        if (found.VoteId is not { } voteId)
+        {
+            return;
+        }
+
+        Assert.True(await ledger.RevokeAsync(voter, Season.Id, slot, clip, found));
+        model.Revoke(voter, slot, clip);
+        Assert.Equal((VoteStatuses.Revoked, (string?)null), await ledger.ReceiptAsync(voteId));
+    }
+
+    /// <summary>
+    /// What the rules say each request is answered, from plain collections. Where the voter's and the IP's keys are in
+    /// different slots of a cluster (<paramref name="ipInOtherSlot"/>), the IP's window is looked at first, and a voter
+    /// key counts toward its IP's hour once its request passes that window, not only with an accepted vote.
+    /// </summary>
+    private sealed class Rules(Func<string, string, bool> ipInOtherSlot)
+    {
+        private readonly long _window = (long)Window.TotalMilliseconds;
+
+        /// <summary>Requests counted per window (voter or IP): when, and the request's id.</summary>
+        private readonly Dictionary<string, List<(long At, Guid Id)>> _windows = [];
+
+        /// <summary>
+        /// Per voter and slot, the vote standing on each clip (<c>c:</c> and the clip; a multi-vote takes the clip's place) and
+        /// the super and mega votes, as the voter's slot hash holds them.
+        /// </summary>
+        private readonly Dictionary<(string Voter, int Slot), Dictionary<string, Standing>> _slots = [];
+        private readonly Dictionary<(string Voter, DateOnly Day), int> _days = [];
+        private readonly Dictionary<(string Voter, string Key), Standing> _idempotent = [];
+        private readonly Dictionary<(string Ip, int Hour), HashSet<string>> _votersByIpHour = [];
+
+        private sealed record Standing(VoteAttempt Attempt, DateOnly Day, int DayTotal, bool SuperUsed, bool MegaUsed);
+
+        public CastDecision Cast(VoteAttempt a)
+        {
+            var now = a.Now.ToUnixTimeMilliseconds();
+            var voterWindow = "v:" + a.VoterKey;
+            var ipWindow = "ip:" + a.ClientIp;
+            var voterCount = Count(voterWindow, now);
+            var voterWindowWasEmpty = voterCount == 0;
+            var ipCount = Count(ipWindow, now);
+            var split = ipInOtherSlot(a.VoterKey, a.ClientIp);
+            int? voterKeysFromIp = null;
+            if (split)
+            {
+                if (ipCount >= IpLimit)
+                {
+                    return new CastDecision(ErrorCodes.RateLimited, 0, 0, 0, false, false, VoteFlags.None, Reset(ipWindow, false, now), null, null);
+                }
+
+                Add(ipWindow, now, a.VoteId);
+                voterKeysFromIp = CountVoterKey(a);
+            }
+
+            var day = DateOnly.FromDateTime(a.Now.UtcDateTime);
+            var dayTotal = _days.GetValueOrDefault((a.VoterKey, day));
+            var held = Held(a.VoterKey, a.SlotPosition);
+            var superUsed = held.ContainsKey(VoteTypes.Super);
+            var megaUsed = held.ContainsKey(VoteTypes.Mega);
+
+            CastDecision Answer(string code, VoteFlags flags = VoteFlags.None, long retryMs = 0, Guid? voteId = null, VoteAccepted? replay = null) =>
+                new(code, voterCount, Reset(voterWindow, voterWindowWasEmpty, now), dayTotal, superUsed, megaUsed, flags, retryMs, voteId, replay);
+
+            if (voterCount >= VoterLimit)
+            {
+                Remove(ipWindow, a.VoteId);
+                return Answer(ErrorCodes.RateLimited, retryMs: Reset(voterWindow, false, now));
+            }
+
+            if (!split && ipCount >= IpLimit)
+            {
+                return Answer(ErrorCodes.RateLimited, retryMs: Reset(ipWindow, false, now));
+            }
+
+            Add(voterWindow, now, a.VoteId);
+            if (!split)
+            {
+                Add(ipWindow, now, a.VoteId);
+            }
+
+            voterCount++;
+            ipCount++;
+            if (a.IdempotencyKey is { } key && _idempotent.TryGetValue((a.VoterKey, key), out var earlier))
+            {
+                var e = earlier.Attempt;
+                return Answer("REPLAY", voteId: e.VoteId, replay: new VoteAccepted(e.VoteId, e.ClipId!.Value, Season.Id, e.SlotPosition,
+                    e.VoteType, VoteTypes.Weight(e.VoteType), Region, VoteStatuses.Accepted, earlier.DayTotal,
+                    new RemainingVotes(DailyWeightLimit - earlier.DayTotal, earlier.SuperUsed ? 0 : 1, earlier.MegaUsed ? 0 : 1)));
+            }
+
+            if (a.Verdict is { } verdict)
+            {
+                return Answer(verdict);
+            }
+
+            if (!a.MultiVote && held.ContainsKey("c:" + a.ClipId))
+            {
+                return Answer(ErrorCodes.AlreadyVoted);
+            }
+
+            if ((a.VoteType == VoteTypes.Super && superUsed) || (a.VoteType == VoteTypes.Mega && megaUsed))
+            {
+                return Answer(ErrorCodes.SlotLimit);
+            }
+
+            var weight = VoteTypes.Weight(a.VoteType);
+            if (dayTotal + weight > DailyWeightLimit)
+            {
+                return Answer(ErrorCodes.DailyLimit, retryMs: (long)(a.Now.UtcDateTime.Date.AddDays(1) - a.Now.UtcDateTime).TotalMilliseconds);
+            }
+
+            var voterKeys = voterKeysFromIp ?? CountVoterKey(a);
+            var flags = (voterKeys > FlagVoterKeysPerIpHour ? VoteFlags.ManyVoterKeysFromIp : VoteFlags.None)
+                | (VoterLimit - voterCount <= FlagWhenRemainingAtMost || IpLimit - ipCount <= FlagWhenRemainingAtMost ? VoteFlags.AtRateLimit : VoteFlags.None);
+            dayTotal += weight;
+            _days[(a.VoterKey, day)] = dayTotal;
+            superUsed |= a.VoteType == VoteTypes.Super;
+            megaUsed |= a.VoteType == VoteTypes.Mega;
+            var standing = new Standing(a, day, dayTotal, superUsed, megaUsed);
+            held["c:" + a.ClipId] = standing;
+            if (a.VoteType != VoteTypes.Standard)
+            {
+                held[a.VoteType] = standing;
+            }
+
+            if (a.IdempotencyKey is { } newKey)
+            {
+                _idempotent[(a.VoterKey, newKey)] = standing;
+            }
+
+            return Answer("OK", flags, voteId: a.VoteId);
+        }
+
+        /// <summary>A vote answered 503 after the script took it: gone as if never sent, window counts included.</summary>
+        public void Undo(VoteAttempt a)
+        {
+            Remove("v:" + a.VoterKey, a.VoteId);
+            Remove("ip:" + a.ClientIp, a.VoteId);
+
+            Withdraw(Held(a.VoterKey, a.SlotPosition)["c:" + a.ClipId]);
+        }
+
+        public FoundVote Find(string voter, string ip, int slot, Guid clip, DateTimeOffset at)
+        {
+            var now = at.ToUnixTimeMilliseconds();
+            var voterWindow = "v:" + voter;
+            var ipWindow = "ip:" + ip;
+            var request = Guid.NewGuid();
+            var split = ipInOtherSlot(voter, ip);
+            if (split)
+            {
+                if (Count(ipWindow, now) >= IpLimit)
+                {
+                    return new FoundVote(ErrorCodes.RateLimited, 0, 0, Reset(ipWindow, false, now), null, VoteTypes.Standard, 0, "", "");
+                }
+
+                Add(ipWindow, now, request);
+            }
+
+            var count = Count(voterWindow, now);
+            var wasEmpty = count == 0;
+            if (count >= VoterLimit)
+            {
+                Remove(ipWindow, request);
+                return Found(ErrorCodes.RateLimited, Reset(voterWindow, false, now), Reset(voterWindow, false, now), null);
+            }
+
+            if (!split && Count(ipWindow, now) >= IpLimit)
+            {
+                return Found(ErrorCodes.RateLimited, Reset(voterWindow, wasEmpty, now), Reset(ipWindow, false, now), null);
+            }
+
+            Add(voterWindow, now, request);
+            if (!split)
+            {
+                Add(ipWindow, now, request);
+            }
+
+            count++;
+            return Found("", Reset(voterWindow, wasEmpty, now), 0, Held(voter, slot).GetValueOrDefault("c:" + clip));
+
+            FoundVote Found(string code, long resetMs, long retryMs, Standing? vote) => vote is null
+                ? new FoundVote(code, count, resetMs, retryMs, null, VoteTypes.Standard, 0, "", "")
+                : new FoundVote(code, count, resetMs, retryMs, vote.Attempt.VoteId, vote.Attempt.VoteType, VoteTypes.Weight(vote.Attempt.VoteType),
+                    VoteLedger.DayKey(voter, vote.Attempt.Now),
+                    vote.Attempt.IdempotencyKey is { } key ? $"idem:{VoterBuckets.Tag(voter)}:{voter}:{key}" : "");
+        }
+
+        public void Revoke(string voter, int slot, Guid clip) =>
+            Withdraw(Held(voter, slot)["c:" + clip]);
+
+        /// <summary>A vote no longer standing frees its clip, its super or mega and its weight, and its idempotency key.</summary>
+        private void Withdraw(Standing vote)
+        {
+            var a = vote.Attempt;
+            var held = Held(a.VoterKey, a.SlotPosition);
+            foreach (var field in new[] { "c:" + a.ClipId, VoteTypes.Super, VoteTypes.Mega })
+            {
+                if (held.GetValueOrDefault(field) == vote)
+                {
+                    held.Remove(field);
+                }
+            }
+
+            _days[(a.VoterKey, vote.Day)] -= VoteTypes.Weight(a.VoteType);
+            if (a.IdempotencyKey is { } key && _idempotent.GetValueOrDefault((a.VoterKey, key)) == vote)
+            {
+                _idempotent.Remove((a.VoterKey, key));
+            }
+        }
+
+        private Dictionary<string, Standing> Held(string voter, int slot)
+        {
+            if (!_slots.TryGetValue((voter, slot), out var held))
+            {
+                _slots[(voter, slot)] = held = [];
+            }
+
+            return held;
+        }
+
+        private int Count(string window, long now) => Entries(window, now).Count();
+
+        /// <summary>
+        /// Milliseconds until the window's oldest request leaves it; the whole window when the request being answered
+        /// found it empty (it is then the only one in it).
+        /// </summary>
+        private long Reset(string window, bool wasEmpty, long now) =>
+            wasEmpty || !Entries(window, now).Any() ? _window : Entries(window, now).Min(r => r.At) + _window - now;
+
+        private IEnumerable<(long At, Guid Id)> Entries(string window, long now) =>
+            _windows.GetValueOrDefault(window)?.Where(r => r.At > now - _window) ?? [];
+
+        /// <summary>The voter keys seen from the request's IP in its hour, the request's voter now among them.</summary>
+        private int CountVoterKey(VoteAttempt a)
+        {
+            var hour = (a.ClientIp, a.Now.UtcDateTime.Hour);
+            if (!_votersByIpHour.TryGetValue(hour, out var voters))
+            {
+                _votersByIpHour[hour] = voters = [];
+            }
+
+            voters.Add(a.VoterKey);
+            return voters.Count;
+        }
+
+        private void Remove(string window, Guid id) => _windows.GetValueOrDefault(window)?.RemoveAll(r => r.Id == id);
+
+        private void Add(string window, long now, Guid id)
+        {
+            if (!_windows.TryGetValue(window, out var entries))
+            {
+                _windows[window] = entries = [];
+            }
+
+            entries.Add((now, id));
+        }
+    }
+}
