@@ -1,4 +1,5 @@
 using AiMoviez.Aggregator.Rules;
+using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
 using CsCheck;
 
@@ -7,7 +8,8 @@ namespace AiMoviez.Aggregator.Tests;
 /// <summary>
 /// The rules on random streams of votes, revokes and redeliveries from a few voters on a few clips: the shard writer may
 /// cut the same stream into batches anywhere (a redelivery, a restart, another batch size), and every cut must decide
-/// every vote as DOMAIN.md's rules applied one message at a time do.
+/// every vote as DOMAIN.md's rules applied one message at a time do, and leave the count rows (tallies and the voter,
+/// creator and clip days) at the sums of the votes counted.
 /// </summary>
 public sealed class VoteRulesPropertyTests
 {
@@ -60,6 +62,7 @@ public sealed class VoteRulesPropertyTests
                 Assert.Equal(model.Outcomes, shard.Outcomes);
                 Assert.Equal(model.Tombstones.Order(), shard.Tombstones.Order());
                 Assert.Equal(model.DayTotals, shard.DayTotals);
+                Assert.Equal(model.CountRows, shard.CountRows);
             }
         }, iter: 3000, print: s => string.Join(", ", s.Item1) + " | cuts " + string.Join(" ", s.Item2));
     }
@@ -113,7 +116,7 @@ public sealed class VoteRulesPropertyTests
             SeasonNumber = 1,
             SlotPosition = step.Slot,
             ClipId = ClipId(step.Clip),
-            CreatorId = ClipId(step.Clip),
+            CreatorId = CreatorOf(step.Clip),
             VoterKey = "v" + step.Voter,
             VoteType = voteType,
             Weight = VoteTypes.Weight(voteType),
@@ -127,6 +130,9 @@ public sealed class VoteRulesPropertyTests
     private static Guid VoteId(int number) => new($"0194a000-0000-7000-8000-{number:x12}");
 
     private static Guid ClipId(int clip) => new($"0194a000-0000-7000-9000-{clip:x12}");
+
+    /// <summary>One creator made clips 0 and 2, another 1 and 3: a creator's day rows gather votes from both seasons' clips.</summary>
+    private static Guid CreatorOf(int clip) => new($"0194a000-0000-7000-a000-{clip % 2:x12}");
 
     /// <summary>Clips 0 and 1 compete in season A, 2 and 3 in season B.</summary>
     private static Guid SeasonOf(int clip) => clip < 2 ? SeasonA : SeasonB;
@@ -176,6 +182,13 @@ public sealed class VoteRulesPropertyTests
                 return totals;
             }
         }
+
+        /// <summary>Per count table and row, the votes counted and their weight.</summary>
+        public SortedDictionary<string, Delta> CountRows => new(Counted()
+            .SelectMany(v => Rows(v.Cast.SeasonId, v.Cast.SlotPosition, v.Cast.ClipId, v.Cast.CreatorId, v.Cast.VoterKey, DayOf(v.Cast))
+                .Select(row => (row, v.Cast.Weight)))
+            .GroupBy(r => r.row)
+            .ToDictionary(g => g.Key, g => new Delta(g.Count(), g.Sum(r => r.Weight))));
 
         public void Apply(string region, VoteStreamEvent message)
         {
@@ -255,6 +268,10 @@ public sealed class VoteRulesPropertyTests
 
         public SortedDictionary<(string, DateOnly), long> DayTotals => new(_totals.Values.Where(t => t.Value != 0).ToDictionary());
 
+        public SortedDictionary<string, Delta> CountRows => new(_rows.Where(r => r.Value != default).ToDictionary());
+
+        private readonly Dictionary<string, Delta> _rows = [];
+
         public void Apply(List<(string, VoteStreamEvent)> batch)
         {
             var state = new ShardState(new Dictionary<Guid, StoredVote>(_votes), new HashSet<Guid>(Tombstones),
@@ -277,6 +294,22 @@ public sealed class VoteRulesPropertyTests
 
             Tombstones.UnionWith(plan.Tombstones.Select(t => t.VoteId));
             Decisions.AddRange(plan.Decisions);
+
+            // As the batch's upserts apply them: each row takes the batch's net change.
+            var deltas = BatchDeltas.Of(plan);
+            Add(deltas.Tallies.Select(d => (Row("tally", d.Key.SeasonId, d.Key.SlotPosition, d.Key.ClipId), d.Change)));
+            Add(deltas.VoterDays.Select(d => (Row("voter day", d.Key.VoterKey, d.Key.SeasonId, d.Key.Day), d.Change)));
+            Add(deltas.CreatorDays.Select(d => (Row("creator day", d.Key.CreatorId, d.Key.SeasonId, d.Key.Day), d.Change)));
+            Add(deltas.ClipDays.Select(d => (Row("clip day", d.Key.ClipId, d.Key.SeasonId, d.Key.Day), d.Change)));
+        }
+
+        private void Add(IEnumerable<(string Row, Delta Change)> changes)
+        {
+            foreach (var (row, change) in changes)
+            {
+                var sum = _rows.GetValueOrDefault(row);
+                _rows[row] = new Delta(sum.Votes + change.Votes, sum.Weight + change.Weight);
+            }
         }
     }
 
@@ -288,6 +321,12 @@ public sealed class VoteRulesPropertyTests
 
         public void Add(string voterKey, DateOnly day, long weight) => Values[(voterKey, day)] = Get(voterKey, day) + weight;
     }
+
+    /// <summary>The count rows a counted vote adds to, each named by its table and key.</summary>
+    private static string[] Rows(Guid season, int slot, Guid clip, Guid creator, string voter, DateOnly day) =>
+        [Row("tally", season, slot, clip), Row("voter day", voter, season, day), Row("creator day", creator, season, day), Row("clip day", clip, season, day)];
+
+    private static string Row(string table, params object[] key) => table + ":" + string.Join("/", key);
 
     private static string Outcome(string status, string? reason) => reason is null ? status : status + ":" + reason;
 }
