@@ -13,7 +13,7 @@ namespace AiMoviez.Edge.Tests;
 [Collection(EdgeCollection.Name)]
 public sealed class VoteInputPropertyTests(EdgeStack stack)
 {
-    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// <see cref="Clip"/>: 0 absent, 1 null, 2 a number, 3 an object, 4 not a UUID, 5 the open clip, 6 the same in
