@@ -21,7 +21,7 @@ public sealed class BallotTests(EdgeStack stack)
         });
         // Probed by a new voter each time: one voter's refused votes count in its rate window.
         await Eventually.UntilAsync(async () => (await stack.VoteAsync(EdgeStack.NewBrowser(), clips[1])).StatusCode == HttpStatusCode.Accepted,
-            TimeSpan.FromSeconds(5), "the new season to reach the edge");
+            TimeSpan.FromSeconds(10), "the new season to reach the edge");
         var browser = EdgeStack.NewBrowser();
         await (await stack.VoteAsync(browser, clips[2])).AssertAcceptedAsync();
 
@@ -29,7 +29,7 @@ public sealed class BallotTests(EdgeStack stack)
             async () => await (await stack.SendAsync(HttpMethod.Get, $"/v1/ballot?seasonId={season.Id}&limit=4", browser)).JsonAsync(),
             b => b.GetProperty("clips")[3].GetProperty("clipId").GetGuid() == clips[2]
                  && b.GetProperty("clips")[2].GetProperty("votes").GetInt64() == 5,
-            TimeSpan.FromSeconds(5), "the ballot with the tally's views");
+            TimeSpan.FromSeconds(10), "the ballot with the tally's views");
         Assert.Equal([clips[3], clips[1], clips[0], clips[2]],
             ballot.GetProperty("clips").EnumerateArray().Select(c => c.GetProperty("clipId").GetGuid()).ToArray());
         Assert.Equal(7, ballot.GetProperty("clips")[2].GetProperty("weightedScore").GetInt64());
@@ -49,7 +49,7 @@ public sealed class BallotTests(EdgeStack stack)
         // A clip shown counts one view per voter and slot, reported in batches.
         await Eventually.UntilAsync(() => Task.FromResult(stack.Views.Where(v => v.SeasonId == season.Id)
                 .SelectMany(v => v.Views).Where(v => v.ClipId == clips[0]).Sum(v => v.Views) >= 1),
-            TimeSpan.FromSeconds(5), "the views to be reported");
+            TimeSpan.FromSeconds(10), "the views to be reported");
         Assert.All(stack.Views.Where(v => v.SeasonId == season.Id), v => Assert.Equal(season.Number, v.SeasonNumber));
     }
 
@@ -61,7 +61,7 @@ public sealed class BallotTests(EdgeStack stack)
         var path = $"/v1/ballot?seasonId={season.Id}&limit=3";
         var browser = EdgeStack.NewBrowser();
         await Eventually.UntilAsync(async () => (await stack.SendAsync(HttpMethod.Get, path, browser)).StatusCode == HttpStatusCode.OK,
-            TimeSpan.FromSeconds(5), "the new season to reach the edge");
+            TimeSpan.FromSeconds(10), "the new season to reach the edge");
         await (await stack.SendAsync(HttpMethod.Get, path, browser)).JsonAsync();
         await (await stack.SendAsync(HttpMethod.Get, path, browser)).JsonAsync();
         await (await stack.SendAsync(HttpMethod.Get, path, EdgeStack.NewBrowser())).JsonAsync();
@@ -69,12 +69,12 @@ public sealed class BallotTests(EdgeStack stack)
         int Views(Guid clipId) => stack.Views.Where(v => v.SeasonId == season.Id).SelectMany(v => v.Views)
             .Where(v => v.ClipId == clipId).Sum(v => v.Views);
         await Eventually.UntilAsync(() => Task.FromResult(season.Clips.All(c => Views(c.Id) >= 2)),
-            TimeSpan.FromSeconds(5), "the views of both voters to be reported");
+            TimeSpan.FromSeconds(10), "the views of both voters to be reported");
         // A later report would only add views counted twice.
         var marker = EdgeStack.NewBrowser();
         await (await stack.SendAsync(HttpMethod.Get, path, marker)).JsonAsync();
         await Eventually.UntilAsync(() => Task.FromResult(season.Clips.All(c => Views(c.Id) >= 3)),
-            TimeSpan.FromSeconds(5), "the third voter's views to be reported");
+            TimeSpan.FromSeconds(10), "the third voter's views to be reported");
         Assert.All(season.Clips, c => Assert.Equal(3, Views(c.Id)));
     }
 

@@ -20,7 +20,7 @@ public sealed class ResilienceTests(EdgeStack stack, ITestOutputHelper output)
         var clip = stack.Season.Clips[8].Id;
         var earlier = (await (await stack.VoteAsync(browser, stack.Season.Clips[9].Id)).AssertAcceptedAsync()).GetProperty("voteId").GetGuid();
         var voterKey = (await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(earlier)), c => c is not null,
-            TimeSpan.FromSeconds(5), "the earlier VoteCast"))!.VoterKey;
+            TimeSpan.FromSeconds(10), "the earlier VoteCast"))!.VoterKey;
         int CastsOnClip() => stack.Casts.Values.Count(c => c.VoterKey == voterKey && c.ClipId == clip);
 
         await stack.Redis.FreezeAsync();
@@ -75,7 +75,7 @@ public sealed class ResilienceTests(EdgeStack stack, ITestOutputHelper output)
         output.WriteLine($"first vote accepted {thawed.Elapsed.TotalMilliseconds:F0} ms after SIGCONT");
         Assert.Equal(1 + 3, accepted.GetProperty("totalVotesToday").GetInt32());
         var voteId = accepted.GetProperty("voteId").GetGuid();
-        await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.ContainsKey(voteId)), TimeSpan.FromSeconds(5), "the VoteCast");
+        await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.ContainsKey(voteId)), TimeSpan.FromSeconds(10), "the VoteCast");
         await (await stack.VoteAsync(browser, clip)).AssertProblemAsync(HttpStatusCode.Conflict, ErrorCodes.AlreadyVoted);
         Assert.Equal(1, CastsOnClip());
         Assert.Single(stack.Published, id => id == voteId);

@@ -16,7 +16,7 @@ public sealed class TalliesTests(EdgeStack stack, ITestOutputHelper output)
         var season = EdgeStack.NewSeason(20, SlotStatuses.Voting, TimeSpan.FromHours(1), 3, activatedHoursAgo: 30);
         await stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons, season] });
         var zeros = await Eventually.UntilAsync(() => stack.Direct.GetAsync($"{stack.BaseUrl}/v1/tallies?seasonId={season.Id}"),
-            r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(5), "the season's tallies");
+            r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "the season's tallies");
         var body = await zeros.JsonAsync();
         Assert.True(body.GetProperty("approximate").GetBoolean());
         Assert.Equal(3, body.GetProperty("slotPosition").GetInt32());
@@ -32,7 +32,7 @@ public sealed class TalliesTests(EdgeStack stack, ITestOutputHelper output)
         });
         var counted = await Eventually.UntilAsync(
             async () => await (await stack.Direct.GetAsync($"{stack.BaseUrl}/v1/tallies?seasonId={season.Id}")).JsonAsync(),
-            b => b.GetProperty("clips")[0].GetProperty("weightedScore").GetInt64() == 13, TimeSpan.FromSeconds(5), "the tally");
+            b => b.GetProperty("clips")[0].GetProperty("weightedScore").GetInt64() == 13, TimeSpan.FromSeconds(10), "the tally");
         Assert.Equal([season.Clips[1].Id, season.Clips[2].Id, season.Clips[0].Id],
             counted.GetProperty("clips").EnumerateArray().Select(c => c.GetProperty("clipId").GetGuid()).ToArray());
         Assert.Equal(asOf.ToUnixTimeMilliseconds(), counted.GetProperty("asOf").GetDateTimeOffset().ToUnixTimeMilliseconds());
@@ -44,7 +44,7 @@ public sealed class TalliesTests(EdgeStack stack, ITestOutputHelper output)
         var season = EdgeStack.NewSeason(21, SlotStatuses.Voting, TimeSpan.FromHours(1), 2, activatedHoursAgo: 31);
         await stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons, season] });
         await Eventually.UntilAsync(async () => (await stack.Direct.GetAsync($"{stack.BaseUrl}/v1/tallies?seasonId={season.Id}")).IsSuccessStatusCode,
-            TimeSpan.FromSeconds(5), "the season at the edge");
+            TimeSpan.FromSeconds(10), "the season at the edge");
 
         using var stream = await stack.Direct.GetAsync($"{stack.BaseUrl}/v1/tallies/stream?seasonId={season.Id}", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
@@ -54,7 +54,7 @@ public sealed class TalliesTests(EdgeStack stack, ITestOutputHelper output)
 
         var vote = await (await stack.VoteAsync(EdgeStack.NewBrowser(), season.Clips[1].Id)).AssertAcceptedAsync();
         var cast = await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(vote.GetProperty("voteId").GetGuid())),
-            c => c is not null, TimeSpan.FromSeconds(5), "the VoteCast");
+            c => c is not null, TimeSpan.FromSeconds(10), "the VoteCast");
         // Play the aggregator: count it and republish the tally.
         await stack.Bus.PublishAsync(Subjects.Tally(season.Id), new SlotTally
         {
@@ -105,7 +105,7 @@ public sealed class TalliesTests(EdgeStack stack, ITestOutputHelper output)
         season = season with { LastLockedSlot = new() { Position = 2, WinnerClipId = winner } };
         await stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons, season] });
         await Eventually.UntilAsync(async () => (await stack.Direct.GetAsync($"{stack.BaseUrl}/v1/tallies?seasonId={season.Id}")).IsSuccessStatusCode,
-            TimeSpan.FromSeconds(5), "the season at the edge");
+            TimeSpan.FromSeconds(10), "the season at the edge");
 
         using var stream = await stack.Direct.GetAsync($"{stack.BaseUrl}/v1/tallies/stream?seasonId={season.Id}", HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());

@@ -175,8 +175,8 @@ public sealed class SeasonFeedTests
         var feed = feeds.For(seasonId);
         Assert.Same(feed, feeds.For(seasonId));
 
-        var first = await feed.Next.WaitAsync(TimeSpan.FromSeconds(5));
-        var second = await first.Next.WaitAsync(TimeSpan.FromSeconds(5));
+        var first = await feed.Next.WaitAsync(TimeSpan.FromSeconds(10));
+        var second = await first.Next.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(": keep-alive\n\n", Encoding.UTF8.GetString(first.Frame.Span));
         Assert.Equal(": keep-alive\n\n", Encoding.UTF8.GetString(second.Frame.Span));
     }

@@ -22,7 +22,7 @@ public sealed class VotePublisherTests(EdgeStack stack)
         await Task.WhenAll(votes.Select(publisher.PublishAsync).ToList());
 
         var ids = votes.Select(v => v.VoteId).ToHashSet();
-        await Eventually.UntilAsync(() => Task.FromResult(stack.Published.Count(ids.Contains)), n => n >= ids.Count, TimeSpan.FromSeconds(5),
+        await Eventually.UntilAsync(() => Task.FromResult(stack.Published.Count(ids.Contains)), n => n >= ids.Count, TimeSpan.FromSeconds(10),
             "every vote published");
         Assert.All(stack.Published.Where(ids.Contains).CountBy(id => id), c => Assert.Equal(1, c.Value));
         var groups = stack.Groups.Where(g => ids.Contains(g.Votes[0].VoteId)).ToList();
@@ -45,7 +45,7 @@ public sealed class VotePublisherTests(EdgeStack stack)
         await Task.WhenAll(firstStored, publisher.PublishAsync(second));
 
         await Eventually.UntilAsync(() => Task.FromResult(stack.Groups.Count(g => g.Votes.Any(v => v.VoteId == first.VoteId))), n => n > 0,
-            TimeSpan.FromSeconds(5), "the lingering vote's message");
+            TimeSpan.FromSeconds(10), "the lingering vote's message");
         var group = Assert.Single(stack.Groups, g => g.Votes.Any(v => v.VoteId == first.VoteId));
         Assert.Equal([first.VoteId, second.VoteId], group.Votes.Select(v => v.VoteId));
     }

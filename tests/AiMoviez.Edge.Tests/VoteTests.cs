@@ -7,7 +7,7 @@ namespace AiMoviez.Edge.Tests;
 [Collection(EdgeCollection.Name)]
 public sealed class VoteTests(EdgeStack stack)
 {
-    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
 
     private Guid Clip(int i) => stack.Season.Clips[i].Id;
 
