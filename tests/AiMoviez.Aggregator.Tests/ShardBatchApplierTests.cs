@@ -1,6 +1,7 @@
 using AiMoviez.Aggregator.Rules;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
+using CsCheck;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -300,6 +301,71 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
         Assert.Equal(2L, await ScalarAsync("select count(*) from genre_votes where genre is not null"));
     }
 
+    /// <summary>
+    /// Random streams (<see cref="VoteStreams"/>) cut into batches anywhere and applied to the shard by the writer, which
+    /// reads for each batch only the votes and voters it names: the decisions, the stored votes' statuses, the tombstones,
+    /// every count row and the day totals are what the rules applied one message at a time leave.
+    /// </summary>
+    [Fact]
+    public async Task Any_cut_of_a_stream_applied_to_the_shard_stores_what_the_rules_one_message_at_a_time_decide()
+    {
+        await VoteStreams.WithCuts.SampleAsync(async (steps, cuts) =>
+        {
+            var universe = new StreamUniverse();
+            var stream = VoteStreams.Messages(steps, universe);
+            var model = new OneAtATime(universe, stream);
+            var ledger = new DailyLedger();
+            ledger.StartFresh(VoteStreams.Today);
+            ledger.Load(universe.EarlierToday.Select(t => (t.Key.Item1, t.Key.Item2, t.Value)));
+            await using var applier = NewApplier(ledger, dailyWeightLimit: VoteStreams.DailyWeightLimit);
+            var decisions = new List<(string, VoteDecision)>();
+            var delivered = new HashSet<Guid>();
+            foreach (var batch in VoteStreams.Batches(stream, cuts))
+            {
+                var firstDelivered = batch.Select(m => m.Message).OfType<VoteCast>().Select(c => c.VoteId).Where(id => !delivered.Contains(id)).ToHashSet();
+                var applied = await applier.ApplyAsync(batch, firstDelivered, _ => null, BatchTurn.Alone([]), CancellationToken.None);
+                delivered.UnionWith(firstDelivered);
+                decisions.AddRange(applied.Plan.Decisions);
+            }
+
+            Guid[] seasons = [universe.SeasonA, universe.SeasonB];
+            Assert.Equal(model.Decisions, decisions);
+            Assert.Equal(model.Outcomes, new SortedDictionary<Guid, string>(await RowsAsync(
+                "select vote_id, status, reason from votes where season_id = any($1)", seasons,
+                r => (r.GetGuid(0), VoteStreams.Outcome(r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2))))));
+            Assert.Equal(model.Tombstones.Order(), (await RowsAsync("select vote_id, 0 from vote_tombstones where season_id = any($1)", seasons,
+                r => (r.GetGuid(0), 0))).Keys.Order());
+            Assert.Equal(model.CountRows, new SortedDictionary<string, Delta>(await RowsAsync("""
+                select 'tally', season_id::text, slot_position::text, clip_id::text, votes, weighted_score from tallies where season_id = any($1)
+                union all select 'voter day', voter_key, season_id::text, utc_day::text, votes, weight from voter_days where season_id = any($1)
+                union all select 'creator day', creator_id::text, season_id::text, utc_day::text, votes, weight from creator_days where season_id = any($1)
+                union all select 'clip day', clip_id::text, season_id::text, utc_day::text, votes, weight from clip_days where season_id = any($1)
+                """, seasons, r => (VoteStreams.Row(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3)), new Delta(r.GetInt64(4), r.GetInt64(5))))
+                .ContinueWith(t => t.Result.Where(row => row.Value != default).ToDictionary(), TaskScheduler.Default)));
+            var days = new[] { VoteStreams.Today, VoteStreams.Today.AddDays(1) };
+            Assert.Equal(model.DayTotals, new SortedDictionary<(string, DateOnly), long>(Enumerable.Range(0, 3)
+                .SelectMany(v => days.Select(d => (universe.Voter(v), d)))
+                .Where(k => ledger.Get(k.Item1, k.d) != 0)
+                .ToDictionary(k => (k.Item1, k.d), k => ledger.Get(k.Item1, k.d))));
+        }, iter: 40, threads: 1, print: VoteStreams.Print);
+    }
+
+    private async Task<Dictionary<TKey, TValue>> RowsAsync<TKey, TValue>(string sql, Guid[] seasons, Func<NpgsqlDataReader, (TKey, TValue)> read)
+        where TKey : notnull
+    {
+        await using var command = Shard.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter { Value = seasons });
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new Dictionary<TKey, TValue>();
+        while (await reader.ReadAsync())
+        {
+            var (key, value) = read(reader);
+            rows.Add(key, value);
+        }
+
+        return rows;
+    }
+
     private GenreVoteChanged Genre(string voterKey, string? genre, long sequence) => new()
     {
         ChangeId = Guid.NewGuid(), VoterKey = voterKey, Genre = genre, Sequence = sequence, Region = "us-east", ChangedAt = _now,
@@ -322,8 +388,8 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
     }
 
     private ShardBatchApplier NewApplier(DailyLedger ledger, TimeSpan? dayChangesRetention = null, TimeSpan? lockTimeout = null,
-        TimeProvider? time = null) =>
-        new("shard-1", Shard, ledger, new LedgerDays(ledger, _shards), 1_000_000, dayChangesRetention ?? TimeSpan.FromDays(2),
+        TimeProvider? time = null, int dailyWeightLimit = 1_000_000) =>
+        new("shard-1", Shard, ledger, new LedgerDays(ledger, _shards), dailyWeightLimit, dayChangesRetention ?? TimeSpan.FromDays(2),
             lockTimeout ?? TimeSpan.FromSeconds(30), NullLogger.Instance, time ?? TimeProvider.System);
 
     /// <summary>The system clock moved on by <see cref="Ahead"/>: time passes for the code under test without the test waiting.</summary>
