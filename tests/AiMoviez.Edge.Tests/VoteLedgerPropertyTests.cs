@@ -11,7 +11,7 @@ namespace AiMoviez.Edge.Tests;
 /// The edge's Redis rules (the vote script, the revoke's find and revoke, the undo of a vote whose publish failed) on
 /// random sequences of requests from a few voters behind two IPs, against a real Redis, each answer compared with
 /// DOMAIN.md's rules kept as plain collections: the sliding windows, one vote per clip, one super and one mega per slot,
-/// the daily weight, idempotent replays, the flags. On one server and on a Redis Cluster, where the IP's window is
+/// the daily weight, idempotent replays, the flags, and the genre vote's changes in order. On one server and on a Redis Cluster, where the IP's window is
 /// counted by a script of its own first.
 /// </summary>
 public sealed class VoteLedgerPropertyTests
@@ -23,13 +23,14 @@ public sealed class VoteLedgerPropertyTests
 
     /// <summary>
     /// One request: <see cref="Kind"/> below 7 a vote, 7 and 8 a revoke, 9 a vote whose publish fails (undone when the
-    /// script accepted it); <see cref="Extra"/> 14 a multi-vote, 15 a vote the edge already refused; <see cref="Wait"/>
+    /// script accepted it), 10 a genre vote and 11 one whose publish fails (<see cref="Type"/> picks the genre, or none);
+    /// <see cref="Extra"/> 14 a multi-vote, 15 a request the edge already refused; <see cref="Wait"/>
     /// how long it comes after the request before it: at once, 0.7 s, 3 s, or more than the rate window.
     /// </summary>
     private readonly record struct Step(int Kind, int Voter, int Ip, int Slot, int Clip, int Type, int Idempotency, int Extra, int Wait);
 
     private static readonly Gen<Step> Steps = Gen.Select(
-        Gen.Select(Gen.Int[0, 9], Gen.Int[0, 2], Gen.Int[0, 1], Gen.Int[1, 2]),
+        Gen.Select(Gen.Int[0, 11], Gen.Int[0, 2], Gen.Int[0, 1], Gen.Int[1, 2]),
         Gen.Select(Gen.Int[0, 2], Gen.Int[0, 9], Gen.Int[0, 2], Gen.Int[0, 15]),
         Gen.Int[0, 7],
         (a, b, wait) => new Step(a.Item1, a.Item2, a.Item3, a.Item4, b.Item1, b.Item2, b.Item3, b.Item4, wait));
@@ -62,6 +63,7 @@ public sealed class VoteLedgerPropertyTests
             var model = new Rules((voter, ip) => cluster
                 && connection.HashSlot(VoterBuckets.Tag(voter)) != connection.HashSlot("{i" + ip + "}"));
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            Func<Task>? lateUndo = null;
             foreach (var step in steps)
             {
                 // Never behind the real clock, which the script's deadline is measured by; whole milliseconds, as Redis keeps them.
@@ -69,33 +71,76 @@ public sealed class VoteLedgerPropertyTests
                 var at = DateTimeOffset.FromUnixTimeMilliseconds(now);
                 var voter = $"device_model{run}_{step.Voter}";
                 var ip = $"10.{run / 256 % 256}.{run % 256}.{step.Ip}";
-                var clip = Season.Clips[step.Clip].Id;
+                var undoAfterThisStep = lateUndo;
+                lateUndo = null;
                 if (step.Kind is 7 or 8)
                 {
-                    await RevokeAsync(ledger, model, voter, ip, step.Slot, clip, at);
-                    continue;
+                    await RevokeAsync(ledger, model, voter, ip, step.Slot, Season.Clips[step.Clip].Id, at);
+                }
+                else if (step.Kind >= 10)
+                {
+                    lateUndo = await ChangeGenreAsync(ledger, model, voter, ip, step, at);
+                }
+                else
+                {
+                    await CastAsync(ledger, model, voter, ip, step, at);
                 }
 
-                var voteType = step.Type switch { < 6 => VoteTypes.Standard, < 9 => VoteTypes.Super, _ => VoteTypes.Mega };
-                var attempt = new VoteAttempt(voter, ip, VoteIds.New(at, VoterBuckets.Of(voter)), voteType, Season, step.Slot, clip,
-                    step.Idempotency == 0 ? null : "key" + step.Idempotency, step.Extra == 14, VoteFlags.None, at, at.AddHours(1),
-                    step.Extra == 15 ? ErrorCodes.ClipNotVotable : null);
-                var expected = model.Cast(attempt);
-                Assert.Equal(expected, await ledger.CastAsync(attempt));
-                if (expected.Code != "OK")
+                if (undoAfterThisStep is not null)
                 {
-                    continue;
-                }
-
-                Assert.Equal((VoteStatuses.Accepted, (string?)null), await ledger.ReceiptAsync(attempt.VoteId));
-                if (step.Kind == 9)
-                {
-                    await ledger.UndoAsync(attempt);
-                    model.Undo(attempt);
-                    Assert.Equal((VoteStatuses.Rejected, ErrorCodes.DependencyUnavailable), await ledger.ReceiptAsync(attempt.VoteId));
+                    await undoAfterThisStep();
                 }
             }
+
+            if (lateUndo is not null)
+            {
+                await lateUndo();
+            }
         }, iter: 400, print: steps => string.Join(", ", steps));
+    }
+
+    private static async Task CastAsync(VoteLedger ledger, Rules model, string voter, string ip, Step step, DateTimeOffset at)
+    {
+        var voteType = step.Type switch { < 6 => VoteTypes.Standard, < 9 => VoteTypes.Super, _ => VoteTypes.Mega };
+        var attempt = new VoteAttempt(voter, ip, VoteIds.New(at, VoterBuckets.Of(voter)), voteType, Season, step.Slot, Season.Clips[step.Clip].Id,
+            step.Idempotency == 0 ? null : "key" + step.Idempotency, step.Extra == 14, VoteFlags.None, at, at.AddHours(1),
+            step.Extra == 15 ? ErrorCodes.ClipNotVotable : null);
+        var expected = model.Cast(attempt);
+        Assert.Equal(expected, await ledger.CastAsync(attempt));
+        if (expected.Code != "OK")
+        {
+            return;
+        }
+
+        Assert.Equal((VoteStatuses.Accepted, (string?)null), await ledger.ReceiptAsync(attempt.VoteId));
+        if (step.Kind == 9)
+        {
+            await ledger.UndoAsync(attempt);
+            model.Undo(attempt);
+            Assert.Equal((VoteStatuses.Rejected, ErrorCodes.DependencyUnavailable), await ledger.ReceiptAsync(attempt.VoteId));
+        }
+    }
+
+    /// <summary>A genre change; for one whose publish fails, its undo, run after the next request (which may change the genre again).</summary>
+    private static async Task<Func<Task>?> ChangeGenreAsync(VoteLedger ledger, Rules model, string voter, string ip, Step step, DateTimeOffset at)
+    {
+        var genre = step.Type switch { < 5 => "Comedy", < 9 => "Horror", _ => null };
+        var verdict = step.Extra == 15 ? ErrorCodes.InvalidRequest : null;
+        var expected = model.ChangeGenre(voter, ip, verdict, genre, at);
+        var change = await ledger.ChangeGenreAsync(voter, ip, verdict, genre, at);
+        Assert.Equal(expected, change);
+        Assert.Equal(model.GenreOf(voter), await ledger.GenreOfAsync(voter));
+        if (change.Code != "OK" || step.Kind != 11)
+        {
+            return null;
+        }
+
+        return async () =>
+        {
+            await ledger.UndoGenreAsync(voter, change);
+            model.UndoGenre(voter, change);
+            Assert.Equal(model.GenreOf(voter), await ledger.GenreOfAsync(voter));
+        };
     }
 
     private static async Task RevokeAsync(VoteLedger ledger, Rules model, string voter, string ip, int slot, Guid clip, DateTimeOffset at)
@@ -133,6 +178,9 @@ public sealed class VoteLedgerPropertyTests
         private readonly Dictionary<(string Voter, DateOnly Day), int> _days = [];
         private readonly Dictionary<(string Voter, string Key), Standing> _idempotent = [];
         private readonly Dictionary<(string Ip, int Hour), HashSet<string>> _votersByIpHour = [];
+
+        /// <summary>Each voter's genre vote ("" once withdrawn) and the sequence of its last change.</summary>
+        private readonly Dictionary<string, (string Genre, long Sequence)> _genres = [];
 
         private sealed record Standing(VoteAttempt Attempt, DateOnly Day, int DayTotal, bool SuperUsed, bool MegaUsed);
 
@@ -247,6 +295,51 @@ public sealed class VoteLedgerPropertyTests
 
         public FoundVote Find(string voter, string ip, int slot, Guid clip, DateTimeOffset at)
         {
+            var (code, count, resetMs, retryMs) = CountRequest(voter, ip, at);
+            var vote = code == "" ? Held(voter, slot).GetValueOrDefault("c:" + clip) : null;
+            return vote is null
+                ? new FoundVote(code, count, resetMs, retryMs, null, VoteTypes.Standard, 0, "", "")
+                : new FoundVote(code, count, resetMs, retryMs, vote.Attempt.VoteId, vote.Attempt.VoteType, VoteTypes.Weight(vote.Attempt.VoteType),
+                    VoteLedger.DayKey(voter, vote.Attempt.Now),
+                    vote.Attempt.IdempotencyKey is { } key ? $"idem:{VoterBuckets.Tag(voter)}:{voter}:{key}" : "");
+        }
+
+        /// <summary>
+        /// A genre change (null: withdrawn), counted in the windows like a vote request; the edge's refusal, if any, is
+        /// answered after the windows. Its sequence is now, or one above the voter's last change when that is not older.
+        /// </summary>
+        public GenreDecision ChangeGenre(string voter, string ip, string? verdict, string? genre, DateTimeOffset at)
+        {
+            var (code, count, resetMs, retryMs) = CountRequest(voter, ip, at);
+            var held = _genres.GetValueOrDefault(voter);
+            var before = string.IsNullOrEmpty(held.Genre) ? null : held.Genre;
+            if (code != "" || verdict is not null)
+            {
+                return new GenreDecision(code == "" ? verdict! : code, count, resetMs, retryMs, code == "" ? before : null, 0);
+            }
+
+            var sequence = Math.Max(at.ToUnixTimeMilliseconds(), held.Sequence + 1);
+            _genres[voter] = (genre ?? "", sequence);
+            return new GenreDecision("OK", count, resetMs, 0, before, sequence);
+        }
+
+        public string? GenreOf(string voter) => _genres.TryGetValue(voter, out var held) && held.Genre.Length > 0 ? held.Genre : null;
+
+        /// <summary>A change whose publish failed: the genre before returns unless the voter changed it again since.</summary>
+        public void UndoGenre(string voter, GenreDecision change)
+        {
+            if (_genres[voter].Sequence == change.Sequence)
+            {
+                _genres[voter] = (change.Before ?? "", change.Sequence);
+            }
+        }
+
+        /// <summary>
+        /// The windows' answer to a request that is not a vote (a revoke's find, a genre change): code "" when it is
+        /// counted, else RATE_LIMITED, with the voter's count, reset and retry as the scripts give them.
+        /// </summary>
+        private (string Code, int Count, long ResetMs, long RetryMs) CountRequest(string voter, string ip, DateTimeOffset at)
+        {
             var now = at.ToUnixTimeMilliseconds();
             var voterWindow = "v:" + voter;
             var ipWindow = "ip:" + ip;
@@ -256,7 +349,7 @@ public sealed class VoteLedgerPropertyTests
             {
                 if (Count(ipWindow, now) >= IpLimit)
                 {
-                    return new FoundVote(ErrorCodes.RateLimited, 0, 0, Reset(ipWindow, false, now), null, VoteTypes.Standard, 0, "", "");
+                    return (ErrorCodes.RateLimited, 0, 0, Reset(ipWindow, false, now));
                 }
 
                 Add(ipWindow, now, request);
@@ -267,12 +360,12 @@ public sealed class VoteLedgerPropertyTests
             if (count >= VoterLimit)
             {
                 Remove(ipWindow, request);
-                return Found(ErrorCodes.RateLimited, Reset(voterWindow, false, now), Reset(voterWindow, false, now), null);
+                return (ErrorCodes.RateLimited, count, Reset(voterWindow, false, now), Reset(voterWindow, false, now));
             }
 
             if (!split && Count(ipWindow, now) >= IpLimit)
             {
-                return Found(ErrorCodes.RateLimited, Reset(voterWindow, wasEmpty, now), Reset(ipWindow, false, now), null);
+                return (ErrorCodes.RateLimited, count, Reset(voterWindow, wasEmpty, now), Reset(ipWindow, false, now));
             }
 
             Add(voterWindow, now, request);
@@ -281,14 +374,7 @@ public sealed class VoteLedgerPropertyTests
                 Add(ipWindow, now, request);
             }
 
-            count++;
-            return Found("", Reset(voterWindow, wasEmpty, now), 0, Held(voter, slot).GetValueOrDefault("c:" + clip));
-
-            FoundVote Found(string code, long resetMs, long retryMs, Standing? vote) => vote is null
-                ? new FoundVote(code, count, resetMs, retryMs, null, VoteTypes.Standard, 0, "", "")
-                : new FoundVote(code, count, resetMs, retryMs, vote.Attempt.VoteId, vote.Attempt.VoteType, VoteTypes.Weight(vote.Attempt.VoteType),
-                    VoteLedger.DayKey(voter, vote.Attempt.Now),
-                    vote.Attempt.IdempotencyKey is { } key ? $"idem:{VoterBuckets.Tag(voter)}:{voter}:{key}" : "");
+            return ("", count + 1, Reset(voterWindow, wasEmpty, now), 0);
         }
 
         public void Revoke(string voter, int slot, Guid clip) =>
