@@ -8,11 +8,12 @@ using StackExchange.Redis;
 namespace AiMoviez.Edge.Tests;
 
 /// <summary>
-/// The edge's Redis rules (the vote script, the revoke's find and revoke, the undo of a vote whose publish failed) on
-/// random sequences of requests from a few voters behind two IPs, against a real Redis, each answer compared with
-/// DOMAIN.md's rules kept as plain collections: the sliding windows, one vote per clip, one super and one mega per slot,
-/// the daily weight, idempotent replays, the flags, and the genre vote's changes in order. On one server and on a Redis Cluster, where the IP's window is
-/// counted by a script of its own first.
+/// The edge's Redis rules (the vote script, the revoke's find and revoke, the undo of a vote whose publish failed, the
+/// genre vote's change and undo) on random sequences of requests from a few voters behind two IPs, against a real Redis,
+/// each answer compared with DOMAIN.md's rules kept as plain collections: the sliding windows, one vote per clip, one
+/// super and one mega per slot, the daily weight, idempotent replays, captcha tokens spent once, the flags, and genre
+/// changes in order. On one server and on a Redis Cluster, where the IP's window (and a captcha token) is counted by a
+/// call of its own first.
 /// </summary>
 public sealed class VoteLedgerPropertyTests
 {
@@ -24,7 +25,8 @@ public sealed class VoteLedgerPropertyTests
     /// <summary>
     /// One request: <see cref="Kind"/> below 7 a vote, 7 and 8 a revoke, 9 a vote whose publish fails (undone when the
     /// script accepted it), 10 a genre vote and 11 one whose publish fails (<see cref="Type"/> picks the genre, or none);
-    /// <see cref="Extra"/> 14 a multi-vote, 15 a request the edge already refused; <see cref="Wait"/>
+    /// <see cref="Extra"/> 12 and 13 a vote with one of two captcha tokens the edge verified, 14 a multi-vote, 15 a request
+    /// the edge already refused; <see cref="Wait"/>
     /// how long it comes after the request before it: at once, 0.7 s, 3 s, or more than the rate window.
     /// </summary>
     private readonly record struct Step(int Kind, int Voter, int Ip, int Slot, int Clip, int Type, int Idempotency, int Extra, int Wait);
@@ -60,7 +62,7 @@ public sealed class VoteLedgerPropertyTests
             // Each sample has voters and IPs of its own, so samples share nothing in Redis.
             var run = Interlocked.Increment(ref runs);
             // In a cluster the IP's keys are in another slot than the voter's, nearly always: the model is told which.
-            var model = new Rules((voter, ip) => cluster
+            var model = new Rules(cluster, (voter, ip) => cluster
                 && connection.HashSlot(VoterBuckets.Tag(voter)) != connection.HashSlot("{i" + ip + "}"));
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             Func<Task>? lateUndo = null;
@@ -83,7 +85,7 @@ public sealed class VoteLedgerPropertyTests
                 }
                 else
                 {
-                    await CastAsync(ledger, model, voter, ip, step, at);
+                    await CastAsync(ledger, model, voter, ip, step, at, step.Extra is 12 or 13 ? $"token{run}_{step.Extra}" : null);
                 }
 
                 if (undoAfterThisStep is not null)
@@ -99,12 +101,12 @@ public sealed class VoteLedgerPropertyTests
         }, iter: 400, print: steps => string.Join(", ", steps));
     }
 
-    private static async Task CastAsync(VoteLedger ledger, Rules model, string voter, string ip, Step step, DateTimeOffset at)
+    private static async Task CastAsync(VoteLedger ledger, Rules model, string voter, string ip, Step step, DateTimeOffset at, string? captchaToken)
     {
         var voteType = step.Type switch { < 6 => VoteTypes.Standard, < 9 => VoteTypes.Super, _ => VoteTypes.Mega };
         var attempt = new VoteAttempt(voter, ip, VoteIds.New(at, VoterBuckets.Of(voter)), voteType, Season, step.Slot, Season.Clips[step.Clip].Id,
             step.Idempotency == 0 ? null : "key" + step.Idempotency, step.Extra == 14, VoteFlags.None, at, at.AddHours(1),
-            step.Extra == 15 ? ErrorCodes.ClipNotVotable : null);
+            step.Extra == 15 ? ErrorCodes.ClipNotVotable : null, captchaToken is null ? null : CaptchaVerifier.UsedKey(captchaToken));
         var expected = model.Cast(attempt);
         Assert.Equal(expected, await ledger.CastAsync(attempt));
         if (expected.Code != "OK")
@@ -163,7 +165,7 @@ public sealed class VoteLedgerPropertyTests
     /// different slots of a cluster (<paramref name="ipInOtherSlot"/>), the IP's window is looked at first, and a voter
     /// key counts toward its IP's hour once its request passes that window, not only with an accepted vote.
     /// </summary>
-    private sealed class Rules(Func<string, string, bool> ipInOtherSlot)
+    private sealed class Rules(bool cluster, Func<string, string, bool> ipInOtherSlot)
     {
         private readonly long _window = (long)Window.TotalMilliseconds;
 
@@ -179,6 +181,9 @@ public sealed class VoteLedgerPropertyTests
         private readonly Dictionary<(string Voter, string Key), Standing> _idempotent = [];
         private readonly Dictionary<(string Ip, int Hour), HashSet<string>> _votersByIpHour = [];
 
+        /// <summary>The captcha tokens a vote has spent: each is good for one vote attempt that gets past the edge's verdict.</summary>
+        private readonly HashSet<string> _spentTokens = [];
+
         /// <summary>Each voter's genre vote ("" once withdrawn) and the sequence of its last change.</summary>
         private readonly Dictionary<string, (string Genre, long Sequence)> _genres = [];
 
@@ -186,6 +191,12 @@ public sealed class VoteLedgerPropertyTests
 
         public CastDecision Cast(VoteAttempt a)
         {
+            if (cluster && a.CaptchaKey is { } token)
+            {
+                // The token's key is in a slot of its own: spent first, whatever comes of the vote; a spent one is the verdict.
+                a = a with { CaptchaKey = null, Verdict = _spentTokens.Add(token) ? a.Verdict : ErrorCodes.CaptchaRequired };
+            }
+
             var now = a.Now.ToUnixTimeMilliseconds();
             var voterWindow = "v:" + a.VoterKey;
             var ipWindow = "ip:" + a.ClientIp;
@@ -244,6 +255,11 @@ public sealed class VoteLedgerPropertyTests
             if (a.Verdict is { } verdict)
             {
                 return Answer(verdict);
+            }
+
+            if (a.CaptchaKey is { } captcha && !_spentTokens.Add(captcha))
+            {
+                return Answer(ErrorCodes.CaptchaRequired);
             }
 
             if (!a.MultiVote && held.ContainsKey("c:" + a.ClipId))
