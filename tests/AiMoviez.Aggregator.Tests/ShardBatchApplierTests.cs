@@ -304,10 +304,11 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
     /// <summary>
     /// Random streams (<see cref="VoteStreams"/>) cut into batches anywhere and applied to the shard by the writer, which
     /// reads for each batch only the votes and voters it names: the decisions, the stored votes' statuses, the tombstones,
-    /// every count row and the day totals are what the rules applied one message at a time leave.
+    /// every count row and the day totals are what the rules applied one message at a time leave; and after a slot's
+    /// reset, what they leave without that slot's votes, with every vote not revoked queued for its region to give back.
     /// </summary>
     [Fact]
-    public async Task Any_cut_of_a_stream_applied_to_the_shard_stores_what_the_rules_one_message_at_a_time_decide()
+    public async Task Any_cut_of_a_stream_applied_to_the_shard_and_a_slot_reset_store_what_the_rules_one_message_at_a_time_decide()
     {
         await VoteStreams.WithCuts.SampleAsync(async (steps, cuts) =>
         {
@@ -328,25 +329,44 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
                 decisions.AddRange(applied.Plan.Decisions);
             }
 
-            Guid[] seasons = [universe.SeasonA, universe.SeasonB];
             Assert.Equal(model.Decisions, decisions);
-            Assert.Equal(model.Outcomes, new SortedDictionary<Guid, string>(await RowsAsync(
-                "select vote_id, status, reason from votes where season_id = any($1)", seasons,
-                r => (r.GetGuid(0), VoteStreams.Outcome(r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2))))));
-            Assert.Equal(model.Tombstones.Order(), (await RowsAsync("select vote_id, 0 from vote_tombstones where season_id = any($1)", seasons,
-                r => (r.GetGuid(0), 0))).Keys.Order());
-            Assert.Equal(model.CountRows, new SortedDictionary<string, Delta>(await RowsAsync("""
-                select 'tally', season_id::text, slot_position::text, clip_id::text, votes, weighted_score from tallies where season_id = any($1)
-                union all select 'voter day', voter_key, season_id::text, utc_day::text, votes, weight from voter_days where season_id = any($1)
-                union all select 'creator day', creator_id::text, season_id::text, utc_day::text, votes, weight from creator_days where season_id = any($1)
-                union all select 'clip day', clip_id::text, season_id::text, utc_day::text, votes, weight from clip_days where season_id = any($1)
-                """, seasons, r => (VoteStreams.Row(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3)), new Delta(r.GetInt64(4), r.GetInt64(5))))
-                .ContinueWith(t => t.Result.Where(row => row.Value != default).ToDictionary(), TaskScheduler.Default)));
-            var days = new[] { VoteStreams.Today, VoteStreams.Today.AddDays(1) };
-            Assert.Equal(model.DayTotals, new SortedDictionary<(string, DateOnly), long>(Enumerable.Range(0, 3)
-                .SelectMany(v => days.Select(d => (universe.Voter(v), d)))
-                .Where(k => ledger.Get(k.Item1, k.d) != 0)
-                .ToDictionary(k => (k.Item1, k.d), k => ledger.Get(k.Item1, k.d))));
+            await AssertShardAsync();
+
+            // An admin resets season A's slot 1: its votes and counts go, the ones to give back are queued for the edges.
+            var (undos, removed) = model.ResetSlot(universe.SeasonA, 1);
+            var removedByShard = await SlotReset.ExecuteAsync(Shard, "shard-1", universe.SeasonA, 1, CancellationToken.None);
+            Assert.Equal(removed, new SortedDictionary<(string, DateOnly), long>(removedByShard.ToDictionary(r => (r.VoterKey, r.Day), r => r.Weight)));
+            foreach (var (voterKey, day, weight) in removedByShard)
+            {
+                ledger.Add(voterKey, day, -weight);
+            }
+
+            Assert.Equal(undos, new SortedSet<(string, Guid)>((await RowsAsync(
+                "select vote_id, region from reset_undos where season_id = any($1)", [universe.SeasonA, universe.SeasonB],
+                r => (r.GetGuid(0), r.GetString(1)))).Select(u => (u.Value, u.Key))));
+            await AssertShardAsync();
+
+            async Task AssertShardAsync()
+            {
+                Guid[] seasons = [universe.SeasonA, universe.SeasonB];
+                Assert.Equal(model.Outcomes, new SortedDictionary<Guid, string>(await RowsAsync(
+                    "select vote_id, status, reason from votes where season_id = any($1)", seasons,
+                    r => (r.GetGuid(0), VoteStreams.Outcome(r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2))))));
+                Assert.Equal(model.Tombstones.Order(), (await RowsAsync("select vote_id, 0 from vote_tombstones where season_id = any($1)", seasons,
+                    r => (r.GetGuid(0), 0))).Keys.Order());
+                Assert.Equal(model.CountRows, new SortedDictionary<string, Delta>((await RowsAsync("""
+                    select 'tally', season_id::text, slot_position::text, clip_id::text, votes, weighted_score from tallies where season_id = any($1)
+                    union all select 'voter day', voter_key, season_id::text, utc_day::text, votes, weight from voter_days where season_id = any($1)
+                    union all select 'creator day', creator_id::text, season_id::text, utc_day::text, votes, weight from creator_days where season_id = any($1)
+                    union all select 'clip day', clip_id::text, season_id::text, utc_day::text, votes, weight from clip_days where season_id = any($1)
+                    """, seasons, r => (VoteStreams.Row(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3)), new Delta(r.GetInt64(4), r.GetInt64(5)))))
+                    .Where(row => row.Value != default).ToDictionary()));
+                var days = new[] { VoteStreams.Today, VoteStreams.Today.AddDays(1) };
+                Assert.Equal(model.DayTotals, new SortedDictionary<(string, DateOnly), long>(Enumerable.Range(0, 3)
+                    .SelectMany(v => days.Select(d => (universe.Voter(v), d)))
+                    .Where(k => ledger.Get(k.Item1, k.d) != 0)
+                    .ToDictionary(k => (k.Item1, k.d), k => ledger.Get(k.Item1, k.d))));
+            }
         }, iter: 40, threads: 1, print: VoteStreams.Print);
     }
 

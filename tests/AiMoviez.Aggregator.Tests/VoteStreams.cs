@@ -212,6 +212,23 @@ internal sealed class OneAtATime
         .GroupBy(r => r.row)
         .ToDictionary(g => g.Key, g => new Delta(g.Count(), g.Sum(r => r.Weight))));
 
+    /// <summary>
+    /// An admin's reset of a slot: its votes go, and with the counted ones their counts. Returns the votes the edges must
+    /// give back (all but the revoked ones, which their revokes gave back) and the counted weight removed per voter and day.
+    /// </summary>
+    public (SortedSet<(string Region, Guid VoteId)> Undos, SortedDictionary<(string, DateOnly), long> Removed) ResetSlot(Guid seasonId, int slot)
+    {
+        var gone = _votes.Values.Where(v => v.Cast.SeasonId == seasonId && v.Cast.SlotPosition == slot).ToList();
+        var removed = new SortedDictionary<(string, DateOnly), long>(gone.Where(v => v.Status == VoteStatuses.Counted)
+            .GroupBy(v => (v.Cast.VoterKey, VoteStreams.DayOf(v.Cast))).ToDictionary(g => g.Key, g => (long)g.Sum(v => v.Cast.Weight)));
+        foreach (var vote in gone)
+        {
+            _votes.Remove(vote.Cast.VoteId);
+        }
+
+        return (new(gone.Where(v => v.Status != VoteStatuses.Revoked).Select(v => (v.Cast.Region, v.Cast.VoteId))), removed);
+    }
+
     private void Apply(string region, VoteStreamEvent message)
     {
         switch (message)
