@@ -161,9 +161,10 @@ public sealed class VoteLedgerPropertyTests
     }
 
     /// <summary>
-    /// What the rules say each request is answered, from plain collections. Where the voter's and the IP's keys are in
-    /// different slots of a cluster (<paramref name="ipInOtherSlot"/>), the IP's window is looked at first, and a voter
-    /// key counts toward its IP's hour once its request passes that window, not only with an accepted vote.
+    /// What the rules say each request is answered, from plain collections. On a cluster (<paramref name="cluster"/>) a
+    /// captcha token is spent first, in a slot of its own. Where the voter's and the IP's keys are in different slots
+    /// (<paramref name="ipInOtherSlot"/>), the IP's window is looked at first, and a voter key counts toward its IP's hour
+    /// once its request passes that window, not only with an accepted vote.
     /// </summary>
     private sealed class Rules(bool cluster, Func<string, string, bool> ipInOtherSlot)
     {
