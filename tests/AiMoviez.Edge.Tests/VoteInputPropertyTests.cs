@@ -16,8 +16,8 @@ public sealed class VoteInputPropertyTests(EdgeStack stack)
     private static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// <see cref="Clip"/>: 0 absent, 1 null, 2 a number, 3 an object, 4 not a UUID, 5 the open clip, 6 the same in
-    /// upper-case digits only, 7 no clip's id, 8 a clip not votable, 9 a clip whose voting closed. <see cref="Type"/>: 0
+    /// <see cref="Clip"/>: 0 absent, 1 null, 2 a number, 3 an object, 4 not a UUID, 5 the open clip, 6 the same as 32
+    /// upper-case hex digits, 7 no clip's id, 8 a clip not votable, 9 a clip whose voting closed. <see cref="Type"/>: 0
     /// absent, 1 null, 2-4 standard, super, mega, 5 unknown, 6 a number, 7 a known type in another case. <see cref="Extra"/>:
     /// 0 none, 1 a string member, 2 a nested member, 3 padding past the body limit. <see cref="Idempotency"/>: no key, a
     /// short one, 128 characters, 129. <see cref="Damage"/>: 7 cut in half, 8 a stray brace after it, 9 inside an array.
