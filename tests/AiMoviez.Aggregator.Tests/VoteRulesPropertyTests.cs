@@ -92,13 +92,4 @@ public sealed class VoteRulesPropertyTests
             }
         }
     }
-
-    private sealed class Totals(Dictionary<(string, DateOnly), long> earlier) : IDailyTotals
-    {
-        public Dictionary<(string, DateOnly), long> Values { get; } = earlier;
-
-        public long Get(string voterKey, DateOnly day) => Values.GetValueOrDefault((voterKey, day));
-
-        public void Add(string voterKey, DateOnly day, long weight) => Values[(voterKey, day)] = Get(voterKey, day) + weight;
-    }
 }

@@ -9,16 +9,7 @@ public sealed class VoteRulesTests
     private static readonly Guid Season = Guid.NewGuid();
     private static readonly ShardState Empty = new(new Dictionary<Guid, StoredVote>(), new HashSet<Guid>(), []);
 
-    private sealed class Totals : IDailyTotals
-    {
-        public Dictionary<(string, DateOnly), long> Values { get; } = [];
-
-        public long Get(string voterKey, DateOnly day) => Values.GetValueOrDefault((voterKey, day));
-
-        public void Add(string voterKey, DateOnly day, long weight) => Values[(voterKey, day)] = Get(voterKey, day) + weight;
-    }
-
-    private static BatchPlan Decide(params VoteStreamEvent[] events) => Decide(new Totals(), events);
+    private static BatchPlan Decide(params VoteStreamEvent[] events) => Decide(new Totals([]), events);
 
     private static BatchPlan Decide(Totals totals, params VoteStreamEvent[] events) =>
         VoteRules.Decide(events.Select(e => ("us-east", e)).ToList(), Empty, totals, 200);
@@ -44,7 +35,7 @@ public sealed class VoteRulesTests
     [Fact]
     public void Daily_cap_rejects_what_does_not_fit_but_a_smaller_vote_still_fits()
     {
-        var totals = new Totals();
+        var totals = new Totals([]);
         totals.Add("v", DateOnly.FromDateTime(DateTime.UtcNow), 195);
         var mega = Vote(1, Season, Guid.NewGuid(), "v", voteType: VoteTypes.Mega);
         var standard = Vote(1, Season, Guid.NewGuid(), "v");
@@ -100,7 +91,7 @@ public sealed class VoteRulesTests
             VoteStatuses.Counted, null);
         var state = new ShardState(new Dictionary<Guid, StoredVote> { [vote.VoteId] = stored }, new HashSet<Guid>(), [stored]);
 
-        var plan = VoteRules.Decide([("us-east", vote)], state, new Totals(), 200);
+        var plan = VoteRules.Decide([("us-east", vote)], state, new Totals([]), 200);
 
         Assert.Empty(plan.NewVotes);
         Assert.Equal(new VoteDecision(vote.VoteId, VoteStatuses.Counted, null), plan.Decisions.Single().Decision);
@@ -121,7 +112,7 @@ public sealed class VoteRulesTests
         var handedOver = new List<(Guid VoteId, string Status)>();
 
         var plan = VoteRules.Decide(new VoteStreamEvent[] { kept, revokedLater, duplicate, kept, revoke }.Select(e => ("us-east", e)).ToList(), Empty,
-            new Totals(), 200, vote => handedOver.Add((vote.Cast.VoteId, vote.Status)));
+            new Totals([]), 200, vote => handedOver.Add((vote.Cast.VoteId, vote.Status)));
 
         Assert.Equal(
             [(kept.VoteId, VoteStatuses.Counted), (duplicate.VoteId, VoteStatuses.Rejected), (revokedLater.VoteId, VoteStatuses.Revoked)],

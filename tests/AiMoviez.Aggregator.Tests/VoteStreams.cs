@@ -1,4 +1,5 @@
 using System.Globalization;
+using AiMoviez.Aggregator.Rules;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
 using CsCheck;
@@ -159,6 +160,16 @@ internal static class VoteStreams
             MultiVote = step.Extra == 14,
         };
     }
+}
+
+/// <summary>Day totals in memory for the rules alone, from the totals voters bring (<paramref name="earlier"/>, changed in place).</summary>
+internal sealed class Totals(Dictionary<(string, DateOnly), long> earlier) : IDailyTotals
+{
+    public Dictionary<(string, DateOnly), long> Values { get; } = earlier;
+
+    public long Get(string voterKey, DateOnly day) => Values.GetValueOrDefault((voterKey, day));
+
+    public void Add(string voterKey, DateOnly day, long weight) => Values[(voterKey, day)] = Get(voterKey, day) + weight;
 }
 
 /// <summary>
