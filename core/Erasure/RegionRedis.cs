@@ -60,15 +60,16 @@ internal sealed class RegionRedis(Topology topology) : IAsyncDisposable
             {
                 keys.Add(key);
                 var name = key.ToString();
-                // The voter's votes in a slot are one hash of vote ids; edges before it kept a key per vote and a
-                // marker per super and mega vote, which live on until their slot has been closed a day.
+                // The voter's votes in a slot are one hash of vote ids (a clip's earlier multi-votes in one field,
+                // space-separated); edges before it kept a key per vote and a marker per super and mega vote, which
+                // live on until their slot has been closed a day.
                 var oldVoteKey = name.StartsWith("vote:", StringComparison.Ordinal) || name.StartsWith("sm:", StringComparison.Ordinal);
                 RedisValue[] voteIds = name.StartsWith("vs:", StringComparison.Ordinal) ? await database.HashValuesAsync(key)
                     : oldVoteKey ? [await database.StringGetAsync(key)]
                     : [];
-                foreach (var voteId in voteIds)
+                foreach (var voteId in voteIds.SelectMany(v => v.ToString().Split(' ')))
                 {
-                    if (Guid.TryParse(voteId.ToString(), out var id))
+                    if (Guid.TryParse(voteId, out var id))
                     {
                         receipts.UnionWith(ReceiptKeys(id));
                     }

@@ -13,11 +13,10 @@ internal static class VoteResetScript
     /// a redelivered undo finds it and gives nothing twice, even when a late decision rewrote the status meanwhile (it
     /// puts the status back).
     /// </summary>
-    public const string GiveBack = """
+    public const string GiveBack = VoteScripts.ForgetClipVote + "\n" + """
         local voteId = ARGV[1]
-        for _, field in ipairs({'c:' .. ARGV[2], ARGV[5]}) do
-          if redis.call('HGET', KEYS[1], field) == voteId then redis.call('HDEL', KEYS[1], field) end
-        end
+        forgetClipVote(KEYS[1], ARGV[2], voteId)
+        if redis.call('HGET', KEYS[1], ARGV[5]) == voteId then redis.call('HDEL', KEYS[1], ARGV[5]) end
         local r = redis.call('HMGET', KEYS[3], 'status', 'day', 'idem', 'reset')
         if not r[1] then return 0 end
         local gave = 0

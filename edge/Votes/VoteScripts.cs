@@ -30,9 +30,42 @@ internal static class VoteScripts
         """;
 
     /// <summary>
-    /// KEYS: 1 rl:v:voter, 2 rl:ip:ip, 3 vs:voter:season:slot (the voter's votes in the slot: field c:clip, and super
-    /// and mega, each the vote id), 4 day:voter:yyyymmdd, 5 idem:voter:key, 6 ipk:ip:hour (HyperLogLog of voter keys),
-    /// 7 receipt:voteId, 8 captcha:token-hash (the token's use, when the edge checked one).
+    /// The Lua that takes one vote off its clip in the voter's slot hash: <c>c:</c> and the clip holds the clip's latest
+    /// vote, and <c>p:</c> and the clip the earlier ones a multi-vote left (oldest first, space-separated), so a revoke
+    /// takes back the latest and then the one before. Returns whether the vote was there.
+    /// </summary>
+    internal const string ForgetClipVote = """
+        local function forgetClipVote(key, clip, voteId)
+          local latestField = 'c:' .. clip
+          local earlierField = 'p:' .. clip
+          local earlier = redis.call('HGET', key, earlierField)
+          if redis.call('HGET', key, latestField) == voteId then
+            if not earlier then
+              redis.call('HDEL', key, latestField)
+              return true
+            end
+            local before, last = string.match(earlier, '^(.-) ?(%S+)$')
+            redis.call('HSET', key, latestField, last)
+            if before == '' then redis.call('HDEL', key, earlierField) else redis.call('HSET', key, earlierField, before) end
+            return true
+          end
+          if not earlier then return false end
+          local kept = {}
+          local found = false
+          for id in string.gmatch(earlier, '%S+') do
+            if id == voteId and not found then found = true else kept[#kept + 1] = id end
+          end
+          if not found then return false end
+          if #kept == 0 then redis.call('HDEL', key, earlierField) else redis.call('HSET', key, earlierField, table.concat(kept, ' ')) end
+          return true
+        end
+        """;
+
+    /// <summary>
+    /// KEYS: 1 rl:v:voter, 2 rl:ip:ip, 3 vs:voter:season:slot (the voter's votes in the slot: field c:clip, the clip's
+    /// latest vote, p:clip its earlier ones (<see cref="ForgetClipVote"/>), and super and mega, each the vote id),
+    /// 4 day:voter:yyyymmdd, 5 idem:voter:key, 6 ipk:ip:hour (HyperLogLog of voter keys), 7 receipt:voteId,
+    /// 8 captcha:token-hash (the token's use, when the edge checked one).
     /// ARGV: 1 now ms, 2 window ms, 3 voter limit, 4 ip limit, 5 verdict ('' = go on, else an error code to answer
     /// with limits only), 6 vote id, 7 type, 8 weight, 9 multi-vote 1/0, 10 daily limit, 11 has idempotency key 1/0,
     /// 12 idempotency ttl s, 13 slot state ttl s, 14 receipt ttl s, 15 voter key, 16 voter keys per ip hour,
@@ -133,6 +166,12 @@ internal static class VoteScripts
         local dayKeyIsNew = dayTotal <= 0
         dayTotal = redis.call('INCRBY', KEYS[4], ARGV[8])
         if dayKeyIsNew then redis.call('PEXPIRE', KEYS[4], string.format('%d', tonumber(ARGV[20]) + 3600000)) end
+        if held[3] then
+          -- A multi-vote on a clip voted before: the vote standing there joins the clip's earlier votes.
+          local earlierField = 'p:' .. ARGV[18]
+          local earlier = redis.call('HGET', KEYS[3], earlierField)
+          redis.call('HSET', KEYS[3], earlierField, earlier and (earlier .. ' ' .. held[3]) or held[3])
+        end
         if voteType == 'super' then
           redis.call('HSET', KEYS[3], clipField, voteId, 'super', voteId)
           superUsed = 1
@@ -160,7 +199,7 @@ internal static class VoteScripts
     /// reaches Redis after it (a hung server resumed, a connection given up with the script in its buffer) then does
     /// nothing. Idempotent, so it can be retried until Redis answers.
     /// </summary>
-    public const string Undo = """
+    public const string Undo = ForgetClipVote + "\n" + """
         local voteId = ARGV[1]
         redis.call('ZREM', KEYS[1], voteId)
         redis.call('ZREM', KEYS[2], voteId)
@@ -172,7 +211,8 @@ internal static class VoteScripts
           end
           return 0
         end
-        for _, field in ipairs({'c:' .. ARGV[2], 'super', 'mega'}) do
+        forgetClipVote(KEYS[3], ARGV[2], voteId)
+        for _, field in ipairs({'super', 'mega'}) do
           if redis.call('HGET', KEYS[3], field) == voteId then redis.call('HDEL', KEYS[3], field) end
         end
         redis.call('DECRBY', KEYS[4], ARGV[3])
@@ -215,7 +255,7 @@ internal static class VoteScripts
         """;
 
     /// <summary>
-    /// The caller's vote on a clip, for a revoke, which counts in the windows as a vote request does
+    /// The caller's latest vote on a clip, for a revoke, which counts in the windows as a vote request does
     /// (<see cref="CountInWindows"/>). KEYS: 1 vs:voter:season:slot, 2 rl:v:voter, 3 rl:ip:ip. ARGV: now ms,
     /// window ms, voter limit, ip limit, request id, IP counted already 1/0, 7 the receipt key's prefix in the voter's
     /// slot, 8 the clip id. Returns: code ('' or RATE_LIMITED), voter count, voter reset ms, retry ms, vote id or '',
@@ -281,14 +321,13 @@ internal static class VoteScripts
         """;
 
     /// <summary>
-    /// Undoes a published revoke's vote so the voter may vote again. KEYS: 1 the voter's votes in the slot (vs), 2 day
-    /// key, 3 receipt, 4 idempotency key. ARGV: vote id, clip id, weight, type.
+    /// Undoes a published revoke's vote so the voter may vote again (with multi-vote, the clip's vote before it stands
+    /// again). KEYS: 1 the voter's votes in the slot (vs), 2 day key, 3 receipt, 4 idempotency key. ARGV: vote id, clip
+    /// id, weight, type. Returns 0 when the vote is no longer on its clip.
     /// </summary>
-    public const string Revoke = """
+    public const string Revoke = ForgetClipVote + "\n" + """
         local voteId = ARGV[1]
-        local clipField = 'c:' .. ARGV[2]
-        if redis.call('HGET', KEYS[1], clipField) ~= voteId then return 0 end
-        redis.call('HDEL', KEYS[1], clipField)
+        if not forgetClipVote(KEYS[1], ARGV[2], voteId) then return 0 end
         if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('DECRBY', KEYS[2], ARGV[3]) end
         if redis.call('HGET', KEYS[1], ARGV[4]) == voteId then redis.call('HDEL', KEYS[1], ARGV[4]) end
         if redis.call('GET', KEYS[4]) == voteId then redis.call('DEL', KEYS[4]) end
@@ -305,7 +344,7 @@ internal static class VoteScripts
         for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
           if field == 'super' then reply[2] = 1
           elseif field == 'mega' then reply[3] = 1
-          else reply[#reply + 1] = string.sub(field, 3) end
+          elseif string.sub(field, 1, 2) == 'c:' then reply[#reply + 1] = string.sub(field, 3) end
         end
         return reply
         """;

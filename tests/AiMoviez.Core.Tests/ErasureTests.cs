@@ -108,14 +108,24 @@ public sealed class ErasureTests(CoreFixture fixture)
         var db = redis.GetDatabase();
         // Named as the edges name them: every key of the voter with the voter's hash tag (VoterBuckets).
         var tag = VoterBuckets.Tag(user.VoterKey);
+        // Two earlier multi-votes on a clip, known only to the edge's Redis so far (not in a shard yet).
+        var onlyAtTheEdge = new[] { Guid.NewGuid(), Guid.NewGuid() };
         var theirs = new RedisKey[]
         {
             $"rl:v:{tag}:{user.VoterKey}", $"vs:{tag}:{user.VoterKey}:{s2}:1", $"vote:{tag}:{user.VoterKey}:{s2}:2:{Guid.NewGuid()}",
             $"day:{tag}:{user.VoterKey}:{Today:yyyyMMdd}", $"idem:{tag}:{user.VoterKey}:key-1", VoterBuckets.ReceiptKey(mine[2]),
             VoterBuckets.ReceiptKey(mine[0]), $"genre:{tag}:{user.VoterKey}",
+            VoterBuckets.ReceiptKey(onlyAtTheEdge[0]), VoterBuckets.ReceiptKey(onlyAtTheEdge[1]),
         };
         await db.StringSetAsync(theirs[0], "x");
-        await db.HashSetAsync(theirs[1], [new("c:" + Guid.NewGuid(), mine[0].ToString())]);
+        var multiVotedClip = Guid.NewGuid();
+        await db.HashSetAsync(theirs[1], [new("c:" + Guid.NewGuid(), mine[0].ToString()), new("c:" + multiVotedClip, Guid.NewGuid().ToString()),
+            new("p:" + multiVotedClip, $"{onlyAtTheEdge[0]} {onlyAtTheEdge[1]}")]);
+        foreach (var receipt in theirs[8..])
+        {
+            await db.HashSetAsync(receipt, [new("status", "accepted"), new("idem", "")]);
+        }
+
         // A vote key as edges kept them before the slot hash, still alive for a day after its slot closed.
         await db.StringSetAsync(theirs[2], mine[2].ToString());
         await db.StringSetAsync(theirs[3], "2");

@@ -90,24 +90,41 @@ public sealed class CatalogRuleTests(EdgeStack stack)
     }
 
     [Fact]
-    public async Task Multi_vote_flag_lifts_one_vote_per_clip()
+    public async Task Multi_vote_flag_lifts_one_vote_per_clip_and_each_revoke_takes_back_the_latest()
     {
         await stack.Core.UpdateAsync(s => s with { Flags = s.Flags with { MultiVoteEnabled = true } });
         try
         {
             // A new voter per probe, as one voter's refused second votes count in its rate window.
             JsonElement first = default;
+            var browser = EdgeStack.NewBrowser();
             var second = await Eventually.UntilAsync(async () =>
             {
-                var browser = EdgeStack.NewBrowser();
+                browser = EdgeStack.NewBrowser();
                 first = await (await stack.VoteAsync(browser, Clip)).AssertAcceptedAsync();
                 return await stack.VoteAsync(browser, Clip);
             }, r => r.StatusCode == HttpStatusCode.Accepted, Propagation, "a second vote on the clip");
             var body = await second.JsonAsync();
-            Assert.NotEqual(first.GetProperty("voteId").GetGuid(), body.GetProperty("voteId").GetGuid());
-            var cast = await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(body.GetProperty("voteId").GetGuid())),
+            var (firstId, secondId) = (first.GetProperty("voteId").GetGuid(), body.GetProperty("voteId").GetGuid());
+            Assert.NotEqual(firstId, secondId);
+            var cast = await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(secondId)),
                 c => c is not null, Propagation, "the VoteCast");
             Assert.True(cast!.MultiVote);
+
+            // The caller has a vote on the clip until both are revoked: the latest first, then the one before.
+            foreach (var (voteId, stillVoted) in new[] { (secondId, true), (firstId, false) })
+            {
+                using var revoke = await stack.SendAsync(HttpMethod.Delete, $"/v1/votes/{Clip}", browser);
+                await revoke.AssertAcceptedAsync();
+                await Eventually.UntilAsync(() => Task.FromResult(stack.Revokes.ContainsKey(voteId)), TimeSpan.FromSeconds(10), "the VoteRevoked");
+                var receipt = await (await stack.SendAsync(HttpMethod.Get, $"/v1/votes/{voteId}", browser)).JsonAsync();
+                Assert.Equal("revoked", receipt.GetProperty("status").GetString());
+                var ballot = await (await stack.SendAsync(HttpMethod.Get, $"/v1/ballot?seasonId={stack.Season.Id}", browser)).JsonAsync();
+                Assert.Equal(stillVoted, ballot.GetProperty("votedClipIds").EnumerateArray().Any(c => c.GetGuid() == Clip));
+            }
+
+            using var none = await stack.SendAsync(HttpMethod.Delete, $"/v1/votes/{Clip}", browser);
+            await none.AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
         }
         finally
         {

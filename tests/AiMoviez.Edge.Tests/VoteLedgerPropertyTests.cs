@@ -25,9 +25,9 @@ public sealed class VoteLedgerPropertyTests
     /// <summary>
     /// One request: <see cref="Kind"/> below 7 a vote, 7 and 8 a revoke, 9 a vote whose publish fails (undone when the
     /// script accepted it), 10 a genre vote and 11 one whose publish fails (<see cref="Type"/> picks the genre, or none);
-    /// <see cref="Extra"/> 12 and 13 a vote with one of two captcha tokens the edge verified, 14 a multi-vote, 15 a request
-    /// the edge already refused; <see cref="Wait"/>
-    /// how long it comes after the request before it: at once, 0.7 s, 3 s, or more than the rate window.
+    /// <see cref="Extra"/> below 5 and 14 a multi-vote (often, so that a clip's votes pile up and are revoked one by one),
+    /// 12 and 13 a vote with one of two captcha tokens the edge verified, 15 a request the edge already refused;
+    /// <see cref="Wait"/> how long it comes after the request before it: at once, 0.7 s, 3 s, or more than the rate window.
     /// </summary>
     private readonly record struct Step(int Kind, int Voter, int Ip, int Slot, int Clip, int Type, int Idempotency, int Extra, int Wait);
 
@@ -101,11 +101,52 @@ public sealed class VoteLedgerPropertyTests
         }, iter: 400, print: steps => string.Join(", ", steps));
     }
 
+    [Fact]
+    public async Task A_slot_reset_takes_any_of_a_clips_multi_votes_off_and_revokes_find_the_others_latest_first()
+    {
+        using var dir = new TempDirectory("ledger-multi");
+        await using var server = await RedisServer.StartAsync(dir.Path);
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint);
+        var redis = connection.GetDatabase();
+        var ledger = new VoteLedger(redis, Options.Create(new EdgeOptions { Region = Region, RedisTimeout = TimeSpan.FromSeconds(5) }),
+            Options.Create(new CaptchaOptions()), new RegionTopology { Name = Region, EdgeUrl = "", Nats = "", Redis = server.Endpoint });
+        const string voter = "device_multi";
+        var clip = Season.Clips[0].Id;
+        var at = DateTimeOffset.UtcNow;
+        var votes = new List<Guid>();
+        for (var i = 0; i < 4; i++)
+        {
+            var attempt = new VoteAttempt(voter, "10.9.9.9", VoteIds.New(at, VoterBuckets.Of(voter)), VoteTypes.Standard, Season, 1, clip, null,
+                MultiVote: true, VoteFlags.None, at, at.AddHours(1), null, null);
+            Assert.Equal("OK", (await ledger.CastAsync(attempt)).Code);
+            votes.Add(attempt.VoteId);
+        }
+
+        // The reset takes off the second vote and then the latest: the third now stands on the clip.
+        foreach (var voteId in new[] { votes[1], votes[3] })
+        {
+            await VoteLedger.EvaluateByHashAsync(redis, VoteResetScript.GiveBack,
+                [VoteLedger.SlotVotesKey(voter, Season.Id.ToString(), 1), VoteLedger.DayKey(voter, at), ledger.VoterReceiptKey(voter, voteId)],
+                [voteId.ToString(), clip.ToString(), 1, VoteStatuses.SlotResetReason, VoteTypes.Standard]);
+        }
+
+        foreach (var expected in new[] { votes[2], votes[0] })
+        {
+            var found = await ledger.FindAsync(voter, "10.9.9.9", Season.Id, 1, clip, at);
+            Assert.Equal(expected, found.VoteId);
+            Assert.True(await ledger.RevokeAsync(voter, Season.Id, 1, clip, found));
+            Assert.False(await ledger.RevokeAsync(voter, Season.Id, 1, clip, found));
+        }
+
+        Assert.Null((await ledger.FindAsync(voter, "10.9.9.9", Season.Id, 1, clip, at)).VoteId);
+        Assert.Equal(0, (int)await redis.StringGetAsync(VoteLedger.DayKey(voter, at)));
+    }
+
     private static async Task CastAsync(VoteLedger ledger, Rules model, string voter, string ip, Step step, DateTimeOffset at, string? captchaToken)
     {
         var voteType = step.Type switch { < 6 => VoteTypes.Standard, < 9 => VoteTypes.Super, _ => VoteTypes.Mega };
         var attempt = new VoteAttempt(voter, ip, VoteIds.New(at, VoterBuckets.Of(voter)), voteType, Season, step.Slot, Season.Clips[step.Clip].Id,
-            step.Idempotency == 0 ? null : "key" + step.Idempotency, step.Extra == 14, VoteFlags.None, at, at.AddHours(1),
+            step.Idempotency == 0 ? null : "key" + step.Idempotency, step.Extra is < 5 or 14, VoteFlags.None, at, at.AddHours(1),
             step.Extra == 15 ? ErrorCodes.ClipNotVotable : null, captchaToken is null ? null : CaptchaVerifier.UsedKey(captchaToken));
         var expected = model.Cast(attempt);
         Assert.Equal(expected, await ledger.CastAsync(attempt));
@@ -174,10 +215,13 @@ public sealed class VoteLedgerPropertyTests
         private readonly Dictionary<string, List<(long At, Guid Id)>> _windows = [];
 
         /// <summary>
-        /// Per voter and slot, the vote standing on each clip (<c>c:</c> and the clip; a multi-vote takes the clip's place) and
-        /// the super and mega votes, as the voter's slot hash holds them.
+        /// Per voter and slot, the latest vote standing on each clip (<c>c:</c> and the clip) and the super and mega votes,
+        /// as the voter's slot hash holds them.
         /// </summary>
         private readonly Dictionary<(string Voter, int Slot), Dictionary<string, Standing>> _slots = [];
+
+        /// <summary>The votes a multi-vote on their clip put behind it, oldest first: each stands again, latest first, as the one after it goes.</summary>
+        private readonly Dictionary<(string Voter, int Slot, Guid Clip), List<Standing>> _earlier = [];
         private readonly Dictionary<(string Voter, DateOnly Day), int> _days = [];
         private readonly Dictionary<(string Voter, string Key), Standing> _idempotent = [];
         private readonly Dictionary<(string Ip, int Hour), HashSet<string>> _votersByIpHour = [];
@@ -287,6 +331,11 @@ public sealed class VoteLedgerPropertyTests
             superUsed |= a.VoteType == VoteTypes.Super;
             megaUsed |= a.VoteType == VoteTypes.Mega;
             var standing = new Standing(a, day, dayTotal, superUsed, megaUsed);
+            if (held.TryGetValue("c:" + a.ClipId, out var before))
+            {
+                Earlier(a.VoterKey, a.SlotPosition, a.ClipId!.Value).Add(before);
+            }
+
             held["c:" + a.ClipId] = standing;
             if (a.VoteType != VoteTypes.Standard)
             {
@@ -402,7 +451,22 @@ public sealed class VoteLedgerPropertyTests
         {
             var a = vote.Attempt;
             var held = Held(a.VoterKey, a.SlotPosition);
-            foreach (var field in new[] { "c:" + a.ClipId, VoteTypes.Super, VoteTypes.Mega })
+            var earlier = Earlier(a.VoterKey, a.SlotPosition, a.ClipId!.Value);
+            if (held.GetValueOrDefault("c:" + a.ClipId) != vote)
+            {
+                earlier.Remove(vote);
+            }
+            else if (earlier.Count > 0)
+            {
+                held["c:" + a.ClipId] = earlier[^1];
+                earlier.RemoveAt(earlier.Count - 1);
+            }
+            else
+            {
+                held.Remove("c:" + a.ClipId);
+            }
+
+            foreach (var field in new[] { VoteTypes.Super, VoteTypes.Mega })
             {
                 if (held.GetValueOrDefault(field) == vote)
                 {
@@ -425,6 +489,16 @@ public sealed class VoteLedgerPropertyTests
             }
 
             return held;
+        }
+
+        private List<Standing> Earlier(string voter, int slot, Guid clip)
+        {
+            if (!_earlier.TryGetValue((voter, slot, clip), out var earlier))
+            {
+                _earlier[(voter, slot, clip)] = earlier = [];
+            }
+
+            return earlier;
         }
 
         private int Count(string window, long now) => Entries(window, now).Count();
