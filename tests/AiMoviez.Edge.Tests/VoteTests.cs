@@ -413,6 +413,16 @@ public sealed class VoteTests(EdgeStack stack)
         await (await stack.VoteAsync(EdgeStack.NewBrowser(), stack.ClosedSeason.Clips[0].Id))
             .AssertProblemAsync(HttpStatusCode.UnprocessableEntity, ErrorCodes.VotingClosed);
 
+    [Fact]
+    public async Task Revoke_after_voting_ends_is_422_voting_closed_and_publishes_nothing()
+    {
+        var clip = stack.ClosedSeason.Clips[0].Id;
+        using var response = await stack.SendAsync(HttpMethod.Delete, $"/v1/votes/{clip}", EdgeStack.NewBrowser());
+        await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, ErrorCodes.VotingClosed);
+        Assert.NotEmpty(response.Header("X-RateLimit-Remaining"));
+        Assert.DoesNotContain(stack.Revokes.Values, r => r.ClipId == clip);
+    }
+
     public static TheoryData<string, string, HttpStatusCode, string> BadBodies => new()
     {
         { "malformed json", "{\"clipId\": ", HttpStatusCode.BadRequest, ErrorCodes.InvalidRequest },
