@@ -34,6 +34,10 @@ public sealed class ExternalProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Sends a signal by its name (STOP, CONT) with kill(1).</summary>
+    public Task SignalAsync(string signal) =>
+        RunAsync("kill", ["-" + signal, Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+
     /// <summary>
     /// Waits for an exited process's output to reach the log: HasExited turns true before the asynchronous readers
     /// have written its last lines, which are the ones that say why it stopped.

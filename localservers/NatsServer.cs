@@ -47,6 +47,14 @@ public sealed class NatsServer : IAsyncDisposable
     /// <summary>SIGKILL, as in a crash; JetStream file storage keeps what it had stored.</summary>
     public void Kill() => _process?.Kill();
 
+    /// <summary>SIGSTOP: the server keeps its sockets open but answers nothing; what clients send waits in the sockets.</summary>
+    public Task FreezeAsync() => Process.SignalAsync("STOP");
+
+    /// <summary>SIGCONT after <see cref="FreezeAsync"/>; call it in a finally so a failed test leaves no frozen server.</summary>
+    public Task ThawAsync() => Process.SignalAsync("CONT");
+
+    private ExternalProcess Process => _process ?? throw new InvalidOperationException("nats-server is not running.");
+
     public ValueTask DisposeAsync()
     {
         _process?.Dispose();

@@ -43,8 +43,7 @@ public sealed class RedisServer : IAsyncDisposable
     public Task ThawAsync() => SignalAsync("CONT");
 
     private Task SignalAsync(string signal) =>
-        ExternalProcess.RunAsync("kill", ["-" + signal, (Pid ?? throw new InvalidOperationException("redis-server is not running."))
-            .ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        (_process ?? throw new InvalidOperationException("redis-server is not running.")).SignalAsync(signal);
 
     public ValueTask DisposeAsync()
     {

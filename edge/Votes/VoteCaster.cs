@@ -134,7 +134,7 @@ internal sealed partial class VoteCaster(
 
     /// <param name="clipId">The clip, or null when the path's id is not a UUID (400, counted all the same).</param>
     /// <param name="refused">Why the request was refused before it was looked at (a bad token), or null.</param>
-    public async Task<CastOutcome> RevokeAsync(Voter voter, Guid? clipId, (string Code, string Detail)? refused, CancellationToken cancellationToken)
+    public async Task<CastOutcome> RevokeAsync(Voter voter, Guid? clipId, (string Code, string Detail)? refused)
     {
         var now = time.GetUtcNow();
         var view = catalog.Current;
@@ -170,6 +170,8 @@ internal sealed partial class VoteCaster(
                 return new CastOutcome(null, ErrorCodes.NotFound, "You have no vote on this clip.", headers);
             }
 
+            // Not cancelled with the request: a revoke the stream stored must reach this region's Redis too, else the
+            // edge would hold on to a vote the tallies no longer count (the clip, the day's weight).
             await publisher.PublishAsync(new VoteRevoked
             {
                 VoteId = voteId,
@@ -180,7 +182,7 @@ internal sealed partial class VoteCaster(
                 VoterKey = voter.Key,
                 Region = region.Name,
                 RevokedAt = now,
-            }, cancellationToken);
+            }, CancellationToken.None);
             await RecordRevokeAsync(voter.Key, season.Id, slot, clipId.Value, found);
             return new CastOutcome(null, null, "", headers);
         }

@@ -46,11 +46,11 @@ internal static class VotesApi
     }
 
     public static async Task<Results<Accepted<VoteRevokeAccepted>, ProblemHttpResult>> RevokeAsync(
-        string clipId, HttpContext context, VoteCaster caster, CancellationToken cancellationToken)
+        string clipId, HttpContext context, VoteCaster caster)
     {
         var voter = Voter.From(context);
         Guid? clip = Guid.TryParse(clipId, out var id) ? id : null;
-        var outcome = await caster.RevokeAsync(voter ?? Voter.Device(context), clip, voter is null ? BadToken : null, cancellationToken);
+        var outcome = await caster.RevokeAsync(voter ?? Voter.Device(context), clip, voter is null ? BadToken : null);
         outcome.RateLimit.WriteTo(context.Response);
         return outcome.Code is null
             ? TypedResults.Accepted((string?)null, new VoteRevokeAccepted(clip!.Value, VoteStatuses.Revoked))

@@ -86,6 +86,38 @@ public sealed class ResilienceTests(EdgeStack stack, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_revoke_whose_caller_hangs_up_while_the_stream_is_slow_still_frees_the_vote()
+    {
+        var browser = EdgeStack.NewBrowser();
+        var clip = stack.Season.Clips[7].Id;
+        var voteId = (await (await stack.VoteAsync(browser, clip)).AssertAcceptedAsync()).GetProperty("voteId").GetGuid();
+        await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.ContainsKey(voteId)), TimeSpan.FromSeconds(10), "the VoteCast");
+
+        // The caller hangs up while the revoke's publish waits on a frozen nats-server, which resumes well before the
+        // edge's publish timeout (1.5 s here) and stores the revoke it had in its socket.
+        using var impatient = new HttpClient(AiMoviez.LocalServers.LoopbackSource.Handler(EdgeStack.TrustedProxy))
+        {
+            Timeout = TimeSpan.FromMilliseconds(300),
+        };
+        await stack.Nats.FreezeAsync();
+        try
+        {
+            await Assert.ThrowsAnyAsync<TaskCanceledException>(() => impatient.SendAsync(stack.Request(HttpMethod.Delete, $"/v1/votes/{clip}", browser)));
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
+        finally
+        {
+            await stack.Nats.ThawAsync();
+        }
+
+        // The tallies lose the vote, so the edge lets go of it too: its receipt is revoked and the voter may vote on the clip again.
+        await Eventually.UntilAsync(() => Task.FromResult(stack.Revokes.ContainsKey(voteId)), TimeSpan.FromSeconds(10), "the VoteRevoked");
+        await Eventually.UntilAsync(async () => await (await stack.SendAsync(HttpMethod.Get, $"/v1/votes/{voteId}", browser)).JsonAsync(),
+            r => r.GetProperty("status").GetString() == "revoked", TimeSpan.FromSeconds(10), "the receipt to be revoked");
+        await (await stack.VoteAsync(browser, clip)).AssertAcceptedAsync();
+    }
+
+    [Fact]
     public async Task Without_redis_voting_fails_closed_and_recovers_by_itself()
     {
         stack.Redis.Kill();
