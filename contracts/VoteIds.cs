@@ -24,6 +24,18 @@ public static class VoteIds
         return new Guid(bytes, bigEndian: true);
     }
 
+    /// <summary>
+    /// The instant <see cref="New"/> was given, to the millisecond (a UUIDv7's first 48 bits): when the edge accepted the
+    /// vote, which is why an earlier instant than the exact one never falls on another UTC day.
+    /// </summary>
+    public static DateTimeOffset TimeOf(Guid id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.TryWriteBytes(bytes, bigEndian: true, out _);
+        var ms = ((long)bytes[0] << 40) | ((long)bytes[1] << 32) | ((long)bytes[2] << 24) | ((long)bytes[3] << 16) | ((long)bytes[4] << 8) | bytes[5];
+        return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+    }
+
     /// <summary>The bucket the id carries, or null when it was not made by <see cref="New"/>.</summary>
     public static int? BucketOf(Guid id)
     {

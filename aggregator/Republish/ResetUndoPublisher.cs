@@ -2,6 +2,7 @@ using System.Text.Json;
 using AiMoviez.Aggregator.Ingest;
 using AiMoviez.Aggregator.Shards;
 using AiMoviez.Contracts;
+using AiMoviez.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -124,7 +125,7 @@ internal sealed class ResetUndoPublisher(ShardWriters writers, RegionLinks regio
                     var ack = await link.JetStream.PublishAsync(Subjects.SlotResets(link.Name), payload,
                         opts: new NatsJSPubOpts { MsgId = $"reset-{chunk[0].VoteId:N}-{chunk[^1].VoteId:N}" },
                         cancellationToken: timeout.Token);
-                    ack.EnsureSuccess();
+                    ack.EnsureStored();
                     await DeleteAsync(writer, link.Name, chunk.Select(v => v.VoteId).ToArray(), cancellationToken);
                 }
             }

@@ -85,7 +85,7 @@ internal sealed partial class VoteCaster(
         switch (decision.Code)
         {
             case "REPLAY":
-                return new CastOutcome(decision.Replay, null, "", headers);
+                return await ReplayAsync(voter, idempotencyKey!, decision.Replay!, headers, view, now);
             case "OK":
                 break;
             case var code when code == verdict:
@@ -101,23 +101,8 @@ internal sealed partial class VoteCaster(
         var weight = VoteTypes.Weight(attempt.VoteType);
         try
         {
-            await publisher.PublishAsync(new VoteCast
-            {
-                VoteId = attempt.VoteId,
-                SeasonId = season!.Id,
-                SeasonNumber = season.Number,
-                SlotPosition = attempt.SlotPosition,
-                ClipId = clip!.Id,
-                CreatorId = clip.CreatorId,
-                VoterKey = voter.Key,
-                VoteType = attempt.VoteType,
-                Weight = weight,
-                Region = region.Name,
-                AcceptedAt = now,
-                VotingEndsAt = attempt.VotingEndsAt!.Value,
-                MultiVote = attempt.MultiVote,
-                Flags = decision.Flags,
-            });
+            await publisher.PublishAsync(CastOf(attempt.VoteId, season!, clip!, voter.Key, attempt.VoteType, now,
+                attempt.VotingEndsAt!.Value, attempt.MultiVote, decision.Flags));
         }
         catch (PublishFailedException e)
         {
@@ -126,11 +111,79 @@ internal sealed partial class VoteCaster(
             return Unavailable("The vote stream did not acknowledge the vote; no vote was recorded.");
         }
 
-        var accepted = new VoteAccepted(attempt.VoteId, clip.Id, season.Id, attempt.SlotPosition, attempt.VoteType, weight,
+        var accepted = new VoteAccepted(attempt.VoteId, clip!.Id, season!.Id, attempt.SlotPosition, attempt.VoteType, weight,
             region.Name, VoteStatuses.Accepted, decision.DayTotal,
             new RemainingVotes(_options.DailyWeightLimit - decision.DayTotal, decision.SuperUsed ? 0 : 1, decision.MegaUsed ? 0 : 1));
         return new CastOutcome(accepted, null, "", headers);
     }
+
+    /// <summary>
+    /// A retry with an earlier vote's Idempotency-Key gets the first answer again, once the vote is surely on the
+    /// stream. A receipt that a decision, a revoke or a reset rewrote proves the vote was published. One still accepted
+    /// may be a vote whose edge died between the script and the PubAck, so the vote is published again while its slot
+    /// takes votes (a copy already stored is dropped: JetStream's Nats-Msg-Id within its duplicate window, the
+    /// aggregator's vote id after). Once the slot stopped taking votes it can no longer be, since core may have closed
+    /// the slot on its tallies: it is taken back, its receipt rejected VOTING_CLOSED, and the retry is told so.
+    /// </summary>
+    private async Task<CastOutcome> ReplayAsync(
+        Voter voter, string idempotencyKey, ReplayedVote replay, RateLimitHeaders headers, CatalogView? view, DateTimeOffset now)
+    {
+        var answer = replay.Answer;
+        if (replay.Status != VoteStatuses.Accepted)
+        {
+            return new CastOutcome(answer, null, "", headers);
+        }
+
+        if (view is null)
+        {
+            return Unavailable("The catalog has not been loaded yet; try again.");
+        }
+
+        try
+        {
+            if (view.TryGetClip(answer.ClipId, out var season, out var clip) && season.Id == answer.SeasonId
+                && season.CurrentSlot is { Status: SlotStatuses.Voting, VotingEndsAt: { } endsAt } slot
+                && slot.Position == answer.SlotPosition && now < endsAt)
+            {
+                await publisher.PublishAsync(CastOf(answer.VoteId, season, clip, voter.Key, answer.VoteType,
+                    VoteIds.TimeOf(answer.VoteId), endsAt, replay.MultiVote, replay.Flags));
+                return new CastOutcome(answer, null, "", headers);
+            }
+
+            return await ledger.GiveUpAsync(voter.Key, idempotencyKey, answer, ErrorCodes.VotingClosed)
+                ? new CastOutcome(null, ErrorCodes.VotingClosed, "Voting closed before this vote reached the vote stream; it was not counted.", headers)
+                : new CastOutcome(answer, null, "", headers);
+        }
+        catch (PublishFailedException e)
+        {
+            LogPublishFailed(logger, e.InnerException?.Message ?? e.Message);
+            return Unavailable("The vote stream did not acknowledge the vote; retry with the same Idempotency-Key.");
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            LogRedisFailed(logger, e.Message);
+            return Unavailable("The vote store is not answering; retry with the same Idempotency-Key.");
+        }
+    }
+
+    private VoteCast CastOf(Guid voteId, SeasonSnapshot season, ClipSnapshot clip, string voterKey, string voteType,
+        DateTimeOffset acceptedAt, DateTimeOffset votingEndsAt, bool multiVote, VoteFlags flags) => new()
+    {
+        VoteId = voteId,
+        SeasonId = season.Id,
+        SeasonNumber = season.Number,
+        SlotPosition = season.CurrentSlot!.Position,
+        ClipId = clip.Id,
+        CreatorId = clip.CreatorId,
+        VoterKey = voterKey,
+        VoteType = voteType,
+        Weight = VoteTypes.Weight(voteType),
+        Region = region.Name,
+        AcceptedAt = acceptedAt,
+        VotingEndsAt = votingEndsAt,
+        MultiVote = multiVote,
+        Flags = flags,
+    };
 
     /// <param name="clipId">The clip, or null when the path's id is not a UUID (400, counted all the same).</param>
     /// <param name="refused">Why the request was refused before it was looked at (a bad token), or null.</param>

@@ -127,7 +127,7 @@ internal sealed class VotePublisher(INatsJSContext jetStream, RegionTopology reg
         {
             var ack = await jetStream.PublishAsync(subject, message, opts: new NatsJSPubOpts { MsgId = messageId }, headers: headers,
                 cancellationToken: timeout.Token);
-            ack.EnsureSuccess();
+            ack.EnsureStored();
         }
         catch (Exception e) when (e is NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {

@@ -75,7 +75,8 @@ internal static class VoteScripts
     /// voter keys <see cref="IpWindow"/> counted, 26 the receipt key's prefix in the voter's slot, 27 used-token ttl s
     /// (0: no captcha token to spend here).
     /// Returns: code, voter count, voter reset ms, day total, super used, mega used, flags, retry ms, vote id, then for
-    /// a replay the original receipt: clip, season, slot, type, weight, total, remaining standard/super/mega.
+    /// a replay the original receipt: clip, season, slot, type, weight, total, remaining standard/super/mega, and the
+    /// receipt's status, the vote's flags and multi-vote 1/0 (what a replay needs to publish the vote again).
     /// Every request the windows let through counts in both (its vote id is the member), whatever it is answered:
     /// refusals, replays and edge verdicts too. One refused by a full window does not count, so a window holds at most
     /// its limit and Retry-After is exact. The script does nothing when the edge has given the attempt up (answered it
@@ -84,7 +85,8 @@ internal static class VoteScripts
     /// attempt that gets past the edge's verdict, whatever its answer; a second use is CAPTCHA_REQUIRED. The day total
     /// and the IP's HyperLogLog get their expiry once, from the call that creates them (a fixed instant for the day; two
     /// hours for a key named by its hour), not again with every vote. The receipt holds what is read from it: status
-    /// and reason, a replay's answer, and what a revoke or a reset gives back (type, weight, day and idempotency keys).
+    /// and reason, a replay's answer and what it publishes again, and what a revoke or a reset gives back (type, weight,
+    /// day and idempotency keys).
     /// </summary>
     public const string Cast = SlidingWindows + "\n" + """
         local now = tonumber(ARGV[1])
@@ -133,9 +135,9 @@ internal static class VoteScripts
           local previous = redis.call('GET', KEYS[5])
           if previous then
             local r = redis.call('HMGET', ARGV[26] .. previous,
-              'clip', 'season', 'slot', 'type', 'weight', 'total', 'rstd', 'rsup', 'rmeg')
+              'clip', 'season', 'slot', 'type', 'weight', 'total', 'rstd', 'rsup', 'rmeg', 'status', 'flags', 'multi')
             local reply = answer('REPLAY', 0, 0, previous)
-            for i = 1, 9 do reply[#reply + 1] = r[i] or '' end
+            for i = 1, 12 do reply[#reply + 1] = r[i] or '' end
             return reply
           end
         end
@@ -186,7 +188,7 @@ internal static class VoteScripts
         redis.call('HSET', KEYS[7], 'status', 'accepted', 'reason', '', 'clip', ARGV[18],
           'season', ARGV[21], 'slot', ARGV[22], 'type', voteType, 'weight', ARGV[8], 'day', KEYS[4],
           'idem', ARGV[11] == '1' and KEYS[5] or '', 'total', string.format('%d', dayTotal), 'rstd', string.format('%d', dailyLimit - dayTotal),
-          'rsup', superUsed == 1 and '0' or '1', 'rmeg', megaUsed == 1 and '0' or '1')
+          'rsup', superUsed == 1 and '0' or '1', 'rmeg', megaUsed == 1 and '0' or '1', 'flags', string.format('%d', flags), 'multi', ARGV[9])
         redis.call('EXPIRE', KEYS[7], ARGV[14])
         if ARGV[11] == '1' then redis.call('SET', KEYS[5], voteId, 'EX', ARGV[12]) end
         return answer('OK', flags, 0, voteId)
@@ -321,17 +323,20 @@ internal static class VoteScripts
         """;
 
     /// <summary>
-    /// Undoes a published revoke's vote so the voter may vote again (with multi-vote, the clip's vote before it stands
-    /// again). KEYS: 1 the voter's votes in the slot (vs), 2 day key, 3 receipt, 4 idempotency key. ARGV: vote id, clip
-    /// id, weight, type. Returns 0 when the vote is no longer on its clip.
+    /// Takes a vote back from the voter's state so the voter may vote again (with multi-vote, the clip's vote before it
+    /// stands again): a published revoke's vote, or one a replay finds never published once its slot stopped taking
+    /// votes. KEYS: 1 the voter's votes in the slot (vs), 2 day key, 3 receipt, 4 idempotency key. ARGV: vote id, clip
+    /// id, weight, type, 5 the receipt's status and 6 reason from now on, 7 1 to do it only while the receipt is still
+    /// accepted (no decision came) else 0. Returns 0 when it did nothing: the vote is no longer on its clip, or decided.
     /// </summary>
-    public const string Revoke = ForgetClipVote + "\n" + """
+    public const string TakeBack = ForgetClipVote + "\n" + """
         local voteId = ARGV[1]
+        if ARGV[7] == '1' and redis.call('HGET', KEYS[3], 'status') ~= 'accepted' then return 0 end
         if not forgetClipVote(KEYS[1], ARGV[2], voteId) then return 0 end
         if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('DECRBY', KEYS[2], ARGV[3]) end
         if redis.call('HGET', KEYS[1], ARGV[4]) == voteId then redis.call('HDEL', KEYS[1], ARGV[4]) end
         if redis.call('GET', KEYS[4]) == voteId then redis.call('DEL', KEYS[4]) end
-        redis.call('HSET', KEYS[3], 'status', 'revoked', 'reason', '')
+        redis.call('HSET', KEYS[3], 'status', ARGV[5], 'reason', ARGV[6])
         return 1
         """;
 

@@ -130,10 +130,15 @@ public class EdgeStack : IAsyncLifetime
 
     protected virtual ValueTask DisposeRedisAsync() => Redis.DisposeAsync();
 
-    /// <summary>Restarts NATS on the same port after a test killed it, and listens again.</summary>
-    public async Task RestartNatsAsync()
+    /// <summary>Restarts NATS on the same port after a test killed it (and the edge, when it killed that too), and listens again.</summary>
+    public async Task RestartNatsAsync(bool edgeKilledToo = false)
     {
         await Nats.StartAsync();
+        if (edgeKilledToo)
+        {
+            await Edge.StartAsync();
+        }
+
         await Eventually.UntilAsync(() => Task.FromResult(Bus.ConnectionState == NatsConnectionState.Open),
             TimeSpan.FromSeconds(20), "the test's NATS connection to come back");
         await Edge.WaitReadyAsync(TimeSpan.FromSeconds(30));

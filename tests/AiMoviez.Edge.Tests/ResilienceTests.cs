@@ -118,6 +118,104 @@ public sealed class ResilienceTests(EdgeStack stack, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_retry_after_the_edge_died_before_the_publish_publishes_the_vote_it_answers_202()
+    {
+        var browser = EdgeStack.NewBrowser();
+        var clip = stack.Season.Clips[10].Id;
+        var key = "crash-" + Guid.NewGuid();
+        var beforeCrash = DateTimeOffset.UtcNow;
+        var voteId = await CrashBetweenScriptAndPublishAsync(browser, clip, key, "mega");
+
+        var retriedAt = DateTimeOffset.UtcNow;
+        using var retry = await stack.VoteAsync(browser, clip, "mega", key);
+        var body = await retry.AssertAcceptedAsync();
+        Assert.Equal(voteId, body.GetProperty("voteId").GetGuid());
+        Assert.Equal(10, body.GetProperty("totalVotesToday").GetInt32());
+        var cast = await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(voteId)), c => c is not null,
+            TimeSpan.FromSeconds(10), "the replayed vote's VoteCast");
+        Assert.Equal((clip, "mega", 10, stack.Season.Id, 3, EdgeStack.Region), (cast!.ClipId, cast.VoteType, cast.Weight, cast.SeasonId, cast.SlotPosition, cast.Region));
+        Assert.Equal(stack.Season.Clips[10].CreatorId, cast.CreatorId);
+        Assert.Equal(stack.Season.Number, cast.SeasonNumber);
+        Assert.Equal(VoteIds.TimeOf(voteId), cast.AcceptedAt);
+        Assert.InRange(cast.AcceptedAt, beforeCrash.AddMilliseconds(-1), retriedAt);
+        Assert.Equal(stack.Season.CurrentSlot!.VotingEndsAt, cast.VotingEndsAt);
+
+        // Replayed again, the same answer; the vote stays the voter's one mega on the clip.
+        using var again = await stack.VoteAsync(browser, clip, "mega", key);
+        Assert.Equal(await retry.Content.ReadAsStringAsync(), await again.Content.ReadAsStringAsync());
+        await (await stack.VoteAsync(browser, clip)).AssertProblemAsync(HttpStatusCode.Conflict, ErrorCodes.AlreadyVoted);
+        Assert.Single(stack.Casts.Values, c => c.VoterKey == cast.VoterKey);
+    }
+
+    [Fact]
+    public async Task A_retry_after_the_edge_died_before_the_publish_and_the_slot_closed_is_422_and_gives_the_vote_back()
+    {
+        var season = EdgeStack.NewSeason(40, SlotStatuses.Voting, TimeSpan.FromHours(1), 1, activatedHoursAgo: 2);
+        await stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons, season] });
+        await Eventually.UntilAsync(async () => (await stack.VoteAsync(EdgeStack.NewBrowser(), season.Clips[0].Id)).StatusCode == HttpStatusCode.Accepted,
+            TimeSpan.FromSeconds(10), "the new season to reach the edge");
+        var browser = EdgeStack.NewBrowser();
+        var clip = season.Clips[0].Id;
+        var key = "crash-" + Guid.NewGuid();
+        try
+        {
+            var voteId = await CrashBetweenScriptAndPublishAsync(browser, clip, key, "super", () =>
+                stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons.Select(x => x.Id != season.Id ? x : x with
+                {
+                    CurrentSlot = x.CurrentSlot! with { VotingEndsAt = DateTimeOffset.UtcNow.AddSeconds(-1) },
+                })] }, announce: false));
+
+            // The vote never reached the stream and can no longer: the retry is told, its receipt says why, nothing is published.
+            using var retry = await stack.VoteAsync(browser, clip, "super", key);
+            await retry.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, ErrorCodes.VotingClosed);
+            var receipt = await (await stack.SendAsync(HttpMethod.Get, $"/v1/votes/{voteId}", browser)).JsonAsync();
+            Assert.Equal(("rejected", ErrorCodes.VotingClosed), (receipt.GetProperty("status").GetString(), receipt.GetProperty("reason").GetString()));
+            using var again = await stack.VoteAsync(browser, clip, "super", key);
+            await again.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, ErrorCodes.VotingClosed);
+            Assert.False(stack.Casts.ContainsKey(voteId));
+
+            // Its weight is back in the day's allowance, and the super in that slot is free.
+            var other = await (await stack.VoteAsync(browser, stack.Season.Clips[10].Id, "super")).AssertAcceptedAsync();
+            Assert.Equal(3, other.GetProperty("totalVotesToday").GetInt32());
+        }
+        finally
+        {
+            await stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons.Where(x => x.Id != season.Id)] });
+        }
+    }
+
+    /// <summary>
+    /// Sends a vote with an Idempotency-Key while the region's NATS is down, kills the edge once the vote script ran (its
+    /// publish waiting, not yet sent: the edge dies before any answer), runs <paramref name="whileDown"/>, and brings NATS and
+    /// the edge back. Returns the vote id the script recorded under the key.
+    /// </summary>
+    private async Task<Guid> CrashBetweenScriptAndPublishAsync(Browser browser, Guid clip, string key, string voteType,
+        Func<Task>? whileDown = null)
+    {
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(stack.Redis.Endpoint + ",allowAdmin=true");
+        var server = redis.GetServer(stack.Redis.Endpoint);
+        stack.Nats.Kill();
+        try
+        {
+            var first = stack.VoteAsync(browser, clip, voteType, key);
+            var idempotencyKey = await Eventually.UntilAsync(async () => await server.KeysAsync(pattern: "idem:*:" + key).ToListAsync(),
+                keys => keys.Count == 1, TimeSpan.FromSeconds(5), "the vote script to record the key");
+            stack.Edge.Kill();
+            await Assert.ThrowsAnyAsync<HttpRequestException>(() => first);
+            if (whileDown is not null)
+            {
+                await whileDown();
+            }
+
+            return Guid.Parse((string)(await redis.GetDatabase().StringGetAsync(idempotencyKey[0]))!);
+        }
+        finally
+        {
+            await stack.RestartNatsAsync(edgeKilledToo: true);
+        }
+    }
+
+    [Fact]
     public async Task Without_redis_voting_fails_closed_and_recovers_by_itself()
     {
         stack.Redis.Kill();

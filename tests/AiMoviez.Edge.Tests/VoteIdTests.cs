@@ -14,10 +14,8 @@ public sealed class VoteIdTests
             var id = VoteIds.New(now, bucket);
             Assert.Equal(7, id.Version);
             Assert.Equal(bucket, VoteIds.BucketOf(id));
-            var bytes = id.ToByteArray(bigEndian: true);
-            Assert.Equal(now.ToUnixTimeMilliseconds(), ((long)bytes[0] << 40) | ((long)bytes[1] << 32) | ((long)bytes[2] << 24)
-                | ((long)bytes[3] << 16) | ((long)bytes[4] << 8) | bytes[5]);
-            Assert.Equal(0x80, bytes[8] & 0xC0);
+            Assert.Equal(now.ToUnixTimeMilliseconds(), VoteIds.TimeOf(id).ToUnixTimeMilliseconds());
+            Assert.Equal(0x80, id.ToByteArray(bigEndian: true)[8] & 0xC0);
         }
 
         Assert.NotEqual(VoteIds.New(now, 5), VoteIds.New(now, 5));

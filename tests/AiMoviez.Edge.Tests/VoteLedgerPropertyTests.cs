@@ -232,7 +232,7 @@ public sealed class VoteLedgerPropertyTests
         /// <summary>Each voter's genre vote ("" once withdrawn) and the sequence of its last change.</summary>
         private readonly Dictionary<string, (string Genre, long Sequence)> _genres = [];
 
-        private sealed record Standing(VoteAttempt Attempt, DateOnly Day, int DayTotal, bool SuperUsed, bool MegaUsed);
+        private sealed record Standing(VoteAttempt Attempt, DateOnly Day, int DayTotal, bool SuperUsed, bool MegaUsed, VoteFlags Flags);
 
         public CastDecision Cast(VoteAttempt a)
         {
@@ -267,7 +267,7 @@ public sealed class VoteLedgerPropertyTests
             var superUsed = held.ContainsKey(VoteTypes.Super);
             var megaUsed = held.ContainsKey(VoteTypes.Mega);
 
-            CastDecision Answer(string code, VoteFlags flags = VoteFlags.None, long retryMs = 0, Guid? voteId = null, VoteAccepted? replay = null) =>
+            CastDecision Answer(string code, VoteFlags flags = VoteFlags.None, long retryMs = 0, Guid? voteId = null, ReplayedVote? replay = null) =>
                 new(code, voterCount, Reset(voterWindow, voterWindowWasEmpty, now), dayTotal, superUsed, megaUsed, flags, retryMs, voteId, replay);
 
             if (voterCount >= VoterLimit)
@@ -292,9 +292,10 @@ public sealed class VoteLedgerPropertyTests
             if (a.IdempotencyKey is { } key && _idempotent.TryGetValue((a.VoterKey, key), out var earlier))
             {
                 var e = earlier.Attempt;
-                return Answer("REPLAY", voteId: e.VoteId, replay: new VoteAccepted(e.VoteId, e.ClipId!.Value, Season.Id, e.SlotPosition,
-                    e.VoteType, VoteTypes.Weight(e.VoteType), Region, VoteStatuses.Accepted, earlier.DayTotal,
-                    new RemainingVotes(DailyWeightLimit - earlier.DayTotal, earlier.SuperUsed ? 0 : 1, earlier.MegaUsed ? 0 : 1)));
+                return Answer("REPLAY", voteId: e.VoteId, replay: new ReplayedVote(new VoteAccepted(e.VoteId, e.ClipId!.Value, Season.Id,
+                    e.SlotPosition, e.VoteType, VoteTypes.Weight(e.VoteType), Region, VoteStatuses.Accepted, earlier.DayTotal,
+                    new RemainingVotes(DailyWeightLimit - earlier.DayTotal, earlier.SuperUsed ? 0 : 1, earlier.MegaUsed ? 0 : 1)),
+                    VoteStatuses.Accepted, earlier.Flags, e.MultiVote));
             }
 
             if (a.Verdict is { } verdict)
@@ -330,7 +331,7 @@ public sealed class VoteLedgerPropertyTests
             _days[(a.VoterKey, day)] = dayTotal;
             superUsed |= a.VoteType == VoteTypes.Super;
             megaUsed |= a.VoteType == VoteTypes.Mega;
-            var standing = new Standing(a, day, dayTotal, superUsed, megaUsed);
+            var standing = new Standing(a, day, dayTotal, superUsed, megaUsed, flags);
             if (held.TryGetValue("c:" + a.ClipId, out var before))
             {
                 Earlier(a.VoterKey, a.SlotPosition, a.ClipId!.Value).Add(before);
