@@ -284,13 +284,22 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
         return [.. result.Select(r => Guid.Parse((string)r!))];
     }
 
-    /// <summary>The receipt's status and reason, or null when there is no such vote (or it expired).</summary>
+    /// <summary>
+    /// The receipt's status and reason, or null when there is no such vote (or it expired). A vote a slot reset gave back
+    /// (<see cref="VoteResetScript"/>) reads revoked whatever the status: a decision the aggregator published before the
+    /// reset may be written after it, and the writes are not ordered.
+    /// </summary>
     public async Task<(string Status, string? Reason)?> ReceiptAsync(Guid voteId)
     {
-        var values = await BoundedAsync(redis.HashGetAsync(ReceiptKey(voteId), ["status", "reason"]), _options.RedisTimeout);
+        var values = await BoundedAsync(redis.HashGetAsync(ReceiptKey(voteId), ["status", "reason", "reset"]), _options.RedisTimeout);
         if (values[0].IsNull)
         {
             return null;
+        }
+
+        if (!values[2].IsNull)
+        {
+            return (VoteStatuses.Revoked, VoteStatuses.SlotResetReason);
         }
 
         var reason = (string?)values[1];

@@ -1,6 +1,8 @@
 using System.Net;
 using AiMoviez.Contracts;
 using AiMoviez.Edge.Identity;
+using AiMoviez.Edge.Votes;
+using NATS.Client.JetStream;
 
 namespace AiMoviez.Edge.Tests;
 
@@ -421,6 +423,32 @@ public sealed class VoteTests(EdgeStack stack)
         await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, ErrorCodes.VotingClosed);
         Assert.NotEmpty(response.Header("X-RateLimit-Remaining"));
         Assert.DoesNotContain(stack.Revokes.Values, r => r.ClipId == clip);
+    }
+
+    [Fact]
+    public async Task A_decision_written_after_the_slot_reset_that_removed_the_vote_leaves_its_receipt_revoked()
+    {
+        var browser = EdgeStack.NewBrowser();
+        var voteId = (await (await stack.VoteAsync(browser, Clip(6), "super")).AssertAcceptedAsync()).GetProperty("voteId").GetGuid();
+        var cast = await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(voteId)), c => c is not null, Soon, "the VoteCast");
+        (await stack.JetStream.PublishAsync(Subjects.SlotResets(EdgeStack.Region), new SlotVotesReset
+        {
+            SeasonId = stack.Season.Id,
+            SlotPosition = stack.Season.CurrentSlot!.Position,
+            Votes = [new ResetVote(voteId, cast!.VoterKey, Clip(6), "super", 3, DateOnly.FromDateTime(cast.AcceptedAt.UtcDateTime))],
+        })).EnsureSuccess();
+        await Eventually.UntilAsync(async () => await (await stack.SendAsync(HttpMethod.Get, $"/v1/votes/{voteId}", browser)).JsonAsync(),
+            r => r.GetProperty("status").GetString() == "revoked", Soon, "the reset to revoke the receipt");
+
+        // The aggregator's decision, published before the reset, reaches the receipt after it.
+        (await stack.JetStream.PublishAsync(Subjects.Receipts(EdgeStack.Region),
+            new VoteDecisions { Decisions = [new VoteDecision(voteId, VoteStatuses.Counted, null)] })).EnsureSuccess();
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(stack.Redis.Endpoint);
+        await Eventually.UntilAsync(async () => (string?)await redis.GetDatabase().HashGetAsync(VoteLedger.ReceiptKey(voteId), "status"),
+            status => status == VoteStatuses.Counted, Soon, "the late decision to be written");
+
+        var receipt = await (await stack.SendAsync(HttpMethod.Get, $"/v1/votes/{voteId}", browser)).JsonAsync();
+        Assert.Equal(("revoked", VoteStatuses.SlotResetReason), (receipt.GetProperty("status").GetString(), receipt.GetProperty("reason").GetString()));
     }
 
     public static TheoryData<string, string, HttpStatusCode, string> BadBodies => new()
