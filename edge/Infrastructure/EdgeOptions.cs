@@ -37,6 +37,14 @@ internal sealed class EdgeOptions
     [TimeSpanRange("00:00:00.100", "00:01:00")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// How long past its publish timeout a vote may stay undecided (its receipt still accepted) before a vote request
+    /// that finds it on its clip (409 ALREADY_VOTED) publishes it again: a vote whose edge died between the vote script
+    /// and the publish would otherwise never reach the tallies. A copy already stored is dropped by its vote id.
+    /// </summary>
+    [TimeSpanRange("00:00:00", "1.00:00:00")]
+    public TimeSpan RepublishUndecidedAfter { get; set; } = TimeSpan.FromMinutes(1);
+
     [TimeSpanRange("00:00:00.100", "00:10:00")]
     public TimeSpan CatalogPoll { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -90,6 +90,9 @@ internal sealed partial class VoteCaster(
                 break;
             case var code when code == verdict:
                 return new CastOutcome(null, code, detail, headers);
+            case ErrorCodes.AlreadyVoted when decision.Held is { } held:
+                await RepublishUndecidedAsync(held, season!, clip!, voter.Key, attempt.VotingEndsAt!.Value, now);
+                return new CastOutcome(null, decision.Code, DetailFor(decision.Code), headers);
             case ErrorCodes.DependencyUnavailable:
                 // The script found itself past its deadline although it answered in time: Redis's clock is ahead.
                 LogLateInTime(logger);
@@ -163,6 +166,31 @@ internal sealed partial class VoteCaster(
         {
             LogRedisFailed(logger, e.Message);
             return Unavailable("The vote store is not answering; retry with the same Idempotency-Key.");
+        }
+    }
+
+    /// <summary>
+    /// Publishes again the vote an ALREADY_VOTED found on its clip if it stayed undecided well past its publish timeout:
+    /// its edge may have died between the vote script and the publish (<see cref="EdgeOptions.RepublishUndecidedAfter"/>).
+    /// The request is answered 409 whatever happens here.
+    /// </summary>
+    private async Task RepublishUndecidedAsync(
+        UndecidedVote held, SeasonSnapshot season, ClipSnapshot clip, string voterKey, DateTimeOffset votingEndsAt, DateTimeOffset now)
+    {
+        var acceptedAt = VoteIds.TimeOf(held.VoteId);
+        if (now - acceptedAt < _options.PublishTimeout + _options.RepublishUndecidedAfter)
+        {
+            return;
+        }
+
+        try
+        {
+            await publisher.PublishAsync(CastOf(held.VoteId, season, clip, voterKey, held.VoteType, acceptedAt, votingEndsAt, held.MultiVote, held.Flags));
+            LogRepublished(logger, held.VoteId);
+        }
+        catch (PublishFailedException e)
+        {
+            LogPublishFailed(logger, e.InnerException?.Message ?? e.Message);
         }
     }
 
@@ -373,6 +401,9 @@ internal sealed partial class VoteCaster(
 
     [LoggerMessage(LogLevel.Warning, "Vote refused, publish failed: {Reason}")]
     private static partial void LogPublishFailed(ILogger logger, string reason);
+
+    [LoggerMessage(LogLevel.Information, "Vote {VoteId}, undecided past its publish timeout, published again")]
+    private static partial void LogRepublished(ILogger logger, Guid voteId);
 
     [LoggerMessage(LogLevel.Warning, "Revoke refused: {Reason}")]
     private static partial void LogRevokeFailed(ILogger logger, string reason);

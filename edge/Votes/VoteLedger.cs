@@ -37,7 +37,11 @@ internal sealed record CastDecision(
     VoteFlags Flags,
     long RetryMs,
     Guid? VoteId,
-    ReplayedVote? Replay);
+    ReplayedVote? Replay,
+    UndecidedVote? Held = null);
+
+/// <summary>The vote an ALREADY_VOTED found on its clip while still undecided: what publishing it again needs.</summary>
+internal sealed record UndecidedVote(Guid VoteId, string VoteType, VoteFlags Flags, bool MultiVote);
 
 /// <summary>
 /// What a replay (a retry with an earlier vote's Idempotency-Key) finds: the first answer, the receipt's status, and the
@@ -126,7 +130,8 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
         return new CastDecision(
             code, (int)result[1], (long)result[2], (int)result[3], (int)result[4] == 1, (int)result[5] == 1,
             (VoteFlags)(int)result[6], (long)result[7], string.IsNullOrEmpty(voteId) ? null : Guid.Parse(voteId),
-            code == "REPLAY" ? ReadReplay(result, Guid.Parse(voteId!), region.Name) : null);
+            code == "REPLAY" ? ReadReplay(result, Guid.Parse(voteId!), region.Name) : null,
+            code == ErrorCodes.AlreadyVoted && !string.IsNullOrEmpty(voteId) ? ReadHeld(result, Guid.Parse(voteId)) : null);
     }
 
     /// <summary>Where the IP's keys live in another slot, the request leaves the IP's window too, beside the script.</summary>
@@ -512,6 +517,13 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
     /// <summary>Dedup state lives until a day after the slot closes; the aggregator enforces the rules for good.</summary>
     private static long StateTtlSeconds(DateTimeOffset now, DateTimeOffset? votingEndsAt) =>
         Math.Max(3600, (long)((votingEndsAt ?? now) - now).TotalSeconds + 86_400);
+
+    private static UndecidedVote ReadHeld(RedisResult[] result, Guid voteId)
+    {
+        var voteType = (string?)result[9];
+        return new UndecidedVote(voteId, string.IsNullOrEmpty(voteType) ? VoteTypes.Standard : voteType,
+            (VoteFlags)(int.TryParse((string?)result[10], CultureInfo.InvariantCulture, out var flags) ? flags : 0), (string?)result[11] == "1");
+    }
 
     private static ReplayedVote ReadReplay(RedisResult[] result, Guid voteId, string regionName)
     {

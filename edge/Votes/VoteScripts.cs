@@ -76,7 +76,9 @@ internal static class VoteScripts
     /// (0: no captcha token to spend here).
     /// Returns: code, voter count, voter reset ms, day total, super used, mega used, flags, retry ms, vote id, then for
     /// a replay the original receipt: clip, season, slot, type, weight, total, remaining standard/super/mega, and the
-    /// receipt's status, the vote's flags and multi-vote 1/0 (what a replay needs to publish the vote again).
+    /// receipt's status, the vote's flags and multi-vote 1/0 (what a replay needs to publish the vote again); for
+    /// ALREADY_VOTED, when the vote held on the clip is still undecided (receipt accepted), its id, then its type, flags
+    /// and multi-vote 1/0 (<see cref="Infrastructure.EdgeOptions.RepublishUndecidedAfter"/>).
     /// Every request the windows let through counts in both (its vote id is the member), whatever it is answered:
     /// refusals, replays and edge verdicts too. One refused by a full window does not count, so a window holds at most
     /// its limit and Retry-After is exact. The script does nothing when the edge has given the attempt up (answered it
@@ -145,7 +147,13 @@ internal static class VoteScripts
         if ARGV[27] ~= '0' and not redis.call('SET', KEYS[8], '1', 'NX', 'EX', tonumber(ARGV[27])) then
           return answer('CAPTCHA_REQUIRED', 0, 0, '')
         end
-        if ARGV[9] ~= '1' and held[3] then return answer('ALREADY_VOTED', 0, 0, '') end
+        if ARGV[9] ~= '1' and held[3] then
+          local r = redis.call('HMGET', ARGV[26] .. held[3], 'status', 'type', 'flags', 'multi')
+          if r[1] ~= 'accepted' then return answer('ALREADY_VOTED', 0, 0, '') end
+          local reply = answer('ALREADY_VOTED', 0, 0, held[3])
+          for i = 2, 4 do reply[#reply + 1] = r[i] or '' end
+          return reply
+        end
         local voteType = ARGV[7]
         if (voteType == 'super' and superUsed == 1) or (voteType == 'mega' and megaUsed == 1) then
           return answer('SLOT_LIMIT', 0, 0, '')

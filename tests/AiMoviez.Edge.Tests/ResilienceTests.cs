@@ -184,6 +184,34 @@ public sealed class ResilienceTests(EdgeStack stack, ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_vote_whose_edge_died_before_the_publish_is_published_by_a_later_vote_on_its_clip_answered_409()
+    {
+        var browser = EdgeStack.NewBrowser();
+        var clip = stack.Season.Clips[11].Id;
+        var voteId = await CrashBetweenScriptAndPublishAsync(browser, clip, "stranded-" + Guid.NewGuid(), VoteTypes.Super);
+
+        // An edge that publishes a vote again as soon as it is undecided past its publish timeout (1.5 s here).
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        var environment = new Dictionary<string, string?>(stack.EdgeEnvironment) { ["Urls"] = url, ["Edge__RepublishUndecidedAfter"] = "00:00:00" };
+        await using var edge = new ServiceProcess("edge-republish", RepoPaths.ServiceProgram("edge", "AiMoviez.Edge"), url, stack.Dir.Path, environment);
+        await edge.StartAsync();
+        await edge.WaitReadyAsync(TimeSpan.FromSeconds(30));
+        if (VoteIds.TimeOf(voteId) + TimeSpan.FromSeconds(1.5) - DateTimeOffset.UtcNow is { Ticks: > 0 } due)
+        {
+            await Task.Delay(due);
+        }
+
+        using var request = stack.Request(HttpMethod.Post, "/v1/votes", browser, new { clipId = clip });
+        request.RequestUri = new Uri(url + "/v1/votes");
+        using var again = await stack.Proxied.SendAsync(request);
+        await again.AssertProblemAsync(HttpStatusCode.Conflict, ErrorCodes.AlreadyVoted);
+        var cast = await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(voteId)), c => c is not null,
+            TimeSpan.FromSeconds(10), "the stranded vote's VoteCast");
+        Assert.Equal((clip, VoteTypes.Super, 3, VoteIds.TimeOf(voteId)), (cast!.ClipId, cast.VoteType, cast.Weight, cast.AcceptedAt));
+        Assert.Equal(stack.Season.CurrentSlot!.VotingEndsAt, cast.VotingEndsAt);
+    }
+
     /// <summary>
     /// Sends a vote with an Idempotency-Key while the region's NATS is down, kills the edge once the vote script ran (its
     /// publish waiting, not yet sent: the edge dies before any answer), runs <paramref name="whileDown"/>, and brings NATS and

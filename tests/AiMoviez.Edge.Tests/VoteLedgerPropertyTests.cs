@@ -267,8 +267,9 @@ public sealed class VoteLedgerPropertyTests
             var superUsed = held.ContainsKey(VoteTypes.Super);
             var megaUsed = held.ContainsKey(VoteTypes.Mega);
 
-            CastDecision Answer(string code, VoteFlags flags = VoteFlags.None, long retryMs = 0, Guid? voteId = null, ReplayedVote? replay = null) =>
-                new(code, voterCount, Reset(voterWindow, voterWindowWasEmpty, now), dayTotal, superUsed, megaUsed, flags, retryMs, voteId, replay);
+            CastDecision Answer(string code, VoteFlags flags = VoteFlags.None, long retryMs = 0, Guid? voteId = null, ReplayedVote? replay = null,
+                UndecidedVote? undecided = null) =>
+                new(code, voterCount, Reset(voterWindow, voterWindowWasEmpty, now), dayTotal, superUsed, megaUsed, flags, retryMs, voteId, replay, undecided);
 
             if (voterCount >= VoterLimit)
             {
@@ -308,9 +309,11 @@ public sealed class VoteLedgerPropertyTests
                 return Answer(ErrorCodes.CaptchaRequired);
             }
 
-            if (!a.MultiVote && held.ContainsKey("c:" + a.ClipId))
+            if (!a.MultiVote && held.TryGetValue("c:" + a.ClipId, out var onClip))
             {
-                return Answer(ErrorCodes.AlreadyVoted);
+                // Every receipt here is undecided (no decisions are written), so the vote on the clip comes back with the 409.
+                var h = onClip.Attempt;
+                return Answer(ErrorCodes.AlreadyVoted, voteId: h.VoteId, undecided: new UndecidedVote(h.VoteId, h.VoteType, onClip.Flags, h.MultiVote));
             }
 
             if ((a.VoteType == VoteTypes.Super && superUsed) || (a.VoteType == VoteTypes.Mega && megaUsed))
