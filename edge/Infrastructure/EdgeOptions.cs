@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace AiMoviez.Edge.Infrastructure;
 
 /// <summary>Configuration section <c>Edge</c>; every vote limit of CONTRACT.md section 4 is here with its default.</summary>
-internal sealed class EdgeOptions
+internal sealed class EdgeOptions : IValidatableObject
 {
     public const string Section = "Edge";
 
@@ -100,6 +100,17 @@ internal sealed class EdgeOptions
     /// </summary>
     [TimeSpanRange("00:00:00.010", "00:01:00")]
     public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // A replay answers from the vote's receipt: a key outliving it would replay nothing.
+        if (IdempotencyWindow > ReceiptLifetime)
+        {
+            yield return new ValidationResult(
+                $"IdempotencyWindow ({IdempotencyWindow}) must not be longer than ReceiptLifetime ({ReceiptLifetime}): a retry's answer is read from the receipt.",
+                [nameof(IdempotencyWindow)]);
+        }
+    }
 }
 
 [OptionsValidator]

@@ -9,6 +9,8 @@ public sealed class StartupTests(EdgeStack stack)
     [InlineData("Proxies__Trusted__0", "not-an-ip", "Trusted")]
     [InlineData("Edge__SseHeartbeat", "00:00:00", "SseHeartbeat")]
     [InlineData("Edge__RedisTimeout", "00:00:00", "RedisTimeout")]
+    [InlineData("Edge__IdempotencyWindow", "3.00:00:00", "IdempotencyWindow")]
+    [InlineData("Edge__RepublishUndecidedAfter", "-00:00:01", "RepublishUndecidedAfter")]
     [InlineData("Auth__SigningKey", "short", "SigningKey")]
     [InlineData("Edge__Region", "mars", "Edge:Region")]
     [InlineData("Nats__NKeyFile", "/nonexistent/user.nk", "Nats:NKeyFile")]
