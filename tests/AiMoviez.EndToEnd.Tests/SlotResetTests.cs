@@ -89,7 +89,14 @@ public sealed class SlotResetTests(SystemUnderTest system) : IClassFixture<Syste
         var late = new VoteDecisions { Decisions = [new VoteDecision(removed.VoteId, VoteStatuses.Counted, null)] };
         (await jetStream.PublishAsync(Subjects.Receipts("us-east"), JsonSerializer.SerializeToUtf8Bytes(late, ContractsJson.Default.VoteDecisions)))
             .EnsureSuccess();
-        await ReceiptAsync(usEast, first, VoteStatuses.Counted, null);
+        await using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(system.Stack.Redis["us-east"].Endpoint))
+        {
+            await Eventually.UntilAsync(async () => (string?)await redis.GetDatabase().HashGetAsync(VoterBuckets.ReceiptKey(removed.VoteId), "status"),
+                status => status == VoteStatuses.Counted, Wait, "the late decision to be written into the receipt");
+        }
+
+        // Read, the receipt stays what the reset made it.
+        await ReceiptAsync(usEast, first, VoteStatuses.Revoked, VoteStatuses.SlotResetReason);
         var payload = JsonSerializer.SerializeToUtf8Bytes(
             new SlotVotesReset { SeasonId = seasonId, SlotPosition = 1, Votes = [removed] }, ContractsJson.Default.SlotVotesReset);
         (await jetStream.PublishAsync(Subjects.SlotResets("us-east"), payload)).EnsureSuccess();
