@@ -190,7 +190,7 @@ internal sealed partial class VoteCaster(
         }
         catch (PublishFailedException e)
         {
-            LogPublishFailed(logger, e.InnerException?.Message ?? e.Message);
+            LogRepublishFailed(logger, held.VoteId, e.InnerException?.Message ?? e.Message);
         }
     }
 
@@ -404,6 +404,9 @@ internal sealed partial class VoteCaster(
 
     [LoggerMessage(LogLevel.Information, "Vote {VoteId}, undecided past its publish timeout, published again")]
     private static partial void LogRepublished(ILogger logger, Guid voteId);
+
+    [LoggerMessage(LogLevel.Warning, "Vote {VoteId}, undecided past its publish timeout, not published again: {Reason}")]
+    private static partial void LogRepublishFailed(ILogger logger, Guid voteId, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Revoke refused: {Reason}")]
     private static partial void LogRevokeFailed(ILogger logger, string reason);
