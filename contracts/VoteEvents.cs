@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace AiMoviez.Contracts;
 
 /// <summary>Vote types and their weights (standard 1, super 3, mega 10).</summary>
@@ -64,6 +66,14 @@ public sealed record VoteCast : VoteStreamEvent
     public required DateTimeOffset VotingEndsAt { get; init; }
     public bool MultiVote { get; init; }
     public VoteFlags Flags { get; init; }
+
+    /// <summary>
+    /// A copy an edge published again after the vote's slot stopped taking votes (a retry found the vote undecided,
+    /// and its first publish may never have reached the stream): it stands only if the vote was stored already, else
+    /// it is rejected VOTING_CLOSED, since the slot may have been closed on its tallies. Left out when false.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool LateCopy { get; init; }
 }
 
 /// <summary>

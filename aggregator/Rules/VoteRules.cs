@@ -48,7 +48,8 @@ internal sealed class BatchPlan(int capacity = 0)
 /// The rules only the aggregator can enforce exactly, decided for a batch in delivery order as if its messages were
 /// applied one by one: one counted vote per (voter, clip, slot) unless the vote is a multi-vote, one super and one mega
 /// per (voter, season, slot), the daily weight cap over all seasons, and votingEndsAt. A revoke that arrives before
-/// its vote leaves a tombstone, so the vote is stored revoked when it comes.
+/// its vote leaves a tombstone, so the vote is stored revoked when it comes. A copy of a stored vote gets the stored
+/// decision again; a late copy (<see cref="VoteCast.LateCopy"/>) of a vote not stored is rejected VOTING_CLOSED.
 /// </summary>
 internal static class VoteRules
 {
@@ -111,7 +112,7 @@ internal static class VoteRules
 
             var day = DateOnly.FromDateTime(cast.AcceptedAt.UtcDateTime);
             var reason = tombstones.Contains(cast.VoteId) ? null
-                : cast.AcceptedAt > cast.VotingEndsAt ? ErrorCodes.VotingClosed
+                : cast.LateCopy || cast.AcceptedAt > cast.VotingEndsAt ? ErrorCodes.VotingClosed
                 : !cast.MultiVote && counted.HasClipVote(cast) ? ErrorCodes.AlreadyVoted
                 : cast.VoteType != VoteTypes.Standard && counted.HasTypeVote(cast) ? ErrorCodes.SlotLimit
                 : totals.Get(cast.VoterKey, day) + cast.Weight > dailyWeightLimit ? ErrorCodes.DailyLimit

@@ -85,13 +85,13 @@ internal sealed partial class VoteCaster(
         switch (decision.Code)
         {
             case "REPLAY":
-                return await ReplayAsync(voter, idempotencyKey!, decision.Replay!, headers, view, now);
+                return await ReplayAsync(voter, decision.Replay!, headers, view, now);
             case "OK":
                 break;
             case var code when code == verdict:
                 return new CastOutcome(null, code, detail, headers);
             case ErrorCodes.AlreadyVoted when decision.Held is { } held:
-                await RepublishUndecidedAsync(held, season!, clip!, voter.Key, attempt.VotingEndsAt!.Value, now);
+                await RepublishUndecidedAsync(held, season!, clip!.Id, voter.Key, view!, now);
                 return new CastOutcome(null, decision.Code, DetailFor(decision.Code), headers);
             case ErrorCodes.DependencyUnavailable:
                 // The script found itself past its deadline although it answered in time: Redis's clock is ahead.
@@ -104,8 +104,8 @@ internal sealed partial class VoteCaster(
         var weight = VoteTypes.Weight(attempt.VoteType);
         try
         {
-            await publisher.PublishAsync(CastOf(attempt.VoteId, season!, clip!, voter.Key, attempt.VoteType, now,
-                attempt.VotingEndsAt!.Value, attempt.MultiVote, decision.Flags));
+            await publisher.PublishAsync(CastOf(attempt.VoteId, season!, attempt.SlotPosition, clip!.CreatorId, clip.Id, voter.Key,
+                attempt.VoteType, now, attempt.VotingEndsAt!.Value, attempt.MultiVote, decision.Flags));
         }
         catch (PublishFailedException e)
         {
@@ -123,86 +123,87 @@ internal sealed partial class VoteCaster(
     /// <summary>
     /// A retry with an earlier vote's Idempotency-Key gets the first answer again, once the vote is surely on the
     /// stream. A receipt that a decision, a revoke or a reset rewrote proves the vote was published. One still accepted
-    /// may be a vote whose edge died between the script and the PubAck, so the vote is published again while its slot
-    /// takes votes (a copy already stored is dropped: JetStream's Nats-Msg-Id within its duplicate window, the
-    /// aggregator's vote id after). Once the slot stopped taking votes it can no longer be, since core may have closed
-    /// the slot on its tallies: it is taken back, its receipt rejected VOTING_CLOSED, and the retry is told so.
+    /// may be a vote whose edge died between the script and the PubAck, or whose publish is still in flight, so a copy
+    /// is published first (<see cref="CopyOf"/>; a copy of a stored vote is dropped or gets its decision again). The
+    /// script marked the receipt, so an undo of the first attempt, whose publish may yet fail, leaves the vote alone. A
+    /// receipt from before receipts held the vote's flags, or a vote whose season the catalog no longer lists, is
+    /// answered as it is.
     /// </summary>
-    private async Task<CastOutcome> ReplayAsync(
-        Voter voter, string idempotencyKey, ReplayedVote replay, RateLimitHeaders headers, CatalogView? view, DateTimeOffset now)
+    private async Task<CastOutcome> ReplayAsync(Voter voter, ReplayedVote replay, RateLimitHeaders headers, CatalogView? view, DateTimeOffset now)
     {
         var answer = replay.Answer;
-        if (replay.Status != VoteStatuses.Accepted)
+        if (replay.Status != VoteStatuses.Accepted || replay.MultiVote is not { } multiVote || view?.Season(answer.SeasonId) is not { } season)
         {
             return new CastOutcome(answer, null, "", headers);
         }
 
-        if (view is null)
-        {
-            return Unavailable("The catalog has not been loaded yet; try again.");
-        }
-
         try
         {
-            if (view.TryGetClip(answer.ClipId, out var season, out var clip) && season.Id == answer.SeasonId
-                && season.CurrentSlot is { Status: SlotStatuses.Voting, VotingEndsAt: { } endsAt } slot
-                && slot.Position == answer.SlotPosition && now < endsAt)
-            {
-                await publisher.PublishAsync(CastOf(answer.VoteId, season, clip, voter.Key, answer.VoteType,
-                    VoteIds.TimeOf(answer.VoteId), endsAt, replay.MultiVote, replay.Flags));
-                return new CastOutcome(answer, null, "", headers);
-            }
-
-            return await ledger.GiveUpAsync(voter.Key, idempotencyKey, answer, ErrorCodes.VotingClosed)
-                ? new CastOutcome(null, ErrorCodes.VotingClosed, "Voting closed before this vote reached the vote stream; it was not counted.", headers)
-                : new CastOutcome(answer, null, "", headers);
+            await publisher.PublishCopyAsync(CopyOf(answer.VoteId, season, answer.SlotPosition, answer.ClipId, voter.Key, answer.VoteType,
+                multiVote, replay.Flags, view, now));
+            return new CastOutcome(answer, null, "", headers);
         }
         catch (PublishFailedException e)
         {
-            LogPublishFailed(logger, e.InnerException?.Message ?? e.Message);
+            LogRepublishFailed(logger, answer.VoteId, e.InnerException?.Message ?? e.Message);
             return Unavailable("The vote stream did not acknowledge the vote; retry with the same Idempotency-Key.");
-        }
-        catch (Exception e) when (IsRedisFailure(e))
-        {
-            LogRedisFailed(logger, e.Message);
-            return Unavailable("The vote store is not answering; retry with the same Idempotency-Key.");
         }
     }
 
     /// <summary>
-    /// Publishes again the vote an ALREADY_VOTED found on its clip if it stayed undecided well past its publish timeout:
-    /// its edge may have died between the vote script and the publish (<see cref="EdgeOptions.RepublishUndecidedAfter"/>).
-    /// The request is answered 409 whatever happens here.
+    /// Publishes again the vote an ALREADY_VOTED found on its clip if it stayed undecided well past its publish timeout
+    /// (its edge may have died between the vote script and the publish), at most once per
+    /// <see cref="EdgeOptions.RepublishUndecidedAfter"/>. The request is answered 409 whatever happens here.
     /// </summary>
-    private async Task RepublishUndecidedAsync(
-        UndecidedVote held, SeasonSnapshot season, ClipSnapshot clip, string voterKey, DateTimeOffset votingEndsAt, DateTimeOffset now)
+    private async Task RepublishUndecidedAsync(UndecidedVote held, SeasonSnapshot season, Guid clipId, string voterKey, CatalogView view, DateTimeOffset now)
     {
-        var acceptedAt = VoteIds.TimeOf(held.VoteId);
-        if (now - acceptedAt < _options.PublishTimeout + _options.RepublishUndecidedAfter)
+        var wait = _options.PublishTimeout + _options.RepublishUndecidedAfter;
+        if (now - VoteIds.TimeOf(held.VoteId) < wait || (held.RepublishedAt is { } last && now - last < wait))
         {
             return;
         }
 
         try
         {
-            await publisher.PublishAsync(CastOf(held.VoteId, season, clip, voterKey, held.VoteType, acceptedAt, votingEndsAt, held.MultiVote, held.Flags));
+            await publisher.PublishCopyAsync(CopyOf(held.VoteId, season, season.CurrentSlot!.Position, clipId, voterKey, held.VoteType,
+                held.MultiVote, held.Flags, view, now));
             LogRepublished(logger, held.VoteId);
+            await ledger.MarkRepublishedAsync(voterKey, held.VoteId, now);
         }
-        catch (PublishFailedException e)
+        catch (Exception e) when (e is PublishFailedException || IsRedisFailure(e))
         {
             LogRepublishFailed(logger, held.VoteId, e.InnerException?.Message ?? e.Message);
         }
     }
 
-    private VoteCast CastOf(Guid voteId, SeasonSnapshot season, ClipSnapshot clip, string voterKey, string voteType,
+    /// <summary>
+    /// A copy of a vote to publish again, accepted when its id says. Once its slot or its clip no longer takes votes it
+    /// is a late copy, which stands only if the vote was stored already (<see cref="VoteCast.LateCopy"/>): core may have
+    /// closed the slot on its tallies. A late copy's creator and votingEndsAt, unknown here, matter to no one: the
+    /// aggregator gives it the stored vote's decision or rejects it.
+    /// </summary>
+    private VoteCast CopyOf(Guid voteId, SeasonSnapshot season, int slot, Guid clipId, string voterKey, string voteType, bool multiVote,
+        VoteFlags flags, CatalogView view, DateTimeOffset now)
+    {
+        var acceptedAt = VoteIds.TimeOf(voteId);
+        var votable = view.TryGetClip(clipId, out var clipSeason, out var clip) && clipSeason.Id == season.Id;
+        var endsAt = season.CurrentSlot is { Status: SlotStatuses.Voting, VotingEndsAt: { } end } current && current.Position == slot ? end : (DateTimeOffset?)null;
+        var late = !votable || endsAt is null || now >= endsAt;
+        return CastOf(voteId, season, slot, clip?.CreatorId ?? Guid.Empty, clipId, voterKey, voteType, acceptedAt, endsAt ?? acceptedAt, multiVote, flags) with
+        {
+            LateCopy = late,
+        };
+    }
+
+    private VoteCast CastOf(Guid voteId, SeasonSnapshot season, int slot, Guid creatorId, Guid clipId, string voterKey, string voteType,
         DateTimeOffset acceptedAt, DateTimeOffset votingEndsAt, bool multiVote, VoteFlags flags) => new()
     {
         VoteId = voteId,
         SeasonId = season.Id,
         SeasonNumber = season.Number,
-        SlotPosition = season.CurrentSlot!.Position,
-        ClipId = clip.Id,
-        CreatorId = clip.CreatorId,
+        SlotPosition = slot,
+        ClipId = clipId,
+        CreatorId = creatorId,
         VoterKey = voterKey,
         VoteType = voteType,
         Weight = VoteTypes.Weight(voteType),
@@ -405,7 +406,7 @@ internal sealed partial class VoteCaster(
     [LoggerMessage(LogLevel.Information, "Vote {VoteId}, undecided past its publish timeout, published again")]
     private static partial void LogRepublished(ILogger logger, Guid voteId);
 
-    [LoggerMessage(LogLevel.Warning, "Vote {VoteId}, undecided past its publish timeout, not published again: {Reason}")]
+    [LoggerMessage(LogLevel.Warning, "Vote {VoteId}, undecided, not published again: {Reason}")]
     private static partial void LogRepublishFailed(ILogger logger, Guid voteId, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Revoke refused: {Reason}")]

@@ -40,14 +40,18 @@ internal sealed record CastDecision(
     ReplayedVote? Replay,
     UndecidedVote? Held = null);
 
-/// <summary>The vote an ALREADY_VOTED found on its clip while still undecided: what publishing it again needs.</summary>
-internal sealed record UndecidedVote(Guid VoteId, string VoteType, VoteFlags Flags, bool MultiVote);
+/// <summary>
+/// The vote an ALREADY_VOTED found on its clip while still undecided: what publishing it again needs, and when it was
+/// last published again (null: never).
+/// </summary>
+internal sealed record UndecidedVote(Guid VoteId, string VoteType, VoteFlags Flags, bool MultiVote, DateTimeOffset? RepublishedAt);
 
 /// <summary>
 /// What a replay (a retry with an earlier vote's Idempotency-Key) finds: the first answer, the receipt's status, and the
-/// vote's flags and multi-vote mark as its cast gave them.
+/// vote's flags and multi-vote mark as its cast gave them (<see cref="MultiVote"/> null for a receipt from before
+/// receipts held them).
 /// </summary>
-internal sealed record ReplayedVote(VoteAccepted Answer, string Status, VoteFlags Flags, bool MultiVote);
+internal sealed record ReplayedVote(VoteAccepted Answer, string Status, VoteFlags Flags, bool? MultiVote);
 
 /// <summary>What a revoke found: <see cref="Code"/> is RATE_LIMITED (nothing else looked at) or empty.</summary>
 internal sealed record FoundVote(
@@ -234,29 +238,19 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
 
     public async Task<bool> RevokeAsync(string voterKey, Guid seasonId, int slot, Guid clipId, FoundVote vote)
     {
-        var voteId = vote.VoteId!.Value;
-        var result = await EvaluateAsync(VoteScripts.TakeBack,
+        var season = seasonId.ToString();
+        var voteId = vote.VoteId!.Value.ToString();
+        var result = await EvaluateAsync(VoteScripts.Revoke,
         [
-            SlotVotesKey(voterKey, seasonId.ToString(), slot), vote.DayKey.Length > 0 ? vote.DayKey : Placeholder(voterKey, "day"),
-            VoterReceiptKey(voterKey, voteId), vote.IdempotencyKey.Length > 0 ? vote.IdempotencyKey : Placeholder(voterKey, "idem"),
-        ], [voteId.ToString(), clipId.ToString(), vote.Weight, vote.VoteType, VoteStatuses.Revoked, "", 0]);
+            SlotVotesKey(voterKey, season, slot), vote.DayKey.Length > 0 ? vote.DayKey : Placeholder(voterKey, "day"),
+            VoterReceiptKey(voterKey, vote.VoteId.Value), vote.IdempotencyKey.Length > 0 ? vote.IdempotencyKey : Placeholder(voterKey, "idem"),
+        ], [voteId, clipId.ToString(), vote.Weight, vote.VoteType]);
         return (int)result == 1;
     }
 
-    /// <summary>
-    /// Takes back a vote a replay found still undecided once its slot no longer takes votes (so never published: see
-    /// <see cref="VoteCaster"/>): its receipt becomes rejected with <paramref name="reason"/>, its weight returns to the
-    /// day, and the Idempotency-Key is freed. False when a decision came first: the vote was published after all.
-    /// </summary>
-    public async Task<bool> GiveUpAsync(string voterKey, string idempotencyKey, VoteAccepted vote, string reason)
-    {
-        var result = await EvaluateAsync(VoteScripts.TakeBack,
-        [
-            SlotVotesKey(voterKey, vote.SeasonId.ToString(), vote.SlotPosition), DayKey(voterKey, VoteIds.TimeOf(vote.VoteId)),
-            VoterReceiptKey(voterKey, vote.VoteId), IdempotencyKey(voterKey, idempotencyKey),
-        ], [vote.VoteId.ToString(), vote.ClipId.ToString(), vote.Weight, vote.VoteType, VoteStatuses.Rejected, reason, 1]);
-        return (int)result == 1;
-    }
+    /// <summary>Records on the receipt when an undecided vote was last published again (<see cref="UndecidedVote"/>).</summary>
+    public Task MarkRepublishedAsync(string voterKey, Guid voteId, DateTimeOffset at) =>
+        BoundedAsync(redis.HashSetAsync(VoterReceiptKey(voterKey, voteId), "rp", at.ToUnixTimeMilliseconds()), _options.RedisTimeout);
 
     public async Task<BallotVoterState> BallotStateAsync(string voterKey, Guid seasonId, int slot, DateTimeOffset now)
     {
@@ -456,7 +450,7 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
         return
         [
             VoterWindowKey(a.VoterKey), IpWindowKey(a.ClientIp), SlotVotesKey(a.VoterKey, season, a.SlotPosition), DayKey(a.VoterKey, a.Now),
-            IdempotencyKey(a.VoterKey, a.IdempotencyKey ?? "-"),
+            $"idem:{VoterTag(a.VoterKey)}:{a.VoterKey}:{a.IdempotencyKey ?? "-"}",
             $"ipk:{IpTag(a.ClientIp)}:{a.Now.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture)}",
             ReceiptKey(a.VoteId), a.CaptchaKey ?? Placeholder(a.VoterKey, "captcha"),
         ];
@@ -469,8 +463,6 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
     internal static string GenreKey(string voter) => $"genre:{VoterTag(voter)}:{voter}";
 
     private static string VoterTag(string voter) => VoterBuckets.Tag(voter);
-
-    private static string IdempotencyKey(string voter, string key) => $"idem:{VoterTag(voter)}:{voter}:{key}";
 
     private static string VoterWindowKey(string voter) => $"rl:v:{VoterTag(voter)}:{voter}";
 
@@ -522,7 +514,8 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
     {
         var voteType = (string?)result[9];
         return new UndecidedVote(voteId, string.IsNullOrEmpty(voteType) ? VoteTypes.Standard : voteType,
-            (VoteFlags)(int.TryParse((string?)result[10], CultureInfo.InvariantCulture, out var flags) ? flags : 0), (string?)result[11] == "1");
+            (VoteFlags)(int.TryParse((string?)result[10], CultureInfo.InvariantCulture, out var flags) ? flags : 0), (string?)result[11] == "1",
+            long.TryParse((string?)result[12], CultureInfo.InvariantCulture, out var republished) ? DateTimeOffset.FromUnixTimeMilliseconds(republished) : null);
     }
 
     private static ReplayedVote ReadReplay(RedisResult[] result, Guid voteId, string regionName)
@@ -531,6 +524,6 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
         int Number(int i) => int.TryParse(Text(i), CultureInfo.InvariantCulture, out var n) ? n : 0;
         var answer = new VoteAccepted(voteId, Guid.Parse(Text(9)), Guid.Parse(Text(10)), Number(11), Text(12), Number(13), regionName,
             VoteStatuses.Accepted, Number(14), new RemainingVotes(Number(15), Number(16), Number(17)));
-        return new ReplayedVote(answer, Text(18), (VoteFlags)Number(19), Text(20) == "1");
+        return new ReplayedVote(answer, Text(18), (VoteFlags)Number(19), Text(20) is "" ? null : Text(20) == "1");
     }
 }

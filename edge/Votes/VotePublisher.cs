@@ -47,6 +47,14 @@ internal sealed class VotePublisher(INatsJSContext jetStream, RegionTopology reg
         return waiting.Stored.Task;
     }
 
+    /// <summary>
+    /// A vote published again (<see cref="VoteCaster"/>): alone, outside the lane's groups, with its vote id as
+    /// Nats-Msg-Id, so the stream drops it when the first went out alone within its duplicate window, and no group's id
+    /// (<c>casts-</c> and its first vote's id, always a new vote) can come twice. Completes once the stream holds it.
+    /// </summary>
+    public Task PublishCopyAsync(VoteCast vote) =>
+        PublishAsync(Subjects.VoteCast(region.Name, shardMap.LaneFor(vote.SeasonNumber)), vote, vote.VoteId.ToString(), CancellationToken.None);
+
     public Task PublishAsync(VoteRevoked revoke, CancellationToken cancellationToken) =>
         PublishAsync(Subjects.VoteRevoked(region.Name, shardMap.LaneFor(revoke.SeasonNumber)), revoke, "revoke-" + revoke.VoteId, cancellationToken);
 

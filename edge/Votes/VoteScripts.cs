@@ -76,9 +76,11 @@ internal static class VoteScripts
     /// (0: no captcha token to spend here).
     /// Returns: code, voter count, voter reset ms, day total, super used, mega used, flags, retry ms, vote id, then for
     /// a replay the original receipt: clip, season, slot, type, weight, total, remaining standard/super/mega, and the
-    /// receipt's status, the vote's flags and multi-vote 1/0 (what a replay needs to publish the vote again); for
-    /// ALREADY_VOTED, when the vote held on the clip is still undecided (receipt accepted), its id, then its type, flags
-    /// and multi-vote 1/0 (<see cref="Infrastructure.EdgeOptions.RepublishUndecidedAfter"/>).
+    /// receipt's status, the vote's flags and multi-vote 1/0 (what a replay needs to publish the vote again, which the
+    /// receipt then records as <c>rp</c>, ms, so <see cref="Undo"/> leaves it); for ALREADY_VOTED, when the vote held on
+    /// the clip is still undecided (receipt accepted), its id, then its type, flags, multi-vote 1/0 and when it was last
+    /// published again ('' if never; <see cref="Infrastructure.EdgeOptions.RepublishUndecidedAfter"/>). A receipt from
+    /// before receipts held the flags is not published again.
     /// Every request the windows let through counts in both (its vote id is the member), whatever it is answered:
     /// refusals, replays and edge verdicts too. One refused by a full window does not count, so a window holds at most
     /// its limit and Retry-After is exact. The script does nothing when the edge has given the attempt up (answered it
@@ -136,8 +138,10 @@ internal static class VoteScripts
         if ARGV[11] == '1' then
           local previous = redis.call('GET', KEYS[5])
           if previous then
-            local r = redis.call('HMGET', ARGV[26] .. previous,
+            local receipt = ARGV[26] .. previous
+            local r = redis.call('HMGET', receipt,
               'clip', 'season', 'slot', 'type', 'weight', 'total', 'rstd', 'rsup', 'rmeg', 'status', 'flags', 'multi')
+            if r[10] == 'accepted' and r[12] then redis.call('HSET', receipt, 'rp', ARGV[1]) end
             local reply = answer('REPLAY', 0, 0, previous)
             for i = 1, 12 do reply[#reply + 1] = r[i] or '' end
             return reply
@@ -148,10 +152,10 @@ internal static class VoteScripts
           return answer('CAPTCHA_REQUIRED', 0, 0, '')
         end
         if ARGV[9] ~= '1' and held[3] then
-          local r = redis.call('HMGET', ARGV[26] .. held[3], 'status', 'type', 'flags', 'multi')
-          if r[1] ~= 'accepted' then return answer('ALREADY_VOTED', 0, 0, '') end
+          local r = redis.call('HMGET', ARGV[26] .. held[3], 'status', 'type', 'flags', 'multi', 'rp')
+          if r[1] ~= 'accepted' or not r[4] then return answer('ALREADY_VOTED', 0, 0, '') end
           local reply = answer('ALREADY_VOTED', 0, 0, held[3])
-          for i = 2, 4 do reply[#reply + 1] = r[i] or '' end
+          for i = 2, 5 do reply[#reply + 1] = r[i] or '' end
           return reply
         end
         local voteType = ARGV[7]
@@ -207,14 +211,16 @@ internal static class VoteScripts
     /// as if Redis had never seen it, window counts included. Same KEYS; ARGV: vote id, clip id, weight, receipt ttl s.
     /// Leaves the receipt as a tombstone, rejected with DEPENDENCY_UNAVAILABLE, whether Cast ran or not: a Cast that
     /// reaches Redis after it (a hung server resumed, a connection given up with the script in its buffer) then does
-    /// nothing. Idempotent, so it can be retried until Redis answers.
+    /// nothing. A vote a replay published again (the receipt's <c>rp</c>) is left as it is, window counts apart: that
+    /// copy may be stored. Idempotent, so it can be retried until Redis answers.
     /// </summary>
     public const string Undo = ForgetClipVote + "\n" + """
         local voteId = ARGV[1]
         redis.call('ZREM', KEYS[1], voteId)
         redis.call('ZREM', KEYS[2], voteId)
-        local status = redis.call('HGET', KEYS[7], 'status')
-        if status ~= 'accepted' then
+        local receipt = redis.call('HMGET', KEYS[7], 'status', 'rp')
+        local status = receipt[1]
+        if status ~= 'accepted' or receipt[2] then
           if not status then
             redis.call('HSET', KEYS[7], 'status', 'rejected', 'reason', 'DEPENDENCY_UNAVAILABLE')
             redis.call('EXPIRE', KEYS[7], ARGV[4])
@@ -331,20 +337,17 @@ internal static class VoteScripts
         """;
 
     /// <summary>
-    /// Takes a vote back from the voter's state so the voter may vote again (with multi-vote, the clip's vote before it
-    /// stands again): a published revoke's vote, or one a replay finds never published once its slot stopped taking
-    /// votes. KEYS: 1 the voter's votes in the slot (vs), 2 day key, 3 receipt, 4 idempotency key. ARGV: vote id, clip
-    /// id, weight, type, 5 the receipt's status and 6 reason from now on, 7 1 to do it only while the receipt is still
-    /// accepted (no decision came) else 0. Returns 0 when it did nothing: the vote is no longer on its clip, or decided.
+    /// Undoes a published revoke's vote so the voter may vote again (with multi-vote, the clip's vote before it stands
+    /// again). KEYS: 1 the voter's votes in the slot (vs), 2 day key, 3 receipt, 4 idempotency key. ARGV: vote id, clip
+    /// id, weight, type. Returns 0 when the vote is no longer on its clip.
     /// </summary>
-    public const string TakeBack = ForgetClipVote + "\n" + """
+    public const string Revoke = ForgetClipVote + "\n" + """
         local voteId = ARGV[1]
-        if ARGV[7] == '1' and redis.call('HGET', KEYS[3], 'status') ~= 'accepted' then return 0 end
         if not forgetClipVote(KEYS[1], ARGV[2], voteId) then return 0 end
         if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('DECRBY', KEYS[2], ARGV[3]) end
         if redis.call('HGET', KEYS[1], ARGV[4]) == voteId then redis.call('HDEL', KEYS[1], ARGV[4]) end
         if redis.call('GET', KEYS[4]) == voteId then redis.call('DEL', KEYS[4]) end
-        redis.call('HSET', KEYS[3], 'status', ARGV[5], 'reason', ARGV[6])
+        redis.call('HSET', KEYS[3], 'status', 'revoked', 'reason', '')
         return 1
         """;
 

@@ -97,6 +97,29 @@ public sealed class VoteRulesTests
         Assert.Equal(new VoteDecision(vote.VoteId, VoteStatuses.Counted, null), plan.Decisions.Single().Decision);
     }
 
+    [Fact]
+    public void A_late_copy_stands_only_for_a_vote_stored_already_and_is_otherwise_rejected_voting_closed()
+    {
+        var original = Vote(1, Season, Guid.NewGuid(), "v");
+        var neverStored = Vote(1, Season, Guid.NewGuid(), "w") with { LateCopy = true };
+        var stored = Vote(1, Season, Guid.NewGuid(), "x");
+        var storedRow = new StoredVote(stored.VoteId, Season, 1, stored.ClipId, stored.CreatorId, "x", VoteTypes.Standard, 1,
+            DateOnly.FromDateTime(DateTime.UtcNow), VoteStatuses.Counted, null);
+        var state = new ShardState(new Dictionary<Guid, StoredVote> { [stored.VoteId] = storedRow }, new HashSet<Guid>(), [storedRow]);
+
+        var plan = VoteRules.Decide(new VoteStreamEvent[] { original, original with { LateCopy = true }, neverStored, stored with { LateCopy = true } }
+            .Select(e => ("us-east", e)).ToList(), state, new Totals([]), 200);
+
+        Assert.Equal("counted", Outcome(plan, original));
+        Assert.Equal("rejected:VOTING_CLOSED", Outcome(plan, neverStored));
+        Assert.Equal(2, plan.NewVotes.Count);
+        Assert.Equal(1, plan.CountedVotes);
+        Assert.Equal(
+            [new VoteDecision(original.VoteId, VoteStatuses.Counted, null), new VoteDecision(original.VoteId, VoteStatuses.Counted, null),
+             new VoteDecision(neverStored.VoteId, VoteStatuses.Rejected, ErrorCodes.VotingClosed), new VoteDecision(stored.VoteId, VoteStatuses.Counted, null)],
+            plan.Decisions.Select(d => d.Decision));
+    }
+
     /// <summary>The writer stores each vote as soon as the rules hand it over, so a handed-over row must never change.</summary>
     [Fact]
     public void Every_new_vote_is_handed_over_once_with_its_final_status_and_a_vote_revoked_later_only_at_the_end()

@@ -142,6 +142,36 @@ public sealed class VoteLedgerPropertyTests
         Assert.Equal(0, (int)await redis.StringGetAsync(VoteLedger.DayKey(voter, at)));
     }
 
+    /// <summary>
+    /// A retry with the key while the first attempt's publish is still in flight publishes a copy of the vote; if the
+    /// first publish then fails, its undo must leave the vote, whose copy may be stored, as it stands.
+    /// </summary>
+    [Fact]
+    public async Task An_undo_after_a_replay_published_the_vote_again_leaves_the_vote_standing()
+    {
+        using var dir = new TempDirectory("ledger-replay-undo");
+        await using var server = await RedisServer.StartAsync(dir.Path);
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint);
+        var redis = connection.GetDatabase();
+        var ledger = new VoteLedger(redis, Options.Create(new EdgeOptions { Region = Region, RedisTimeout = TimeSpan.FromSeconds(5) }),
+            Options.Create(new CaptchaOptions()), new RegionTopology { Name = Region, EdgeUrl = "", Nats = "", Redis = server.Endpoint });
+        const string voter = "device_replayed";
+        var clip = Season.Clips[0].Id;
+        var at = DateTimeOffset.UtcNow;
+        VoteAttempt Attempt() => new(voter, "10.9.9.9", VoteIds.New(at, VoterBuckets.Of(voter)), VoteTypes.Super, Season, 1, clip, "key-1",
+            MultiVote: false, VoteFlags.None, at, at.AddHours(1), null, null);
+        var first = Attempt();
+        Assert.Equal("OK", (await ledger.CastAsync(first)).Code);
+        var replay = await ledger.CastAsync(Attempt());
+        Assert.Equal(("REPLAY", VoteStatuses.Accepted, (bool?)false), (replay.Code, replay.Replay!.Status, replay.Replay.MultiVote));
+
+        await ledger.UndoAsync(first);
+        Assert.Equal((VoteStatuses.Accepted, (string?)null), await ledger.ReceiptAsync(first.VoteId));
+        Assert.Equal(first.VoteId, (await ledger.FindAsync(voter, "10.9.9.9", Season.Id, 1, clip, at)).VoteId);
+        Assert.Equal(3, (int)await redis.StringGetAsync(VoteLedger.DayKey(voter, at)));
+        Assert.Equal("REPLAY", (await ledger.CastAsync(Attempt())).Code);
+    }
+
     private static async Task CastAsync(VoteLedger ledger, Rules model, string voter, string ip, Step step, DateTimeOffset at, string? captchaToken)
     {
         var voteType = step.Type switch { < 6 => VoteTypes.Standard, < 9 => VoteTypes.Super, _ => VoteTypes.Mega };
@@ -224,6 +254,9 @@ public sealed class VoteLedgerPropertyTests
         private readonly Dictionary<(string Voter, int Slot, Guid Clip), List<Standing>> _earlier = [];
         private readonly Dictionary<(string Voter, DateOnly Day), int> _days = [];
         private readonly Dictionary<(string Voter, string Key), Standing> _idempotent = [];
+
+        /// <summary>When a replay last marked a vote published again (its receipt's <c>rp</c>).</summary>
+        private readonly Dictionary<Guid, DateTimeOffset> _republishedAt = [];
         private readonly Dictionary<(string Ip, int Hour), HashSet<string>> _votersByIpHour = [];
 
         /// <summary>The captcha tokens a vote has spent: each is good for one vote attempt that gets past the edge's verdict.</summary>
@@ -293,6 +326,7 @@ public sealed class VoteLedgerPropertyTests
             if (a.IdempotencyKey is { } key && _idempotent.TryGetValue((a.VoterKey, key), out var earlier))
             {
                 var e = earlier.Attempt;
+                _republishedAt[e.VoteId] = DateTimeOffset.FromUnixTimeMilliseconds(a.Now.ToUnixTimeMilliseconds());
                 return Answer("REPLAY", voteId: e.VoteId, replay: new ReplayedVote(new VoteAccepted(e.VoteId, e.ClipId!.Value, Season.Id,
                     e.SlotPosition, e.VoteType, VoteTypes.Weight(e.VoteType), Region, VoteStatuses.Accepted, earlier.DayTotal,
                     new RemainingVotes(DailyWeightLimit - earlier.DayTotal, earlier.SuperUsed ? 0 : 1, earlier.MegaUsed ? 0 : 1)),
@@ -313,7 +347,8 @@ public sealed class VoteLedgerPropertyTests
             {
                 // Every receipt here is undecided (no decisions are written), so the vote on the clip comes back with the 409.
                 var h = onClip.Attempt;
-                return Answer(ErrorCodes.AlreadyVoted, voteId: h.VoteId, undecided: new UndecidedVote(h.VoteId, h.VoteType, onClip.Flags, h.MultiVote));
+                return Answer(ErrorCodes.AlreadyVoted, voteId: h.VoteId,
+                    undecided: new UndecidedVote(h.VoteId, h.VoteType, onClip.Flags, h.MultiVote, _republishedAt.TryGetValue(h.VoteId, out var at) ? at : null));
             }
 
             if ((a.VoteType == VoteTypes.Super && superUsed) || (a.VoteType == VoteTypes.Mega && megaUsed))
