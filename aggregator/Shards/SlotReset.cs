@@ -6,6 +6,8 @@ namespace AiMoviez.Aggregator.Shards;
 /// Admin reset-votes: every vote and count of one slot goes, with its share of the day tables (recorded in day_changes
 /// like a batch's). Every removed vote its voter did not revoke is queued in reset_undos for its region's edges, which
 /// still hold it in Redis (<see cref="Republish.ResetUndoPublisher"/>); a revoked one was given back by its revoke.
+/// Every removed vote leaves a tombstone, so a copy of it that comes later (an edge's replay) is stored revoked, never
+/// counted again.
 /// </summary>
 internal static class SlotReset
 {
@@ -14,6 +16,10 @@ internal static class SlotReset
             delete from votes where season_id = $1 and slot_position = $2
             returning vote_id, region, clip_id, creator_id, voter_key, vote_type, utc_day, weight, status),
         counted as (select * from gone where status = 'counted'),
+        tomb as (
+            insert into vote_tombstones (vote_id, season_id, slot_position, revoked_at)
+            select vote_id, $1, $2, now() from gone
+            on conflict do nothing),
         undo as (
             insert into reset_undos (region, vote_id, season_id, slot_position, clip_id, voter_key, vote_type, weight, utc_day)
             select region, vote_id, $1, $2, clip_id, voter_key, vote_type, weight, utc_day from gone where status <> 'revoked'

@@ -300,6 +300,13 @@ public sealed class IngestTests(AggregatorFixture fixture)
 
         await Eventually.UntilAsync(() => fixture.ScalarAsync<long>(number, "select count(*) from reset_undos where season_id = $1", season),
             n => n == 0, Wait, "the shard's queue of undos to empty");
+
+        // A copy of a removed vote that comes afterwards (an edge publishing it again) is stored revoked, not counted again.
+        var copy = votes[1];
+        await fixture.PublishRawAsync(copy.Region, Subjects.VoteCast(copy.Region, fixture.LaneOf(number)),
+            JsonSerializer.SerializeToUtf8Bytes(copy, ContractsJson.Default.VoteCast), "copy-" + copy.VoteId);
+        await Eventually.UntilAsync(() => fixture.StatusAsync(number, copy.VoteId), s => s == VoteStatuses.Revoked, Wait, "the copy to be stored");
+        Assert.Equal(0, await fixture.CountedAsync(number, season));
     }
 
     [Fact]
