@@ -224,8 +224,9 @@ internal sealed class OneAtATime
         .ToDictionary(g => g.Key, g => new Delta(g.Count(), g.Sum(r => r.Weight))));
 
     /// <summary>
-    /// An admin's reset of a slot: its votes go, and with the counted ones their counts. Returns the votes the edges must
-    /// give back (all but the revoked ones, which their revokes gave back) and the counted weight removed per voter and day.
+    /// An admin's reset of a slot: its votes go, each leaving a tombstone, and with the counted ones their counts. Returns
+    /// the votes the edges must give back (all but the revoked ones, which their revokes gave back) and the counted weight
+    /// removed per voter and day.
     /// </summary>
     public (SortedSet<(string Region, Guid VoteId)> Undos, SortedDictionary<(string, DateOnly), long> Removed) ResetSlot(Guid seasonId, int slot)
     {
@@ -235,6 +236,7 @@ internal sealed class OneAtATime
         foreach (var vote in gone)
         {
             _votes.Remove(vote.Cast.VoteId);
+            Tombstones.Add(vote.Cast.VoteId);
         }
 
         return (new(gone.Where(v => v.Status != VoteStatuses.Revoked).Select(v => (v.Cast.Region, v.Cast.VoteId))), removed);
@@ -253,7 +255,7 @@ internal sealed class OneAtATime
                 var dayTotal = _earlierToday.GetValueOrDefault((cast.VoterKey, VoteStreams.DayOf(cast)))
                     + Counted().Where(v => v.Cast.VoterKey == cast.VoterKey && VoteStreams.DayOf(v.Cast) == VoteStreams.DayOf(cast)).Sum(v => v.Cast.Weight);
                 string? reason = null;
-                if (cast.AcceptedAt > cast.VotingEndsAt)
+                if (cast.LateCopy || cast.AcceptedAt > cast.VotingEndsAt)
                 {
                     reason = ErrorCodes.VotingClosed;
                 }

@@ -104,12 +104,8 @@ public sealed class VoteLedgerPropertyTests
     [Fact]
     public async Task A_slot_reset_takes_any_of_a_clips_multi_votes_off_and_revokes_find_the_others_latest_first()
     {
-        using var dir = new TempDirectory("ledger-multi");
-        await using var server = await RedisServer.StartAsync(dir.Path);
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint);
-        var redis = connection.GetDatabase();
-        var ledger = new VoteLedger(redis, Options.Create(new EdgeOptions { Region = Region, RedisTimeout = TimeSpan.FromSeconds(5) }),
-            Options.Create(new CaptchaOptions()), new RegionTopology { Name = Region, EdgeUrl = "", Nats = "", Redis = server.Endpoint });
+        await using var lone = await LoneLedger.StartAsync("ledger-multi");
+        var (redis, ledger) = (lone.Redis, lone.Ledger);
         const string voter = "device_multi";
         var clip = Season.Clips[0].Id;
         var at = DateTimeOffset.UtcNow;
@@ -149,12 +145,8 @@ public sealed class VoteLedgerPropertyTests
     [Fact]
     public async Task An_undo_after_a_replay_published_the_vote_again_leaves_the_vote_standing()
     {
-        using var dir = new TempDirectory("ledger-replay-undo");
-        await using var server = await RedisServer.StartAsync(dir.Path);
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint);
-        var redis = connection.GetDatabase();
-        var ledger = new VoteLedger(redis, Options.Create(new EdgeOptions { Region = Region, RedisTimeout = TimeSpan.FromSeconds(5) }),
-            Options.Create(new CaptchaOptions()), new RegionTopology { Name = Region, EdgeUrl = "", Nats = "", Redis = server.Endpoint });
+        await using var lone = await LoneLedger.StartAsync("ledger-replay-undo");
+        var (redis, ledger) = (lone.Redis, lone.Ledger);
         const string voter = "device_replayed";
         var clip = Season.Clips[0].Id;
         var at = DateTimeOffset.UtcNow;
@@ -170,6 +162,30 @@ public sealed class VoteLedgerPropertyTests
         Assert.Equal(first.VoteId, (await ledger.FindAsync(voter, "10.9.9.9", Season.Id, 1, clip, at)).VoteId);
         Assert.Equal(3, (int)await redis.StringGetAsync(VoteLedger.DayKey(voter, at)));
         Assert.Equal("REPLAY", (await ledger.CastAsync(Attempt())).Code);
+    }
+
+    /// <summary>A ledger on a Redis server of its own, with the default limits.</summary>
+    private sealed class LoneLedger(TempDirectory dir, RedisServer server, ConnectionMultiplexer connection) : IAsyncDisposable
+    {
+        public IDatabase Redis { get; } = connection.GetDatabase();
+
+        public VoteLedger Ledger { get; } = new(connection.GetDatabase(),
+            Options.Create(new EdgeOptions { Region = Region, RedisTimeout = TimeSpan.FromSeconds(5) }), Options.Create(new CaptchaOptions()),
+            new RegionTopology { Name = Region, EdgeUrl = "", Nats = "", Redis = server.Endpoint });
+
+        public static async Task<LoneLedger> StartAsync(string name)
+        {
+            var dir = new TempDirectory(name);
+            var server = await RedisServer.StartAsync(dir.Path);
+            return new LoneLedger(dir, server, await ConnectionMultiplexer.ConnectAsync(server.Endpoint));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await connection.DisposeAsync();
+            await server.DisposeAsync();
+            dir.Dispose();
+        }
     }
 
     private static async Task CastAsync(VoteLedger ledger, Rules model, string voter, string ip, Step step, DateTimeOffset at, string? captchaToken)
