@@ -250,7 +250,7 @@ internal sealed class VoteLedger(IDatabase redis, IOptions<EdgeOptions> options,
 
     /// <summary>Records on the receipt when an undecided vote was last published again (<see cref="UndecidedVote"/>).</summary>
     public Task MarkRepublishedAsync(string voterKey, Guid voteId, DateTimeOffset at) =>
-        BoundedAsync(redis.HashSetAsync(VoterReceiptKey(voterKey, voteId), "rp", at.ToUnixTimeMilliseconds()), _options.RedisTimeout);
+        EvaluateAsync(VoteScripts.MarkRepublished, [VoterReceiptKey(voterKey, voteId)], [at.ToUnixTimeMilliseconds()]);
 
     public async Task<BallotVoterState> BallotStateAsync(string voterKey, Guid seasonId, int slot, DateTimeOffset now)
     {

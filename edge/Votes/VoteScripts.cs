@@ -352,6 +352,16 @@ internal static class VoteScripts
         """;
 
     /// <summary>
+    /// Records when an undecided vote was last published again (the receipt's <c>rp</c>, ms), only on a receipt that is
+    /// still there: a hash made here would have no expiry. KEYS: 1 receipt. ARGV: ms.
+    /// </summary>
+    public const string MarkRepublished = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        redis.call('HSET', KEYS[1], 'rp', ARGV[1])
+        return 1
+        """;
+
+    /// <summary>
     /// What a ballot shows of the voter. KEYS: 1 the voter's votes in the slot (vs), 2 day key.
     /// Returns: day total, super used, mega used, voted clip ids...
     /// </summary>
