@@ -33,49 +33,10 @@ internal sealed class RegionLink : IAsyncDisposable
     /// <summary>Creates the region's streams that are missing; an existing stream (e.g. made by the edge) is left as is.</summary>
     public async Task EnsureStreamsAsync(CancellationToken cancellationToken)
     {
-        await EnsureStreamAsync(new StreamConfig(StreamNames.Votes(Name), [Subjects.VoteStreamSubjects(Name)])
-        {
-            Storage = StreamConfigStorage.File,
-            Retention = StreamConfigRetention.Limits,
-            DuplicateWindow = StreamLimits.VotesDuplicateWindow,
-            MaxAge = StreamLimits.VotesMaxAge,
-            NumReplicas = Region.StreamReplicas,
-        }, cancellationToken);
-        await EnsureStreamAsync(new StreamConfig(StreamNames.Receipts(Name), [Subjects.Receipts(Name)])
-        {
-            Storage = StreamConfigStorage.File,
-            MaxAge = StreamLimits.ReceiptsMaxAge,
-            NumReplicas = Region.StreamReplicas,
-        }, cancellationToken);
-        await EnsureStreamAsync(new StreamConfig(StreamNames.DeadLetters(Name), [Subjects.DeadLetter(Name)])
-        {
-            Storage = StreamConfigStorage.File,
-            NumReplicas = Region.StreamReplicas,
-        }, cancellationToken);
-        await EnsureStreamAsync(new StreamConfig(StreamNames.Resets(Name), [Subjects.SlotResets(Name)])
-        {
-            Storage = StreamConfigStorage.File,
-            MaxAge = StreamLimits.ResetsMaxAge,
-        }, cancellationToken);
-    }
-
-    private async Task EnsureStreamAsync(StreamConfig config, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await JetStream.GetStreamAsync(config.Name!, cancellationToken: cancellationToken);
-        }
-        catch (NatsJSApiException e) when (e.Error.Code == 404)
-        {
-            try
-            {
-                await JetStream.CreateStreamAsync(config, cancellationToken);
-            }
-            catch (NatsJSApiException raced) when (raced.Error.ErrCode == 10058)
-            {
-                // The edge created it in the meantime.
-            }
-        }
+        await JetStream.EnsureStreamAsync(RegionStreams.Votes(Region), cancellationToken);
+        await JetStream.EnsureStreamAsync(RegionStreams.Receipts(Region), cancellationToken);
+        await JetStream.EnsureStreamAsync(RegionStreams.DeadLetters(Region), cancellationToken);
+        await JetStream.EnsureStreamAsync(RegionStreams.Resets(Region), cancellationToken);
     }
 
     public ValueTask DisposeAsync() => Connection.DisposeAsync();

@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
 namespace AiMoviez.Aggregator.Rules;
 
 /// <summary>The weight a voter has counted on one UTC day, over all seasons and shards.</summary>
@@ -19,14 +23,24 @@ internal interface IDailyTotals
 /// </summary>
 internal sealed class DailyLedger : IDailyTotals
 {
-    private readonly Dictionary<(string VoterKey, DateOnly Day), long> _totals = [];
+    /// <summary>
+    /// Device voters (anonymous: millions on a busy day) by day, then by their key's 128 bits: entries without
+    /// references, which the garbage collector neither marks nor scans, and no string kept per voter.
+    /// </summary>
+    private readonly Dictionary<DateOnly, Dictionary<DeviceKey, long>> _deviceTotals = [];
+
+    /// <summary>Every other voter key (signed-in voters) as it is.</summary>
+    private readonly Dictionary<(string VoterKey, DateOnly Day), long> _otherTotals = [];
+
     private readonly HashSet<DateOnly> _loadedDays = [];
     private DateOnly _firstFreshDay = DateOnly.MaxValue;
 
     /// <summary>Held by a writer while it decides a batch against the totals.</summary>
     public Lock Sync { get; } = new();
 
-    public long Get(string voterKey, DateOnly day) => _totals.GetValueOrDefault((voterKey, day));
+    public long Get(string voterKey, DateOnly day) => DeviceKey.Of(voterKey) is { } device
+        ? _deviceTotals.GetValueOrDefault(day)?.GetValueOrDefault(device) ?? 0
+        : _otherTotals.GetValueOrDefault((voterKey, day));
 
     /// <summary>Ignored for a day that is not loaded: its stored total already has it when the day is loaded.</summary>
     public void Add(string voterKey, DateOnly day, long weight)
@@ -36,15 +50,31 @@ internal sealed class DailyLedger : IDailyTotals
             return;
         }
 
-        var key = (voterKey, day);
-        var total = _totals.GetValueOrDefault(key) + weight;
-        if (total == 0)
+        Change(voterKey, day, weight);
+    }
+
+    private void Change(string voterKey, DateOnly day, long weight) => Change(LedgerRow.Of(voterKey, day, weight));
+
+    private void Change(LedgerRow row)
+    {
+        if (row.Device is { } device)
         {
-            _totals.Remove(key);
+            ref var ofDay = ref CollectionsMarshal.GetValueRefOrAddDefault(_deviceTotals, row.Day, out _);
+            Change(ofDay ??= [], device, row.Weight);
         }
         else
         {
-            _totals[key] = total;
+            Change(_otherTotals, (row.OtherKey!, row.Day), row.Weight);
+        }
+    }
+
+    private static void Change<TKey>(Dictionary<TKey, long> totals, TKey key, long weight) where TKey : notnull
+    {
+        ref var total = ref CollectionsMarshal.GetValueRefOrAddDefault(totals, key, out _);
+        total += weight;
+        if (total == 0)
+        {
+            totals.Remove(key);
         }
     }
 
@@ -67,7 +97,8 @@ internal sealed class DailyLedger : IDailyTotals
     {
         lock (Sync)
         {
-            _totals.Clear();
+            _deviceTotals.Clear();
+            _otherTotals.Clear();
             _loadedDays.Clear();
             _firstFreshDay = firstFreshDay;
         }
@@ -82,14 +113,13 @@ internal sealed class DailyLedger : IDailyTotals
     }
 
     /// <summary>Adds one shard's stored totals of a day; call once per shard, then <see cref="MarkLoaded"/>.</summary>
-    public void Load(IEnumerable<(string VoterKey, DateOnly Day, long Weight)> rows)
+    public void Load(IEnumerable<LedgerRow> rows)
     {
         lock (Sync)
         {
-            foreach (var (voterKey, day, weight) in rows)
+            foreach (var row in rows)
             {
-                var key = (voterKey, day);
-                _totals[key] = _totals.GetValueOrDefault(key) + weight;
+                Change(row);
             }
         }
     }
@@ -107,9 +137,14 @@ internal sealed class DailyLedger : IDailyTotals
     {
         lock (Sync)
         {
-            foreach (var key in _totals.Keys.Where(k => k.Day < oldestKept).ToList())
+            foreach (var day in _deviceTotals.Keys.Where(d => d < oldestKept).ToList())
             {
-                _totals.Remove(key);
+                _deviceTotals.Remove(day);
+            }
+
+            foreach (var key in _otherTotals.Keys.Where(k => k.Day < oldestKept).ToList())
+            {
+                _otherTotals.Remove(key);
             }
 
             _loadedDays.RemoveWhere(d => d < oldestKept);
@@ -119,4 +154,45 @@ internal sealed class DailyLedger : IDailyTotals
             }
         }
     }
+}
+
+/// <summary>
+/// A device voter key (<c>device_</c> and 32 lower-case hex digits, CONTRACT.md section 4) as the 128-bit number its
+/// digits spell, whole: two keys are one voter exactly when their numbers are equal.
+/// </summary>
+internal readonly record struct DeviceKey(ulong High, ulong Low)
+{
+    private const string Prefix = "device_";
+
+    private static readonly SearchValues<char> LowerHexDigits = SearchValues.Create("0123456789abcdef");
+
+    /// <summary>
+    /// Null for any other key. Upper-case digits make no device key: they would spell the number of another key.
+    /// </summary>
+    public static DeviceKey? Of(string voterKey)
+    {
+        if (voterKey.Length != Prefix.Length + 32 || !voterKey.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var digits = voterKey.AsSpan(Prefix.Length);
+        if (digits.ContainsAnyExcept(LowerHexDigits))
+        {
+            return null;
+        }
+
+        return new DeviceKey(ulong.Parse(digits[..16], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture),
+            ulong.Parse(digits[16..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture));
+    }
+}
+
+/// <summary>
+/// A stored day total (or a change to one) with its voter key in the ledger's form: a day's millions of rows, read
+/// before the ledger takes them, hold no string per device voter.
+/// </summary>
+internal readonly record struct LedgerRow(DeviceKey? Device, string? OtherKey, DateOnly Day, long Weight)
+{
+    public static LedgerRow Of(string voterKey, DateOnly day, long weight) =>
+        DeviceKey.Of(voterKey) is { } device ? new(device, null, day, weight) : new(null, voterKey, day, weight);
 }

@@ -42,7 +42,7 @@ internal sealed class LedgerDays(DailyLedger ledger, ShardDataSources shards)
     }
 
     /// <summary>Reads one shard's day totals of every day from <paramref name="fromDay"/> on.</summary>
-    public static async Task<List<(string VoterKey, DateOnly Day, long Weight)>> ReadAsync(NpgsqlDataSource dataSource,
+    public static async Task<List<LedgerRow>> ReadAsync(NpgsqlDataSource dataSource,
         DateOnly fromDay, DateOnly toDay, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
@@ -50,10 +50,10 @@ internal sealed class LedgerDays(DailyLedger ledger, ShardDataSources shards)
         command.Parameters.Add(new NpgsqlParameter { Value = fromDay });
         command.Parameters.Add(new NpgsqlParameter { Value = toDay });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<(string, DateOnly, long)>();
+        var rows = new List<LedgerRow>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add((reader.Get<string>("voter_key"), reader.Get<DateOnly>("utc_day"), reader.Get<long>("weight")));
+            rows.Add(LedgerRow.Of(reader.Get<string>("voter_key"), reader.Get<DateOnly>("utc_day"), reader.Get<long>("weight")));
         }
 
         return rows;

@@ -21,24 +21,9 @@ internal sealed partial class JetStreamSetup(INatsJSContext jetStream, RegionTop
         {
             try
             {
-                await EnsureStreamAsync(new StreamConfig(region.VoteStream, [Subjects.VoteStreamSubjects(region.Name)])
-                {
-                    Storage = StreamConfigStorage.File,
-                    DuplicateWindow = StreamLimits.VotesDuplicateWindow,
-                    MaxAge = StreamLimits.VotesMaxAge,
-                    NumReplicas = region.StreamReplicas,
-                }, stoppingToken);
-                await EnsureStreamAsync(new StreamConfig(region.ReceiptStream, [Subjects.Receipts(region.Name)])
-                {
-                    Storage = StreamConfigStorage.File,
-                    MaxAge = StreamLimits.ReceiptsMaxAge,
-                    NumReplicas = region.StreamReplicas,
-                }, stoppingToken);
-                await EnsureStreamAsync(new StreamConfig(region.ResetStream, [Subjects.SlotResets(region.Name)])
-                {
-                    Storage = StreamConfigStorage.File,
-                    MaxAge = StreamLimits.ResetsMaxAge,
-                }, stoppingToken);
+                await jetStream.EnsureStreamAsync(RegionStreams.Votes(region), stoppingToken);
+                await jetStream.EnsureStreamAsync(RegionStreams.Receipts(region), stoppingToken);
+                await jetStream.EnsureStreamAsync(RegionStreams.Resets(region), stoppingToken);
                 _ready.TrySetResult();
                 return;
             }
@@ -46,25 +31,6 @@ internal sealed partial class JetStreamSetup(INatsJSContext jetStream, RegionTop
             {
                 LogSetupFailed(logger, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
-            }
-        }
-    }
-
-    private async Task EnsureStreamAsync(StreamConfig config, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await jetStream.GetStreamAsync(config.Name!, cancellationToken: cancellationToken);
-        }
-        catch (NatsJSApiException e) when (e.Error.Code == 404)
-        {
-            try
-            {
-                await jetStream.CreateStreamAsync(config, cancellationToken);
-            }
-            catch (NatsJSApiException raced) when (raced.Error.ErrCode == 10058)
-            {
-                // Another edge or the aggregator created it meanwhile.
             }
         }
     }

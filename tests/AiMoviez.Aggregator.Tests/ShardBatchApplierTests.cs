@@ -317,7 +317,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
             var model = new OneAtATime(universe, stream);
             var ledger = new DailyLedger();
             ledger.StartFresh(VoteStreams.Today);
-            ledger.Load(universe.EarlierToday.Select(t => (t.Key.Item1, t.Key.Item2, t.Value)));
+            ledger.Load(universe.EarlierToday.Select(t => LedgerRow.Of(t.Key.Item1, t.Key.Item2, t.Value)));
             await using var applier = NewApplier(ledger, dailyWeightLimit: VoteStreams.DailyWeightLimit);
             var decisions = new List<(string, VoteDecision)>();
             var delivered = new HashSet<Guid>();

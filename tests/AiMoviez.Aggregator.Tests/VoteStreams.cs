@@ -19,7 +19,8 @@ internal sealed class StreamUniverse
     private readonly Guid[] _clips = [.. Enumerable.Range(0, 4).Select(_ => Guid.NewGuid())];
     private readonly Guid[] _creators = [Guid.NewGuid(), Guid.NewGuid()];
     private readonly Guid[] _voteIds = [.. Enumerable.Range(0, VoteStreams.MaxSteps + 1).Select(_ => Guid.NewGuid())];
-    private readonly string _voters = "v" + Guid.NewGuid().ToString("N")[..8] + "_";
+    /// <summary>A signed-in voter and two device voters (<c>device_</c> and 32 hex digits), which the day ledger keeps apart.</summary>
+    private readonly string[] _voters = ["user_" + Guid.NewGuid().ToString("N")[..8], "device_" + Guid.NewGuid().ToString("N"), "device_" + Guid.NewGuid().ToString("N")];
 
     public Guid SeasonA { get; } = Guid.NewGuid();
 
@@ -31,7 +32,7 @@ internal sealed class StreamUniverse
 
     public Guid SeasonOf(int clip) => clip < 2 ? SeasonA : SeasonB;
 
-    public string Voter(int voter) => _voters + voter;
+    public string Voter(int voter) => _voters[voter];
 
     /// <summary>Numbered by cast, so a revoke can name a vote not cast yet.</summary>
     public Guid VoteId(int number) => _voteIds[number];
