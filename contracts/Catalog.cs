@@ -90,9 +90,26 @@ public sealed record ClipSnapshot
     public DateTimeOffset? ApprovedAt { get; init; }
 }
 
+/// <summary>
+/// A clip the snapshot does not list (its season is not active), as core's <see cref="CatalogRoutes.Clip"/> finds it,
+/// so an edge answers a vote on it CLIP_NOT_VOTABLE rather than CLIP_NOT_FOUND.
+/// </summary>
+public sealed record ClipPlacement
+{
+    public required Guid Id { get; init; }
+    public required Guid SeasonId { get; init; }
+    /// <summary>The season's status: draft, finished or archived (active when it was activated since the snapshot).</summary>
+    public required string SeasonStatus { get; init; }
+}
+
 public static class CatalogRoutes
 {
     public const string Snapshot = "/internal/catalog";
+
+    /// <summary>A clip of any season by id: its <see cref="ClipPlacement"/>, or 404 when core has no such clip.</summary>
+    public const string Clip = "/internal/clips/{id:guid}";
+
+    public static string ClipOf(Guid id) => $"/internal/clips/{id}";
 }
 
 public static class SeasonStatuses

@@ -16,6 +16,7 @@ namespace AiMoviez.Contracts;
 [JsonSerializable(typeof(GenreVoteChanged))]
 [JsonSerializable(typeof(GenreTally))]
 [JsonSerializable(typeof(CatalogSnapshot))]
+[JsonSerializable(typeof(ClipPlacement))]
 [JsonSerializable(typeof(BarrierStatus))]
 [JsonSerializable(typeof(PipelineStatus))]
 [JsonSerializable(typeof(VoteReviewRequest))]

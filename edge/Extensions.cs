@@ -62,7 +62,7 @@ internal static class Extensions
         return services;
     }
 
-    /// <summary>The catalog snapshot polled from core: seasons, slots, clips, flags and bans.</summary>
+    /// <summary>The catalog snapshot polled from core (seasons, slots, clips, flags and bans), and core's answer for a clip it does not list.</summary>
     public static IServiceCollection AddCatalogSync(this IServiceCollection services)
     {
         services.AddHttpClient<CatalogClient>((sp, http) => http.BaseAddress = new Uri(sp.GetRequiredService<Topology>().Core.Url))
@@ -75,6 +75,12 @@ internal static class Extensions
                 resilience.Retry.MaxRetryAttempts = 2;
                 resilience.Retry.Delay = TimeSpan.FromMilliseconds(200);
             });
+        services.AddHttpClient(ClipDirectory.HttpClientName, (sp, http) =>
+        {
+            http.BaseAddress = new Uri(sp.GetRequiredService<Topology>().Core.Url);
+            http.Timeout = ClipDirectory.LookupTimeout;
+        });
+        services.AddSingleton<ClipDirectory>();
         services.AddSingleton<CatalogStore>();
         services.AddHostedService<CatalogSync>();
         return services;

@@ -13,6 +13,18 @@ internal sealed class CatalogSnapshotReader(CatalogDatabase catalog)
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
+    /// <summary>The clip with this id and its season's status, whatever either's status; null when there is no such clip.</summary>
+    public async Task<ClipPlacement?> PlaceClipAsync(Guid id, CancellationToken ct)
+    {
+        await using var command = catalog.DataSource.CreateCommand(
+            "select c.season_id, s.status from clips c join seasons s on s.id = c.season_id where c.id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new ClipPlacement { Id = id, SeasonId = reader.GetGuid(0), SeasonStatus = reader.GetString(1) }
+            : null;
+    }
+
     public async Task<CatalogSnapshot> ReadAsync(CancellationToken ct)
     {
         await using var connection = await catalog.DataSource.OpenConnectionAsync(ct);

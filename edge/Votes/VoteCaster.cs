@@ -19,6 +19,7 @@ internal sealed record CastOutcome(VoteAccepted? Accepted, string? Code, string 
 /// </summary>
 internal sealed partial class VoteCaster(
     CatalogStore catalog,
+    ClipDirectory clips,
     VoteLedger ledger,
     CaptchaVerifier captcha,
     IOptions<CaptchaOptions> captchaOptions,
@@ -88,6 +89,8 @@ internal sealed partial class VoteCaster(
                 return await ReplayAsync(voter, decision.Replay!, headers, view, now);
             case "OK":
                 break;
+            case ErrorCodes.ClipNotFound when verdict == ErrorCodes.ClipNotFound:
+                return await UnlistedClipAsync(Guid.Parse(request!.ClipId!), detail, headers);
             case var code when code == verdict:
                 return new CastOutcome(null, code, detail, headers);
             case ErrorCodes.AlreadyVoted when decision.Held is { } held:
@@ -119,6 +122,16 @@ internal sealed partial class VoteCaster(
             new RemainingVotes(_options.DailyWeightLimit - decision.DayTotal, decision.SuperUsed ? 0 : 1, decision.MegaUsed ? 0 : 1));
         return new CastOutcome(accepted, null, "", headers);
     }
+
+    /// <summary>
+    /// A clip no active season lists may still be a clip of a draft, finished or archived season, which core knows: that
+    /// is CLIP_NOT_VOTABLE, not CLIP_NOT_FOUND. Asked only after the script counted the request and the windows let it
+    /// through, so a voter or an IP can make the edge ask core at most its window's limit.
+    /// </summary>
+    private async Task<CastOutcome> UnlistedClipAsync(Guid clipId, string notFoundDetail, RateLimitHeaders headers) =>
+        await clips.FindAsync(clipId) is { } placement
+            ? new CastOutcome(null, ErrorCodes.ClipNotVotable, $"The clip's season is {placement.SeasonStatus}, not open for voting here.", headers)
+            : new CastOutcome(null, ErrorCodes.ClipNotFound, notFoundDetail, headers);
 
     /// <summary>
     /// A retry with an earlier vote's Idempotency-Key gets the first answer again, once the vote is surely on the

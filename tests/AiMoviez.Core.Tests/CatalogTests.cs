@@ -63,6 +63,26 @@ public sealed class CatalogTests(CoreFixture fixture)
         Assert.Equal(second.Id(), finished.LastLockedSlot.WinnerClipId);
     }
 
+    [Fact]
+    public async Task A_clip_of_any_season_is_found_with_its_seasons_status_and_an_unknown_one_is_404()
+    {
+        var season = await fixture.CreateSeasonAsync(totalSlots: 1, slotDurationSeconds: 600);
+        var clip = await fixture.CreateClipAsync(season.Id());
+        Assert.Equal(SeasonStatuses.Draft, (await PlaceAsync(clip.Id())).SeasonStatus);
+
+        await fixture.ApproveAsync(clip.Id());
+        await fixture.ActivateAsync(season.Id());
+        await AssignAsync(season.Id(), 1, clip.Id());
+        var placement = await PlaceAsync(clip.Id());
+        Assert.Equal((clip.Id(), season.Id(), SeasonStatuses.Finished), (placement.Id, placement.SeasonId, placement.SeasonStatus));
+
+        using var unknown = await fixture.Anonymous.GetAsync(CatalogRoutes.ClipOf(Guid.NewGuid()));
+        await unknown.AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.ClipNotFound);
+    }
+
+    private async Task<ClipPlacement> PlaceAsync(Guid clipId) =>
+        (await fixture.Anonymous.GetFromJsonAsync(CatalogRoutes.ClipOf(clipId), ContractsJson.Default.ClipPlacement))!;
+
     private async Task<CatalogSnapshot> SnapshotAsync() =>
         (await fixture.Anonymous.GetFromJsonAsync(CatalogRoutes.Snapshot, ContractsJson.Default.CatalogSnapshot))!;
 

@@ -150,6 +150,65 @@ public sealed class CatalogRuleTests(EdgeStack stack)
         }
     }
 
+    [Fact]
+    public async Task A_clip_of_a_season_that_is_not_active_is_422_clip_not_votable_and_core_is_asked_once()
+    {
+        var finished = new ClipPlacement { Id = Guid.NewGuid(), SeasonId = Guid.NewGuid(), SeasonStatus = SeasonStatuses.Finished };
+        stack.Core.UnlistedClips[finished.Id] = finished;
+
+        foreach (var browser in new[] { EdgeStack.NewBrowser(), EdgeStack.NewBrowser() })
+        {
+            using var response = await stack.VoteAsync(browser, finished.Id);
+            var problem = await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, ErrorCodes.ClipNotVotable);
+            Assert.Contains("finished", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Equal((EdgeStack.VoterLimit - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), response.Header("X-RateLimit-Remaining"));
+        }
+
+        // The second voter's answer came from what the edge remembered; an id core does not know is remembered too.
+        Assert.Single(stack.Core.ClipLookups, finished.Id);
+        var unknown = Guid.NewGuid();
+        for (var i = 0; i < 2; i++)
+        {
+            await (await stack.VoteAsync(EdgeStack.NewBrowser(), unknown)).AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.ClipNotFound);
+        }
+
+        Assert.Single(stack.Core.ClipLookups, unknown);
+    }
+
+    [Fact]
+    public async Task A_clip_core_cannot_be_asked_about_is_404_until_core_answers()
+    {
+        var draft = new ClipPlacement { Id = Guid.NewGuid(), SeasonId = Guid.NewGuid(), SeasonStatus = SeasonStatuses.Draft };
+        stack.Core.UnlistedClips[draft.Id] = draft;
+        stack.Core.Down = true;
+        try
+        {
+            await (await stack.VoteAsync(EdgeStack.NewBrowser(), draft.Id)).AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.ClipNotFound);
+        }
+        finally
+        {
+            stack.Core.Down = false;
+        }
+
+        await (await stack.VoteAsync(EdgeStack.NewBrowser(), draft.Id)).AssertProblemAsync(HttpStatusCode.UnprocessableEntity, ErrorCodes.ClipNotVotable);
+        Assert.Equal(2, stack.Core.ClipLookups.Count(id => id == draft.Id));
+    }
+
+    [Fact]
+    public async Task A_rate_limited_vote_on_an_unlisted_clip_does_not_ask_core()
+    {
+        var browser = EdgeStack.NewBrowser();
+        await (await stack.VoteAsync(browser, stack.Season.Clips[2].Id)).AssertAcceptedAsync();
+        for (var i = 1; i < EdgeStack.VoterLimit; i++)
+        {
+            await (await stack.VoteAsync(browser, stack.Season.Clips[2].Id)).AssertProblemAsync(HttpStatusCode.Conflict, ErrorCodes.AlreadyVoted);
+        }
+
+        var unlisted = Guid.NewGuid();
+        await (await stack.VoteAsync(browser, unlisted)).AssertProblemAsync(HttpStatusCode.TooManyRequests, ErrorCodes.RateLimited);
+        Assert.DoesNotContain(unlisted, stack.Core.ClipLookups);
+    }
+
     /// <summary>Back to the fixture's catalog, and wait until the edge has it so the next test starts clean.</summary>
     private async Task RestoreAsync()
     {

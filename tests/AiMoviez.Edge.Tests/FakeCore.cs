@@ -10,8 +10,9 @@ using NATS.Client.Core;
 namespace AiMoviez.Edge.Tests;
 
 /// <summary>
-/// A stand-in for core's GET /internal/catalog (with ETag), announcing changes on <c>catalog.changed</c>, and for a
-/// captcha provider's siteverify (the local stack's rule: tokens starting with dev-pass pass).
+/// A stand-in for core's GET /internal/catalog (with ETag), announcing changes on <c>catalog.changed</c>, and its
+/// GET /internal/clips/{id} over the clips of seasons that are not active; and for a captcha provider's siteverify (the
+/// local stack's rule: tokens starting with dev-pass pass).
 /// </summary>
 public sealed class FakeCore : IAsyncDisposable
 {
@@ -40,6 +41,12 @@ public sealed class FakeCore : IAsyncDisposable
 
     public bool Down { get; set; }
 
+    /// <summary>Clips of seasons that are not active, which the snapshot does not list and the clip lookup finds.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<Guid, ClipPlacement> UnlistedClips { get; } = new();
+
+    /// <summary>Every clip id looked up, in order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<Guid> ClipLookups { get; } = new();
+
     public const string SiteVerifyPath = "/siteverify";
     public const string CaptchaSecret = "edge-test-captcha-secret";
 
@@ -57,6 +64,7 @@ public sealed class FakeCore : IAsyncDisposable
         var app = builder.Build();
         var core = new FakeCore(app, nats, snapshot);
         app.MapGet(CatalogRoutes.Snapshot, core.Serve);
+        app.MapGet(CatalogRoutes.Clip, core.PlaceClip);
         app.MapPost(SiteVerifyPath, core.SiteVerify);
         await app.StartAsync();
         return core;
@@ -95,6 +103,25 @@ public sealed class FakeCore : IAsyncDisposable
         context.Response.Headers.ETag = etag;
         context.Response.ContentType = "application/json";
         await JsonSerializer.SerializeAsync(context.Response.Body, snapshot, ContractsJson.Default.CatalogSnapshot);
+    }
+
+    private async Task PlaceClip(HttpContext context, Guid id)
+    {
+        ClipLookups.Enqueue(id);
+        if (Down)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+
+        if (!UnlistedClips.TryGetValue(id, out var placement))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, placement, ContractsJson.Default.ClipPlacement);
     }
 
     private async Task SiteVerify(HttpContext context)

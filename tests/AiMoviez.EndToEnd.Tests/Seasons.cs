@@ -13,11 +13,20 @@ internal static class Seasons
         string coreUrl, int clipCount, int slotDurationSeconds)
     {
         var admin = stack.AdminToken();
+        var (seasonId, number, clipIds) = await CreateDraftAsync(http, stack, coreUrl, clipCount, slotDurationSeconds);
+        await SendAsync<JsonObject>(http, HttpMethod.Post, $"{coreUrl}/v1/admin/seasons/{seasonId}/activate", admin);
+        await SendAsync<JsonObject>(http, HttpMethod.Post, coreUrl + "/v1/admin/clips/bulk", admin, new { action = "approve", clipIds });
+        return (seasonId, number, clipIds);
+    }
+
+    /// <summary>Creates a draft season with <paramref name="clipCount"/> clips awaiting moderation.</summary>
+    public static async Task<(Guid SeasonId, int Number, IReadOnlyList<Guid> ClipIds)> CreateDraftAsync(HttpClient http, TestStack stack,
+        string coreUrl, int clipCount, int slotDurationSeconds)
+    {
         var creator = stack.UserToken("creator-" + Guid.NewGuid().ToString("N")[..8]);
-        var season = await SendAsync<JsonObject>(http, HttpMethod.Post, coreUrl + "/v1/admin/seasons", admin,
+        var season = await SendAsync<JsonObject>(http, HttpMethod.Post, coreUrl + "/v1/admin/seasons", stack.AdminToken(),
             new { label = "E2E season", genre = "Thriller", totalSlots = 3, slotDurationSeconds });
         var seasonId = Guid.Parse((string)season["id"]!);
-        await SendAsync<JsonObject>(http, HttpMethod.Post, $"{coreUrl}/v1/admin/seasons/{seasonId}/activate", admin);
         var clipIds = new List<Guid>();
         for (var i = 0; i < clipCount; i++)
         {
@@ -33,7 +42,6 @@ internal static class Seasons
             clipIds.Add(Guid.Parse((string)clip["id"]!));
         }
 
-        await SendAsync<JsonObject>(http, HttpMethod.Post, coreUrl + "/v1/admin/clips/bulk", admin, new { action = "approve", clipIds });
         return (seasonId, (int)season["number"]!, clipIds);
     }
 

@@ -33,6 +33,22 @@ public sealed class VotePipelineTests(SystemUnderTest system) : IClassFixture<Sy
         }
     }
 
+    /// <summary>Edges list only active seasons' clips; core tells them of the others.</summary>
+    [Fact]
+    public async Task A_vote_on_a_clip_of_a_draft_season_is_422_clip_not_votable_and_on_an_unknown_clip_404()
+    {
+        var (_, _, clipIds) = await Seasons.CreateDraftAsync(system.Http, system.Stack, system.Core.BaseUrl, clipCount: 1, slotDurationSeconds: 600);
+        var edge = system.Edges["us-east"].BaseUrl;
+
+        using var draft = await system.Http.SendAsync(SystemUnderTest.Vote(edge, clipIds[0], voter: 90_001));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, draft.StatusCode);
+        Assert.Equal("CLIP_NOT_VOTABLE", (await draft.Content.ReadFromJsonAsync<JsonObject>())!["code"]!.GetValue<string>());
+
+        using var unknown = await system.Http.SendAsync(SystemUnderTest.Vote(edge, Guid.NewGuid(), voter: 90_002));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("CLIP_NOT_FOUND", (await unknown.Content.ReadFromJsonAsync<JsonObject>())!["code"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Thousands_of_votes_through_three_edges_with_duplicates_count_each_voter_and_clip_once()
     {
