@@ -112,7 +112,7 @@ internal sealed class DailyLedger : IDailyTotals
         }
     }
 
-    /// <summary>Adds one shard's stored totals of a day; call once per shard, then <see cref="MarkLoaded"/>.</summary>
+    /// <summary>Adds one shard's stored day rows (a voter's seasons add up); call once per shard, then <see cref="MarkLoaded"/>.</summary>
     public void Load(IEnumerable<LedgerRow> rows)
     {
         lock (Sync)

@@ -41,12 +41,16 @@ internal sealed class LedgerDays(DailyLedger ledger, ShardDataSources shards)
         }
     }
 
-    /// <summary>Reads one shard's day totals of every day from <paramref name="fromDay"/> on.</summary>
+    /// <summary>
+    /// Reads one shard's day rows of the days from <paramref name="fromDay"/> to <paramref name="toDay"/>, a row per voter,
+    /// season and day: the ledger adds a voter's seasons up as it loads them. Summing them here instead took a hash
+    /// aggregate over every row of the day, which outgrows PostgreSQL's work_mem on a busy day and spills to disk.
+    /// </summary>
     public static async Task<List<LedgerRow>> ReadAsync(NpgsqlDataSource dataSource,
         DateOnly fromDay, DateOnly toDay, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "select voter_key, utc_day, sum(weight)::bigint as weight from voter_days where utc_day between $1 and $2 group by 1, 2");
+            "select voter_key, utc_day, weight from voter_days where utc_day between $1 and $2");
         command.Parameters.Add(new NpgsqlParameter { Value = fromDay });
         command.Parameters.Add(new NpgsqlParameter { Value = toDay });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

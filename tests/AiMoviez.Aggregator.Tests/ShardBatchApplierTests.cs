@@ -362,10 +362,19 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
                     """, seasons, r => (VoteStreams.Row(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3)), new Delta(r.GetInt64(4), r.GetInt64(5)))))
                     .Where(row => row.Value != default).ToDictionary()));
                 var days = new[] { VoteStreams.Today, VoteStreams.Today.AddDays(1) };
-                Assert.Equal(model.DayTotals, new SortedDictionary<(string, DateOnly), long>(Enumerable.Range(0, 3)
+                Assert.Equal(model.DayTotals, DayTotals(ledger));
+
+                // What a lease take-over loads from the shard's day rows (a row per voter, season and day) adds up to
+                // the same totals.
+                var reloaded = new DailyLedger();
+                reloaded.Load(universe.EarlierToday.Select(t => LedgerRow.Of(t.Key.Item1, t.Key.Item2, t.Value)));
+                reloaded.Load(await LedgerDays.ReadAsync(Shard, days[0], days[1], CancellationToken.None));
+                Assert.Equal(model.DayTotals, DayTotals(reloaded));
+
+                SortedDictionary<(string, DateOnly), long> DayTotals(DailyLedger totals) => new(Enumerable.Range(0, 3)
                     .SelectMany(v => days.Select(d => (universe.Voter(v), d)))
-                    .Where(k => ledger.Get(k.Item1, k.d) != 0)
-                    .ToDictionary(k => (k.Item1, k.d), k => ledger.Get(k.Item1, k.d))));
+                    .Where(k => totals.Get(k.Item1, k.d) != 0)
+                    .ToDictionary(k => (k.Item1, k.d), k => totals.Get(k.Item1, k.d)));
             }
         }, iter: 40, threads: 1, print: VoteStreams.Print);
     }
