@@ -78,7 +78,7 @@ internal static class Extensions
         services.AddHttpClient(ClipDirectory.HttpClientName, (sp, http) =>
         {
             http.BaseAddress = new Uri(sp.GetRequiredService<Topology>().Core.Url);
-            http.Timeout = ClipDirectory.LookupTimeout;
+            http.Timeout = sp.GetRequiredService<IOptions<EdgeOptions>>().Value.ClipLookupTimeout;
         });
         services.AddSingleton<ClipDirectory>();
         services.AddSingleton<CatalogStore>();

@@ -10,15 +10,13 @@ namespace AiMoviez.Edge.Catalog;
 /// Where a clip the snapshot does not list belongs, asked of core (<see cref="CatalogRoutes.Clip"/>). The snapshot holds
 /// only active seasons' clips, so without it a vote on a clip of a draft, finished or archived season would be
 /// CLIP_NOT_FOUND for a clip that exists. Answers are kept for <see cref="Remember"/>: clip ids are never reused and a
-/// clip is rarely removed. Only a few lookups run at once; a vote beyond them, or while core is slow or down, is answered
-/// from what the edge knows (not found), so neither a flood of made-up ids nor an outage of core reaches the vote path.
+/// clip is rarely removed. Only a few lookups run at once, each waiting at most <c>Edge:ClipLookupTimeout</c>; a vote
+/// beyond them, or while core is slow or down, is answered from what the edge knows (not found), so neither a flood of
+/// made-up ids nor an outage of core reaches the vote path.
 /// </summary>
 internal sealed partial class ClipDirectory(IHttpClientFactory httpClients, ILogger<ClipDirectory> logger) : IDisposable
 {
     public const string HttpClientName = "core-clips";
-
-    /// <summary>A vote waits at most this for core's answer.</summary>
-    public static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(1);
 
     private static readonly TimeSpan Remember = TimeSpan.FromMinutes(5);
     private const int MaxLookupsAtOnce = 4;

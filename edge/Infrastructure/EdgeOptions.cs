@@ -48,6 +48,10 @@ internal sealed class EdgeOptions : IValidatableObject
     [TimeSpanRange("00:00:00.100", "00:10:00")]
     public TimeSpan CatalogPoll { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The longest a vote on a clip the catalog does not list waits for core to say whether the clip exists.</summary>
+    [TimeSpanRange("00:00:00.100", "00:00:10")]
+    public TimeSpan ClipLookupTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
     [TimeSpanRange("00:00:00.100", "00:01:00")]
     public TimeSpan ViewFlush { get; set; } = TimeSpan.FromSeconds(1);
 

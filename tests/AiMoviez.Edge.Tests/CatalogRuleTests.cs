@@ -195,6 +195,37 @@ public sealed class CatalogRuleTests(EdgeStack stack)
     }
 
     [Fact]
+    public async Task While_four_lookups_wait_for_core_a_vote_on_another_unlisted_clip_is_404_without_asking()
+    {
+        var clips = Enumerable.Range(0, 5)
+            .Select(_ => new ClipPlacement { Id = Guid.NewGuid(), SeasonId = Guid.NewGuid(), SeasonStatus = SeasonStatuses.Archived }).ToList();
+        clips.ForEach(c => stack.Core.UnlistedClips[c.Id] = c);
+        var (held, other) = (clips[..4], clips[4]);
+        stack.Core.ClipLookupGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<HttpResponseMessage>[] waiting;
+        try
+        {
+            waiting = [.. held.Select(c => stack.VoteAsync(EdgeStack.NewBrowser(), c.Id))];
+            await Eventually.UntilAsync(() => Task.FromResult(held.All(c => stack.Core.ClipLookups.Contains(c.Id))), Propagation,
+                "four lookups waiting in core");
+            await (await stack.VoteAsync(EdgeStack.NewBrowser(), other.Id)).AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.ClipNotFound);
+            Assert.DoesNotContain(other.Id, stack.Core.ClipLookups);
+        }
+        finally
+        {
+            stack.Core.ClipLookupGate.SetResult();
+            stack.Core.ClipLookupGate = null;
+        }
+
+        foreach (var response in await Task.WhenAll(waiting))
+        {
+            await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, ErrorCodes.ClipNotVotable);
+        }
+
+        await (await stack.VoteAsync(EdgeStack.NewBrowser(), other.Id)).AssertProblemAsync(HttpStatusCode.UnprocessableEntity, ErrorCodes.ClipNotVotable);
+    }
+
+    [Fact]
     public async Task A_rate_limited_vote_on_an_unlisted_clip_does_not_ask_core()
     {
         var browser = EdgeStack.NewBrowser();

@@ -110,6 +110,8 @@ public class EdgeStack : IAsyncLifetime
             ["Edge__FlagVoterKeysPerIpHour"] = VoterKeysPerIpFlag.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Edge__DailyWeightLimit"] = DailyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Edge__PublishTimeout"] = "00:00:01.500",
+            // Long enough that lookups a test holds in core are still waiting when it looks.
+            ["Edge__ClipLookupTimeout"] = "00:00:05",
             ["Logging__LogLevel__Default"] = "Warning",
             // Tests poll public reads from one address; PublicReadTests start an edge with a low limit.
             ["PublicReads__PermitsPerWindow"] = "1000000",

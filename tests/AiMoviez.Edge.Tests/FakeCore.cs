@@ -47,6 +47,9 @@ public sealed class FakeCore : IAsyncDisposable
     /// <summary>Every clip id looked up, in order.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<Guid> ClipLookups { get; } = new();
 
+    /// <summary>While set and not completed, clip lookups are counted and then wait for it.</summary>
+    public TaskCompletionSource? ClipLookupGate { get; set; }
+
     public const string SiteVerifyPath = "/siteverify";
     public const string CaptchaSecret = "edge-test-captcha-secret";
 
@@ -108,6 +111,11 @@ public sealed class FakeCore : IAsyncDisposable
     private async Task PlaceClip(HttpContext context, Guid id)
     {
         ClipLookups.Enqueue(id);
+        if (ClipLookupGate is { } gate)
+        {
+            await gate.Task;
+        }
+
         if (Down)
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
