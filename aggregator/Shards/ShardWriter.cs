@@ -86,7 +86,11 @@ internal sealed class ShardWriter(
                     }
                 }
 
-                ledger.Load(await LedgerDays.ReadAsync(dataSource, ledgerFrom, ledgerTo, cancellationToken));
+                var started = Stopwatch.GetTimestamp();
+                var rows = await LedgerDays.ReadAsync(dataSource, ledgerFrom, ledgerTo, cancellationToken);
+                ledger.Load(rows);
+                logger.LogInformation("Shard {Shard}: {Rows} day rows loaded into the daily ledger in {Seconds:F1} s", shard, rows.Count,
+                    Stopwatch.GetElapsedTime(started).TotalSeconds);
                 Healthy = true;
                 return;
             }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AiMoviez.Contracts;
 using AiMoviez.Aggregator.Republish;
 using AiMoviez.Aggregator.Rules;
@@ -78,6 +79,7 @@ internal sealed class ShardWriters : BackgroundService
                     paused.Add(writer);
                 }
 
+                var started = Stopwatch.GetTimestamp();
                 var today = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
                 var rows = await Task.WhenAll(_shards.ByShard.Values.Select(d => LedgerDays.ReadAsync(d, today.AddDays(-1), today, held)));
                 _ledger.Reset(today.AddDays(1));
@@ -89,7 +91,8 @@ internal sealed class ShardWriters : BackgroundService
 
                 _ledger.MarkLoaded(today.AddDays(-1));
                 _ledger.MarkLoaded(today);
-                _logger.LogInformation("Daily ledger loaded again for the lease of shard {Shard}", shard);
+                _logger.LogInformation("Daily ledger loaded again for the lease of shard {Shard}: {Rows} day rows, every writer paused {Seconds:F1} s",
+                    shard, rows.Sum(r => r.Count), Stopwatch.GetElapsedTime(started).TotalSeconds);
                 return;
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException && !held.IsCancellationRequested)
