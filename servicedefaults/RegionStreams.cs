@@ -35,14 +35,22 @@ public static class RegionStreams
     {
         Storage = StreamConfigStorage.File,
         MaxAge = StreamLimits.ResetsMaxAge,
+        NumReplicas = region.StreamReplicas,
     };
 
-    /// <summary>Creates the stream unless it exists; one that exists is left as it is.</summary>
+    /// <summary>
+    /// Creates the stream unless it exists. One that exists keeps its settings but its replica count, which follows the
+    /// topology's, so a region moved to a cluster replicates the streams it already had.
+    /// </summary>
     public static async Task EnsureStreamAsync(this INatsJSContext jetStream, StreamConfig config, CancellationToken cancellationToken)
     {
         try
         {
-            await jetStream.GetStreamAsync(config.Name!, cancellationToken: cancellationToken);
+            var existing = (await jetStream.GetStreamAsync(config.Name!, cancellationToken: cancellationToken)).Info.Config;
+            if (existing.NumReplicas != config.NumReplicas)
+            {
+                await jetStream.UpdateStreamAsync(existing with { NumReplicas = config.NumReplicas }, cancellationToken);
+            }
         }
         catch (NatsJSApiException e) when (e.Error.Code == 404)
         {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using AiMoviez.Contracts;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 using Npgsql;
 using static AiMoviez.Aggregator.Tests.AggregatorFixture;
 
@@ -24,13 +25,28 @@ public sealed class JetStreamClusterTests : IAsyncLifetime
     [Fact]
     public async Task Keeps_consuming_the_replicated_streams_when_the_vote_streams_leader_is_killed()
     {
+        // A stream left with one replica, as a region moved from one server to a cluster has it, gets the topology's three.
+        var js = new NatsJSContext(_nats);
+        var oneReplica = new StreamConfig(StreamNames.Resets(UsEast), [Subjects.SlotResets(UsEast)]) { Storage = StreamConfigStorage.File, NumReplicas = 1 };
+        await Eventually.UntilAsync(async () =>
+        {
+            try
+            {
+                await js.CreateStreamAsync(oneReplica);
+            }
+            catch (NatsJSApiException e) when (e.Error.ErrCode == 10058)
+            {
+                // An earlier attempt created it and only its answer was lost.
+            }
+
+            return true;
+        }, Wait, "a one-replica reset stream");
         var aggregator = await _stack.StartAggregatorAsync(new Dictionary<string, string?>
         {
             ["Aggregator__MaxBatchSize"] = "200",
             ["Aggregator__MaxBatchAge"] = "00:00:00.020",
         });
-        var js = new NatsJSContext(_nats);
-        foreach (var stream in new[] { StreamNames.Votes(UsEast), StreamNames.Receipts(UsEast), StreamNames.DeadLetters(UsEast) })
+        foreach (var stream in new[] { StreamNames.Votes(UsEast), StreamNames.Receipts(UsEast), StreamNames.DeadLetters(UsEast), StreamNames.Resets(UsEast) })
         {
             var info = await Eventually.UntilAsync(async () => (await js.GetStreamAsync(stream)).Info, i => i.Cluster?.Replicas?.Count == 2,
                 Wait, $"stream {stream} with its replicas");

@@ -72,7 +72,10 @@ public sealed class JetStreamClusterTests : IAsyncLifetime
     {
         var js = new NatsJSContext(_bus);
         var stream = StreamNames.Votes(Region);
-        Assert.Equal(3, (await js.GetStreamAsync(stream)).Info.Config.NumReplicas);
+        foreach (var name in new[] { stream, StreamNames.Receipts(Region), StreamNames.Resets(Region) })
+        {
+            Assert.Equal(3, (await js.GetStreamAsync(name)).Info.Config.NumReplicas);
+        }
 
         var accepted = new List<Guid>();
         var refused = 0;
