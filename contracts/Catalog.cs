@@ -92,12 +92,14 @@ public sealed record ClipSnapshot
 
 /// <summary>
 /// A clip the snapshot does not list (its season is not active), as core's <see cref="CatalogRoutes.Clip"/> finds it,
-/// so an edge answers a vote on it CLIP_NOT_VOTABLE rather than CLIP_NOT_FOUND.
+/// so an edge answers a vote on it CLIP_NOT_VOTABLE rather than CLIP_NOT_FOUND, and can still publish a late copy of a
+/// vote on it (the season's number picks the copy's lane).
 /// </summary>
 public sealed record ClipPlacement
 {
     public required Guid Id { get; init; }
     public required Guid SeasonId { get; init; }
+    public required int SeasonNumber { get; init; }
     /// <summary>The season's status: draft, finished or archived (active when it was activated since the snapshot).</summary>
     public required string SeasonStatus { get; init; }
 }

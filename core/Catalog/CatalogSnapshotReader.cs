@@ -17,11 +17,11 @@ internal sealed class CatalogSnapshotReader(CatalogDatabase catalog)
     public async Task<ClipPlacement?> PlaceClipAsync(Guid id, CancellationToken ct)
     {
         await using var command = catalog.DataSource.CreateCommand(
-            "select c.season_id, s.status from clips c join seasons s on s.id = c.season_id where c.id = $1");
+            "select c.season_id, s.number, s.status from clips c join seasons s on s.id = c.season_id where c.id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct)
-            ? new ClipPlacement { Id = id, SeasonId = reader.GetGuid(0), SeasonStatus = reader.GetString(1) }
+            ? new ClipPlacement { Id = id, SeasonId = reader.GetGuid(0), SeasonNumber = reader.GetInt32(1), SeasonStatus = reader.GetString(2) }
             : null;
     }
 

@@ -107,7 +107,7 @@ internal sealed partial class VoteCaster(
         var weight = VoteTypes.Weight(attempt.VoteType);
         try
         {
-            await publisher.PublishAsync(CastOf(attempt.VoteId, season!, attempt.SlotPosition, clip!.CreatorId, clip.Id, voter.Key,
+            await publisher.PublishAsync(CastOf(attempt.VoteId, season!.Id, season.Number, attempt.SlotPosition, clip!.CreatorId, clip.Id, voter.Key,
                 attempt.VoteType, now, attempt.VotingEndsAt!.Value, attempt.MultiVote, decision.Flags));
         }
         catch (PublishFailedException e)
@@ -139,21 +139,37 @@ internal sealed partial class VoteCaster(
     /// may be a vote whose edge died between the script and the PubAck, or whose publish is still in flight, so a copy
     /// is published first (<see cref="CopyOf"/>; a copy of a stored vote is dropped or gets its decision again). The
     /// script marked the receipt, so an undo of the first attempt, whose publish may yet fail, leaves the vote alone. A
-    /// receipt from before receipts held the vote's flags, or a vote whose season the catalog no longer lists, is
-    /// answered as it is.
+    /// vote whose season the catalog no longer lists (it finished meanwhile) goes out as a late copy, placed by core
+    /// (<see cref="ClipDirectory"/>). A receipt from before receipts held the vote's flags, or a vote core cannot place
+    /// (its clip removed, or core not answering), is answered as it is.
     /// </summary>
     private async Task<CastOutcome> ReplayAsync(Voter voter, ReplayedVote replay, RateLimitHeaders headers, CatalogView? view, DateTimeOffset now)
     {
         var answer = replay.Answer;
-        if (replay.Status != VoteStatuses.Accepted || replay.MultiVote is not { } multiVote || view?.Season(answer.SeasonId) is not { } season)
+        if (replay.Status != VoteStatuses.Accepted || replay.MultiVote is not { } multiVote)
+        {
+            return new CastOutcome(answer, null, "", headers);
+        }
+
+        VoteCast copy;
+        if (view?.Season(answer.SeasonId) is { } season)
+        {
+            copy = CopyOf(answer.VoteId, season, answer.SlotPosition, answer.ClipId, voter.Key, answer.VoteType, multiVote, replay.Flags, view, now);
+        }
+        else if (await clips.FindAsync(answer.ClipId) is { } placement && placement.SeasonId == answer.SeasonId)
+        {
+            var acceptedAt = VoteIds.TimeOf(answer.VoteId);
+            copy = CastOf(answer.VoteId, placement.SeasonId, placement.SeasonNumber, answer.SlotPosition, Guid.Empty, answer.ClipId, voter.Key,
+                answer.VoteType, acceptedAt, acceptedAt, multiVote, replay.Flags) with { LateCopy = true };
+        }
+        else
         {
             return new CastOutcome(answer, null, "", headers);
         }
 
         try
         {
-            await publisher.PublishCopyAsync(CopyOf(answer.VoteId, season, answer.SlotPosition, answer.ClipId, voter.Key, answer.VoteType,
-                multiVote, replay.Flags, view, now));
+            await publisher.PublishCopyAsync(copy);
             return new CastOutcome(answer, null, "", headers);
         }
         catch (PublishFailedException e)
@@ -202,18 +218,19 @@ internal sealed partial class VoteCaster(
         var votable = view.TryGetClip(clipId, out var clipSeason, out var clip) && clipSeason.Id == season.Id;
         var endsAt = season.CurrentSlot is { Status: SlotStatuses.Voting, VotingEndsAt: { } end } current && current.Position == slot ? end : (DateTimeOffset?)null;
         var late = !votable || endsAt is null || now >= endsAt;
-        return CastOf(voteId, season, slot, clip?.CreatorId ?? Guid.Empty, clipId, voterKey, voteType, acceptedAt, endsAt ?? acceptedAt, multiVote, flags) with
+        return CastOf(voteId, season.Id, season.Number, slot, clip?.CreatorId ?? Guid.Empty, clipId, voterKey, voteType, acceptedAt, endsAt ?? acceptedAt,
+            multiVote, flags) with
         {
             LateCopy = late,
         };
     }
 
-    private VoteCast CastOf(Guid voteId, SeasonSnapshot season, int slot, Guid creatorId, Guid clipId, string voterKey, string voteType,
+    private VoteCast CastOf(Guid voteId, Guid seasonId, int seasonNumber, int slot, Guid creatorId, Guid clipId, string voterKey, string voteType,
         DateTimeOffset acceptedAt, DateTimeOffset votingEndsAt, bool multiVote, VoteFlags flags) => new()
     {
         VoteId = voteId,
-        SeasonId = season.Id,
-        SeasonNumber = season.Number,
+        SeasonId = seasonId,
+        SeasonNumber = seasonNumber,
         SlotPosition = slot,
         ClipId = clipId,
         CreatorId = creatorId,

@@ -74,7 +74,8 @@ public sealed class CatalogTests(CoreFixture fixture)
         await fixture.ActivateAsync(season.Id());
         await AssignAsync(season.Id(), 1, clip.Id());
         var placement = await PlaceAsync(clip.Id());
-        Assert.Equal((clip.Id(), season.Id(), SeasonStatuses.Finished), (placement.Id, placement.SeasonId, placement.SeasonStatus));
+        Assert.Equal((clip.Id(), season.Id(), season["number"]!.GetValue<int>(), SeasonStatuses.Finished),
+            (placement.Id, placement.SeasonId, placement.SeasonNumber, placement.SeasonStatus));
 
         using var unknown = await fixture.Anonymous.GetAsync(CatalogRoutes.ClipOf(Guid.NewGuid()));
         await unknown.AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.ClipNotFound);

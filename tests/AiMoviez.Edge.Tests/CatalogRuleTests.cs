@@ -153,7 +153,7 @@ public sealed class CatalogRuleTests(EdgeStack stack)
     [Fact]
     public async Task A_clip_of_a_season_that_is_not_active_is_422_clip_not_votable_and_core_is_asked_once()
     {
-        var finished = new ClipPlacement { Id = Guid.NewGuid(), SeasonId = Guid.NewGuid(), SeasonStatus = SeasonStatuses.Finished };
+        var finished = new ClipPlacement { Id = Guid.NewGuid(), SeasonId = Guid.NewGuid(), SeasonNumber = 900, SeasonStatus = SeasonStatuses.Finished };
         stack.Core.UnlistedClips[finished.Id] = finished;
 
         foreach (var browser in new[] { EdgeStack.NewBrowser(), EdgeStack.NewBrowser() })
@@ -178,7 +178,7 @@ public sealed class CatalogRuleTests(EdgeStack stack)
     [Fact]
     public async Task A_clip_core_cannot_be_asked_about_is_404_until_core_answers()
     {
-        var draft = new ClipPlacement { Id = Guid.NewGuid(), SeasonId = Guid.NewGuid(), SeasonStatus = SeasonStatuses.Draft };
+        var draft = new ClipPlacement { Id = Guid.NewGuid(), SeasonId = Guid.NewGuid(), SeasonNumber = 900, SeasonStatus = SeasonStatuses.Draft };
         stack.Core.UnlistedClips[draft.Id] = draft;
         stack.Core.Down = true;
         try
@@ -198,7 +198,7 @@ public sealed class CatalogRuleTests(EdgeStack stack)
     public async Task While_four_lookups_wait_for_core_a_vote_on_another_unlisted_clip_is_404_without_asking()
     {
         var clips = Enumerable.Range(0, 5)
-            .Select(_ => new ClipPlacement { Id = Guid.NewGuid(), SeasonId = Guid.NewGuid(), SeasonStatus = SeasonStatuses.Archived }).ToList();
+            .Select(_ => new ClipPlacement { Id = Guid.NewGuid(), SeasonId = Guid.NewGuid(), SeasonNumber = 900, SeasonStatus = SeasonStatuses.Archived }).ToList();
         clips.ForEach(c => stack.Core.UnlistedClips[c.Id] = c);
         var (held, other) = (clips[..4], clips[4]);
         stack.Core.ClipLookupGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -184,6 +184,44 @@ public sealed class ResilienceTests(EdgeStack stack, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_retry_after_the_edge_died_before_the_publish_and_the_season_finished_publishes_a_late_copy_placed_by_core()
+    {
+        var season = EdgeStack.NewSeason(41, SlotStatuses.Voting, TimeSpan.FromHours(1), 1, activatedHoursAgo: 3);
+        await stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons, season] });
+        await Eventually.UntilAsync(async () => (await stack.VoteAsync(EdgeStack.NewBrowser(), season.Clips[0].Id)).StatusCode == HttpStatusCode.Accepted,
+            TimeSpan.FromSeconds(10), "the new season to reach the edge");
+        var browser = EdgeStack.NewBrowser();
+        var clip = season.Clips[0].Id;
+        var key = "finished-" + Guid.NewGuid();
+        try
+        {
+            // The season finishes while the edge is down: the restarted edge's catalog no longer lists it.
+            var voteId = await CrashBetweenScriptAndPublishAsync(browser, clip, key, VoteTypes.Mega, () =>
+            {
+                stack.Core.UnlistedClips[clip] = new ClipPlacement
+                {
+                    Id = clip, SeasonId = season.Id, SeasonNumber = season.Number, SeasonStatus = SeasonStatuses.Finished,
+                };
+                return stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons.Where(x => x.Id != season.Id)] }, announce: false);
+            });
+
+            using var retry = await stack.VoteAsync(browser, clip, VoteTypes.Mega, key);
+            Assert.Equal(voteId, (await retry.AssertAcceptedAsync()).GetProperty("voteId").GetGuid());
+            var copy = await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(voteId)), c => c is not null,
+                TimeSpan.FromSeconds(10), "the late copy");
+            Assert.True(copy!.LateCopy);
+            Assert.Equal((season.Id, season.Number, clip, VoteTypes.Mega, VoteIds.TimeOf(voteId)),
+                (copy.SeasonId, copy.SeasonNumber, copy.ClipId, copy.VoteType, copy.AcceptedAt));
+            Assert.Contains(clip, stack.Core.ClipLookups);
+        }
+        finally
+        {
+            stack.Core.UnlistedClips.TryRemove(clip, out _);
+            await stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons.Where(x => x.Id != season.Id)] });
+        }
+    }
+
+    [Fact]
     public async Task A_vote_whose_edge_died_before_the_publish_is_published_by_a_later_vote_on_its_clip_answered_409()
     {
         var browser = EdgeStack.NewBrowser();
