@@ -13,15 +13,28 @@ internal sealed class CatalogSnapshotReader(CatalogDatabase catalog)
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    /// <summary>The clip with this id and its season's status, whatever either's status; null when there is no such clip.</summary>
+    /// <summary>
+    /// The clip with this id, its season and the season's number and status, whatever either's status; null when there is
+    /// no such clip.
+    /// </summary>
     public async Task<ClipPlacement?> PlaceClipAsync(Guid id, CancellationToken ct)
     {
         await using var command = catalog.DataSource.CreateCommand(
-            "select c.season_id, s.number, s.status from clips c join seasons s on s.id = c.season_id where c.id = $1");
+            """
+            select c.season_id, s.number as season_number, s.status as season_status
+            from clips c join seasons s on s.id = c.season_id
+            where c.id = $1
+            """);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct)
-            ? new ClipPlacement { Id = id, SeasonId = reader.GetGuid(0), SeasonNumber = reader.GetInt32(1), SeasonStatus = reader.GetString(2) }
+            ? new ClipPlacement
+            {
+                Id = id,
+                SeasonId = reader.Get<Guid>("season_id"),
+                SeasonNumber = reader.Get<int>("season_number"),
+                SeasonStatus = reader.Get<string>("season_status"),
+            }
             : null;
     }
 
