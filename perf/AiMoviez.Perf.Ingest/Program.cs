@@ -18,7 +18,7 @@ if (args is ["micro", .. var benchmarkArgs])
         .WithEnvironmentVariable("DOTNET_TieredPGO", "0").WithEnvironmentVariable("DOTNET_GCLOHThreshold", "0x400000");
     var config = DefaultConfig.Instance.AddJob(job)
         .WithArtifactsPath(Path.Combine(RepoPaths.Root, "perf", "results", "micro"));
-    var summaries = BenchmarkSwitcher.FromTypes([typeof(AggregatorStepBenchmarks)])
+    var summaries = BenchmarkSwitcher.FromTypes([typeof(AggregatorStepBenchmarks), typeof(LedgerLoadBenchmarks)])
         .Run(benchmarkArgs.Length > 0 ? benchmarkArgs : ["--filter", "*"], config).ToList();
     return summaries.Count > 0 && summaries.All(s => !s.HasCriticalValidationErrors && s.Reports.All(r => r.Success)) ? 0 : 1;
 }

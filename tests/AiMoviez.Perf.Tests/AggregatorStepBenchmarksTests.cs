@@ -25,3 +25,23 @@ public sealed class AggregatorStepBenchmarksTests
         Assert.Equal(AggregatorStepBenchmarks.BatchSize, deltas.VoterDays.Count);
     }
 }
+
+/// <summary>The ledger load benchmark loads every row it times, each a voter of its own.</summary>
+public sealed class LedgerLoadBenchmarksTests
+{
+    [Fact]
+    public void Every_row_is_a_voters_day_total_after_the_load()
+    {
+        var load = new LedgerLoadBenchmarks();
+        load.Setup();
+
+        var ledger = (AiMoviez.Aggregator.Rules.DailyLedger)load.Load();
+
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        for (var i = 0; i < LedgerLoadBenchmarks.Shards * LedgerLoadBenchmarks.RowsPerShard; i += 997)
+        {
+            var voter = "device_" + i.ToString("x32", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal((1 + (i % 5), 0), (ledger.Get(voter, today.AddDays(-(i % 2))), ledger.Get(voter, today.AddDays(-1 + (i % 2)))));
+        }
+    }
+}
