@@ -53,19 +53,22 @@ internal sealed class DailyLedger : IDailyTotals
         Change(voterKey, day, weight);
     }
 
-    private void Change(string voterKey, DateOnly day, long weight) => Change(LedgerRow.Of(voterKey, day, weight));
-
-    private void Change(LedgerRow row)
+    private void Change(string voterKey, DateOnly day, long weight)
     {
-        if (row.Device is { } device)
+        if (DeviceKey.Of(voterKey) is { } device)
         {
-            ref var ofDay = ref CollectionsMarshal.GetValueRefOrAddDefault(_deviceTotals, row.Day, out _);
-            Change(ofDay ??= [], device, row.Weight);
+            Change(device, day, weight);
         }
         else
         {
-            Change(_otherTotals, (row.OtherKey!, row.Day), row.Weight);
+            Change(_otherTotals, (voterKey, day), weight);
         }
+    }
+
+    private void Change(DeviceKey voter, DateOnly day, long weight)
+    {
+        ref var ofDay = ref CollectionsMarshal.GetValueRefOrAddDefault(_deviceTotals, day, out _);
+        Change(ofDay ??= [], voter, weight);
     }
 
     private static void Change<TKey>(Dictionary<TKey, long> totals, TKey key, long weight) where TKey : notnull
@@ -113,13 +116,18 @@ internal sealed class DailyLedger : IDailyTotals
     }
 
     /// <summary>Adds one shard's stored day rows (a voter's seasons add up); call once per shard, then <see cref="MarkLoaded"/>.</summary>
-    public void Load(IEnumerable<LedgerRow> rows)
+    public void Load(LedgerRows rows)
     {
         lock (Sync)
         {
-            foreach (var row in rows)
+            foreach (var (voter, day, weight) in rows.Devices)
             {
-                Change(row);
+                Change(voter, day, weight);
+            }
+
+            foreach (var (voter, day, weight) in rows.Others)
+            {
+                Change(_otherTotals, (voter, day), weight);
             }
         }
     }
@@ -188,11 +196,38 @@ internal readonly record struct DeviceKey(ulong High, ulong Low)
 }
 
 /// <summary>
-/// A stored day total (or a change to one) with its voter key in the ledger's form: a day's millions of rows, read
-/// before the ledger takes them, hold no string per device voter.
+/// Stored day totals as read, before the ledger takes them. A device voter's rows hold its key's 128 bits, in a list
+/// without references: a busy day's millions of rows are then neither copied with write barriers as the list grows nor
+/// scanned by the garbage collector while they wait, and no string is kept per device voter.
 /// </summary>
-internal readonly record struct LedgerRow(DeviceKey? Device, string? OtherKey, DateOnly Day, long Weight)
+internal sealed class LedgerRows
 {
-    public static LedgerRow Of(string voterKey, DateOnly day, long weight) =>
-        DeviceKey.Of(voterKey) is { } device ? new(device, null, day, weight) : new(null, voterKey, day, weight);
+    public List<(DeviceKey Voter, DateOnly Day, long Weight)> Devices { get; } = [];
+
+    public List<(string Voter, DateOnly Day, long Weight)> Others { get; } = [];
+
+    public int Count => Devices.Count + Others.Count;
+
+    public static LedgerRows Of(IEnumerable<(string VoterKey, DateOnly Day, long Weight)> rows)
+    {
+        var read = new LedgerRows();
+        foreach (var (voterKey, day, weight) in rows)
+        {
+            read.Add(voterKey, day, weight);
+        }
+
+        return read;
+    }
+
+    public void Add(string voterKey, DateOnly day, long weight)
+    {
+        if (DeviceKey.Of(voterKey) is { } device)
+        {
+            Devices.Add((device, day, weight));
+        }
+        else
+        {
+            Others.Add((voterKey, day, weight));
+        }
+    }
 }

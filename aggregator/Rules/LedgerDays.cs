@@ -46,7 +46,7 @@ internal sealed class LedgerDays(DailyLedger ledger, ShardDataSources shards)
     /// season and day: the ledger adds a voter's seasons up as it loads them. Summing them here instead took a hash
     /// aggregate over every row of the day, which outgrows PostgreSQL's work_mem on a busy day and spills to disk.
     /// </summary>
-    public static async Task<List<LedgerRow>> ReadAsync(NpgsqlDataSource dataSource,
+    public static async Task<LedgerRows> ReadAsync(NpgsqlDataSource dataSource,
         DateOnly fromDay, DateOnly toDay, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
@@ -54,10 +54,12 @@ internal sealed class LedgerDays(DailyLedger ledger, ShardDataSources shards)
         command.Parameters.Add(new NpgsqlParameter { Value = fromDay });
         command.Parameters.Add(new NpgsqlParameter { Value = toDay });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<LedgerRow>();
+        // The columns are looked up by name once, not for each of millions of rows.
+        var (voterKey, utcDay, weight) = (reader.GetOrdinal("voter_key"), reader.GetOrdinal("utc_day"), reader.GetOrdinal("weight"));
+        var rows = new LedgerRows();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(LedgerRow.Of(reader.Get<string>("voter_key"), reader.Get<DateOnly>("utc_day"), reader.Get<long>("weight")));
+            rows.Add(reader.GetString(voterKey), reader.GetFieldValue<DateOnly>(utcDay), reader.GetInt64(weight));
         }
 
         return rows;

@@ -57,7 +57,7 @@ public sealed class DailyLedgerTests
         const string user = "user_42";
         var yesterday = Today.AddDays(-1);
         ledger.StartFresh(Today.AddDays(1));
-        ledger.Load([LedgerRow.Of(device, yesterday, 5), LedgerRow.Of(user, yesterday, 6), LedgerRow.Of(device, Today, 7), LedgerRow.Of(user, Today, 8)]);
+        ledger.Load(LedgerRows.Of([(device, yesterday, 5), (user, yesterday, 6), (device, Today, 7), (user, Today, 8)]));
         ledger.MarkLoaded(yesterday);
         ledger.MarkLoaded(Today);
 

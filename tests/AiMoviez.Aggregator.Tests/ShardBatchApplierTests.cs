@@ -317,7 +317,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
             var model = new OneAtATime(universe, stream);
             var ledger = new DailyLedger();
             ledger.StartFresh(VoteStreams.Today);
-            ledger.Load(universe.EarlierToday.Select(t => LedgerRow.Of(t.Key.Item1, t.Key.Item2, t.Value)));
+            ledger.Load(LedgerRows.Of(universe.EarlierToday.Select(t => (t.Key.Item1, t.Key.Item2, t.Value))));
             await using var applier = NewApplier(ledger, dailyWeightLimit: VoteStreams.DailyWeightLimit);
             var decisions = new List<(string, VoteDecision)>();
             var delivered = new HashSet<Guid>();
@@ -367,7 +367,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
                 // What a lease take-over loads from the shard's day rows (a row per voter, season and day) adds up to
                 // the same totals.
                 var reloaded = new DailyLedger();
-                reloaded.Load(universe.EarlierToday.Select(t => LedgerRow.Of(t.Key.Item1, t.Key.Item2, t.Value)));
+                reloaded.Load(LedgerRows.Of(universe.EarlierToday.Select(t => (t.Key.Item1, t.Key.Item2, t.Value))));
                 reloaded.Load(await LedgerDays.ReadAsync(Shard, days[0], days[1], CancellationToken.None));
                 Assert.Equal(model.DayTotals, DayTotals(reloaded));
 
