@@ -35,9 +35,6 @@ internal sealed record LeaderboardPage(
 /// </summary>
 internal static class LeaderboardsApi
 {
-    /// <summary>Generation, period start, last votes, last row's generation, last subject, last rank.</summary>
-    private sealed record Position(long G, DateOnly P, long V, long F, string S, int R);
-
     public static RouteGroupBuilder MapLeaderboardsApi(this RouteGroupBuilder v1)
     {
         v1.MapGet("/leaderboards/{board}", Get).WithTags("Leaderboards")
@@ -62,7 +59,7 @@ internal static class LeaderboardsApi
             return Problems.Invalid("period must be day, week or all.");
         }
 
-        if (!PageRequest<Position>.TryParse(cursor, limit, defaultLimit: 20, out var page, out var problem))
+        if (!PageRequest<LeaderboardQueries.Position>.TryParse(cursor, limit, defaultLimit: 20, out var page, out var problem))
         {
             return problem;
         }
@@ -75,75 +72,27 @@ internal static class LeaderboardsApi
         }
 
         await using var tx = await catalog.BeginAsync(ct);
-        if (seasonId is { } season)
+        if (seasonId is { } season && !await LeaderboardQueries.SeasonExistsAsync(tx, season, ct))
         {
-            await using var exists = tx.Command("select 1 from seasons where id = $1", season);
-            if (await exists.ExecuteScalarAsync(ct) is null)
-            {
-                return Problems.NotFound($"Season {season} does not exist.");
-            }
+            return Problems.NotFound($"Season {season} does not exist.");
         }
 
-        await using var generationCommand = tx.Command("""
-            select (select max(generation) from leaderboard_generations) as newest, (select min(generation) from leaderboard_generations) as oldest,
-                   (select created_at from leaderboard_generations where generation = coalesce($1, (select max(generation) from leaderboard_generations))) as created_at
-            """, after?.G);
-        long generation;
-        DateTime? asOf;
-        await using (var reader = await generationCommand.ExecuteReaderAsync(ct))
+        var generations = await LeaderboardQueries.GenerationsAsync(tx, after?.G, ct);
+        if (after is not null && (generations.Oldest is not { } oldest || after.G < oldest))
         {
-            await reader.ReadAsync(ct);
-            if (after is not null && (reader.Get<long?>("oldest") is not { } oldest || after.G < oldest))
-            {
-                return Problems.Invalid("cursor expired; start again from the first page.");
-            }
-
-            // No generation yet: the catalog's leaderboard tables are new or were emptied by a crash (they are unlogged).
-            generation = after?.G ?? reader.Get<long?>("newest") ?? 0;
-            asOf = reader.Get<DateTime?>("created_at");
+            return Problems.Invalid("cursor expired; start again from the first page.");
         }
 
+        // No generation yet: the catalog's leaderboard tables are new or were emptied by a crash (they are unlogged).
+        var generation = after?.G ?? generations.Newest ?? 0;
         // A cursor keeps its generation and period start, so its pages are one consistent ranking.
         var periodStart = after?.P ?? currentStart;
-        // One index per period (board, season key, period start, votes desc, valid_from, subject); names are constants, never input.
-        var (start, votes, weight) = period switch
-        {
-            LeaderboardPeriods.Day => ("t.day_start = $2 and ", "t.day_votes", "t.day_weight"),
-            LeaderboardPeriods.Week => ("t.week_start = $2 and ", "t.week_votes", "t.week_weight"),
-            _ => ("", "t.all_votes", "t.all_weight"),
-        };
-        await using var command = tx.Command($"""
-            select t.subject, {votes} as votes, {weight} as weight, t.valid_from, c.season_id, c.title
-            from leaderboard_totals t
-            left join clips c on $1 = 'clips' and c.id::text = t.subject
-            where t.board = $1::leaderboard_board and t.season_key = $3 and {start}
-              t.valid_from <= $4 and (t.valid_to is null or t.valid_to > $4)
-              and {votes} > 0 and {votes} <= $5
-              and ({votes} < $5 or (t.valid_from, t.subject) > ($6, $7))
-            order by {votes} desc, t.valid_from, t.subject
-            limit $8
-            """, definition.Name, periodStart, seasonId ?? Guid.Empty, generation, after?.V ?? long.MaxValue, after?.F ?? 0L, after?.S ?? "",
-            take + 1);
-        var items = new List<LeaderboardItem>();
-        var lastGeneration = 0L;
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            var rank = after?.R ?? 0;
-            while (await reader.ReadAsync(ct))
-            {
-                items.Add(LeaderboardItem.For(definition.Name, ++rank, reader.Get<string>("subject"), reader.Get<long>("votes"),
-                    reader.Get<long>("weight"), reader.Get<Guid?>("season_id"), reader.GetOrNull<string>("title")));
-                if (items.Count == take)
-                {
-                    lastGeneration = reader.Get<long>("valid_from");
-                }
-            }
-        }
-
+        var (items, lastGeneration) = await LeaderboardQueries.PageAsync(tx, definition, period, periodStart, seasonId, generation, after, take, ct);
         var next = items.Count > take
-            ? Cursor.Encode(new Position(generation, periodStart, items[take - 1].Votes, lastGeneration, items[take - 1].Subject, items[take - 1].Rank))
+            ? Cursor.Encode(new LeaderboardQueries.Position(generation, periodStart, items[take - 1].Votes, lastGeneration, items[take - 1].Subject,
+                items[take - 1].Rank))
             : null;
-        return TypedResults.Ok(new LeaderboardPage(definition.Name, period, periodStart, seasonId, asOf ?? time.GetUtcNow().UtcDateTime,
+        return TypedResults.Ok(new LeaderboardPage(definition.Name, period, periodStart, seasonId, generations.CreatedAt ?? time.GetUtcNow().UtcDateTime,
             items.Take(take).ToList(), next));
     }
 }
