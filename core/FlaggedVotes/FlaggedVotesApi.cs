@@ -93,19 +93,10 @@ internal static class FlaggedVotesApi
         }
 
         await using var tx = await catalog.BeginAsync(ct);
-        if (request.Action == VoteReviewRequest.Discount)
+        if (request.Action == VoteReviewRequest.Discount
+            && await SlotStore.AnyLockedAsync(tx, [.. found.Select(f => (f.Vote.SeasonId, f.Vote.SlotPosition)).Distinct()], ct) is { } locked)
         {
-            var slots = found.Select(f => (f.Vote.SeasonId, f.Vote.SlotPosition)).Distinct().ToList();
-            await using var command = tx.Command("""
-                select s.season_id, s.position from slots s
-                join unnest($1::uuid[], $2::int[]) as k(season_id, position) on s.season_id = k.season_id and s.position = k.position
-                where s.status = 'locked'
-                """, slots.Select(s => s.SeasonId).ToArray(), slots.Select(s => s.SlotPosition).ToArray());
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            if (await reader.ReadAsync(ct))
-            {
-                return Problems.Conflict($"Slot {reader.Get<int>("position")} of season {reader.Get<Guid>("season_id")} is locked; its votes are final.");
-            }
+            return Problems.Conflict($"Slot {locked.Position} of season {locked.SeasonId} is locked; its votes are final.");
         }
 
         var changed = new List<Guid>();

@@ -24,6 +24,20 @@ internal static class SlotStore
             : SlotPresence.Present;
     }
 
+    /// <summary>One of the slots that is locked (its votes final), or null when none is.</summary>
+    public static async Task<(Guid SeasonId, int Position)?> AnyLockedAsync(CatalogTransaction tx, IReadOnlyCollection<(Guid SeasonId, int Position)> slots,
+        CancellationToken ct)
+    {
+        await using var command = tx.Command("""
+            select s.season_id, s.position from slots s
+            join unnest($1::uuid[], $2::int[]) as k(season_id, position) on s.season_id = k.season_id and s.position = k.position
+            where s.status = 'locked'
+            limit 1
+            """, slots.Select(s => s.SeasonId).ToArray(), slots.Select(s => s.Position).ToArray());
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (reader.Get<Guid>("season_id"), reader.Get<int>("position")) : null;
+    }
+
     public static async Task<int> SeasonNumberAsync(CatalogTransaction tx, Guid seasonId, CancellationToken ct)
     {
         await using var command = tx.Command("select number from seasons where id = $1", seasonId);
