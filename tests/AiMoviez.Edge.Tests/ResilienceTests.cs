@@ -152,10 +152,7 @@ public sealed class ResilienceTests(EdgeStack stack, ITestOutputHelper output)
     [Fact]
     public async Task A_retry_after_the_edge_died_before_the_publish_and_the_slot_closed_publishes_a_late_copy()
     {
-        var season = EdgeStack.NewSeason(40, SlotStatuses.Voting, TimeSpan.FromHours(1), 1, activatedHoursAgo: 2);
-        await stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons, season] });
-        await Eventually.UntilAsync(async () => (await stack.VoteAsync(EdgeStack.NewBrowser(), season.Clips[0].Id)).StatusCode == HttpStatusCode.Accepted,
-            TimeSpan.FromSeconds(10), "the new season to reach the edge");
+        var season = await AddVotingSeasonAsync(40, activatedHoursAgo: 2);
         var browser = EdgeStack.NewBrowser();
         var clip = season.Clips[0].Id;
         var key = "crash-" + Guid.NewGuid();
@@ -186,10 +183,7 @@ public sealed class ResilienceTests(EdgeStack stack, ITestOutputHelper output)
     [Fact]
     public async Task A_retry_after_the_edge_died_before_the_publish_and_the_season_finished_publishes_a_late_copy_placed_by_core()
     {
-        var season = EdgeStack.NewSeason(41, SlotStatuses.Voting, TimeSpan.FromHours(1), 1, activatedHoursAgo: 3);
-        await stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons, season] });
-        await Eventually.UntilAsync(async () => (await stack.VoteAsync(EdgeStack.NewBrowser(), season.Clips[0].Id)).StatusCode == HttpStatusCode.Accepted,
-            TimeSpan.FromSeconds(10), "the new season to reach the edge");
+        var season = await AddVotingSeasonAsync(41, activatedHoursAgo: 3);
         var browser = EdgeStack.NewBrowser();
         var clip = season.Clips[0].Id;
         var key = "finished-" + Guid.NewGuid();
@@ -253,6 +247,16 @@ public sealed class ResilienceTests(EdgeStack stack, ITestOutputHelper output)
         await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(stack.Redis.Endpoint);
         await Eventually.UntilAsync(async () => await redis.GetDatabase().HashExistsAsync(VoterBuckets.ReceiptKey(voteId), "rp"),
             TimeSpan.FromSeconds(5), "the receipt to record the republish");
+    }
+
+    /// <summary>A season of one clip voting for another hour, once the edge takes votes on it (each probe a new voter).</summary>
+    private async Task<SeasonSnapshot> AddVotingSeasonAsync(int number, int activatedHoursAgo)
+    {
+        var season = EdgeStack.NewSeason(number, SlotStatuses.Voting, TimeSpan.FromHours(1), 1, activatedHoursAgo);
+        await stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons, season] });
+        await Eventually.UntilAsync(async () => (await stack.VoteAsync(EdgeStack.NewBrowser(), season.Clips[0].Id)).StatusCode == HttpStatusCode.Accepted,
+            TimeSpan.FromSeconds(10), "the new season to reach the edge");
+        return season;
     }
 
     /// <summary>
