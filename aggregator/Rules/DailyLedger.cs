@@ -15,8 +15,9 @@ internal interface IDailyTotals
 /// <summary>
 /// The daily cap spans seasons, and seasons live on different shards, so no single shard transaction can decide it.
 /// Aggregator instances converge on one holder of every shard's lease (<see cref="Shards.ShardLeases"/>), which keeps
-/// the cross-shard day totals in its memory: loaded at start, and again when it takes a lease over
-/// (<see cref="Shards.ShardWriters.ReadyAsync"/>), from every shard's voter_days (the durable record, written in each batch's transaction), then changed by
+/// the cross-shard day totals in its memory: loaded at start, and again when it takes a lease over unless no other
+/// process wrote any shard since (<see cref="Shards.ShardWriters.ReadyAsync"/>, <see cref="HasSeen"/>), from every
+/// shard's voter_days (the durable record, written in each batch's transaction), then changed by
 /// the shard writers under one lock while they decide a batch. A batch reserves its weights before its commit and
 /// gives them back if the commit fails (a concurrent writer may meanwhile see the reservation: conservative, never
 /// over the cap). Days older than those loaded at start are loaded from every shard on first use.
@@ -33,6 +34,12 @@ internal sealed class DailyLedger : IDailyTotals
     private readonly Dictionary<(string VoterKey, DateOnly Day), long> _otherTotals = [];
 
     private readonly HashSet<DateOnly> _loadedDays = [];
+
+    /// <summary>
+    /// Each shard's write count as the totals last saw it: the count its rows were read at, then moved on by each batch
+    /// this process commits right after it. A count that moved otherwise means another process wrote the shard since.
+    /// </summary>
+    private readonly Dictionary<string, long> _seenWrites = [];
     private DateOnly _firstFreshDay = DateOnly.MaxValue;
 
     /// <summary>Held by a writer while it decides a batch against the totals.</summary>
@@ -103,6 +110,7 @@ internal sealed class DailyLedger : IDailyTotals
             _deviceTotals.Clear();
             _otherTotals.Clear();
             _loadedDays.Clear();
+            _seenWrites.Clear();
             _firstFreshDay = firstFreshDay;
         }
     }
@@ -129,6 +137,39 @@ internal sealed class DailyLedger : IDailyTotals
             {
                 Change(_otherTotals, (voter, day), weight);
             }
+        }
+    }
+
+    /// <summary>Records that the totals hold <paramref name="shard"/>'s rows as of its write count <paramref name="writes"/>.</summary>
+    public void Saw(string shard, long writes)
+    {
+        lock (Sync)
+        {
+            _seenWrites[shard] = writes;
+        }
+    }
+
+    /// <summary>
+    /// A batch of this process committed to <paramref name="shard"/>, bringing its write count to <paramref name="writes"/>:
+    /// its day totals are here already (reserved when it was decided), so the shard stays seen if nothing came between.
+    /// </summary>
+    public void Follow(string shard, long writes)
+    {
+        lock (Sync)
+        {
+            if (_seenWrites.TryGetValue(shard, out var seen) && seen == writes - 1)
+            {
+                _seenWrites[shard] = writes;
+            }
+        }
+    }
+
+    /// <summary>Whether every shard's write count is the one the totals last saw: no other process wrote any shard since.</summary>
+    public bool HasSeen(IReadOnlyDictionary<string, long> writes)
+    {
+        lock (Sync)
+        {
+            return writes.All(w => _seenWrites.TryGetValue(w.Key, out var seen) && seen == w.Value);
         }
     }
 
@@ -207,6 +248,9 @@ internal sealed class LedgerRows
     public List<(string Voter, DateOnly Day, long Weight)> Others { get; } = [];
 
     public int Count => Devices.Count + Others.Count;
+
+    /// <summary>The shard's write count when the rows were read (its <c>shard_status.writes</c>, in the same snapshot).</summary>
+    public long Writes { get; init; }
 
     public static LedgerRows Of(IEnumerable<(string VoterKey, DateOnly Day, long Weight)> rows)
     {

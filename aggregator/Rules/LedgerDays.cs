@@ -1,3 +1,4 @@
+using System.Data;
 using AiMoviez.Aggregator.Shards;
 using Npgsql;
 
@@ -43,20 +44,30 @@ internal sealed class LedgerDays(DailyLedger ledger, ShardDataSources shards)
 
     /// <summary>
     /// Reads one shard's day rows of the days from <paramref name="fromDay"/> to <paramref name="toDay"/>, a row per voter,
-    /// season and day: the ledger adds a voter's seasons up as it loads them. Summing them here instead took a hash
-    /// aggregate over every row of the day, which outgrows PostgreSQL's work_mem on a busy day and spills to disk.
+    /// season and day, with the shard's write count in the same snapshot (<see cref="LedgerRows.Writes"/>): the ledger
+    /// adds a voter's seasons up as it loads them. Summing them here instead took a hash aggregate over every row of the
+    /// day, which outgrows PostgreSQL's work_mem on a busy day and spills to disk.
     /// </summary>
-    public static async Task<LedgerRows> ReadAsync(NpgsqlDataSource dataSource,
+    public static async Task<LedgerRows> ReadAsync(NpgsqlDataSource dataSource, string shard,
         DateOnly fromDay, DateOnly toDay, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "select voter_key, utc_day, weight from voter_days where utc_day between $1 and $2");
-        command.Parameters.Add(new NpgsqlParameter { Value = fromDay });
-        command.Parameters.Add(new NpgsqlParameter { Value = toDay });
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        long writes;
+        await using (var count = new NpgsqlCommand(ShardSchema.ReadWritesSql, connection, transaction) { Parameters = { new() { Value = shard } } })
+        {
+            writes = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await using var command = new NpgsqlCommand("select voter_key, utc_day, weight from voter_days where utc_day between $1 and $2",
+            connection, transaction)
+        {
+            Parameters = { new() { Value = fromDay }, new() { Value = toDay } },
+        };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         // The columns are looked up by name once, not for each of millions of rows.
         var (voterKey, utcDay, weight) = (reader.GetOrdinal("voter_key"), reader.GetOrdinal("utc_day"), reader.GetOrdinal("weight"));
-        var rows = new LedgerRows();
+        var rows = new LedgerRows { Writes = writes };
         while (await reader.ReadAsync(cancellationToken))
         {
             rows.Add(reader.GetString(voterKey), reader.GetFieldValue<DateOnly>(utcDay), reader.GetInt64(weight));
@@ -67,7 +78,7 @@ internal sealed class LedgerDays(DailyLedger ledger, ShardDataSources shards)
 
     private async Task LoadAsync(DateOnly day, CancellationToken cancellationToken)
     {
-        var perShard = await Task.WhenAll(shards.ByShard.Values.Select(d => ReadAsync(d, day, day, cancellationToken)));
+        var perShard = await Task.WhenAll(shards.ByShard.Select(s => ReadAsync(s.Value, s.Key, day, day, cancellationToken)));
         foreach (var rows in perShard)
         {
             ledger.Load(rows);

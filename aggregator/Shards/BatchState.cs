@@ -10,8 +10,6 @@ namespace AiMoviez.Aggregator.Shards;
 /// </summary>
 internal static class BatchState
 {
-    private const string ReadWrites = "select coalesce((select writes from shard_status where shard = $1), 0) as writes";
-
     private const string LoadVotesById = """
         select vote_id, season_id, slot_position, clip_id, creator_id, voter_key, vote_type, weight, utc_day, status, reason
         from votes where vote_id = any($1)
@@ -43,7 +41,7 @@ internal static class BatchState
             BatchCommands =
             {
                 // First, so a write by another writer after it, even during the reads that follow, is found by the fence.
-                new NpgsqlBatchCommand(ReadWrites) { Parameters = { new() { Value = shard } } },
+                new NpgsqlBatchCommand(ShardSchema.ReadWritesSql) { Parameters = { new() { Value = shard } } },
                 new NpgsqlBatchCommand(LoadVotesById) { Parameters = { new() { Value = storedIds } } },
                 // Every id: a revoke may have come before its vote, even before the vote's first delivery.
                 new NpgsqlBatchCommand(LoadTombstones) { Parameters = { new() { Value = ids } } },

@@ -145,6 +145,8 @@ internal sealed class ShardBatchApplier(string shard, NpgsqlDataSource dataSourc
             var written = Stopwatch.GetTimestamp();
             await transaction.CommitAsync(cancellationToken);
             var committedAt = time.GetUtcNow();
+            // Before the next batch may write: the ledger follows this process's commits in their order.
+            ledger.Follow(shard, writes);
             turn.Committed(writes);
             if (logger.IsEnabled(LogLevel.Debug))
             {

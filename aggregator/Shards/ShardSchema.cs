@@ -12,6 +12,9 @@ internal static class ShardSchema
     /// </summary>
     public const string WriterLockSql = "select pg_advisory_xact_lock(7340033)";
 
+    /// <summary>The shard's write count (<c>$1</c>: the shard), 0 before its first write.</summary>
+    public const string ReadWritesSql = "select coalesce((select writes from shard_status where shard = $1), 0) as writes";
+
     // Every batch and reset counts its write here, under the writer lock: the fence of a batch that read the shard
     // before it took the lock (ShardFence).
     private const string CountWriteSql = """

@@ -87,8 +87,9 @@ internal sealed class ShardWriter(
                 }
 
                 var started = Stopwatch.GetTimestamp();
-                var rows = await LedgerDays.ReadAsync(dataSource, ledgerFrom, ledgerTo, cancellationToken);
+                var rows = await LedgerDays.ReadAsync(dataSource, shard, ledgerFrom, ledgerTo, cancellationToken);
                 ledger.Load(rows);
+                ledger.Saw(shard, rows.Writes);
                 logger.LogInformation("Shard {Shard}: {Rows} day rows loaded into the daily ledger in {Seconds:F1} s", shard, rows.Count,
                     Stopwatch.GetElapsedTime(started).TotalSeconds);
                 Healthy = true;

@@ -18,6 +18,8 @@ internal sealed class ShardWriters : BackgroundService
     private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _readySync = new();
     private readonly Dictionary<string, (CancellationToken Held, Task Ready)> _ready = [];
+    /// <summary>Taken by a lease's check of the ledger, and its reload: a lease waits for the reload before it.</summary>
+    private readonly SemaphoreSlim _ledgerChecks = new(1, 1);
 
     public ShardWriters(ShardDataSources shards, DailyLedger ledger, LedgerDays ledgerDays, KnownSlots knownSlots,
         OutcomePublisher publisher, AggregatorMetrics metrics, ShardLeases leases, IOptions<AggregatorOptions> options,
@@ -47,8 +49,9 @@ internal sealed class ShardWriters : BackgroundService
 
     /// <summary>
     /// Completes once this process may apply the shard's messages under the lease it holds now (<paramref name="held"/>):
-    /// at once if the lease was taken before this process loaded the daily ledger; otherwise once the ledger is loaded
-    /// again, because the process that held the shard before counted votes the ledger has not seen.
+    /// at once if the lease was taken before this process loaded the daily ledger; otherwise once the ledger has every
+    /// shard's votes: loaded again, unless no shard's write count moved but by this process since the ledger saw it. A
+    /// process taking over every shard of one that died so reloads once, on its first lease, not once per shard.
     /// </summary>
     public Task ReadyAsync(ShardLease lease, CancellationToken held)
     {
@@ -59,9 +62,47 @@ internal sealed class ShardWriters : BackgroundService
                 return ready.Ready;
             }
 
-            var task = _initialized.Task.IsCompleted ? ReloadLedgerAsync(lease.Shard, held) : _initialized.Task.WaitAsync(held);
+            var task = _initialized.Task.IsCompleted ? CheckLedgerAsync(lease.Shard, held) : _initialized.Task.WaitAsync(held);
             _ready[lease.Shard] = (held, task);
             return task;
+        }
+    }
+
+    private async Task CheckLedgerAsync(string shard, CancellationToken held)
+    {
+        await _ledgerChecks.WaitAsync(held);
+        try
+        {
+            if (await WritesAsync(held) is { } writes && _ledger.HasSeen(writes))
+            {
+                _logger.LogInformation("Daily ledger kept for the lease of shard {Shard}: no shard was written elsewhere since it was loaded", shard);
+                return;
+            }
+
+            await ReloadLedgerAsync(shard, held);
+        }
+        finally
+        {
+            _ledgerChecks.Release();
+        }
+    }
+
+    /// <summary>Every shard's write count, or null when a shard does not answer (the reload then retries until it does).</summary>
+    private async Task<Dictionary<string, long>?> WritesAsync(CancellationToken held)
+    {
+        try
+        {
+            var counts = await Task.WhenAll(_shards.ByShard.Select(async s =>
+            {
+                await using var command = s.Value.CreateCommand(ShardSchema.ReadWritesSql);
+                command.Parameters.Add(new NpgsqlParameter { Value = s.Key });
+                return (Shard: s.Key, Writes: (long)(await command.ExecuteScalarAsync(held))!);
+            }));
+            return counts.ToDictionary(c => c.Shard, c => c.Writes);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException && !held.IsCancellationRequested)
+        {
+            return null;
         }
     }
 
@@ -72,7 +113,7 @@ internal sealed class ShardWriters : BackgroundService
             var paused = new List<ShardWriter>();
             try
             {
-                // Every writer between batches, in one order (two reloads at once take turns): no reservation is open.
+                // Every writer between batches: no reservation is open.
                 foreach (var writer in ByShard.Values.OrderBy(w => w.Shard, StringComparer.Ordinal))
                 {
                     await writer.PauseAsync(held);
@@ -81,18 +122,20 @@ internal sealed class ShardWriters : BackgroundService
 
                 var started = Stopwatch.GetTimestamp();
                 var today = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
-                var rows = await Task.WhenAll(_shards.ByShard.Values.Select(d => LedgerDays.ReadAsync(d, today.AddDays(-1), today, held)));
+                var rows = await Task.WhenAll(_shards.ByShard.Select(async s =>
+                    (Shard: s.Key, Rows: await LedgerDays.ReadAsync(s.Value, s.Key, today.AddDays(-1), today, held))));
                 _ledger.Reset(today.AddDays(1));
                 _ledgerDays.Forget();
-                foreach (var shardRows in rows)
+                foreach (var (shardName, shardRows) in rows)
                 {
                     _ledger.Load(shardRows);
+                    _ledger.Saw(shardName, shardRows.Writes);
                 }
 
                 _ledger.MarkLoaded(today.AddDays(-1));
                 _ledger.MarkLoaded(today);
                 _logger.LogInformation("Daily ledger loaded again for the lease of shard {Shard}: {Rows} day rows, every writer paused {Seconds:F1} s",
-                    shard, rows.Sum(r => r.Count), Stopwatch.GetElapsedTime(started).TotalSeconds);
+                    shard, rows.Sum(r => r.Rows.Count), Stopwatch.GetElapsedTime(started).TotalSeconds);
                 return;
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException && !held.IsCancellationRequested)

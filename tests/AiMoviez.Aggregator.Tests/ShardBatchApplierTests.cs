@@ -368,7 +368,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
                 // the same totals.
                 var reloaded = new DailyLedger();
                 reloaded.Load(LedgerRows.Of(universe.EarlierToday.Select(t => (t.Key.Item1, t.Key.Item2, t.Value))));
-                reloaded.Load(await LedgerDays.ReadAsync(Shard, days[0], days[1], CancellationToken.None));
+                reloaded.Load(await LedgerDays.ReadAsync(Shard, "shard-1", days[0], days[1], CancellationToken.None));
                 Assert.Equal(model.DayTotals, DayTotals(reloaded));
 
                 SortedDictionary<(string, DateOnly), long> DayTotals(DailyLedger totals) => new(Enumerable.Range(0, 3)

@@ -72,7 +72,13 @@ public sealed class ShardLeaseTests : IAsyncLifetime
             Assert.Equal(3_000, await ScalarAsync<long>(shard, "select sum(votes) from clip_days where season_id = $1", seasons[shard].Id));
             Assert.Equal(1, await LeaseSessionsAsync(shard));
         }
+
+        // The first lease taken loaded the ledger again (the first instance had written both shards); the second found
+        // no shard written since but by the second instance itself, and kept it.
+        Assert.Equal((1, 1), (Occurrences(second.Log, "Daily ledger loaded again"), Occurrences(second.Log, "Daily ledger kept")));
     }
+
+    private static int Occurrences(string log, string text) => (log.Length - log.Replace(text, "", StringComparison.Ordinal).Length) / text.Length;
 
     [Fact]
     public async Task Two_instances_started_together_converge_on_one_holder_of_every_shard()
