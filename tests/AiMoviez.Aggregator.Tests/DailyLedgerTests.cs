@@ -69,4 +69,26 @@ public sealed class DailyLedgerTests
         Assert.Equal((0, 0, 9), (ledger.Get(device, yesterday), ledger.Get(user, yesterday), ledger.Get(device, Today)));
         Assert.False(ledger.IsLoaded(yesterday));
     }
+
+    [Fact]
+    public void Has_seen_every_shard_only_at_the_counts_it_loaded_them_at_or_moved_them_to_by_its_own_next_commits()
+    {
+        var ledger = new DailyLedger();
+        ledger.Saw("shard-1", 5);
+        ledger.Saw("shard-2", 7);
+        Assert.True(ledger.HasSeen(new Dictionary<string, long> { ["shard-1"] = 5, ["shard-2"] = 7 }));
+        Assert.False(ledger.HasSeen(new Dictionary<string, long> { ["shard-1"] = 5, ["shard-2"] = 7, ["shard-3"] = 0 }));
+
+        ledger.Follow("shard-1", 6);
+        ledger.Follow("shard-1", 7);
+        Assert.True(ledger.HasSeen(new Dictionary<string, long> { ["shard-1"] = 7, ["shard-2"] = 7 }));
+
+        // A count that skipped one: another process (or a reset or review here) wrote in between, so the shard stays unseen.
+        ledger.Follow("shard-2", 9);
+        Assert.False(ledger.HasSeen(new Dictionary<string, long> { ["shard-1"] = 7, ["shard-2"] = 9 }));
+        Assert.False(ledger.HasSeen(new Dictionary<string, long> { ["shard-1"] = 7, ["shard-2"] = 8 }));
+
+        ledger.Reset(Today);
+        Assert.False(ledger.HasSeen(new Dictionary<string, long> { ["shard-1"] = 7, ["shard-2"] = 7 }));
+    }
 }
