@@ -40,6 +40,7 @@ internal sealed class DailyLedger : IDailyTotals
     /// this process commits right after it. A count that moved otherwise means another process wrote the shard since.
     /// </summary>
     private readonly Dictionary<string, long> _seenWrites = [];
+
     private DateOnly _firstFreshDay = DateOnly.MaxValue;
 
     /// <summary>Held by a writer while it decides a batch against the totals.</summary>
