@@ -218,8 +218,8 @@ internal sealed partial class VoteCaster(
         var votable = view.TryGetClip(clipId, out var clipSeason, out var clip) && clipSeason.Id == season.Id;
         var endsAt = season.CurrentSlot is { Status: SlotStatuses.Voting, VotingEndsAt: { } end } current && current.Position == slot ? end : (DateTimeOffset?)null;
         var late = !votable || endsAt is null || now >= endsAt;
-        return CastOf(voteId, season.Id, season.Number, slot, clip?.CreatorId ?? Guid.Empty, clipId, voterKey, voteType, acceptedAt, endsAt ?? acceptedAt,
-            multiVote, flags) with
+        return CastOf(voteId, season.Id, season.Number, slot, clip?.CreatorId ?? Guid.Empty, clipId, voterKey, voteType, acceptedAt,
+            endsAt ?? acceptedAt, multiVote, flags) with
         {
             LateCopy = late,
         };
