@@ -25,30 +25,30 @@ internal sealed partial class ClipDirectory(IHttpClientFactory httpClients, ILog
     private readonly MemoryCache _answers = new(new MemoryCacheOptions { SizeLimit = MaxRemembered });
     private readonly SemaphoreSlim _lookups = new(MaxLookupsAtOnce);
 
-    /// <summary>The clip's placement, or null when core has no such clip or could not be asked.</summary>
-    public async Task<ClipPlacement?> FindAsync(Guid clipId)
+    /// <summary>What core says of the clip, or <see cref="ClipLookup.NotAsked"/> when it could not be asked.</summary>
+    public async Task<ClipLookup> FindAsync(Guid clipId)
     {
         if (_answers.TryGetValue(clipId, out Answer? remembered))
         {
-            return remembered!.Placement;
+            return new ClipLookup(true, remembered!.Placement);
         }
 
         if (!_lookups.Wait(0))
         {
-            return null;
+            return ClipLookup.NotAsked;
         }
 
         try
         {
             var placement = await AskCoreAsync(clipId);
             _answers.Set(clipId, new Answer(placement), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = Remember });
-            return placement;
+            return new ClipLookup(true, placement);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
         {
             // Not remembered: the next vote on the clip asks again. Core being down is reported by the catalog sync.
             LogLookupFailed(logger, clipId, e.Message);
-            return null;
+            return ClipLookup.NotAsked;
         }
         finally
         {
@@ -80,4 +80,13 @@ internal sealed partial class ClipDirectory(IHttpClientFactory httpClients, ILog
 
     [LoggerMessage(LogLevel.Debug, "Looking up clip {ClipId} in core failed: {Reason}")]
     private static partial void LogLookupFailed(ILogger logger, Guid clipId, string reason);
+}
+
+/// <summary>
+/// Core's answer about a clip: its placement, or null when core has no such clip; or no answer (<see cref="Answered"/>
+/// false) when core was slow or down, or every lookup was taken.
+/// </summary>
+internal readonly record struct ClipLookup(bool Answered, ClipPlacement? Placement)
+{
+    public static ClipLookup NotAsked => new(false, null);
 }

@@ -129,7 +129,7 @@ internal sealed partial class VoteCaster(
     /// through, so a voter or an IP can make the edge ask core at most its window's limit.
     /// </summary>
     private async Task<CastOutcome> UnlistedClipAsync(Guid clipId, string notFoundDetail, RateLimitHeaders headers) =>
-        await clips.FindAsync(clipId) is { } placement
+        (await clips.FindAsync(clipId)).Placement is { } placement
             ? new CastOutcome(null, ErrorCodes.ClipNotVotable, $"The clip's season is {placement.SeasonStatus}, not open for voting here.", headers)
             : new CastOutcome(null, ErrorCodes.ClipNotFound, notFoundDetail, headers);
 
@@ -140,8 +140,8 @@ internal sealed partial class VoteCaster(
     /// is published first (<see cref="CopyOf"/>; a copy of a stored vote is dropped or gets its decision again). The
     /// script marked the receipt, so an undo of the first attempt, whose publish may yet fail, leaves the vote alone. A
     /// vote whose season the catalog no longer lists (it finished meanwhile) goes out as a late copy, placed by core
-    /// (<see cref="ClipDirectory"/>). A receipt from before receipts held the vote's flags, or a vote core cannot place
-    /// (its clip removed, or core not answering), is answered as it is.
+    /// (<see cref="ClipDirectory"/>); while core cannot be asked, the replay is 503, to retry with the same key. A receipt
+    /// from before receipts held the vote's flags, or a vote whose clip core no longer has, is answered as it is.
     /// </summary>
     private async Task<CastOutcome> ReplayAsync(Voter voter, ReplayedVote replay, RateLimitHeaders headers, CatalogView? view, DateTimeOffset now)
     {
@@ -156,7 +156,11 @@ internal sealed partial class VoteCaster(
         {
             copy = CopyOf(answer.VoteId, season, answer.SlotPosition, answer.ClipId, voter.Key, answer.VoteType, multiVote, replay.Flags, view, now);
         }
-        else if (await clips.FindAsync(answer.ClipId) is { } placement && placement.SeasonId == answer.SeasonId)
+        else if (await clips.FindAsync(answer.ClipId) is not { Answered: true } lookup)
+        {
+            return Unavailable("Core did not say where the vote's clip belongs; retry with the same Idempotency-Key.");
+        }
+        else if (lookup.Placement is { } placement && placement.SeasonId == answer.SeasonId)
         {
             var acceptedAt = VoteIds.TimeOf(answer.VoteId);
             copy = CastOf(answer.VoteId, placement.SeasonId, placement.SeasonNumber, answer.SlotPosition, Guid.Empty, answer.ClipId, voter.Key,

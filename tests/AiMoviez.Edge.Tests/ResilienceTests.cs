@@ -199,6 +199,19 @@ public sealed class ResilienceTests(EdgeStack stack, ITestOutputHelper output)
                 return stack.Core.UpdateAsync(s => s with { Seasons = [.. s.Seasons.Where(x => x.Id != season.Id)] }, announce: false);
             });
 
+            // While core cannot say where the clip belongs, the replay cannot publish its copy: 503, to retry with the key.
+            stack.Core.Down = true;
+            try
+            {
+                using var refused = await stack.VoteAsync(browser, clip, VoteTypes.Mega, key);
+                await refused.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, ErrorCodes.DependencyUnavailable);
+                Assert.False(stack.Casts.ContainsKey(voteId));
+            }
+            finally
+            {
+                stack.Core.Down = false;
+            }
+
             using var retry = await stack.VoteAsync(browser, clip, VoteTypes.Mega, key);
             Assert.Equal(voteId, (await retry.AssertAcceptedAsync()).GetProperty("voteId").GetGuid());
             var copy = await Eventually.UntilAsync(() => Task.FromResult(stack.Casts.GetValueOrDefault(voteId)), c => c is not null,
