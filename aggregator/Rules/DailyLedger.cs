@@ -151,8 +151,9 @@ internal sealed class DailyLedger : IDailyTotals
     }
 
     /// <summary>
-    /// A batch of this process committed to <paramref name="shard"/>, bringing its write count to <paramref name="writes"/>:
-    /// its day totals are here already (reserved when it was decided), so the shard stays seen if nothing came between.
+    /// A write of this process committed to <paramref name="shard"/>, bringing its write count to <paramref name="writes"/>:
+    /// its day totals are here already (a batch's reserved when it was decided, a reset's given back, a review's held), so
+    /// the shard stays seen if nothing came between.
     /// </summary>
     public void Follow(string shard, long writes)
     {

@@ -164,8 +164,16 @@ internal static class ShardSchema
         create index if not exists votes_flagged on votes (accepted_at desc, vote_id desc) where flags <> 0;
         """;
 
+    // A vote a review discounted leaves the voter's counted weight (the tallies, the leaderboards, what the voter sees
+    // counted) but stays against the voter's daily allowance, as the edges' day totals keep it: the daily ledger loads
+    // weight + held_weight, so a reload agrees with the ledger that saw the review. A slot's reset gives both back.
+    // Adding a column with a constant default writes no row.
+    private const string HeldWeightV10 = """
+        alter table voter_days add column if not exists held_weight bigint not null default 0;
+        """;
+
     private static readonly (int Version, string Sql)[] Migrations =
-        [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3), (4, SlotRangesV4), (5, WriteCountV5), (6, ResetUndosV6), (7, GenreVotesV7), (8, UserVotesV8), (9, FlaggedV9)];
+        [(1, CreateV1), (2, CollateVoterKeysV2), (3, DayChangesV3), (4, SlotRangesV4), (5, WriteCountV5), (6, ResetUndosV6), (7, GenreVotesV7), (8, UserVotesV8), (9, FlaggedV9), (10, HeldWeightV10)];
 
     /// <summary>Deletes the day changes older than <c>$1</c> (now less the retention) and raises the floor of shard <c>$2</c> past them.</summary>
     public const string PruneDayChangesSql = """

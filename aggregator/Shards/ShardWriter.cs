@@ -344,14 +344,16 @@ internal sealed class ShardWriter(
         try
         {
             await _latest.Done;
-            var removed = await SlotReset.ExecuteAsync(dataSource, shard, seasonId, slotPosition, cancellationToken);
+            var (givenBack, writes) = await SlotReset.ExecuteAsync(dataSource, shard, seasonId, slotPosition, cancellationToken);
             lock (ledger.Sync)
             {
-                foreach (var (voterKey, day, weight) in removed)
+                foreach (var (voterKey, day, weight) in givenBack)
                 {
                     ledger.Add(voterKey, day, -weight);
                 }
             }
+
+            ledger.Follow(shard, writes);
         }
         finally
         {
@@ -378,6 +380,8 @@ internal sealed class ShardWriter(
         {
             await _latest.Done;
             outcome = await VoteReview.ExecuteAsync(dataSource, shard, action, voteIds, cancellationToken);
+            // The ledger already holds a discounted vote's weight, as voter_days now does (held_weight).
+            ledger.Follow(shard, outcome.Writes);
         }
         finally
         {

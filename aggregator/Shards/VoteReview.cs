@@ -7,7 +7,8 @@ namespace AiMoviez.Aggregator.Shards;
 /// An admin's review of flagged votes, written like a batch (under the writer lock, day rows recorded in day_changes).
 /// Both actions clear the flags, so a reviewed vote leaves the review list. Discount makes counted votes rejected with
 /// reason FRAUD_REVIEW and takes their weight out of the tallies and the day tables the leaderboards are rolled up from.
-/// The rules' daily ledger keeps the weight: a discounted vote does not give its voter's allowance back.
+/// A discounted vote does not give its voter's allowance back: its weight moves to voter_days.held_weight, which the
+/// daily ledger loads with the counted weight, so the ledger, which the review leaves as it is, agrees with a reload.
 /// </summary>
 internal static class VoteReview
 {
@@ -21,7 +22,7 @@ internal static class VoteReview
             from (select season_id, slot_position, clip_id, count(*) n, sum(weight) w from changed group by 1, 2, 3) c
             where x.season_id = c.season_id and x.slot_position = c.slot_position and x.clip_id = c.clip_id),
         vd as (
-            update voter_days x set votes = x.votes - c.n, weight = x.weight - c.w, updated_at = now()
+            update voter_days x set votes = x.votes - c.n, weight = x.weight - c.w, held_weight = x.held_weight + c.w, updated_at = now()
             from (select voter_key, season_id, utc_day, count(*) n, sum(weight) w from changed group by 1, 2, 3) c
             where x.voter_key = c.voter_key and x.season_id = c.season_id and x.utc_day = c.utc_day),
         cd as (
@@ -52,6 +53,7 @@ internal static class VoteReview
     private const string DiscountedSql = "select vote_id, region from votes where vote_id = any($1) and status = 'rejected' and reason = 'FRAUD_REVIEW'";
 
     public sealed record Outcome(
+        long Writes,
         IReadOnlyList<Guid> Changed,
         IReadOnlyList<(Guid SeasonId, int SlotPosition)> Slots,
         IReadOnlyList<(Guid VoteId, string Region)> Discounted);
@@ -61,7 +63,7 @@ internal static class VoteReview
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await ShardSchema.LockAndCountWriteAsync(connection, transaction, shard, cancellationToken);
+        var writes = await ShardSchema.LockAndCountWriteAsync(connection, transaction, shard, cancellationToken);
 
         var changed = new HashSet<Guid>();
         var slots = new HashSet<(Guid, int)>();
@@ -97,6 +99,6 @@ internal static class VoteReview
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return new Outcome([.. changed], [.. slots], discounted);
+        return new Outcome(writes, [.. changed], [.. slots], discounted);
     }
 }

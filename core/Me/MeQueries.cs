@@ -19,7 +19,8 @@ internal static class MeQueries
 
     public sealed record Position(DateTime A, Guid V);
 
-    private sealed record ShardStats(long Votes, long Weight, long WeightToday, DateOnly[] Days, DateTime? FirstVoteAt, long VotesReceived);
+    private sealed record ShardStats(long Votes, long Weight, long WeightToday, long HeldToday, DateOnly[] Days, DateTime? FirstVoteAt,
+        long VotesReceived);
 
     public static async Task<MyStats> StatsAsync(UserKeys keys, ShardDatabases shards, CatalogDatabase catalog, int dailyWeightLimit,
         DateOnly today, CancellationToken ct)
@@ -37,9 +38,11 @@ internal static class MeQueries
         }
 
         var weightToday = perShard.Sum(s => s.WeightToday);
+        // Votes a review discounted no longer count but still use the allowance (voter_days.held_weight), as they do at
+        // the edges and in the aggregator's rules.
         return new MyStats(
             weightToday,
-            Math.Max(0, dailyWeightLimit - weightToday),
+            Math.Max(0, dailyWeightLimit - weightToday - perShard.Sum(s => s.HeldToday)),
             perShard.Sum(s => s.Votes),
             perShard.Sum(s => s.Weight),
             Streak(perShard.SelectMany(s => s.Days).ToHashSet(), today),
@@ -68,6 +71,7 @@ internal static class MeQueries
         await using var command = shard.CreateCommand($"""
             select coalesce(sum(votes), 0)::bigint as votes, coalesce(sum(weight), 0)::bigint as weight,
                    coalesce(sum(weight) filter (where utc_day = $2), 0)::bigint as weight_today,
+                   coalesce(sum(held_weight) filter (where utc_day = $2), 0)::bigint as held_today,
                    coalesce(array_agg(distinct utc_day) filter (where votes > 0), array[]::date[]) as days,
                    (select min(accepted_at) from votes where {UserVotes} and status = 'counted') as first_vote_at,
                    (select coalesce(sum(votes), 0)::bigint from creator_days where creator_id = $3) as votes_received
@@ -79,7 +83,7 @@ internal static class MeQueries
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         return new ShardStats(reader.Get<long>("votes"), reader.Get<long>("weight"), reader.Get<long>("weight_today"),
-            reader.Get<DateOnly[]>("days"), reader.Get<DateTime?>("first_vote_at"), reader.Get<long>("votes_received"));
+            reader.Get<long>("held_today"), reader.Get<DateOnly[]>("days"), reader.Get<DateTime?>("first_vote_at"), reader.Get<long>("votes_received"));
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using AiMoviez.Contracts;
 using NATS.Client.JetStream;
 using static AiMoviez.Aggregator.Tests.AggregatorFixture;
@@ -149,4 +151,56 @@ public sealed class ResilienceTests(AggregatorFixture fixture)
         await Eventually.UntilAsync(() => fixture.CountedAsync(number, season), n => n == votes.Count, TimeSpan.FromSeconds(40),
             "the votes another pull took counted before their ack wait");
     }
+
+    /// <summary>
+    /// A vote a review discounted stays against its voter's daily allowance in the ledger an aggregator loads from the
+    /// shards when it starts, as in the ledger that saw the review; a reset of its slot gives it back, in both.
+    /// </summary>
+    [Fact]
+    public async Task A_discounted_vote_stays_against_the_allowance_across_a_restart_and_its_slots_reset_gives_it_back()
+    {
+        var (numberA, seasonA) = (SeasonOn("shard-1"), Guid.NewGuid());
+        var (numberB, seasonB) = (SeasonOn("shard-2"), Guid.NewGuid());
+        const string voter = "user_discounted";
+        var votes = Enumerable.Range(0, 200).Select(i => Vote(numberA, seasonA, Guid.NewGuid(), voter, i % 2 == 0 ? UsEast : EuWest)).ToList();
+        await fixture.PublishManyAsync(votes);
+        await fixture.WaitDrainedAsync(numberA, seasonA);
+        Assert.Equal(200, await fixture.CountedAsync(numberA, seasonA));
+
+        var discount = new VoteReviewRequest { Shard = "shard-1", Action = VoteReviewRequest.Discount, VoteIds = [.. votes.Take(10).Select(v => v.VoteId)] };
+        using (var review = await fixture.Http.PostAsJsonAsync(VoteReviewRequest.Route, discount, ContractsJson.Default.VoteReviewRequest))
+        {
+            Assert.Equal(HttpStatusCode.OK, review.StatusCode);
+        }
+
+        Assert.Equal(190, await fixture.CountedAsync(numberA, seasonA));
+        Assert.Equal((190L, 10L), (await VoterDayAsync(numberA, seasonA, "weight"), await VoterDayAsync(numberA, seasonA, "held_weight")));
+
+        fixture.Aggregator.Kill();
+        await fixture.StartAggregatorAsync();
+        var over = Vote(numberB, seasonB, Guid.NewGuid(), voter, EuWest);
+        await fixture.PublishAsync(over);
+        await fixture.WaitDrainedAsync(numberB, seasonB);
+        Assert.Equal($"{VoteStatuses.Rejected}:{ErrorCodes.DailyLimit}", await fixture.StatusAsync(numberB, over.VoteId));
+
+        using (var reset = await fixture.Http.PostAsync($"/internal/reset?seasonId={seasonA}&seasonNumber={numberA}&slotPosition=1", null))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, reset.StatusCode);
+        }
+
+        Assert.Equal((0L, 0L), (await VoterDayAsync(numberA, seasonA, "weight"), await VoterDayAsync(numberA, seasonA, "held_weight")));
+        // The whole allowance is back, in the running ledger (195 more fit) and in the one the next start loads (5 more).
+        var after = Enumerable.Range(0, 200).Select(_ => Vote(numberB, seasonB, Guid.NewGuid(), voter, UsEast)).ToList();
+        await fixture.PublishManyAsync(after[..195]);
+        await fixture.WaitDrainedAsync(numberB, seasonB);
+        Assert.Equal(195, await fixture.CountedAsync(numberB, seasonB));
+        fixture.Aggregator.Kill();
+        await fixture.StartAggregatorAsync();
+        await fixture.PublishManyAsync(after[195..]);
+        await fixture.WaitDrainedAsync(numberB, seasonB);
+        Assert.Equal(200, await fixture.CountedAsync(numberB, seasonB));
+    }
+
+    private Task<long> VoterDayAsync(int seasonNumber, Guid seasonId, string column) =>
+        fixture.ScalarAsync<long>(seasonNumber, $"select coalesce(sum({column}), 0)::bigint from voter_days where season_id = $1", seasonId);
 }

@@ -334,7 +334,7 @@ public sealed class ShardBatchApplierTests : IAsyncLifetime
 
             // An admin resets season A's slot 1: its votes and counts go, the ones to give back are queued for the edges.
             var (undos, removed) = model.ResetSlot(universe.SeasonA, 1);
-            var removedByShard = await SlotReset.ExecuteAsync(Shard, "shard-1", universe.SeasonA, 1, CancellationToken.None);
+            var (removedByShard, _) = await SlotReset.ExecuteAsync(Shard, "shard-1", universe.SeasonA, 1, CancellationToken.None);
             Assert.Equal(removed, new SortedDictionary<(string, DateOnly), long>(removedByShard.ToDictionary(r => (r.VoterKey, r.Day), r => r.Weight)));
             foreach (var (voterKey, day, weight) in removedByShard)
             {

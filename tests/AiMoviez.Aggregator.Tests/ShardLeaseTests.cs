@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.Json;
 using AiMoviez.Contracts;
 using NATS.Client.Core;
@@ -141,6 +142,43 @@ public sealed class ShardLeaseTests : IAsyncLifetime
         Assert.Equal(votes.Count, await ScalarAsync<long>("shard-1", "select count(*) from votes where season_id = $1 and status = 'counted'", season));
         Assert.Equal(votes.Count, await ScalarAsync<long>("shard-1", "select sum(votes) from clip_days where season_id = $1", season));
         Assert.Equal(votes.Count, await ScalarAsync<long>("shard-1", "select sum(votes) from voter_days where season_id = $1", season));
+    }
+
+    /// <summary>
+    /// A holder's own slot resets and vote reviews are in its daily ledger as they commit, as its batches are: when it
+    /// takes a lease again (its lease session ended behind its back), no shard was written by anyone else, and it keeps
+    /// the ledger rather than loading it again with every writer paused.
+    /// </summary>
+    [Fact]
+    public async Task A_holder_taking_its_lease_again_after_its_own_reset_and_review_keeps_the_daily_ledger()
+    {
+        var holder = await StartAggregatorAsync("aggregator-1", _stack.Topology.Aggregator.Url);
+        await Eventually.UntilAsync(() => HeldByAsync(holder), held => held.Count == 2, Wait, "the aggregator holds both shards");
+        var (number, season) = (SeasonOn("shard-1"), Guid.NewGuid());
+        var votes = Enumerable.Range(0, 20).Select(i => Vote(number, season, Guid.NewGuid(), "user_own_" + i, i % 2 == 0 ? UsEast : EuWest)).ToList();
+        await PublishManyAsync(votes);
+        await WaitDrainedAsync(holder, number, season);
+        var discount = new VoteReviewRequest { Shard = "shard-1", Action = VoteReviewRequest.Discount, VoteIds = [votes[0].VoteId] };
+        using (var review = await _http.PostAsJsonAsync(holder.BaseUrl + VoteReviewRequest.Route, discount, ContractsJson.Default.VoteReviewRequest))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, review.StatusCode);
+        }
+
+        using (var reset = await _http.PostAsync($"{holder.BaseUrl}/internal/reset?seasonId={season}&seasonNumber={number}&slotPosition=1", null))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, reset.StatusCode);
+        }
+
+        var session = await HolderAsync("shard-1");
+        await ScalarAsync<bool>("shard-1", """
+            select bool_and(pg_terminate_backend(l.pid)) from pg_locks l
+            where l.locktype = 'advisory' and l.classid::bigint = $1 and l.granted
+            """, (long)Shards.ShardLease.ClassKey);
+        await Eventually.UntilAsync(() => HolderAsync("shard-1"), h => h.Length > 0 && h != session, Wait, "shard-1 held again by a new session");
+        await Eventually.UntilAsync(() => Task.FromResult(holder.Log), log => log.Contains("Daily ledger", StringComparison.Ordinal), Wait,
+            "the ledger checked for the new lease");
+
+        Assert.Equal((0, 1), (Occurrences(holder.Log, "Daily ledger loaded again"), Occurrences(holder.Log, "Daily ledger kept")));
     }
 
     /// <summary>

@@ -69,6 +69,27 @@ public sealed class MeTests(CoreFixture fixture)
     }
 
     [Fact]
+    public async Task Votes_a_review_discounted_no_longer_count_but_still_use_the_days_allowance()
+    {
+        var (user, voterKey) = NewUser();
+        var (s1, shard1, s2, shard2) = await SeasonsOnBothShardsAsync();
+        await WriteVoterDayAsync(shard1, voterKey, s1, Today, votes: 4, weight: 6);
+        await WriteVoterDayAsync(shard2, voterKey, s2, Today, votes: 0, weight: 0);
+        await WriteVoterDayAsync(shard2, voterKey, s2, Today.AddDays(-1), votes: 1, weight: 1);
+        // As the aggregator's review leaves them: 3 discounted today on shard 2, 10 yesterday on shard 1.
+        await ShardSchema.ExecuteAsync(shard2, "update voter_days set held_weight = 3 where voter_key = $1 and utc_day = $2", voterKey, Today);
+        await WriteVoterDayAsync(shard1, voterKey, s1, Today.AddDays(-1), votes: 0, weight: 0);
+        await ShardSchema.ExecuteAsync(shard1, "update voter_days set held_weight = 10 where voter_key = $1 and utc_day = $2", voterKey,
+            Today.AddDays(-1));
+
+        var stats = (await user.GetFromJsonAsync<JsonObject>("/v1/me/stats"))!;
+
+        Assert.Equal(6, stats["votesToday"]!.GetValue<long>());
+        Assert.Equal(200 - 6 - 3, stats["remainingToday"]!.GetValue<long>());
+        Assert.Equal(7, stats["weightedTotal"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task A_user_who_never_voted_has_zero_stats_and_the_whole_allowance()
     {
         var (user, _) = NewUser();
