@@ -9,16 +9,17 @@ using BenchmarkDotNet.Running;
 // Ingest benchmark: N votes pre-published into a region's vote stream, drained by the real aggregator process into a
 // shard, once with every vote on one hot clip and once spread over many clips; next to a raw binary COPY of the same
 // rows into an identical votes table. Starts and stops its own nats-server and PostgreSQL.
-// "micro [BenchmarkDotNet arguments]" instead measures the aggregator's in-process steps per vote (BenchmarkDotNet).
+// "micro [BenchmarkDotNet arguments]" instead measures the aggregator's and the edge's in-process steps per vote
+// (BenchmarkDotNet).
 if (args is ["micro", .. var benchmarkArgs])
 {
-    // The aggregator's runtime settings (aggregator/AiMoviez.Aggregator.csproj), a short bounded run per benchmark. The
-    // aggregator is published Native AOT; steady-state JIT code without dynamic PGO stands in for it here.
+    // The aggregator's runtime settings (aggregator/AiMoviez.Aggregator.csproj), the edge's steps' too, a short bounded
+    // run per benchmark. Both are published Native AOT; steady-state JIT code without dynamic PGO stands in for them.
     var job = Job.ShortRun.WithGcServer(true).WithGcConcurrent(false)
         .WithEnvironmentVariable("DOTNET_TieredPGO", "0").WithEnvironmentVariable("DOTNET_GCLOHThreshold", "0x400000");
     var config = DefaultConfig.Instance.AddJob(job)
         .WithArtifactsPath(Path.Combine(RepoPaths.Root, "perf", "results", "micro"));
-    var summaries = BenchmarkSwitcher.FromTypes([typeof(AggregatorStepBenchmarks), typeof(LedgerLoadBenchmarks)])
+    var summaries = BenchmarkSwitcher.FromTypes([typeof(AggregatorStepBenchmarks), typeof(LedgerLoadBenchmarks), typeof(EdgeStepBenchmarks)])
         .Run(benchmarkArgs.Length > 0 ? benchmarkArgs : ["--filter", "*"], config).ToList();
     return summaries.Count > 0 && summaries.All(s => !s.HasCriticalValidationErrors && s.Reports.All(r => r.Success)) ? 0 : 1;
 }

@@ -28,6 +28,15 @@ public sealed class VoterFingerprintTests
     }
 
     [Fact]
+    public void Outsized_and_non_ascii_headers_hash_as_their_utf8_text()
+    {
+        string[] values = [new string('a', 5_000) + "é", "fr-CH, fr;q=0.9", "\"Chromium\";v=\"130\"", "\"Linux\"", "?0", "gzip"];
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("2001:db8::1|" + string.Join('|', values)));
+
+        Assert.Equal("device_" + Convert.ToHexStringLower(hash)[..32], VoterFingerprint.Compute("2001:db8::1", values));
+    }
+
+    [Fact]
     public void Reads_the_headers_in_the_contract_order()
     {
         var context = new DefaultHttpContext();

@@ -45,3 +45,17 @@ public sealed class LedgerLoadBenchmarksTests
         }
     }
 }
+
+/// <summary>The edge's step benchmark times the voter key of the browser request it sets up.</summary>
+public sealed class EdgeStepBenchmarksTests
+{
+    [Fact]
+    public void The_voter_key_is_the_one_of_the_browser_request_set_up()
+    {
+        var steps = new EdgeStepBenchmarks();
+        steps.Setup();
+
+        // sha256 of "203.0.113.7|<the User-Agent>|en-US,en;q=0.9|<Sec-CH-UA>|\"Linux\"|?0|gzip, deflate, br, zstd", computed apart.
+        Assert.Equal("device_f61ebacf4cd7e2e47365a25ec4a2a34c", steps.VoterKey());
+    }
+}
