@@ -59,8 +59,8 @@ internal sealed class LedgerDays(DailyLedger ledger, ShardDataSources shards)
             writes = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
         }
 
-        await using var command = new NpgsqlCommand("select voter_key, utc_day, weight + held_weight as weight from voter_days where utc_day between $1 and $2",
-            connection, transaction)
+        await using var command = new NpgsqlCommand(
+            "select voter_key, utc_day, weight + held_weight as weight from voter_days where utc_day between $1 and $2", connection, transaction)
         {
             Parameters = { new() { Value = fromDay }, new() { Value = toDay } },
         };

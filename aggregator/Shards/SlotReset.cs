@@ -57,8 +57,8 @@ internal static class SlotReset
     /// <summary>
     /// Returns the weight given back per (voter, day), for the daily ledger, and the shard's write count the reset took.
     /// </summary>
-    public static async Task<(List<(string VoterKey, DateOnly Day, long Weight)> GivenBack, long Writes)> ExecuteAsync(NpgsqlDataSource dataSource, string shard,
-        Guid seasonId, int slotPosition, CancellationToken cancellationToken)
+    public static async Task<(List<(string VoterKey, DateOnly Day, long Weight)> GivenBack, long Writes)> ExecuteAsync(
+        NpgsqlDataSource dataSource, string shard, Guid seasonId, int slotPosition, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);

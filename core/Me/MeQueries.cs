@@ -83,7 +83,8 @@ internal static class MeQueries
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         return new ShardStats(reader.Get<long>("votes"), reader.Get<long>("weight"), reader.Get<long>("weight_today"),
-            reader.Get<long>("held_today"), reader.Get<DateOnly[]>("days"), reader.Get<DateTime?>("first_vote_at"), reader.Get<long>("votes_received"));
+            reader.Get<long>("held_today"), reader.Get<DateOnly[]>("days"), reader.Get<DateTime?>("first_vote_at"),
+            reader.Get<long>("votes_received"));
     }
 
     /// <summary>
