@@ -75,6 +75,8 @@ public sealed class ResilienceTests(AggregatorFixture fixture)
         finally
         {
             await fixture.Stack.Shards["shard-2"].StartAsync();
+            // The shard's connections this test process pooled before the stop are dead.
+            Npgsql.NpgsqlConnection.ClearAllPools();
         }
 
         await fixture.WaitDrainedAsync(downNumber, downSeason);
