@@ -17,7 +17,8 @@ internal static class SlotReset
             delete from votes where season_id = $1 and slot_position = $2
             returning vote_id, region, clip_id, creator_id, voter_key, vote_type, utc_day, weight, status, reason),
         counted as (select * from gone where status = 'counted'),
-        held as (select * from gone where status = 'rejected' and reason = 'FRAUD_REVIEW'),
+        -- what the voters' allowance gets back: the counted votes, and those a review discounted (held_weight)
+        given_back as (select * from gone where status = 'counted' or (status = 'rejected' and reason = 'FRAUD_REVIEW')),
         tomb as (
             insert into vote_tombstones (vote_id, season_id, slot_position, revoked_at)
             select vote_id, $1, $2, now() from gone
@@ -33,7 +34,7 @@ internal static class SlotReset
                 select voter_key, utc_day, count(*) filter (where status = 'counted') n,
                        coalesce(sum(weight) filter (where status = 'counted'), 0) w,
                        coalesce(sum(weight) filter (where status = 'rejected'), 0) h
-                from (select * from counted union all select * from held) k group by 1, 2) c
+                from given_back group by 1, 2) c
             where x.voter_key = c.voter_key and x.season_id = $1 and x.utc_day = c.utc_day),
         cd as (
             update creator_days x set votes = x.votes - c.n, weight = x.weight - c.w, updated_at = now()
@@ -51,7 +52,7 @@ internal static class SlotReset
                 union all select distinct 'creator_days', creator_id::text, utc_day from counted
                 union all select distinct 'clip_days', clip_id::text, utc_day from counted) k
             group by day_table)
-        select voter_key, utc_day, sum(weight)::bigint as weight from (select * from counted union all select * from held) k group by 1, 2
+        select voter_key, utc_day, sum(weight)::bigint as weight from given_back group by 1, 2
         """;
 
     /// <summary>
